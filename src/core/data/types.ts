@@ -1,0 +1,53 @@
+// The shapes that data takes inside the engine. Images are always float32 NHWC in [0, 1].
+
+/** A labelled set of equally sized images, held as one contiguous array. */
+export interface ImageSet {
+  /** n * height * width * channels values in [0, 1], NHWC. */
+  images: Float32Array;
+  /** Class index of each image, into `classes`. */
+  labels: Int32Array;
+  height: number;
+  width: number;
+  channels: number;
+  /** Class names, in a stable order (sorted folder names, or '0'..'9' for IDX). */
+  classes: string[];
+}
+
+/** Which classes (indices into ImageSet.classes) are for meta-training, validation and testing. */
+export interface ClassSplits {
+  train: number[];
+  val: number[];
+  test: number[];
+}
+
+export interface Dataset {
+  /** A short name for tables and reports (the folder's base name by default). */
+  name: string;
+  /** Where it was loaded from. */
+  source: string;
+  data: ImageSet;
+  splits: ClassSplits;
+  /** How the splits were decided: 'folders', 'split-file', or 'seeded'. */
+  splitOrigin: 'folders' | 'split-file' | 'seeded';
+}
+
+export interface EpisodeSpec {
+  ways: number;
+  shots: number;
+  queries: number;
+}
+
+/** One N-way K-shot task; labels are 0..ways-1, reshuffled per episode. */
+export interface Episode extends EpisodeSpec {
+  height: number;
+  width: number;
+  channels: number;
+  /** ways * shots images, NHWC. */
+  support: Float32Array;
+  supportLabels: Int32Array;
+  /** ways * queries images, NHWC. */
+  query: Float32Array;
+  queryLabels: Int32Array;
+  /** The dataset class index behind each episode label. */
+  classes: number[];
+}
