@@ -109,7 +109,13 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   if (!BACKEND_CHOICES.includes(choice)) {
     throw new Error(`unknown backend '${choice}': use one of ${BACKEND_CHOICES.join(', ')}`);
   }
+  // tfjs-core's CommonJS bundle defines no gradients: see scripts/vendor-gradients.js.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('../../vendor/tfjs-gradients');
   registerMissingGradients();
+  // Prod mode drops tfjs's console notices (such as the cpu backend's advert for tfjs-node, which
+  // we already show in our own words) and its debug-only checks.
+  tf.enableProdMode();
   const probes = probeBackends();
   const candidates = choice === 'auto' ? ORDER : [choice];
   const failures: string[] = [];

@@ -1,0 +1,129 @@
+// Every setting of a run, declared once. From this table come the defaults, the validation of a
+// config file, the published JSON Schema, the CLI flags (--kebab-case of the key) and the docs.
+// One concept, one name: the key here is the config key, the flag and the extension's label.
+import { UserError } from './errors';
+
+type FieldSpec =
+  | { type: 'number'; default: number; min?: number; max?: number; integer?: boolean; description: string }
+  | { type: 'string'; default: string; enum?: readonly string[]; description: string }
+  | { type: 'boolean'; default: boolean; description: string };
+
+export const METHODS = ['mavrl', 'maml', 'aq', 'adml', 'rmaml', 'rocl'] as const;
+export type MethodName = (typeof METHODS)[number];
+
+export const CONFIG_FIELDS = {
+  method: { type: 'string', default: 'mavrl', enum: METHODS, description: 'Meta-learning method: the seed method mavrl or a baseline.' },
+  backbone: { type: 'string', default: 'conv4', enum: ['conv4', 'resnet12'], description: 'Encoder architecture.' },
+  width: { type: 'number', default: 64, min: 1, max: 1024, integer: true, description: 'Filters per conv layer (Conv4) or base width (ResNet-12).' },
+  projectionDim: { type: 'number', default: 128, min: 1, max: 4096, integer: true, description: 'Output size of the 2-layer projection head used by the agreement loss.' },
+  imageSize: { type: 'number', default: 32, min: 16, max: 512, integer: true, description: 'Images are resized to imageSize x imageSize.' },
+  channels: { type: 'number', default: 3, min: 1, max: 3, integer: true, description: 'Input channels: 1 (grey) or 3 (RGB); images are converted.' },
+  ways: { type: 'number', default: 5, min: 2, max: 100, integer: true, description: 'Classes per task (N).' },
+  shots: { type: 'number', default: 1, min: 1, max: 100, integer: true, description: 'Labelled support images per class (K).' },
+  queries: { type: 'number', default: 15, min: 1, max: 100, integer: true, description: 'Query images per class (Q).' },
+  metaBatch: { type: 'number', default: 4, min: 1, max: 64, integer: true, description: 'Tasks per meta-step (B).' },
+  innerSteps: { type: 'number', default: 1, min: 0, max: 50, integer: true, description: 'SGD steps of the inner loop during meta-training.' },
+  innerStepsTest: { type: 'number', default: 10, min: 0, max: 100, integer: true, description: 'SGD steps of the inner loop when adapting at evaluation.' },
+  innerLr: { type: 'number', default: 0.01, min: 0, max: 10, description: 'Inner-loop SGD step size (alpha).' },
+  innerUpdate: { type: 'string', default: 'all', enum: ['all', 'body'], description: "Which parameters the inner loop adapts: 'all', or 'body' (encoder only, BOIL-style; the head stays)." },
+  order: { type: 'number', default: 1, min: 1, max: 2, integer: true, description: 'Meta-gradient order: 1 (first-order) or 2 (through the inner loop).' },
+  outerLr: { type: 'number', default: 0.001, min: 0, max: 1, description: 'Adam learning rate of the meta-update.' },
+  gradClip: { type: 'number', default: 0, min: 0, max: 1e6, description: 'Clip the global norm of the meta-gradient to this value (0: off).' },
+  eps: { type: 'number', default: 8 / 255, min: 0, max: 1, description: 'Attack radius in [0,1] pixel space.' },
+  attackNorm: { type: 'string', default: 'linf', enum: ['linf', 'l2'], description: 'Threat model norm.' },
+  attackSteps: { type: 'number', default: 3, min: 1, max: 100, integer: true, description: 'PGD steps of the training attack.' },
+  attackStepSize: { type: 'number', default: 0, min: 0, max: 1, description: 'PGD step size; 0 means 2.5 * eps / attackSteps.' },
+  lambda: { type: 'number', default: 1, min: 0, max: 100, description: 'Weight of the adversarial-agreement loss (mavrl).' },
+  agreement: { type: 'string', default: 'ntxent', enum: ['ntxent', 'cosine', 'kl'], description: 'Agreement loss between the two adversarial views (mavrl).' },
+  tau: { type: 'number', default: 0.5, min: 0.01, max: 10, description: 'NT-Xent temperature.' },
+  trades: { type: 'boolean', default: false, description: 'mavrl: add a TRADES-style KL(clean || adversarial) term to the outer loss.' },
+  beta: { type: 'number', default: 1, min: 0, max: 100, description: 'Weight of the KL term (rmaml, and mavrl with trades).' },
+  augment: { type: 'boolean', default: true, description: 'Random crop with padding, horizontal flip and brightness/colour jitter for the views.' },
+  steps: { type: 'number', default: 1000, min: 1, max: 10_000_000, integer: true, description: 'Meta-steps to train.' },
+  seed: { type: 'number', default: 0, min: 0, max: 2 ** 31 - 1, integer: true, description: 'Seed of every random choice (initialisation, tasks, augmentations, attacks).' },
+  backend: { type: 'string', default: 'auto', enum: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], description: 'tfjs backend; auto picks the best present.' },
+  workers: { type: 'number', default: 0, min: 0, max: 64, integer: true, description: 'Parallel workers for the tasks of a meta-batch (0: one per core, capped by metaBatch).' },
+  data: { type: 'string', default: '', description: 'Source dataset: an image folder or an IDX folder. Empty: the bundled Fashion-MNIST subset.' },
+  checkpointEvery: { type: 'number', default: 50, min: 1, max: 1_000_000, integer: true, description: 'Write a checkpoint every this many steps (and at the end, and on stop).' },
+  valEvery: { type: 'number', default: 0, min: 0, max: 1_000_000, integer: true, description: 'Evaluate on validation classes every this many steps (0: never).' },
+} as const satisfies Record<string, FieldSpec>;
+
+export type ConfigKey = keyof typeof CONFIG_FIELDS;
+
+type ValueOf<F> = F extends { type: 'number' } ? number : F extends { type: 'boolean' } ? boolean : F extends { enum: readonly (infer E)[] } ? E : string;
+
+export type Config = { -readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_FIELDS)[K]> };
+
+export function defaultConfig(): Config {
+  const out: Record<string, unknown> = {};
+  for (const [k, f] of Object.entries(CONFIG_FIELDS)) out[k] = f.default;
+  return out as Config;
+}
+
+/** Checks one value against its field, returning a message for the user or undefined. */
+export function checkField(key: string, value: unknown): string | undefined {
+  const f = (CONFIG_FIELDS as Record<string, FieldSpec>)[key];
+  if (!f) {
+    return `unknown config key '${key}'. Known keys: ${Object.keys(CONFIG_FIELDS).join(', ')}`;
+  }
+  const show = JSON.stringify(value);
+  if (f.type === 'number') {
+    if (typeof value !== 'number' || !Number.isFinite(value)) return `'${key}' must be a number, got ${show}`;
+    if (f.integer && !Number.isInteger(value)) return `'${key}' must be a whole number, got ${show}`;
+    if (f.min !== undefined && value < f.min) return `'${key}' must be at least ${f.min}, got ${show}`;
+    if (f.max !== undefined && value > f.max) return `'${key}' must be at most ${f.max}, got ${show}`;
+  } else if (f.type === 'string') {
+    if (typeof value !== 'string') return `'${key}' must be a string, got ${show}`;
+    if (f.enum && !f.enum.includes(value)) return `'${key}' must be one of ${f.enum.join(', ')}; got ${show}`;
+  } else if (typeof value !== 'boolean') {
+    return `'${key}' must be true or false, got ${show}`;
+  }
+  return undefined;
+}
+
+/**
+ * Merges a partial config over the defaults, checking every key and value. `origin` names where
+ * the values came from (a file path, 'command line') for the error message.
+ */
+export function resolveConfig(partial: Record<string, unknown>, origin = 'config'): Config {
+  const problems: string[] = [];
+  for (const [k, v] of Object.entries(partial)) {
+    if (k === '$schema') continue;
+    const why = checkField(k, v);
+    if (why) problems.push(why);
+  }
+  const cfg = { ...defaultConfig(), ...partial } as Config & { $schema?: string };
+  delete cfg.$schema;
+  if (cfg.order === 2 && cfg.method === 'rocl') problems.push("'order' 2 has no meaning for method 'rocl', which has no inner loop");
+  if (problems.length) throw new UserError(`${origin}: ${problems.join('; ')}`);
+  return cfg;
+}
+
+/** PGD step size actually used: the configured one, or 2.5 * eps / steps. */
+export function attackStepSize(cfg: Pick<Config, 'eps' | 'attackSteps' | 'attackStepSize'>): number {
+  return cfg.attackStepSize > 0 ? cfg.attackStepSize : (2.5 * cfg.eps) / cfg.attackSteps;
+}
+
+/** The JSON Schema of a config file, for editors (validation and completion). */
+export function configJsonSchema(): Record<string, unknown> {
+  const properties: Record<string, unknown> = { $schema: { type: 'string' } };
+  for (const [k, f] of Object.entries(CONFIG_FIELDS) as [string, FieldSpec][]) {
+    const p: Record<string, unknown> = { description: f.description, default: f.default };
+    if (f.type === 'number') {
+      p.type = f.integer ? 'integer' : 'number';
+      if (f.min !== undefined) p.minimum = f.min;
+      if (f.max !== undefined) p.maximum = f.max;
+    } else if (f.type === 'string') {
+      p.type = 'string';
+      if (f.enum) p.enum = [...f.enum];
+    } else p.type = 'boolean';
+    properties[k] = p;
+  }
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'robust-meta run config',
+    type: 'object',
+    additionalProperties: false,
+    properties,
+  };
+}

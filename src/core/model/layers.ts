@@ -1,0 +1,27 @@
+// Functional layers shared by the backbones.
+import * as tf from '@tensorflow/tfjs-core';
+import { Params } from './params';
+
+const BN_EPS = 1e-5;
+
+/**
+ * Batch norm with the statistics of the batch it sees (transductive, as in MAML): a support set
+ * and a query set are each normalised by their own statistics, so no running averages exist.
+ */
+export function batchNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor4D {
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta as tf.Tensor1D, gamma as tf.Tensor1D, BN_EPS);
+}
+
+export function conv(x: tf.Tensor4D, p: Params, name: string): tf.Tensor4D {
+  return tf.conv2d(x, p[`${name}/w`] as tf.Tensor4D, 1, 'same');
+}
+
+export function dense(x: tf.Tensor2D, p: Params, name: string): tf.Tensor2D {
+  return tf.add(tf.matMul(x, p[`${name}/w`] as tf.Tensor2D), p[`${name}/b`]);
+}
+
+/** 2x2 max-pool; floor semantics for odd sizes, so any input size >= 16 works. */
+export function maxPool2(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.maxPool(x, 2, 2, 'valid');
+}
