@@ -27,8 +27,26 @@ export interface Dataset {
   source: string;
   data: ImageSet;
   splits: ClassSplits;
-  /** How the splits were decided: 'folders', 'split-file', or 'seeded'. */
-  splitOrigin: 'folders' | 'split-file' | 'seeded';
+  /**
+   * How the splits were decided: 'folders', 'split-file', 'seeded', or 'builtin' (the documented
+   * fixed split of 10-class IDX data such as Fashion-MNIST; see IDX10_SPLIT in splits.ts).
+   */
+  splitOrigin: 'folders' | 'split-file' | 'seeded' | 'builtin';
+  /** Problems the loader worked around (skipped files, resized images, ...), to show the user. */
+  warnings?: string[];
+  /** How the load went. */
+  loadInfo?: LoadInfo;
+}
+
+export interface LoadInfo {
+  /** 'folder' for an image folder, 'idx' for IDX files. */
+  kind: 'folder' | 'idx';
+  /** 'hit': pixels came from the decoded-image cache; 'miss': decoded and cached; 'off': no cache dir. */
+  cache: 'hit' | 'miss' | 'off';
+  /** Image files found (folder) or images in the IDX files. */
+  files: number;
+  /** Wall time of the load in milliseconds. */
+  ms: number;
 }
 
 export interface EpisodeSpec {

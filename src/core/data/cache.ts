@@ -1,0 +1,200 @@
+// The decoded-image cache: one binary file (labels as int32 LE, then the 8-bit pixels) and one
+// JSON index per (dataset folder, preprocessing options), in a folder the caller chooses. The
+// index records a fingerprint of the file list (relative path, size, mtime of every image), the
+// shape, the class names, the warnings of the load that wrote it, and a checksum of the binary.
+// A changed, added or removed file changes the fingerprint and the entry is rebuilt; a damaged
+// entry (bad JSON, wrong size, checksum mismatch) is ignored and rebuilt. Both files are written
+// to a temporary name and renamed, so a reader never sees half a file. Nothing here throws.
+
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as zlib from 'zlib';
+
+export const CACHE_FORMAT_VERSION = 1;
+
+export interface CacheEntry {
+  height: number;
+  width: number;
+  channels: number;
+  classes: string[];
+  /** n labels. */
+  labels: Int32Array;
+  /** n * height * width * channels bytes. */
+  pixels: Uint8Array;
+  warnings: string[];
+}
+
+interface CacheIndex {
+  format: 'robust-meta-image-cache';
+  version: number;
+  source: string;
+  options: unknown;
+  fingerprint: string;
+  n: number;
+  height: number;
+  width: number;
+  channels: number;
+  classes: string[];
+  warnings: string[];
+  binBytes: number;
+  checksum: string;
+}
+
+export function sha1(...parts: (string | Uint8Array)[]): string {
+  const h = crypto.createHash('sha1');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+}
+
+/** Where the entry for a source folder and options lives: `<dir>/<hash>.bin` and `<dir>/<hash>.json`. */
+export function cachePaths(cacheDir: string, source: string, options: unknown): { bin: string; index: string } {
+  const key = sha1(JSON.stringify({ v: CACHE_FORMAT_VERSION, source, options })).slice(0, 24);
+  return { bin: path.join(cacheDir, `${key}.bin`), index: path.join(cacheDir, `${key}.json`) };
+}
+
+/** The cached image set, with pixels already as floats in [0, 1]. */
+export interface CachedImages {
+  height: number;
+  width: number;
+  channels: number;
+  classes: string[];
+  labels: Int32Array;
+  images: Float32Array;
+  warnings: string[];
+}
+
+type Crc = (data: Uint8Array, value?: number) => number;
+/** zlib.crc32 (Node >= 20.15) is native and fast; older Nodes fall back to SHA-1 of the bytes. */
+const nativeCrc32: Crc | undefined = (zlib as unknown as { crc32?: Crc }).crc32;
+
+class Checksum {
+  private crc = 0;
+  private hash = nativeCrc32 ? undefined : crypto.createHash('sha1');
+  update(b: Uint8Array): void {
+    if (this.hash) this.hash.update(b);
+    else this.crc = nativeCrc32!(b, this.crc);
+  }
+  digest(): string {
+    return this.hash ? `sha1:${this.hash.digest('hex')}` : `crc32:${this.crc.toString(16)}`;
+  }
+}
+
+const CHUNK = 8 * 1024 * 1024;
+
+/**
+ * The entry, if it exists, is intact and matches the fingerprint; else undefined. The pixels are
+ * read in chunks straight into the float array (no second full-size copy), checksummed on the way.
+ */
+export function readCache(paths: { bin: string; index: string }, fingerprint: string, byteToFloat: Float32Array): CachedImages | undefined {
+  let fd: number | undefined;
+  try {
+    const idx = JSON.parse(fs.readFileSync(paths.index, 'utf8')) as CacheIndex;
+    if (idx.format !== 'robust-meta-image-cache' || idx.version !== CACHE_FORMAT_VERSION || idx.fingerprint !== fingerprint) return undefined;
+    const { n, height, width, channels } = idx;
+    if (![n, height, width, channels].every((v) => Number.isInteger(v) && v > 0)) return undefined;
+    if (!Array.isArray(idx.classes) || !Array.isArray(idx.warnings) || typeof idx.checksum !== 'string') return undefined;
+    const pixelBytes = n * height * width * channels;
+    const expected = 4 * n + pixelBytes;
+    if (idx.binBytes !== expected) return undefined;
+    fd = fs.openSync(paths.bin, 'r');
+    if (fs.fstatSync(fd).size !== expected) return undefined;
+    const sum = new Checksum();
+    const labelBytes = Buffer.alloc(4 * n);
+    if (fs.readSync(fd, labelBytes, 0, labelBytes.length, 0) !== labelBytes.length) return undefined;
+    sum.update(labelBytes);
+    const labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const l = labelBytes.readInt32LE(4 * i);
+      if (l < 0 || l >= idx.classes.length) return undefined;
+      labels[i] = l;
+    }
+    const images = new Float32Array(pixelBytes);
+    const chunk = Buffer.allocUnsafe(Math.min(CHUNK, pixelBytes));
+    for (let off = 0; off < pixelBytes; ) {
+      const want = Math.min(chunk.length, pixelBytes - off);
+      const got = fs.readSync(fd, chunk, 0, want, 4 * n + off);
+      if (got <= 0) return undefined;
+      const part = chunk.subarray(0, got);
+      sum.update(part);
+      for (let j = 0; j < got; j++) images[off + j] = byteToFloat[part[j]];
+      off += got;
+    }
+    if (sum.digest() !== idx.checksum) return undefined;
+    return { height, width, channels, classes: idx.classes.map(String), labels, images, warnings: idx.warnings.map(String) };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // Nothing to do.
+      }
+    }
+  }
+}
+
+let tmpCounter = 0;
+
+function writeAtomic(file: string, parts: Uint8Array[]): void {
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}-${tmpCounter++}`;
+  try {
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      for (const p of parts) {
+        let off = 0;
+        while (off < p.length) off += fs.writeSync(fd, p, off, p.length - off);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // Already gone.
+    }
+    throw e;
+  }
+}
+
+/** Writes an entry; returns undefined on success or a warning saying why it could not be written. */
+export function writeCache(
+  paths: { bin: string; index: string },
+  fingerprint: string,
+  source: string,
+  options: unknown,
+  entry: CacheEntry,
+): string | undefined {
+  try {
+    fs.mkdirSync(path.dirname(paths.bin), { recursive: true });
+    const n = entry.labels.length;
+    const labelBytes = Buffer.alloc(4 * n);
+    for (let i = 0; i < n; i++) labelBytes.writeInt32LE(entry.labels[i], 4 * i);
+    const sum = new Checksum();
+    sum.update(labelBytes);
+    for (let off = 0; off < entry.pixels.length; off += CHUNK) sum.update(entry.pixels.subarray(off, off + CHUNK));
+    const index: CacheIndex = {
+      format: 'robust-meta-image-cache',
+      version: CACHE_FORMAT_VERSION,
+      source,
+      options,
+      fingerprint,
+      n,
+      height: entry.height,
+      width: entry.width,
+      channels: entry.channels,
+      classes: entry.classes,
+      warnings: entry.warnings,
+      binBytes: labelBytes.length + entry.pixels.length,
+      checksum: sum.digest(),
+    };
+    writeAtomic(paths.bin, [labelBytes, entry.pixels]);
+    writeAtomic(paths.index, [Buffer.from(JSON.stringify(index))]);
+    return undefined;
+  } catch (e) {
+    return `could not write the image cache in ${path.dirname(paths.bin)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the next load will decode the images again`;
+  }
+}

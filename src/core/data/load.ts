@@ -1,0 +1,492 @@
+// loadDataset: an image folder or a folder of IDX files -> a Dataset with class splits.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { UserError } from '../errors';
+import { cachePaths, readCache, sha1, writeCache, type CacheEntry, type CachedImages } from './cache';
+import { convertChannels, decodeImage, probeImage, resizeRaw, type ImageProbe, type TargetShape } from './decode';
+import { findIdxPairs, isIdxImagesName, labelsFileFor, readIdxPairs, type IdxPair } from './idx';
+import { scanImageFolder, type FolderScan, type SplitName } from './scan';
+import { DEFAULT_SPLIT_FRACTIONS, IDX10_SPLIT, readSplitFile, seededSplit, splitCountsFromFractions, type SplitCounts } from './splits';
+import type { ClassSplits, Dataset, ImageSet } from './types';
+
+export interface LoadOptions {
+  /** Resize every image to imageSize x imageSize (stretching). Default: the most common size. */
+  imageSize?: number;
+  /** 1 (grey) or 3 (RGB). Default: what most images have (3 on a tie). */
+  channels?: 1 | 3;
+  /** Folder for the decoded-image cache; no caching when undefined. The caller chooses it. */
+  cacheDir?: string;
+  /** Seed of the seeded class split. Default 0. */
+  splitSeed?: number;
+  /** A JSON split file {train: [names], val: [...], test: [...]}; overrides everything else. */
+  splitFile?: string;
+  /** Seeded split with these class counts (overrides folder levels and splits.json). */
+  splitCounts?: SplitCounts;
+  /** Seeded split with these fractions of the classes (overrides folder levels and splits.json). */
+  splitFractions?: SplitCounts;
+  /** What to do with an image that cannot be read or decoded: skip it with a warning (default) or fail. */
+  badFiles?: 'skip' | 'error';
+  /** Images larger than this many pixels are refused before decoding. Default 50 megapixels. */
+  maxPixels?: number;
+  /** Files read and decoded at once. Default 8. */
+  concurrency?: number;
+  /** Name for reports. Default: the folder's base name. */
+  name?: string;
+  /** Called now and then with images done so far and the total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Cancels the load (it rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_MAX_PIXELS = 50_000_000;
+const KEEP_BYTES_BUDGET = 256 * 1024 * 1024;
+const SYNC_READ_LIMIT = 1024 * 1024;
+const MAX_LISTED_WARNINGS = 50;
+
+function checkOptions(opts: LoadOptions): void {
+  if (opts.imageSize !== undefined && (!Number.isInteger(opts.imageSize) || opts.imageSize < 1 || opts.imageSize > 4096)) {
+    throw new UserError(`image size must be a whole number from 1 to 4096, got ${opts.imageSize}`);
+  }
+  if (opts.channels !== undefined && opts.channels !== 1 && opts.channels !== 3) {
+    throw new UserError(`channels must be 1 (grey) or 3 (RGB), got ${opts.channels}`);
+  }
+  if (opts.concurrency !== undefined && (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)) {
+    throw new UserError(`concurrency must be a whole number >= 1, got ${opts.concurrency}`);
+  }
+  if (opts.maxPixels !== undefined && !(opts.maxPixels > 0)) throw new UserError(`maxPixels must be positive, got ${opts.maxPixels}`);
+  if (opts.badFiles !== undefined && opts.badFiles !== 'skip' && opts.badFiles !== 'error') {
+    throw new UserError(`badFiles must be 'skip' or 'error', got ${opts.badFiles}`);
+  }
+}
+
+/**
+ * Loads a dataset from an image folder (`root/<class>/<image>`, optionally under train/ val/
+ * test/ levels), from a folder holding IDX files (`*-images-idx3-ubyte[.gz]` with their
+ * `*-labels-idx1-ubyte[.gz]`), or from one IDX images file. Throws a UserError for anything the
+ * user must fix; recoverable problems are listed in `warnings`.
+ */
+export async function loadDataset(p: string, opts: LoadOptions = {}): Promise<Dataset> {
+  const t0 = Date.now();
+  checkOptions(opts);
+  const abs = path.resolve(p);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`dataset path ${abs} does not exist; check the path (it should be a folder of class sub-folders, or of IDX files)`);
+    throw new UserError(`cannot open dataset path ${abs} (${code ?? (e as Error).message}); check the path and its permissions`);
+  }
+  if (st.isFile()) {
+    if (!isIdxImagesName(abs)) {
+      throw new UserError(`${abs} is a file; give a folder with one sub-folder of images per class, or a folder of IDX files (*-images-idx3-ubyte.gz with *-labels-idx1-ubyte.gz)`);
+    }
+    const labels = labelsFileFor(abs);
+    if (!labels) throw new UserError(`${abs} has no labels file next to it; expected the matching *-labels-idx1-ubyte[.gz] in the same folder`);
+    return loadIdxDataset([{ images: abs, labels }], path.dirname(abs), abs, opts, t0);
+  }
+  if (!st.isDirectory()) throw new UserError(`${abs} is neither a file nor a folder; give a dataset folder`);
+  const pairs = findIdxPairs(abs);
+  if (pairs.length > 0) return loadIdxDataset(pairs, abs, abs, opts, t0);
+  return loadFolderDataset(abs, opts, t0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Splits
+
+function decideSplits(
+  kind: 'folder' | 'idx',
+  root: string,
+  classes: string[],
+  folderSplits: (SplitName | undefined)[] | undefined,
+  opts: LoadOptions,
+): { splits: ClassSplits; origin: Dataset['splitOrigin']; warnings: string[] } {
+  const n = classes.length;
+  const seed = opts.splitSeed ?? 0;
+  if (opts.splitFile !== undefined) {
+    const { splits, warnings } = readSplitFile(path.resolve(opts.splitFile), classes);
+    return { splits, origin: 'split-file', warnings };
+  }
+  if (opts.splitCounts) return { splits: seededSplit(n, opts.splitCounts, seed), origin: 'seeded', warnings: [] };
+  if (opts.splitFractions) return { splits: seededSplit(n, splitCountsFromFractions(n, opts.splitFractions), seed), origin: 'seeded', warnings: [] };
+  if (folderSplits) {
+    const splits: ClassSplits = { train: [], val: [], test: [] };
+    folderSplits.forEach((s, i) => {
+      if (s) splits[s].push(i);
+    });
+    return { splits, origin: 'folders', warnings: [] };
+  }
+  const auto = path.join(root, 'splits.json');
+  if (fs.existsSync(auto)) {
+    const { splits, warnings } = readSplitFile(auto, classes);
+    return { splits, origin: 'split-file', warnings };
+  }
+  if (kind === 'idx' && n === 10 && classes.every((c, i) => c === String(i))) {
+    return { splits: { train: [...IDX10_SPLIT.train], val: [...IDX10_SPLIT.val], test: [...IDX10_SPLIT.test] }, origin: 'builtin', warnings: [] };
+  }
+  return { splits: seededSplit(n, splitCountsFromFractions(n, DEFAULT_SPLIT_FRACTIONS), seed), origin: 'seeded', warnings: [] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const BYTE_TO_UNIT = (() => {
+  const t = new Float32Array(256);
+  for (let i = 0; i < 256; i++) t[i] = i / 255;
+  return t;
+})();
+
+function toUnitFloats(pixels: Uint8Array): Float32Array {
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) out[i] = BYTE_TO_UNIT[pixels[i]];
+  return out;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Runs fn(0..n-1) with at most `limit` in flight, yielding to the event loop now and then. */
+async function forEachLimited(n: number, limit: number, fn: (i: number) => Promise<void>, opts: LoadOptions, progressBase = 0, progressTotal = n): Promise<void> {
+  let next = 0;
+  let done = 0;
+  let failed = false;
+  const step = Math.max(64, Math.floor(progressTotal / 100));
+  const worker = async () => {
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const i = next++;
+      if (i >= n || failed) return;
+      try {
+        await fn(i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+      done++;
+      if (done % step === 0) {
+        opts.onProgress?.(progressBase + done, progressTotal);
+        await yieldToEventLoop();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, Math.max(1, n)) }, worker));
+  opts.onProgress?.(progressBase + done, progressTotal);
+}
+
+function errorReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return `cannot read the file (${code}: permission denied); check its permissions`;
+  if (code) return `cannot read the file (${code})`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function readBytes(file: string, size: number): Promise<Buffer> {
+  // Small files: one blocking read is several times faster than the promise API's four
+  // thread-pool round trips, and the caller yields to the event loop regularly.
+  if (size <= SYNC_READ_LIMIT) return fs.readFileSync(file);
+  return fs.promises.readFile(file);
+}
+
+function fmtSize(h: number, w: number): string {
+  return `${w}x${h}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Image folders
+
+async function loadFolderDataset(root: string, opts: LoadOptions, t0: number): Promise<Dataset> {
+  const scan = scanImageFolder(root);
+  const name = opts.name ?? path.basename(root);
+  const fileCount = scan.classes.reduce((a, c) => a + c.files.length, 0);
+  if (scan.classes.length === 0) {
+    throw new UserError(
+      `no images found in ${root}: expected one sub-folder per class holding image files (${root}/<class>/<image>.png), optionally under train/, val/ and test/` +
+        (scan.warnings.length ? ` (${scan.warnings.join('; ')})` : ''),
+    );
+  }
+  if (scan.classes.length === 1) {
+    throw new UserError(
+      `${root} has a single class (${scan.classes[0].name}); few-shot tasks need at least 2 classes: put each class's images in its own sub-folder`,
+    );
+  }
+  const badFiles = opts.badFiles ?? 'skip';
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const cacheOptions = { kind: 'folder', imageSize: opts.imageSize ?? null, channels: opts.channels ?? null, maxPixels, badFiles };
+  const fingerprint = fingerprintScan(scan);
+  let source = root;
+  try {
+    source = fs.realpathSync(root);
+  } catch {
+    // Keep the resolved path.
+  }
+  const paths = opts.cacheDir !== undefined ? cachePaths(path.resolve(opts.cacheDir), source, cacheOptions) : undefined;
+  const warnings = [...scan.warnings];
+  let data: ImageSet;
+  let cached: CachedImages | undefined = paths ? readCache(paths, fingerprint, BYTE_TO_UNIT) : undefined;
+  const cacheState: 'hit' | 'miss' | 'off' = !paths ? 'off' : cached ? 'hit' : 'miss';
+  if (cached) {
+    warnings.push(...cached.warnings);
+    const { images, labels, height, width, channels, classes } = cached;
+    data = { images, labels, height, width, channels, classes };
+    cached = undefined;
+  } else {
+    const entry = await decodeFolder(scan, opts, maxPixels, badFiles);
+    if (paths) {
+      const w = writeCache(paths, fingerprint, source, cacheOptions, entry);
+      if (w) warnings.push(w);
+    }
+    warnings.push(...entry.warnings);
+    data = {
+      images: toUnitFloats(entry.pixels),
+      labels: entry.labels,
+      height: entry.height,
+      width: entry.width,
+      channels: entry.channels,
+      classes: entry.classes,
+    };
+  }
+  const splitOf = new Map(scan.classes.map((c) => [c.name, c.split]));
+  const folderSplits = scan.layout === 'splits' ? data.classes.map((c) => splitOf.get(c)) : undefined;
+  const { splits, origin, warnings: splitWarnings } = decideSplits('folder', root, data.classes, folderSplits, opts);
+  warnings.push(...splitWarnings);
+  return {
+    name,
+    source: root,
+    data,
+    splits,
+    splitOrigin: origin,
+    warnings,
+    loadInfo: { kind: 'folder', cache: cacheState, files: fileCount, ms: Date.now() - t0 },
+  };
+}
+
+function fingerprintScan(scan: FolderScan): string {
+  const lines: string[] = [];
+  for (const c of scan.classes) {
+    lines.push(`class\t${c.name}`);
+    for (const f of c.files) lines.push(`${f.rel}\t${f.size}\t${f.mtimeMs}`);
+  }
+  return sha1(lines.join('\n'));
+}
+
+/** Decodes every image of a scan into one 8-bit array; bad files are skipped (with warnings) or fatal. */
+async function decodeFolder(scan: FolderScan, opts: LoadOptions, maxPixels: number, badFiles: 'skip' | 'error'): Promise<CacheEntry> {
+  const jobs = scan.classes.flatMap((c, label) => c.files.map((file) => ({ file, label })));
+  const n = jobs.length;
+  const limit = opts.concurrency ?? 8;
+  const bad = new Map<number, string>();
+  const fail = (i: number, reason: string) => {
+    if (badFiles === 'error') {
+      throw new UserError(`cannot load image ${jobs[i].file.abs}: ${reason}; fix or remove the file, or load with bad files skipped`);
+    }
+    bad.set(i, reason);
+  };
+  const decodeOpts = { maxPixels };
+
+  // Pass 1, only when the target shape is not given: read each header for the size and channels.
+  let shapes: (ImageProbe | undefined)[] | undefined;
+  let kept: (Buffer | undefined)[] | undefined;
+  let target: TargetShape;
+  const notes: string[] = [];
+  const needProbe = opts.imageSize === undefined || opts.channels === undefined;
+  if (needProbe) {
+    shapes = new Array(n);
+    kept = new Array(n);
+    let keptBytes = 0;
+    await forEachLimited(
+      n,
+      limit,
+      async (i) => {
+        const f = jobs[i].file;
+        let buf: Buffer;
+        try {
+          buf = await readBytes(f.abs, f.size);
+        } catch (e) {
+          return fail(i, errorReason(e));
+        }
+        try {
+          shapes![i] = await probeImage(buf, decodeOpts);
+        } catch (e) {
+          return fail(i, errorReason(e));
+        }
+        if (keptBytes + buf.length <= KEEP_BYTES_BUDGET) {
+          kept![i] = buf;
+          keptBytes += buf.length;
+        }
+      },
+      opts,
+      0,
+      2 * n,
+    );
+    const sizeCount = new Map<string, { h: number; w: number; count: number }>();
+    let grey = 0;
+    let colour = 0;
+    for (const s of shapes) {
+      if (!s) continue;
+      const k = `${s.height}x${s.width}`;
+      const e = sizeCount.get(k) ?? { h: s.height, w: s.width, count: 0 };
+      e.count++;
+      sizeCount.set(k, e);
+      if (s.channels === 1) grey++;
+      else colour++;
+    }
+    const sizes = [...sizeCount.values()].sort((a, b) => b.count - a.count || b.h * b.w - a.h * a.w || b.h - a.h);
+    const chosen = opts.imageSize !== undefined ? { h: opts.imageSize, w: opts.imageSize } : sizes[0] ?? { h: 1, w: 1 };
+    const channels = opts.channels ?? (grey > colour ? 1 : 3);
+    target = { height: chosen.h, width: chosen.w, channels };
+    if (opts.imageSize === undefined && sizes.length > 1) {
+      const others = sizes.slice(1).reduce((a, s) => a + s.count, 0);
+      const list = sizes.slice(0, 5).map((s) => `${fmtSize(s.h, s.w)} (${s.count})`).join(', ');
+      notes.push(
+        `images come in ${sizes.length} sizes (${list}${sizes.length > 5 ? ', ...' : ''}); ${others} were resized to ${fmtSize(chosen.h, chosen.w)}, the most common size: pass an image size to choose another`,
+      );
+    }
+    if (opts.channels === undefined && grey > 0 && colour > 0) {
+      notes.push(
+        channels === 1
+          ? `${colour} colour image(s) were converted to grey, as most images (${grey}) are grey: pass channels 3 to keep colour`
+          : `${grey} grey image(s) were converted to RGB, as most images (${colour}) are colour (or it is a tie): pass channels 1 for grey`,
+      );
+    }
+  } else {
+    target = { height: opts.imageSize!, width: opts.imageSize!, channels: opts.channels! };
+  }
+
+  // Pass 2: decode to the target shape.
+  const size = target.height * target.width * target.channels;
+  const pixels = new Uint8Array(n * size);
+  const base = needProbe ? n : 0;
+  await forEachLimited(
+    n,
+    limit,
+    async (i) => {
+      if (bad.has(i)) return;
+      const f = jobs[i].file;
+      let buf = kept?.[i];
+      if (kept) kept[i] = undefined;
+      if (!buf) {
+        try {
+          buf = await readBytes(f.abs, f.size);
+        } catch (e) {
+          return fail(i, errorReason(e));
+        }
+      }
+      try {
+        const img = await decodeImage(buf, target, decodeOpts);
+        if (img.data.length !== size) throw new Error(`decoded to ${img.width}x${img.height}x${img.channels}, expected ${target.width}x${target.height}x${target.channels}`);
+        pixels.set(img.data, i * size);
+      } catch (e) {
+        return fail(i, errorReason(e));
+      }
+    },
+    opts,
+    base,
+    base + n,
+  );
+
+  // Compact: drop bad files; a class left empty is an error.
+  const warnings: string[] = [];
+  const badList = [...bad.keys()].sort((a, b) => a - b);
+  for (const i of badList.slice(0, MAX_LISTED_WARNINGS)) warnings.push(`skipped ${jobs[i].file.rel}: ${bad.get(i)}`);
+  if (badList.length > MAX_LISTED_WARNINGS) warnings.push(`... and ${badList.length - MAX_LISTED_WARNINGS} more unreadable images skipped`);
+  const goodPerClass = new Int32Array(scan.classes.length);
+  for (let i = 0; i < n; i++) if (!bad.has(i)) goodPerClass[jobs[i].label]++;
+  const emptied = scan.classes.filter((_, c) => goodPerClass[c] === 0);
+  if (emptied.length) {
+    const c = emptied[0];
+    const first = jobs.findIndex((j) => j.file === c.files[0]);
+    throw new UserError(
+      `class ${c.name} in ${scan.root} has no readable images: all ${c.files.length} of its files failed to load ` +
+        `(first: ${c.files[0].rel}: ${bad.get(first)}); fix or replace them, or remove the class folder` +
+        (emptied.length > 1 ? ` (also: ${emptied.slice(1, 6).map((e) => e.name).join(', ')})` : ''),
+    );
+  }
+  const good = n - bad.size;
+  const outPixels = bad.size ? new Uint8Array(good * size) : pixels;
+  const labels = new Int32Array(good);
+  for (let i = 0, o = 0; i < n; i++) {
+    if (bad.has(i)) continue;
+    if (bad.size) outPixels.set(pixels.subarray(i * size, (i + 1) * size), o * size);
+    labels[o++] = jobs[i].label;
+  }
+  warnings.push(...notes);
+  return { ...target, classes: scan.classes.map((c) => c.name), labels, pixels: outPixels, warnings };
+}
+
+// ---------------------------------------------------------------------------------------------
+// IDX
+
+async function loadIdxDataset(pairs: IdxPair[], root: string, source: string, opts: LoadOptions, t0: number): Promise<Dataset> {
+  const idx = readIdxPairs(pairs);
+  const values = [...new Set(idx.labels)].sort((a, b) => a - b);
+  const classes = values.map(String);
+  const classOf = new Int32Array(256).fill(-1);
+  values.forEach((v, i) => (classOf[v] = i));
+  const labels = new Int32Array(idx.n);
+  for (let i = 0; i < idx.n; i++) labels[i] = classOf[idx.labels[i]];
+  const name = opts.name ?? path.basename(root);
+  if (classes.length < 2) {
+    throw new UserError(`${pairs[0].labels} has a single class (label ${classes[0]}); few-shot tasks need at least 2 classes`);
+  }
+  const target: TargetShape = { height: opts.imageSize ?? idx.height, width: opts.imageSize ?? idx.width, channels: opts.channels ?? idx.channels };
+  let pixels = idx.pixels;
+  let images: Float32Array | undefined;
+  let cacheState: 'hit' | 'miss' | 'off' = 'off';
+  const warnings: string[] = [];
+  const resize = target.height !== idx.height || target.width !== idx.width;
+  if (resize || target.channels !== idx.channels) {
+    const inSize = idx.height * idx.width * idx.channels;
+    const outSize = target.height * target.width * target.channels;
+    const convert = async (): Promise<Uint8Array> => {
+      const out = new Uint8Array(idx.n * outSize);
+      await forEachLimited(
+        idx.n,
+        opts.concurrency ?? 8,
+        async (i) => {
+          let img = { width: idx.width, height: idx.height, channels: idx.channels, data: idx.pixels.subarray(i * inSize, (i + 1) * inSize) };
+          if (resize) img = resizeRaw(img, target.height, target.width);
+          img = convertChannels(img, target.channels);
+          out.set(img.data, i * outSize);
+        },
+        opts,
+      );
+      return out;
+    };
+    if (resize && opts.cacheDir !== undefined) {
+      // Resizing many images takes a while: cache it, keyed by the IDX files' sizes and mtimes.
+      const stats = pairs.flatMap((p) => [p.images, p.labels]).map((f) => {
+        const s = fs.statSync(f);
+        return `${f}\t${s.size}\t${s.mtimeMs}`;
+      });
+      const cacheOptions = { kind: 'idx', ...target };
+      const paths = cachePaths(path.resolve(opts.cacheDir), source, cacheOptions);
+      const fingerprint = sha1(stats.join('\n'));
+      const hit = readCache(paths, fingerprint, BYTE_TO_UNIT);
+      if (hit && hit.images.length === idx.n * outSize) {
+        images = hit.images;
+        cacheState = 'hit';
+      } else {
+        pixels = await convert();
+        cacheState = 'miss';
+        const w = writeCache(paths, fingerprint, source, cacheOptions, { ...target, classes, labels, pixels, warnings: [] });
+        if (w) warnings.push(w);
+      }
+    } else {
+      pixels = await convert();
+    }
+  }
+  const data: ImageSet = { images: images ?? toUnitFloats(pixels), labels, ...target, classes };
+  const { splits, origin, warnings: splitWarnings } = decideSplits('idx', root, classes, undefined, opts);
+  warnings.push(...splitWarnings);
+  return {
+    name,
+    source,
+    data,
+    splits,
+    splitOrigin: origin,
+    warnings,
+    loadInfo: { kind: 'idx', cache: cacheState, files: idx.n, ms: Date.now() - t0 },
+  };
+}
