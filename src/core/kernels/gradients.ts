@@ -1,2 +1,99 @@
-// Gradients tfjs-core does not define, needed for second-order meta-gradients.
-export function registerMissingGradients(): void {}
+// Gradients tfjs-core (4.22) does not define, needed for second-order meta-gradients: the
+// gradient of a conv layer's weight gradient, and of max pooling's input gradient.
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * dW = Conv2DBackpropFilter(x, dy) is bilinear in x and dy. For an upstream gradient ddW
+ * (filter-shaped):  d/dx = conv2DBackpropInput(x.shape, dy, ddW),  d/ddy = conv2d(x, ddW),
+ * with the same strides, padding, data format and rounding.
+ */
+const conv2DBackpropFilterGrad: tf.GradConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  inputsToSave: ['x', 'dy'],
+  gradFunc: (ddw, saved, attrs) => {
+    const [x, dy] = saved as [tf.Tensor4D, tf.Tensor4D];
+    const ddW = ddw as tf.Tensor4D;
+    const { strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+    return {
+      x: () =>
+        tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: ddW }, {
+          strides,
+          pad,
+          dataFormat,
+          dimRoundingMode,
+          inputShape: x.shape,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor4D,
+      dy: () => tf.conv2d(x, ddW, strides, pad as 'same', dataFormat, 1, dimRoundingMode),
+    };
+  },
+};
+
+/**
+ * dx = MaxPoolGrad(dy, input, output) routes each dy element to the first maximum of its
+ * window. It is linear in dy, so d/ddy gathers the upstream gradient at those positions
+ * (MaxPoolWithArgmax, which picks the same first maximum); input and output only choose the
+ * positions, so their gradient is 0 almost everywhere.
+ */
+const maxPoolGradGrad: tf.GradConfig = {
+  kernelName: 'MaxPoolGrad',
+  inputsToSave: ['dy', 'input', 'output'],
+  gradFunc: (ddx, saved, attrs) => {
+    const [dy, input, output] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
+    return {
+      dy: () => {
+        if (dimRoundingMode != null || typeof pad === 'object') {
+          throw new Error('gradient of MaxPoolGrad: dimRoundingMode and explicit padding are not supported');
+        }
+        const { indexes } = tf.maxPoolWithArgmax(input, filterSize, strides, pad, true);
+        if (!indexes.shape.every((d, i) => d === dy.shape[i])) {
+          throw new Error(`gradient of MaxPoolGrad: argmax shape ${indexes.shape} is not dy's ${dy.shape}`);
+        }
+        // An index of -1 (a window with no pixel, or only NaN) routes nothing: its gradient is 0.
+        const idx = tf.reshape(indexes, [-1]);
+        const picked = tf.gather(tf.reshape(ddx as tf.Tensor, [-1]), tf.maximum(idx, tf.scalar(0, 'int32')));
+        const routed = tf.mul(picked, tf.cast(tf.greaterEqual(idx, 0), picked.dtype));
+        return tf.reshape(routed, dy.shape);
+      },
+      input: () => tf.zerosLike(input),
+      output: () => tf.zerosLike(output),
+    };
+  },
+};
+
+/**
+ * Comparisons and logical ops are piecewise constant: gradient 0. tfjs defines it for
+ * GreaterEqual only; the others sit on second-order paths too (LeakyRelu's gradient is
+ * where(greater(x, 0), ..), so the meta-gradient of a leaky-ReLU net reaches Greater).
+ */
+function zeroGradient(kernelName: string, inputs: string[]): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: inputs,
+    gradFunc: (_dy, saved) =>
+      Object.fromEntries(inputs.map((name, i) => [name, () => tf.zeros(saved[i].shape, 'float32')])),
+  };
+}
+
+const ZERO_GRADIENT_KERNELS: [string, string[]][] = [
+  ['Greater', ['a', 'b']],
+  ['Less', ['a', 'b']],
+  ['LessEqual', ['a', 'b']],
+  ['Equal', ['a', 'b']],
+  ['NotEqual', ['a', 'b']],
+  ['LogicalAnd', ['a', 'b']],
+  ['LogicalOr', ['a', 'b']],
+  ['LogicalNot', ['x']],
+];
+
+/** Registers the gradients above where none is registered yet; idempotent. */
+export function registerMissingGradients(): void {
+  const configs = [
+    conv2DBackpropFilterGrad,
+    maxPoolGradGrad,
+    ...ZERO_GRADIENT_KERNELS.map(([name, inputs]) => zeroGradient(name, inputs)),
+  ];
+  for (const config of configs) {
+    if (!tf.getGradient(config.kernelName)) tf.registerGradient(config);
+  }
+}

@@ -1,3 +1,70 @@
-// Kernels that training needs and tfjs-backend-wasm 4.22 lacks or runs slowly.
-// Registered before the wasm backend initialises. (Filled in by the kernels work.)
-export function registerWasmKernels(): void {}
+// Kernels that training needs and tfjs-backend-wasm 4.22 lacks or runs slowly or wrongly.
+// Registered before the wasm backend initialises (and harmless after: none needs a setup).
+//
+//   Conv2DBackpropFilter  missing: added (im2col + the wasm BatchMatMul kernel).
+//   Conv2DBackpropInput   slow (naive loop): replaced by a conv2d of the dilated dy with the
+//                         flipped filter on the wasm Conv2D kernel; the original is the fallback.
+//   MaxPoolGrad,          wrong for windows whose values are all <= 0 (gradient dropped) and
+//   MaxPoolWithArgmax     ties go to the last maximum: replaced by first-maximum versions (= cpu).
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2DBackpropFilterWasm } from './conv2dBackpropFilter';
+import { makeConv2DBackpropInputWasm } from './conv2dBackpropInput';
+import { maxPoolGradWasm, maxPoolWithArgmaxWasm } from './maxPool';
+import { KernelFunc } from './wasmUtil';
+
+export { kernelTuning } from './wasmUtil';
+
+const OURS = Symbol.for('robust-meta.wasmKernel');
+const ORIGINAL = Symbol.for('robust-meta.wasmKernel.original');
+type Marked = KernelFunc & { [OURS]?: boolean; [ORIGINAL]?: KernelFunc };
+
+function mark(fn: KernelFunc, original?: KernelFunc): KernelFunc {
+  (fn as Marked)[OURS] = true;
+  if (original) (fn as Marked)[ORIGINAL] = original;
+  return fn;
+}
+
+function isOurs(cfg: tf.KernelConfig | undefined): boolean {
+  return cfg !== undefined && (cfg.kernelFunc as Marked)[OURS] === true;
+}
+
+/** Adds a kernel wasm lacks; leaves one already there (its own, or ours) alone. */
+function addIfMissing(kernelName: string, kernelFunc: KernelFunc): void {
+  if (tf.getKernel(kernelName, 'wasm')) return;
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: mark(kernelFunc) });
+}
+
+/** Replaces wasm's kernel, keeping its kernelFunc (for fallbacks) and its setupFunc. */
+function replace(kernelName: string, make: (original: KernelFunc | undefined) => KernelFunc): void {
+  const cfg = tf.getKernel(kernelName, 'wasm');
+  if (isOurs(cfg)) return;
+  if (cfg) tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: mark(make(cfg?.kernelFunc), cfg?.kernelFunc),
+    setupFunc: cfg?.setupFunc,
+    disposeFunc: cfg?.disposeFunc,
+  });
+}
+
+/** Registers our wasm kernels; idempotent. A no-op where tfjs-backend-wasm is not installed. */
+export function registerWasmKernels(): void {
+  try {
+    // Its import registers its kernels; ours must come after to replace them.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@tensorflow/tfjs-backend-wasm');
+  } catch {
+    return;
+  }
+  addIfMissing('Conv2DBackpropFilter', conv2DBackpropFilterWasm as KernelFunc);
+  replace('Conv2DBackpropInput', makeConv2DBackpropInputWasm);
+  replace('MaxPoolGrad', () => maxPoolGradWasm as KernelFunc);
+  replace('MaxPoolWithArgmax', () => maxPoolWithArgmaxWasm as unknown as KernelFunc);
+}
+
+/** wasm's own kernelFunc for a kernel we replaced (for benchmarks and tests). */
+export function originalWasmKernel(kernelName: string): KernelFunc | undefined {
+  const cfg = tf.getKernel(kernelName, 'wasm');
+  return cfg ? ((cfg.kernelFunc as Marked)[ORIGINAL] ?? (isOurs(cfg) ? undefined : cfg.kernelFunc)) : undefined;
+}

@@ -1,0 +1,70 @@
+// Shared pieces for the kernels we add to tfjs-backend-wasm: the slice of its backend we use,
+// and a way to call other wasm kernels directly (no engine, no tensors, no tape).
+import * as tf from '@tensorflow/tfjs-core';
+
+export type TensorInfo = tf.TensorInfo;
+export type KernelFunc = tf.KernelFunc;
+
+/** The part of tfjs-backend-wasm's BackendWasm that these kernels use. */
+export interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): TensorInfo;
+  /** A view on the wasm heap. Invalid after any allocation (the heap may grow): fetch again. */
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
+}
+
+export interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}
+
+/** Tuning knobs, exported so tests and benchmarks can force a path. */
+export const kernelTuning = {
+  /** Largest temporary (im2col) matrix, in float32 elements (16 Mi = 64 MB). */
+  chunkElements: 16 * 1024 * 1024,
+  /** Conv2DBackpropFilter im2col: 'auto' uses the shifted-copy path where it applies. */
+  im2col: 'auto' as 'auto' | 'general' | 'shift',
+  /** Conv2DBackpropFilter product: PT @ dy ('pt'), or dyT @ P ('p', packs P instead of dy). */
+  orientation: 'auto' as 'auto' | 'pt' | 'p',
+  /** If set, kernels add the milliseconds spent per phase here (benchmarks). */
+  profile: null as Record<string, number> | null,
+};
+
+/** Adds the time since `t0` to kernelTuning.profile[phase]; returns now. */
+export function lap(phase: string, t0: number): number {
+  const now = performance.now();
+  const p = kernelTuning.profile;
+  if (p) p[phase] = (p[phase] ?? 0) + now - t0;
+  return now;
+}
+
+export function f32(backend: WasmBackend, t: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+export function i32(backend: WasmBackend, t: TensorInfo): Int32Array {
+  return backend.typedArrayFromHeap(t) as Int32Array;
+}
+
+/** A TensorInfo on the same data with another shape (no refcount change). */
+export function view(t: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: t.dataId, shape, dtype: t.dtype };
+}
+
+/** Runs another kernel registered for wasm, on TensorInfos, without the engine. */
+export function callWasmKernel(
+  name: string,
+  backend: unknown,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap,
+): TensorInfo {
+  const cfg = tf.getKernel(name, 'wasm');
+  if (!cfg) throw new Error(`wasm kernel ${name} is not registered`);
+  const out = cfg.kernelFunc({ inputs, backend: backend as object, attrs });
+  return Array.isArray(out) ? out[0] : out;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
