@@ -23,6 +23,8 @@ export interface RunConfigFile {
   /** Backend used when the run started, e.g. 'wasm'. */
   backend: string;
   versions: { robustMeta: string; tfjs: string; node: string };
+  /** The source dataset as loaded (config.data may be empty: the bundled default). */
+  dataset?: { name: string; source: string; splitOrigin: string; trainClasses: string[] };
 }
 
 export interface RunStatusFile {
@@ -40,6 +42,8 @@ export interface RunStatusFile {
   message?: string;
   /** Seconds left, estimated from recent steps, while running. */
   etaSeconds?: number;
+  /** True while a running run is paused (job/pause). */
+  paused?: boolean;
 }
 
 export interface MetricLine extends StepMetrics {

@@ -1,0 +1,359 @@
+// Reading and writing run folders (runs/<id>/, declared in runFormat.ts). Writers replace JSON
+// files atomically (a temp file renamed over the old one) and append one whole line per metric,
+// so a reader that watches the folder (the extension, `robust-meta show`) never sees half a file;
+// a crash can at worst leave a torn last metrics line, which readers ignore.
+import * as fs from 'fs';
+import * as path from 'path';
+import { resolveConfig } from '../core/config';
+import { UserError } from '../core/errors';
+import { MetricLine, RUN_FORMAT_VERSION, RunConfigFile, RunState, RunStatusFile } from './runFormat';
+
+export const RUN_FILES = {
+  config: 'config.json',
+  status: 'status.json',
+  metrics: 'metrics.jsonl',
+  checkpoints: 'checkpoints',
+  samples: 'samples',
+  results: 'results',
+} as const;
+
+const RUN_STATES: readonly RunState[] = ['running', 'done', 'failed', 'stopped'];
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/** A readable, sortable run id: local time and method, e.g. 20261126-181500-mavrl. */
+export function runIdFor(method: string, date = new Date()): string {
+  const day = `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}`;
+  const time = `${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
+  const tag = method.replace(/[^A-Za-z0-9_-]+/g, '-') || 'run';
+  return `${day}-${time}-${tag}`;
+}
+
+/**
+ * Creates a new, empty run folder under runsDir and returns its id and path. mkdir without
+ * `recursive` fails when the folder exists, which makes the id unique even when two processes
+ * start a run in the same second (the second gets a -2 suffix).
+ */
+export function allocateRunDir(runsDir: string, method: string, date = new Date()): { id: string; dir: string } {
+  const root = path.resolve(runsDir);
+  try {
+    fs.mkdirSync(root, { recursive: true });
+  } catch (e) {
+    throw new UserError(`cannot create the runs folder ${root} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose another with --runs-dir`);
+  }
+  const base = runIdFor(method, date);
+  for (let n = 1; n < 10_000; n++) {
+    const id = n === 1 ? base : `${base}-${n}`;
+    const dir = path.join(root, id);
+    try {
+      fs.mkdirSync(dir);
+      return { id, dir };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  throw new Error(`could not find a free run id under ${root} for ${base}`);
+}
+
+/**
+ * Writes a file so that readers see the old content or the new, never a mix: a temp file in the
+ * same folder, flushed, then renamed over the target.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  renameWithRetry(tmp, file);
+}
+
+/** rename(), retried briefly: on Windows it fails while another process has the target open. */
+function renameWithRetry(from: string, to: string): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.renameSync(from, to);
+      return;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (attempt >= 20 || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) {
+        fs.rmSync(from, { force: true });
+        throw e;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+    }
+  }
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+function readJson(file: string, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${file} is missing: this is not a run folder, or its ${what} was deleted`);
+    throw new UserError(`cannot read ${file} (${code ?? (e as Error).message})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${file} is corrupt: it is not valid JSON (${(e as Error).message}); restore it or delete the run folder`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${file} is corrupt: expected a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function checkFormat(file: string, obj: Record<string, unknown>, what: string): void {
+  const format = obj.format;
+  if (typeof format !== 'number') throw new UserError(`${file} is not a robust-meta ${what} (it has no format number)`);
+  if (format > RUN_FORMAT_VERSION) {
+    throw new UserError(`${file} was written by a newer robust-meta (run format ${format}; this version reads up to ${RUN_FORMAT_VERSION}): update robust-meta to read it`);
+  }
+  if (format < 1 || !Number.isInteger(format)) throw new UserError(`${file} has an unknown run format ${format}`);
+}
+
+function corrupt(file: string, why: string): UserError {
+  return new UserError(`${file} is corrupt: ${why}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// config.json
+
+export function writeRunConfig(runDir: string, file: RunConfigFile): void {
+  writeJsonAtomic(path.join(runDir, RUN_FILES.config), file);
+}
+
+/** Reads and validates config.json; the config inside is checked like a user's config file. */
+export function readRunConfig(runDir: string): RunConfigFile {
+  const file = path.join(runDir, RUN_FILES.config);
+  const obj = readJson(file, 'run config');
+  checkFormat(file, obj, 'run config');
+  if (typeof obj.id !== 'string') throw corrupt(file, "'id' must be a string");
+  if (typeof obj.createdAt !== 'string') throw corrupt(file, "'createdAt' must be a string");
+  if (typeof obj.config !== 'object' || obj.config === null) throw corrupt(file, "'config' must be an object");
+  // Keys added since the run was written take their defaults: that is the migration.
+  const config = resolveConfig(obj.config as Record<string, unknown>, `${file} (config)`);
+  const versions = (obj.versions ?? {}) as RunConfigFile['versions'];
+  return { ...(obj as unknown as RunConfigFile), config, backend: String(obj.backend ?? 'unknown'), versions };
+}
+
+// ---------------------------------------------------------------------------------------------
+// status.json
+
+export function writeStatus(runDir: string, status: Omit<RunStatusFile, 'format' | 'updatedAt'>): RunStatusFile {
+  const full: RunStatusFile = { format: RUN_FORMAT_VERSION, ...status, updatedAt: new Date().toISOString() };
+  writeJsonAtomic(path.join(runDir, RUN_FILES.status), full);
+  return full;
+}
+
+export function readStatus(runDir: string): RunStatusFile {
+  const file = path.join(runDir, RUN_FILES.status);
+  const obj = readJson(file, 'status');
+  checkFormat(file, obj, 'run status');
+  if (!RUN_STATES.includes(obj.state as RunState)) throw corrupt(file, `'state' must be one of ${RUN_STATES.join(', ')}, got ${JSON.stringify(obj.state)}`);
+  for (const k of ['step', 'totalSteps'] as const) {
+    if (typeof obj[k] !== 'number' || !Number.isInteger(obj[k]) || (obj[k] as number) < 0) throw corrupt(file, `'${k}' must be a whole number >= 0, got ${JSON.stringify(obj[k])}`);
+  }
+  return obj as unknown as RunStatusFile;
+}
+
+/** Whether a process with this id exists on this machine (a run whose worker died stays 'running' on disk). */
+export function processAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// metrics.jsonl
+
+export function appendMetric(runDir: string, line: MetricLine): void {
+  // One write() of a whole line: concurrent readers see it entirely or not at all, except after a
+  // crash in the middle of the write, which leaves a torn last line.
+  fs.appendFileSync(path.join(runDir, RUN_FILES.metrics), JSON.stringify(line) + '\n');
+}
+
+function checkMetric(file: string, lineNo: number, v: unknown): MetricLine {
+  if (typeof v !== 'object' || v === null) throw corrupt(file, `line ${lineNo} is not a JSON object`);
+  const m = v as Record<string, unknown>;
+  if (typeof m.step !== 'number' || !Number.isInteger(m.step)) throw corrupt(file, `line ${lineNo} has no whole-number 'step'`);
+  if (typeof m.loss !== 'number' && m.loss !== null) throw corrupt(file, `line ${lineNo} has no numeric 'loss'`);
+  return m as unknown as MetricLine;
+}
+
+/**
+ * Reads metrics.jsonl. A last line without its newline (a write cut short by a crash, or one in
+ * progress) is ignored; a damaged line before it is an error naming the file and line.
+ */
+export function readMetrics(runDir: string): MetricLine[] {
+  const file = path.join(runDir, RUN_FILES.metrics);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new UserError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parseMetrics(text, file);
+}
+
+/** Parses metric lines; `skipDamaged` drops damaged lines instead of failing (for repairs). */
+export function parseMetrics(text: string, file: string = RUN_FILES.metrics, skipDamaged = false): MetricLine[] {
+  const lines = text.split('\n');
+  // Whatever follows the last newline is incomplete.
+  lines.pop();
+  const out: MetricLine[] = [];
+  lines.forEach((raw, i) => {
+    if (raw.trim() === '') return;
+    try {
+      let v: unknown;
+      try {
+        v = JSON.parse(raw);
+      } catch {
+        throw corrupt(file, `line ${i + 1} is not valid JSON; delete that line to read the rest`);
+      }
+      out.push(checkMetric(file, i + 1, v));
+    } catch (e) {
+      if (!skipDamaged) throw e;
+    }
+  });
+  return out;
+}
+
+/**
+ * Keeps the metric lines of steps 1..step, one per step, dropping a torn last line and the lines
+ * written after the checkpoint a run resumes from. Rewritten atomically.
+ */
+export function truncateMetrics(runDir: string, step: number): void {
+  const file = path.join(runDir, RUN_FILES.metrics);
+  if (!fs.existsSync(file)) return;
+  const byStep = new Map<number, MetricLine>();
+  // A torn line that a later append ran into is damaged, and dropped with the lines after the checkpoint.
+  for (const m of parseMetrics(fs.readFileSync(file, 'utf8'), file, true)) if (m.step >= 1 && m.step <= step) byStep.set(m.step, m);
+  const kept = [...byStep.values()].sort((a, b) => a.step - b.step);
+  writeFileAtomic(file, kept.map((m) => JSON.stringify(m) + '\n').join(''));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole runs
+
+export interface RunInfo {
+  id: string;
+  dir: string;
+  config: RunConfigFile;
+  status: RunStatusFile;
+  /** status says 'running' but its worker process is gone: it was killed or crashed. */
+  stale: boolean;
+  /** Checkpoint files, oldest first. */
+  checkpoints: { step: number; path: string }[];
+  /** Result files under results/. */
+  results: string[];
+}
+
+const CHECKPOINT_RE = /^step-(\d{8,})\.ckpt$/;
+
+export function checkpointFileName(step: number): string {
+  return `step-${String(step).padStart(8, '0')}.ckpt`;
+}
+
+/** The checkpoint files of a run, oldest first (temp files of an unfinished write are not listed). */
+export function listCheckpointFiles(runDir: string): { step: number; path: string }[] {
+  const dir = path.join(runDir, RUN_FILES.checkpoints);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => ({ m: CHECKPOINT_RE.exec(n), n }))
+    .filter((x) => x.m)
+    .map((x) => ({ step: Number(x.m![1]), path: path.join(dir, x.n) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+export function isRunDir(dir: string): boolean {
+  return fs.existsSync(path.join(dir, RUN_FILES.config));
+}
+
+/** Reads a run folder, validated; a UserError names the file that is missing or corrupt. */
+export function readRun(runDir: string): RunInfo {
+  const dir = path.resolve(runDir);
+  if (!fs.existsSync(dir)) throw new UserError(`run folder ${dir} does not exist`);
+  if (!fs.statSync(dir).isDirectory()) throw new UserError(`${dir} is not a run folder (it is a file)`);
+  const config = readRunConfig(dir);
+  const status = readStatus(dir);
+  let results: string[] = [];
+  try {
+    results = fs.readdirSync(path.join(dir, RUN_FILES.results)).filter((n) => n.endsWith('.json')).sort().map((n) => path.join(dir, RUN_FILES.results, n));
+  } catch {
+    results = [];
+  }
+  return {
+    id: path.basename(dir),
+    dir,
+    config,
+    status,
+    stale: status.state === 'running' && !processAlive(status.pid),
+    checkpoints: listCheckpointFiles(dir),
+    results,
+  };
+}
+
+export interface RunListEntry {
+  id: string;
+  dir: string;
+  run?: RunInfo;
+  /** Why the folder could not be read (the others are still listed). */
+  error?: string;
+}
+
+/**
+ * The runs under runsDir, oldest first (ids sort by time). Folders without config.json (one being
+ * created, or not a run) are skipped; unreadable runs are listed with their error.
+ */
+export function listRuns(runsDir: string): RunListEntry[] {
+  const root = path.resolve(runsDir);
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new UserError(`cannot read the runs folder ${root} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const out: RunListEntry[] = [];
+  for (const id of names.sort()) {
+    if (id.startsWith('.')) continue;
+    const dir = path.join(root, id);
+    if (!isRunDir(dir)) continue;
+    try {
+      out.push({ id, dir, run: readRun(dir) });
+    } catch (e) {
+      out.push({ id, dir, error: (e as Error).message });
+    }
+  }
+  return out;
+}
+
+/** A run given as a folder path, or as an id under runsDir. */
+export function resolveRunDir(ref: string, runsDir: string): string {
+  const direct = path.resolve(ref);
+  if (fs.existsSync(direct)) return direct;
+  const underRuns = path.resolve(runsDir, ref);
+  if (fs.existsSync(underRuns)) return underRuns;
+  throw new UserError(`no run '${ref}': neither ${direct} nor ${underRuns} exists (robust-meta list shows the runs)`);
+}
