@@ -2,13 +2,21 @@
 // once, by direction, with a version. The worker sends plain numbers and small images, never
 // tensors. Names follow '<area>/<event>'.
 import type { Config } from '../core/config';
+import type { BenchResult } from './bench';
 import type { MetricLine, RunState, SampleSet } from './runFormat';
 
 export const PROTOCOL_VERSION = 1;
 
-/** What a worker is asked to do. */
+/** How a worker (and the CLI) exits: 130 after SIGINT, as shells expect. */
+export const EXIT_CODES = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
+/**
+ * What a worker is asked to do. train: a fresh run into runDir (absent or empty) with `config`,
+ * or with resume: true the run in runDir from its newest checkpoint, its config changed only by
+ * `overrides` (steps, checkpointEvery, backend, workers, valEvery).
+ */
 export type Job =
-  | { kind: 'train'; runDir: string; config: Config; resume: boolean }
+  | { kind: 'train'; runDir: string; config?: Config; resume: boolean; overrides?: Partial<Config>; cacheDir?: string }
   | { kind: 'eval'; args: EvalJobArgs }
   | { kind: 'bench'; args: Record<string, string | number | boolean> };
 
@@ -38,15 +46,49 @@ export type WorkerMessage =
   | { v: number; type: 'run/samples'; samplesDir: string; samples: SampleSet }
   | { v: number; type: 'run/checkpoint'; step: number; path: string }
   | { v: number; type: 'run/result'; path: string }
+  | { v: number; type: 'run/paused'; paused: boolean }
+  | { v: number; type: 'bench/result'; result: BenchResult }
   | { v: number; type: 'log'; level: 'info' | 'warn'; message: string }
   /** userError: the message is for the user as it stands (no stack). */
-  | { v: number; type: 'error'; message: string; userError: boolean }
+  | { v: number; type: 'error'; message: string; userError: boolean; stack?: string }
   | { v: number; type: 'job/done'; state: RunState };
 
+/** Every message type, by direction; `satisfies` keeps the lists complete and exact. */
+export const WORKER_MESSAGE_TYPES = [
+  'worker/ready', 'run/started', 'run/progress', 'run/metric', 'run/samples', 'run/checkpoint', 'run/result', 'run/paused', 'bench/result', 'log', 'error', 'job/done',
+] as const satisfies readonly WorkerMessage['type'][];
+export const PARENT_MESSAGE_TYPES = ['job/start', 'job/cancel', 'job/pause', 'job/resume'] as const satisfies readonly ParentMessage['type'][];
+
+type Missing<All, Listed> = Exclude<All, Listed>;
+// Compile-time check that no message type is left out of the lists above.
+const workerTypesComplete: Missing<WorkerMessage['type'], (typeof WORKER_MESSAGE_TYPES)[number]> extends never ? true : never = true;
+const parentTypesComplete: Missing<ParentMessage['type'], (typeof PARENT_MESSAGE_TYPES)[number]> extends never ? true : never = true;
+void workerTypesComplete;
+void parentTypesComplete;
+
+function hasVersionAndType(m: unknown, types: readonly string[]): boolean {
+  if (typeof m !== 'object' || m === null) return false;
+  const { v, type } = m as { v?: unknown; type?: unknown };
+  return v === PROTOCOL_VERSION && typeof type === 'string' && types.includes(type);
+}
+
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
-  return typeof m === 'object' && m !== null && (m as { v?: unknown }).v === PROTOCOL_VERSION && typeof (m as { type?: unknown }).type === 'string';
+  return hasVersionAndType(m, WORKER_MESSAGE_TYPES);
 }
 
 export function isParentMessage(m: unknown): m is ParentMessage {
-  return isWorkerMessage(m);
+  return hasVersionAndType(m, PARENT_MESSAGE_TYPES);
+}
+
+/** Messages without their version field, as senders write them. */
+type Unversioned<T> = T extends { v: number } ? Omit<T, 'v'> : never;
+export type WorkerMessageBody = Unversioned<WorkerMessage>;
+export type ParentMessageBody = Unversioned<ParentMessage>;
+
+export function workerMessage(m: WorkerMessageBody): WorkerMessage {
+  return { v: PROTOCOL_VERSION, ...m } as WorkerMessage;
+}
+
+export function parentMessage(m: ParentMessageBody): ParentMessage {
+  return { v: PROTOCOL_VERSION, ...m } as ParentMessage;
 }

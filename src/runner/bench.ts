@@ -1,0 +1,122 @@
+// Times meta-steps on random data, for comparing backends and implementations. The default is the
+// benchmark step of docs/method.md: one mavrl meta-step, 32x32x3 images, Conv4 width 64, 5-way
+// 1-shot 15 queries, meta-batch 4, 1 inner step, 3 attack steps, first-order, Adam.
+import * as os from 'os';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../core/backend';
+import { Config, resolveConfig } from '../core/config';
+import { Episode } from '../core/data';
+import { MetaLearner } from '../core/meta/learner';
+import { Rng } from '../core/rng';
+import { packageVersion } from './packageInfo';
+
+/** Timed steps when --steps is not given (the config's own default, 1000, is for training). */
+export const BENCH_DEFAULT_STEPS = 5;
+
+export interface BenchResult {
+  /** Mean over the timed steps (the warm-up step excluded). */
+  ms_per_step: number;
+  ms_min: number;
+  ms_median: number;
+  ms_max: number;
+  warmup_ms: number;
+  steps: number;
+  backend: string;
+  simd?: boolean;
+  threads?: number;
+  /** Live tensors after the warm-up step and after the timed steps: equal when nothing leaks. */
+  num_tensors_before: number;
+  num_tensors_after: number;
+  rss_mb: number;
+  peak_rss_mb: number;
+  method: string;
+  setting: Pick<Config, 'imageSize' | 'channels' | 'backbone' | 'width' | 'ways' | 'shots' | 'queries' | 'metaBatch' | 'innerSteps' | 'attackSteps' | 'order'>;
+  versions: { robustMeta: string; tfjs: string; node: string };
+  cpus: number;
+}
+
+/** A task of random images in [0,1] with balanced labels, from a seeded stream. */
+export function randomEpisode(cfg: Config, rng: Rng): Episode {
+  const { ways, shots, queries, imageSize, channels } = cfg;
+  const size = imageSize * imageSize * channels;
+  const labels = (per: number) => Int32Array.from({ length: ways * per }, (_, i) => Math.floor(i / per));
+  return {
+    ways,
+    shots,
+    queries,
+    height: imageSize,
+    width: imageSize,
+    channels,
+    support: rng.uniformArray(ways * shots * size, 0, 1),
+    supportLabels: labels(shots),
+    query: rng.uniformArray(ways * queries * size, 0, 1),
+    queryLabels: labels(queries),
+    classes: Array.from({ length: ways }, (_, i) => i),
+  };
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * Runs 1 + steps meta-steps of `partial` (over the defaults, with steps defaulting to
+ * BENCH_DEFAULT_STEPS) and reports the timing of all but the first.
+ */
+export async function runBench(partial: Partial<Config>, onStep?: (done: number, total: number, ms: number) => void): Promise<BenchResult> {
+  const cfg = resolveConfig({ steps: BENCH_DEFAULT_STEPS, ...partial }, 'bench');
+  const backend = await initBackend(cfg.backend);
+  const learner = new MetaLearner(cfg);
+  const rng = new Rng([cfg.seed, 0xbe4c]);
+  const batch = () => Array.from({ length: cfg.metaBatch }, () => randomEpisode(cfg, rng));
+  const times: number[] = [];
+  let warmup = 0;
+  let before = 0;
+  let after = 0;
+  try {
+    for (let i = 0; i <= cfg.steps; i++) {
+      const tasks = batch();
+      if (i === 1) before = tf.memory().numTensors;
+      const t0 = performance.now();
+      await learner.metaStep(tasks);
+      const ms = performance.now() - t0;
+      if (i === 0) warmup = ms;
+      else times.push(ms);
+      onStep?.(i, cfg.steps, ms);
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  } finally {
+    after = tf.memory().numTensors;
+    await learner.dispose();
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    ms_per_step: round(times.reduce((a, b) => a + b, 0) / times.length),
+    ms_min: round(sorted[0]),
+    ms_median: round(sorted[Math.floor(sorted.length / 2)]),
+    ms_max: round(sorted[sorted.length - 1]),
+    warmup_ms: round(warmup),
+    steps: times.length,
+    backend: backend.name,
+    ...(backend.simd !== undefined ? { simd: backend.simd, threads: backend.threads } : {}),
+    num_tensors_before: before,
+    num_tensors_after: after,
+    rss_mb: round(process.memoryUsage().rss / MB),
+    peak_rss_mb: round((process.resourceUsage().maxRSS * 1024) / MB),
+    method: cfg.method,
+    setting: {
+      imageSize: cfg.imageSize,
+      channels: cfg.channels,
+      backbone: cfg.backbone,
+      width: cfg.width,
+      ways: cfg.ways,
+      shots: cfg.shots,
+      queries: cfg.queries,
+      metaBatch: cfg.metaBatch,
+      innerSteps: cfg.innerSteps,
+      attackSteps: cfg.attackSteps,
+      order: cfg.order,
+    },
+    versions: { robustMeta: packageVersion(), tfjs: tf.version_core, node: process.versions.node },
+    cpus: os.cpus().length,
+  };
+}

@@ -1,0 +1,309 @@
+// The training loop that both the worker and the CLI run: a run folder in, metrics, checkpoints
+// and status out, progress through callbacks (never a UI). Everything random derives from the
+// config's seed and the step, so a run resumed from its checkpoint at step s computes the same
+// steps s+1.. as one that never stopped.
+import * as path from 'path';
+import * as fs from 'fs';
+import { Config, resolveConfig } from '../core/config';
+import { initBackend } from '../core/backend';
+import { Dataset, Episode, EpisodeSpec, episodeAt, loadDataset, validateForEpisodes } from '../core/data';
+import { isUserError, UserError } from '../core/errors';
+import { MetaLearner } from '../core/meta/learner';
+import { checkCheckpointMatches, DEFAULT_KEEP_CHECKPOINTS, readCheckpoint, RESUMABLE_KEYS, writeCheckpoint, latestCheckpoint } from './checkpoint';
+import { sourceDataPath, versions } from './packageInfo';
+import { MetricLine, RUN_FORMAT_VERSION, RunConfigFile, RunState, SampleSet } from './runFormat';
+import { appendMetric, isRunDir, readRunConfig, readStatus, RUN_FILES, truncateMetrics, writeRunConfig, writeStatus } from './runStore';
+import { writeSamples } from './samples';
+
+/** Stops or pauses a running loop between steps. */
+export class TrainController {
+  private cancelRequested = false;
+  private pauseRequested = false;
+  private waiters: (() => void)[] = [];
+
+  get cancelled(): boolean {
+    return this.cancelRequested;
+  }
+  get paused(): boolean {
+    return this.pauseRequested;
+  }
+  /** Stop after the current step; the loop writes a checkpoint and ends in state 'stopped'. */
+  cancel(): void {
+    this.cancelRequested = true;
+    this.wake();
+  }
+  pause(): void {
+    this.pauseRequested = true;
+  }
+  resume(): void {
+    this.pauseRequested = false;
+    this.wake();
+  }
+  /** Resolves when not paused (or when cancelled). */
+  async whilePaused(): Promise<void> {
+    while (this.pauseRequested && !this.cancelRequested) await new Promise<void>((r) => this.waiters.push(r));
+  }
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    w.forEach((r) => r());
+  }
+}
+
+export interface TrainProgress {
+  step: number;
+  totalSteps: number;
+  /** Seconds left at the recent pace; null before the first step. */
+  etaSeconds: number | null;
+  msPerStep: number;
+  loss: number;
+}
+
+export interface TrainHooks {
+  onStarted?(info: { runDir: string; step: number; totalSteps: number; backend: string; resumedFrom?: string }): void;
+  onProgress?(p: TrainProgress): void;
+  onMetric?(m: MetricLine): void;
+  onCheckpoint?(step: number, file: string): void;
+  onSamples?(samplesDir: string, samples: SampleSet): void;
+  onLog?(level: 'info' | 'warn', message: string): void;
+  onPaused?(paused: boolean): void;
+}
+
+export interface TrainOptions {
+  /** The run folder: new (absent or empty) for a fresh run, an existing run to resume. */
+  runDir: string;
+  /** The config of a fresh run. Ignored on resume except for `overrides`. */
+  config?: Config;
+  resume?: boolean;
+  /** On resume: new values for RESUMABLE_KEYS (steps, checkpointEvery, backend, ...). */
+  overrides?: Partial<Config>;
+  /** Folder for the decoded-image cache of image-folder datasets. */
+  cacheDir?: string;
+  keepCheckpoints?: number;
+  controller?: TrainController;
+  hooks?: TrainHooks;
+  /** Write sample perturbations at each checkpoint (needs the evaluation module). Default true. */
+  samples?: boolean;
+}
+
+export interface TrainOutcome {
+  runDir: string;
+  state: Extract<RunState, 'done' | 'stopped'>;
+  step: number;
+  totalSteps: number;
+  checkpoint?: string;
+  seconds: number;
+}
+
+/** Marks a UserError that happened before training began: the config or data is at fault. */
+export class SetupError extends UserError {
+  readonly setup = true;
+}
+
+export function isSetupError(e: unknown): boolean {
+  return isUserError(e) && (e as { setup?: boolean }).setup === true;
+}
+
+function setupError(e: unknown): unknown {
+  if (isUserError(e) && !isSetupError(e)) {
+    const s = new SetupError(e.message);
+    return s;
+  }
+  return e;
+}
+
+/** The episodes of meta-step `step` (0-based): episodes step*B .. step*B+B-1 of the seed's stream. */
+export function metaBatchAt(ds: Dataset, cfg: Config, step: number): Episode[] {
+  const spec: EpisodeSpec = { ways: cfg.ways, shots: cfg.shots, queries: cfg.queries };
+  return Array.from({ length: cfg.metaBatch }, (_, i) => episodeAt(ds.data, ds.splits.train, spec, cfg.seed, step * cfg.metaBatch + i));
+}
+
+export async function loadSourceDataset(cfg: Config, cacheDir?: string): Promise<Dataset> {
+  const ds = await loadDataset(sourceDataPath(cfg.data), { imageSize: cfg.imageSize, channels: cfg.channels as 1 | 3, cacheDir });
+  validateForEpisodes(ds, 'train', { ways: cfg.ways, shots: cfg.shots, queries: cfg.queries });
+  return ds;
+}
+
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/** Decides the config of the run and prepares its folder; returns the config and where to start. */
+function prepareRun(opts: TrainOptions): { cfg: Config; fresh: boolean } {
+  const runDir = opts.runDir;
+  if (opts.resume) {
+    if (!isRunDir(runDir)) throw new UserError(`cannot resume ${runDir}: it is not a run folder (no ${RUN_FILES.config})`);
+    const file = readRunConfig(runDir);
+    const over = opts.overrides ?? {};
+    const bad = Object.keys(over).filter((k) => !(RESUMABLE_KEYS as readonly string[]).includes(k) && JSON.stringify(over[k as keyof Config]) !== JSON.stringify(file.config[k as keyof Config]));
+    if (bad.length) {
+      throw new UserError(`cannot change ${bad.join(', ')} when resuming ${runDir}: a resumed run keeps its config; only ${RESUMABLE_KEYS.join(', ')} may change. Start a new run instead`);
+    }
+    const cfg = resolveConfig({ ...file.config, ...over }, 'resume');
+    return { cfg, fresh: false };
+  }
+  if (!opts.config) throw new Error('train: a fresh run needs a config');
+  if (fs.existsSync(path.join(runDir, RUN_FILES.config))) {
+    throw new UserError(`${runDir} already holds a run; resume it (--resume ${runDir}) or choose a new folder`);
+  }
+  fs.mkdirSync(runDir, { recursive: true });
+  const cfg = { ...opts.config, data: opts.config.data ? path.resolve(opts.config.data) : '' };
+  return { cfg, fresh: true };
+}
+
+/**
+ * Trains a run: a fresh one into an empty folder, or resumes one from its newest checkpoint
+ * (dropping the metric lines written after it). Checkpoints every cfg.checkpointEvery steps, at
+ * the end and when cancelled. Status.json follows along; on an error it says 'failed' with the
+ * message, and the checkpoints stay for a resume.
+ */
+export async function train(opts: TrainOptions): Promise<TrainOutcome> {
+  const t0 = Date.now();
+  const hooks = opts.hooks ?? {};
+  const controller = opts.controller ?? new TrainController();
+  const runDir = path.resolve(opts.runDir);
+  const keep = opts.keepCheckpoints ?? DEFAULT_KEEP_CHECKPOINTS;
+  let cfg: Config;
+  let fresh: boolean;
+  try {
+    ({ cfg, fresh } = prepareRun({ ...opts, runDir }));
+  } catch (e) {
+    throw setupError(e);
+  }
+
+  let step = 0;
+  let checkpointStep: number | undefined;
+  let learner: MetaLearner | undefined;
+  const status = (state: RunState, extra: { message?: string; etaSeconds?: number; paused?: boolean } = {}) =>
+    writeStatus(runDir, { state, step, totalSteps: cfg.steps, pid: state === 'running' ? process.pid : undefined, checkpointStep, ...extra });
+
+  try {
+    let ds: Dataset;
+    let resumedFrom: string | undefined;
+    let backendName: string;
+    try {
+      const backend = await initBackend(cfg.backend);
+      backendName = backend.name;
+      ds = await loadSourceDataset(cfg, opts.cacheDir);
+      for (const w of ds.warnings ?? []) hooks.onLog?.('warn', `${ds.name}: ${w}`);
+      learner = new MetaLearner(cfg);
+      if (fresh) {
+        const file: RunConfigFile = {
+          format: RUN_FORMAT_VERSION,
+          id: path.basename(runDir),
+          createdAt: new Date().toISOString(),
+          config: cfg,
+          backend: backend.name,
+          versions: versions(),
+          dataset: { name: ds.name, source: ds.source, splitOrigin: ds.splitOrigin, trainClasses: ds.splits.train.map((c) => ds.data.classes[c]) },
+        };
+        writeRunConfig(runDir, file);
+      } else {
+        const ckpt = latestCheckpoint(runDir);
+        if (ckpt) {
+          const loaded = readCheckpoint(ckpt);
+          checkCheckpointMatches(loaded, cfg, learner.getState().params);
+          learner.setState(loaded.state);
+          resumedFrom = ckpt;
+          checkpointStep = loaded.header.step;
+        } else {
+          hooks.onLog?.('info', `${runDir} has no checkpoint yet: starting again from step 0`);
+        }
+        step = learner.step;
+        truncateMetrics(runDir, step);
+      }
+    } catch (e) {
+      // A fresh run that could not start leaves no folder behind.
+      if (fresh && !isRunDir(runDir)) fs.rmSync(runDir, { recursive: true, force: true });
+      throw setupError(e);
+    }
+
+    status('running');
+    hooks.onStarted?.({ runDir, step, totalSteps: cfg.steps, backend: backendName, resumedFrom });
+    if (!fresh && step >= cfg.steps) {
+      hooks.onLog?.('info', `${runDir} is already at step ${step} of ${cfg.steps}; pass a larger --steps to train further`);
+    }
+
+    let emaMs: number | undefined;
+    let lastStatusWrite = 0;
+    const doCheckpoint = async () => {
+      const file = writeCheckpoint(runDir, learner!.getState(), cfg, keep);
+      checkpointStep = step;
+      hooks.onCheckpoint?.(step, file);
+      if (opts.samples !== false) {
+        try {
+          const written = await writeSamples(runDir, step, learner!, ds);
+          if (written) hooks.onSamples?.(written.dir, written.samples);
+        } catch (e) {
+          hooks.onLog?.('warn', `could not write sample perturbations at step ${step}: ${(e as Error).message}`);
+        }
+      }
+      return file;
+    };
+
+    while (step < cfg.steps) {
+      await yieldToEventLoop();
+      if (controller.paused && !controller.cancelled) {
+        status('running', { paused: true });
+        hooks.onPaused?.(true);
+        await controller.whilePaused();
+        hooks.onPaused?.(false);
+        status('running');
+      }
+      if (controller.cancelled) break;
+      const tStep = Date.now();
+      const tasks = metaBatchAt(ds, cfg, step);
+      const r = await learner.metaStep(tasks);
+      step = learner.step;
+      const ms = Date.now() - tStep;
+      emaMs = emaMs === undefined ? ms : 0.8 * emaMs + 0.2 * ms;
+      const line: MetricLine = {
+        step,
+        time: new Date().toISOString(),
+        loss: r.loss,
+        ceLoss: r.ceLoss,
+        agreementLoss: r.agreementLoss,
+        cleanAcc: r.cleanAcc,
+        robustAcc: r.robustAcc,
+        gradNorm: r.gradNorm,
+        msPerStep: ms,
+      };
+      appendMetric(runDir, line);
+      hooks.onMetric?.(line);
+      const etaSeconds = ((cfg.steps - step) * emaMs) / 1000;
+      hooks.onProgress?.({ step, totalSteps: cfg.steps, etaSeconds, msPerStep: emaMs, loss: r.loss });
+      if (step % cfg.checkpointEvery === 0 || step === cfg.steps) {
+        await doCheckpoint();
+        status('running', { etaSeconds });
+        lastStatusWrite = Date.now();
+      } else if (Date.now() - lastStatusWrite > 1000) {
+        status('running', { etaSeconds });
+        lastStatusWrite = Date.now();
+      }
+    }
+
+    let checkpoint: string | undefined;
+    if (checkpointStep !== step && step > 0) checkpoint = await doCheckpoint();
+    else if (checkpointStep !== undefined) checkpoint = latestCheckpoint(runDir);
+    const state = controller.cancelled && step < cfg.steps ? 'stopped' : 'done';
+    status(state, state === 'stopped' ? { message: `stopped at step ${step} of ${cfg.steps}; resume with: robust-meta train --resume ${runDir}` } : {});
+    return { runDir, state, step, totalSteps: cfg.steps, checkpoint, seconds: (Date.now() - t0) / 1000 };
+  } catch (e) {
+    const message = isUserError(e) ? e.message : `unexpected error: ${(e as Error).message}`;
+    try {
+      if (isRunDir(runDir) || fs.existsSync(path.join(runDir, RUN_FILES.status))) status('failed', { message });
+    } catch {
+      // The original error matters more than a status we could not write.
+    }
+    throw e;
+  } finally {
+    await learner?.dispose();
+  }
+}
+
+/** The state a run folder says it is in, for callers that want it without reading the whole run. */
+export function runState(runDir: string): RunState | undefined {
+  try {
+    return readStatus(runDir).state;
+  } catch {
+    return undefined;
+  }
+}
