@@ -3,6 +3,7 @@
 // top-down rows, every header version from BITMAPCOREHEADER to BITMAPV5HEADER. RLE-compressed
 // and embedded JPEG/PNG bitmaps are refused with a reason. Alpha is dropped.
 
+import { pixelLimitMessage } from './limits';
 import type { RawImage } from './png';
 
 export function isBmp(buf: Uint8Array): boolean {
@@ -48,7 +49,7 @@ export function decodeBmp(buf: Uint8Array, maxPixels = Infinity): RawImage {
   const { width, height, bitCount, compression, topDown, headerSize } = h;
   if (width <= 0 || height <= 0) throw new Error(`BMP has an invalid size ${width}x${height}`);
   if (width * height > maxPixels) {
-    throw new Error(`image is ${width}x${height} = ${((width * height) / 1e6).toFixed(1)} megapixels, over the limit of ${(maxPixels / 1e6).toFixed(1)}`);
+    throw new Error(pixelLimitMessage(width, height, maxPixels));
   }
   if (compression !== 0 && compression !== 3 && compression !== 6) {
     throw new Error(`unsupported BMP compression ${COMPRESSION_NAMES[compression] ?? compression}; save it as an uncompressed BMP or a PNG`);

@@ -135,15 +135,27 @@ export function renderGlyph(seed: number, c: number, i: number, size = GLYPH_SIZ
     });
     for (let k = 0; k + 1 < pts.length; k++) segs.push(pts[k][0], pts[k][1], pts[k + 1][0], pts[k + 1][1]);
   }
+  // Distance from each pixel centre to the nearest stroke, only where it can matter (within the
+  // stroke's reach of some segment; elsewhere the coverage is 0 whatever the exact distance).
+  const reach = width / 2 + 0.5;
+  const dist = new Float64Array(size * size).fill(Infinity);
+  for (let s = 0; s < segs.length; s += 4) {
+    const x0 = Math.max(0, Math.floor(Math.min(segs[s], segs[s + 2]) - reach - 1));
+    const x1 = Math.min(size - 1, Math.ceil(Math.max(segs[s], segs[s + 2]) + reach + 1));
+    const y0 = Math.max(0, Math.floor(Math.min(segs[s + 1], segs[s + 3]) - reach - 1));
+    const y1 = Math.min(size - 1, Math.ceil(Math.max(segs[s + 1], segs[s + 3]) + reach + 1));
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const v = segDist(x + 0.5, y + 0.5, segs[s], segs[s + 1], segs[s + 2], segs[s + 3]);
+        if (v < dist[y * size + x]) dist[y * size + x] = v;
+      }
+    }
+  }
   const out = new Uint8Array(size * size);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      let d = Infinity;
-      for (let s = 0; s < segs.length; s += 4) {
-        const v = segDist(x + 0.5, y + 0.5, segs[s], segs[s + 1], segs[s + 2], segs[s + 3]);
-        if (v < d) d = v;
-      }
-      const cover = Math.min(1, Math.max(0, width / 2 + 0.5 - d));
+      const d = dist[y * size + x];
+      const cover = Math.min(1, Math.max(0, reach - d));
       const v = ink * cover + noise * rng.normal();
       out[y * size + x] = Math.round(255 * Math.min(1, Math.max(0, v)));
     }

@@ -37,12 +37,12 @@ export interface ImageProbe {
   channels: number;
 }
 
-function pixelLimitMessage(w: number, h: number, max: number): string {
-  return `image is ${w}x${h} = ${((w * h) / 1e6).toFixed(1)} megapixels, over the limit of ${(max / 1e6).toFixed(1)}`;
-}
+export { pixelLimitMessage } from './limits';
+import { pixelLimitMessage } from './limits';
 
 /** Reads an image's size and channel count without decoding its pixels (sharp's header parse, or our own). */
 export async function probeImage(buf: Uint8Array, opts: DecodeOptions): Promise<ImageProbe> {
+  if (buf.length === 0) throw new Error('the file is empty (0 bytes)');
   const png = readPngHeader(buf);
   if (png) {
     if (png.width * png.height > opts.maxPixels) throw new Error(pixelLimitMessage(png.width, png.height, opts.maxPixels));
@@ -88,6 +88,7 @@ function sharpReason(e: unknown): string {
  * Throws an Error whose message says what is wrong with the bytes (the caller adds the file name).
  */
 export async function decodeImage(buf: Uint8Array, target: TargetShape | undefined, opts: DecodeOptions): Promise<RawImage> {
+  if (buf.length === 0) throw new Error('the file is empty (0 bytes)');
   let img: RawImage;
   const png = readPngHeader(buf);
   if (png && pngFastPathSupports(png)) {
@@ -95,7 +96,6 @@ export async function decodeImage(buf: Uint8Array, target: TargetShape | undefin
   } else if (isBmp(buf)) {
     img = decodeBmp(buf, opts.maxPixels);
   } else {
-    if (buf.length === 0) throw new Error('the file is empty');
     try {
       const { data, info } = await sharp(buf, { limitInputPixels: opts.maxPixels, failOn: 'truncated' })
         .raw({ depth: 'uchar' })

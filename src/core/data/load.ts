@@ -278,10 +278,15 @@ async function decodeFolder(scan: FolderScan, opts: LoadOptions, maxPixels: numb
   const limit = opts.concurrency ?? 8;
   const bad = new Map<number, string>();
   const fail = (i: number, reason: string) => {
-    if (badFiles === 'error') {
-      throw new UserError(`cannot load image ${jobs[i].file.abs}: ${reason}; fix or remove the file, or load with bad files skipped`);
-    }
     bad.set(i, reason);
+  };
+  // With badFiles 'error', fail after the pass, naming the first bad file in file order (the
+  // order in which concurrent reads fail is not deterministic).
+  const stopIfBad = () => {
+    if (badFiles !== 'error' || bad.size === 0) return;
+    const first = Math.min(...bad.keys());
+    const more = bad.size > 1 ? ` (and ${bad.size - 1} more bad file${bad.size > 2 ? 's' : ''})` : '';
+    throw new UserError(`cannot load image ${jobs[first].file.abs}: ${bad.get(first)}; fix or remove the file, or load with bad files skipped${more}`);
   };
   const decodeOpts = { maxPixels };
 
@@ -320,6 +325,7 @@ async function decodeFolder(scan: FolderScan, opts: LoadOptions, maxPixels: numb
       0,
       2 * n,
     );
+    stopIfBad();
     const sizeCount = new Map<string, { h: number; w: number; count: number }>();
     let grey = 0;
     let colour = 0;
@@ -385,6 +391,7 @@ async function decodeFolder(scan: FolderScan, opts: LoadOptions, maxPixels: numb
     base,
     base + n,
   );
+  stopIfBad();
 
   // Compact: drop bad files; a class left empty is an error.
   const warnings: string[] = [];

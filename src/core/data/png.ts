@@ -5,6 +5,7 @@
 // deterministic (fixed filter choice and zlib level), which the bundled-data script relies on.
 
 import * as zlib from 'zlib';
+import { pixelLimitMessage } from './limits';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -86,7 +87,7 @@ export function decodePng(buf: Uint8Array, maxPixels = Infinity): RawImage {
   const { width, height, colorType } = h;
   if (width === 0 || height === 0) throw new Error('PNG has zero width or height');
   if (width * height > maxPixels) {
-    throw new Error(`image is ${width}x${height} = ${((width * height) / 1e6).toFixed(1)} megapixels, over the limit of ${(maxPixels / 1e6).toFixed(1)}`);
+    throw new Error(pixelLimitMessage(width, height, maxPixels));
   }
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const idat: Buffer[] = [];
