@@ -30,7 +30,7 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 6, 6, 3], f: [1, 1, 3, 64], s: 1, p: 'same' },
   { x: [2, 7, 7, 3], f: [5, 5, 3, 2], s: 2, p: 'same' },
   { x: [2, 11, 10, 2], f: [3, 3, 2, 3], s: 3, p: 'valid' },
-  // Padding larger than the filter: Conv2DBackpropInput falls back to wasm's own kernel.
+  // Padding larger than the filter: Conv2DBackpropInput's conv way cannot express it.
   { x: [2, 6, 6, 2], f: [3, 3, 2, 3], s: 1, p: 4 },
   { x: [4, 16, 16, 64], f: [3, 3, 64, 64], s: 1, p: 'same' },
 ];
@@ -255,6 +255,25 @@ test('Conv2DBackpropFilter: every im2col path, orientation and chunking matches 
 test('Conv2DBackpropInput matches cpu / the reference and the original wasm kernel', async () => {
   for (const c of CONV_CASES) {
     await checkKernel('dx', c, ({ w, dy }) => backpropInput(c, dy, w), (_x, w, dy) => refBackpropInput(c, dy, w));
+  }
+  const variants: Partial<typeof kernelTuning>[] = [
+    { backpropInput: 'conv' },
+    { backpropInput: 'col2im' },
+    { backpropInput: 'col2im', chunkElements: 1000 },
+  ];
+  for (const v of variants) {
+    await withTuning(v, async () => {
+      for (const c of CONV_CASES.filter((k) => size(k.x) < 20000)) {
+        const [got] = await on('wasm', () => {
+          const { w, dy } = convInputs(c);
+          return backpropInput(c, dy, w);
+        });
+        const outShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, 1, c.p).outShape;
+        const ref = refBackpropInput(c, values(size(outShape), 3), values(size(c.f), 2));
+        const d = maxAbsDiff(got, ref);
+        assert.ok(d < 1e-3, `dx ${JSON.stringify(v)} ${describe(c)}: ${d}`);
+      }
+    });
   }
   // The original kernel, called directly on the wasm backend.
   await tf.setBackend('wasm');

@@ -14,6 +14,7 @@ import {
   f32,
   kernelTuning,
   lap,
+  tick,
   sameShape,
   view,
 } from './wasmUtil';
@@ -54,7 +55,7 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
     f32(backend, out).fill(0);
     return out;
   }
-  const rowsPerChunk = Math.max(1, Math.min(rowsTotal, Math.floor(kernelTuning.chunkElements / (K * Wo))));
+  const rowsPerChunk = chunkRows(rowsTotal, Wo, K);
   const shift =
     kernelTuning.im2col !== 'general' &&
     info.strideHeight === 1 &&
@@ -66,8 +67,9 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
   }
   const xt = shift ? new Float32Array(info.inChannels * (rowsPerChunk + info.filterHeight - 1) * Wo) : null;
 
-  // XNNPACK packs b on every call (~3 ns a value), so pack the smaller of dy (M*Co) and P (M*K).
-  const orientation = kernelTuning.orientation === 'auto' ? (K < Co ? 'p' : 'pt') : kernelTuning.orientation;
+  // 'p' packs P (M*K values) instead of dy (M*Co) but must transpose dy in JS; measured, it did
+  // not beat 'pt' once chunks are a few thousand columns, even for K = 27 < Co = 64.
+  const orientation = kernelTuning.orientation === 'auto' ? 'pt' : kernelTuning.orientation;
   if (orientation === 'p') return viaP(backend, x, dy, info, rowsPerChunk, filterShape);
   const pt = backend.makeOutput([1, K, rowsPerChunk * Wo], 'float32');
   let acc: TensorInfo | null = null;
@@ -76,7 +78,7 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
       const rows = Math.min(rowsPerChunk, rowsTotal - g0);
       const mc = rows * Wo;
       // A fresh dy chunk each time: BatchMatMul caches its packed weights (b) by tensor id.
-      let t = performance.now();
+      let t = tick();
       const dyc = backend.makeOutput([1, mc, Co], 'float32');
       const xv = f32(backend, x);
       const ptv = f32(backend, pt);
@@ -106,6 +108,17 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
     backend.disposeData(pt.dataId);
   }
   return view(acc!, filterShape.slice());
+}
+
+/**
+ * Output rows (of Wo pixels) per chunk: about kernelTuning.chunkColumns columns, at most
+ * chunkElements values of im2col, at least one row; chunks of equal size where that costs little.
+ */
+function chunkRows(rowsTotal: number, Wo: number, K: number): number {
+  const cap = Math.max(1, Math.floor(kernelTuning.chunkElements / (K * Wo)));
+  const target = Math.max(1, Math.min(cap, Math.round(kernelTuning.chunkColumns / Wo)));
+  const chunks = Math.ceil(rowsTotal / target);
+  return Math.min(cap, Math.ceil(rowsTotal / chunks));
 }
 
 /**
@@ -233,7 +246,7 @@ function viaP(
   for (let g0 = 0; g0 < rowsTotal; g0 += rowsPerChunk) {
     const rows = Math.min(rowsPerChunk, rowsTotal - g0);
     const mc = rows * Wo;
-    let t = performance.now();
+    let t = tick();
     // Both fresh each chunk: BatchMatMul caches its packed weights (b) by tensor id alone.
     const dyt = backend.makeOutput([1, Co, mc], 'float32');
     const p = backend.makeOutput([1, mc, K], 'float32');
