@@ -1,0 +1,208 @@
+// Chart and table view-models built from metric lines and evaluation results. Pure functions with
+// no Node, DOM or vscode import: the webview bundle uses them to draw, the unit tests check them.
+import type { MetricLine } from '../runner/runFormat';
+import type { Estimate, EvalResultFile } from '../core/evalResult';
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** Most points a line chart draws; longer series are averaged in buckets. */
+export const MAX_POINTS = 1500;
+
+/** Averages consecutive points into at most `max` buckets; the last point is kept as it is. */
+export function downsample(points: Point[], max = MAX_POINTS): Point[] {
+  if (points.length <= max || max < 2) return points;
+  const out: Point[] = [];
+  const buckets = max - 1;
+  const size = (points.length - 1) / buckets;
+  for (let b = 0; b < buckets; b++) {
+    const from = Math.floor(b * size);
+    const to = Math.max(from + 1, Math.floor((b + 1) * size));
+    let sx = 0;
+    let sy = 0;
+    for (let i = from; i < to; i++) {
+      sx += points[i].x;
+      sy += points[i].y;
+    }
+    out.push({ x: sx / (to - from), y: sy / (to - from) });
+  }
+  out.push(points[points.length - 1]);
+  return out;
+}
+
+/**
+ * Merges newly arrived metric lines into a step-ordered list. The same step can arrive twice
+ * (from the worker and from the file) and a resumed run repeats the steps after its checkpoint:
+ * a line replaces every line at or after its step. Returns the same array, changed in place.
+ */
+export function mergeMetrics(into: MetricLine[], incoming: readonly MetricLine[]): MetricLine[] {
+  for (const line of incoming) {
+    const last = into.length ? into[into.length - 1].step : -Infinity;
+    if (line.step > last) {
+      into.push(line);
+      continue;
+    }
+    let lo = 0;
+    let hi = into.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (into[mid].step < line.step) lo = mid + 1;
+      else hi = mid;
+    }
+    into.splice(lo, into.length - lo, line);
+  }
+  return into;
+}
+
+export interface TrainingSeries {
+  /** The adversarial-agreement loss (mavrl), or rocl's contrastive term. */
+  agreement: Point[];
+  /** Mean cross-entropy of the outer loss's supervised terms. */
+  ce: Point[];
+  /** The whole outer loss. */
+  loss: Point[];
+  /** Query accuracy, clean and under the training attack, in percent. */
+  clean: Point[];
+  robust: Point[];
+}
+
+function series(lines: readonly MetricLine[], pick: (l: MetricLine) => number | null, scale = 1): Point[] {
+  const out: Point[] = [];
+  for (const l of lines) {
+    const v = pick(l);
+    if (v !== null && Number.isFinite(v)) out.push({ x: l.step, y: v * scale });
+  }
+  return out;
+}
+
+/** The dashboard's training charts; metrics a method does not have (null) give empty series. */
+export function trainingSeries(lines: readonly MetricLine[], max = MAX_POINTS): TrainingSeries {
+  return {
+    agreement: downsample(series(lines, (l) => l.agreementLoss), max),
+    ce: downsample(series(lines, (l) => l.ceLoss), max),
+    loss: downsample(series(lines, (l) => l.loss), max),
+    clean: downsample(series(lines, (l) => l.cleanAcc, 100), max),
+    robust: downsample(series(lines, (l) => l.robustAcc, 100), max),
+  };
+}
+
+/** Mean of the last `n` finite values of a metric, or null when there are none. */
+export function recentMean(lines: readonly MetricLine[], pick: (l: MetricLine) => number | null, n = 20): number | null {
+  let sum = 0;
+  let count = 0;
+  for (let i = lines.length - 1; i >= 0 && count < n; i--) {
+    const v = pick(lines[i]);
+    if (v !== null && Number.isFinite(v)) {
+      sum += v;
+      count++;
+    }
+  }
+  return count ? sum / count : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation results
+
+export interface CurveSeries {
+  label: string;
+  /** x: eps in 1/255 units; y: robust accuracy in percent; ci: its 95% half-width in percent. */
+  points: { x: number; y: number; ci: number }[];
+}
+
+export interface ResultRow {
+  /** Which result file the row comes from (compare view), else ''. */
+  source: string;
+  model: string;
+  method: string;
+  head: string;
+  dataset: string;
+  setting: string;
+  episodes: number;
+  clean: Estimate;
+  robust: Estimate;
+}
+
+/** "45.2 ± 1.3" from a fraction estimate. */
+export function formatEstimate(e: Estimate | undefined): string {
+  if (!e || !Number.isFinite(e.mean)) return '–';
+  return `${(e.mean * 100).toFixed(1)} ± ${(e.ci95 * 100).toFixed(1)}`;
+}
+
+export function formatEps(eps: number): string {
+  const k = eps * 255;
+  return Math.abs(k - Math.round(k)) < 1e-6 ? `${Math.round(k)}/255` : eps.toPrecision(3);
+}
+
+/** One row per model of a result: clean and robust accuracy with their 95% CI. */
+export function resultRows(result: EvalResultFile, source = ''): ResultRow[] {
+  const s = result.setting;
+  return result.models.map((m) => ({
+    source,
+    model: m.model,
+    method: m.method,
+    head: m.head,
+    dataset: s.dataset,
+    setting: `${s.ways}-way ${s.shots}-shot`,
+    episodes: s.episodes,
+    clean: m.clean,
+    robust: m.robust,
+  }));
+}
+
+/** The robustness curve of each model (robust accuracy over eps). */
+export function curveSeries(result: EvalResultFile, prefix = ''): CurveSeries[] {
+  const s = result.setting;
+  return result.models
+    .filter((m) => m.curve.length > 0)
+    .map((m) => ({
+      label: `${prefix}${m.model} · ${s.dataset} ${s.ways}w${s.shots}s`,
+      points: [...m.curve]
+        .sort((a, b) => a.eps - b.eps)
+        .map((p) => ({ x: p.eps * 255, y: p.accuracy.mean * 100, ci: p.accuracy.ci95 * 100 })),
+    }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compare view
+
+export interface RunSummaryRow {
+  run: string;
+  method: string;
+  state: string;
+  step: number;
+  /** Means of the last 20 logged steps; null when the method has no such figure. */
+  cleanAcc: number | null;
+  robustAcc: number | null;
+  agreementLoss: number | null;
+}
+
+export function runSummaryRow(run: { id: string; method: string; state: string; step: number }, lines: readonly MetricLine[]): RunSummaryRow {
+  return {
+    run: run.id,
+    method: run.method,
+    state: run.state,
+    step: lines.length ? lines[lines.length - 1].step : run.step,
+    cleanAcc: recentMean(lines, (l) => l.cleanAcc),
+    robustAcc: recentMean(lines, (l) => l.robustAcc),
+    agreementLoss: recentMean(lines, (l) => l.agreementLoss),
+  };
+}
+
+export function formatPercent(v: number | null): string {
+  return v === null ? '–' : `${(v * 100).toFixed(1)}`;
+}
+
+export function formatNumber(v: number | null, digits = 3): string {
+  return v === null ? '–' : v.toFixed(digits);
+}
+
+/** Seconds as "1h 02m", "3m 05s", "12s". */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '–';
+  const s = Math.round(seconds);
+  if (s >= 3600) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
