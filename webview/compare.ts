@@ -1,0 +1,65 @@
+// Compare Runs: the picked runs side by side (last-steps accuracy table and overlaid training
+// curves) and the picked results side by side (one table, overlaid robustness curves).
+import { formatNumber, formatPercent, runSummaryRow, trainingSeries } from '../src/extension/chartData';
+import type { CompareRunView, HostMessage, ResultView } from '../src/extension/webviewProtocol';
+import { fill, h } from './dom';
+import { chartFigure, resultTable, settingLine, updateCurve, showError } from './parts';
+
+function runsTable(runs: CompareRunView[]): HTMLTableElement {
+  const body = h('tbody');
+  for (const r of runs) {
+    const row = runSummaryRow(r.run, r.metrics);
+    body.append(
+      h(
+        'tr',
+        { class: 'compare-run-row', 'data-run': row.run },
+        h('td', {}, row.run),
+        h('td', {}, row.method),
+        h('td', {}, row.state),
+        h('td', { class: 'num' }, String(row.step)),
+        h('td', { class: 'num' }, formatPercent(row.cleanAcc)),
+        h('td', { class: 'num' }, formatPercent(row.robustAcc)),
+        h('td', { class: 'num' }, formatNumber(row.agreementLoss)),
+      ),
+    );
+  }
+  const head = h(
+    'tr',
+    {},
+    ...['Run', 'Method', 'State', 'Step', 'Clean acc. %', 'Robust acc. %', 'Agreement loss'].map((t, i) => h('th', { scope: 'col', class: i >= 3 ? 'num' : undefined }, t)),
+  );
+  return h('table', { id: 'compare-runs-table', class: 'data-table', 'aria-label': 'Runs (means of the last 20 steps)' }, h('thead', {}, head), body);
+}
+
+export function startCompare(app: HTMLElement): (msg: HostMessage) => void {
+  return (msg) => {
+    if (msg.type === 'panel/error') {
+      showError(app, msg.message);
+      return;
+    }
+    if (msg.type !== 'compare/init') return;
+    const runCharts = h('div', { class: 'charts' });
+    const curveCharts = h('div', { class: 'charts' });
+    const results: ResultView[] = msg.results;
+    fill(
+      app,
+      h('header', {}, h('h1', {}, 'Compare runs')),
+      msg.runs.length > 0 &&
+        h('section', { id: 'compare-runs', 'aria-label': 'Runs' }, h('h2', {}, 'Training (means of the last 20 steps)'), runsTable(msg.runs), runCharts),
+      results.length > 0 &&
+        h('section', { id: 'compare-results', 'aria-label': 'Results' }, h('h2', {}, 'Evaluation'), resultTable(results, true), ...results.map(settingLine), curveCharts),
+    );
+    if (msg.runs.length) {
+      const robust = chartFigure(runCharts, 'chart-compare-robust', 'Robust query accuracy per step', 'step', 'accuracy (%)', [0, 100], '%');
+      const clean = chartFigure(runCharts, 'chart-compare-clean', 'Clean query accuracy per step', 'step', 'accuracy (%)', [0, 100], '%');
+      const series = msg.runs.map((r) => ({ id: r.run.id, s: trainingSeries(r.metrics, 600) }));
+      robust.update(series.map((x, i) => ({ label: x.id, points: x.s.robust, color: i })));
+      clean.update(series.map((x, i) => ({ label: x.id, points: x.s.clean, color: i })));
+    }
+    if (results.length) {
+      const curve = chartFigure(curveCharts, 'chart-curve', 'Robustness curves: robust accuracy over eps', 'eps (×1/255)', 'robust accuracy (%)', [0, 100], '%');
+      updateCurve(curve, results, true);
+    }
+    app.setAttribute('aria-busy', 'false');
+  };
+}
