@@ -1,0 +1,52 @@
+// "Show Backend": which tfjs backends this machine can load, and which one a run would use. Asked
+// of a short-lived child process (backendProbeMain.js), because loading tfjs and initialising a
+// backend does not belong in the extension host.
+import { fork } from 'child_process';
+import * as path from 'path';
+
+export interface BackendReport {
+  choice: string;
+  /** The backend a run with this choice would use, or why none loads. */
+  selected?: { name: string; tfjsVersion: string; simd?: boolean; threads?: number };
+  error?: string;
+  probes: { name: string; packageName: string; available: boolean; version?: string; reason?: string }[];
+}
+
+export function probeBackend(choice: string, timeoutMs = 60_000): Promise<BackendReport> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, 'backendProbeMain.js'), [choice], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      execArgv: [],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    let stderr = '';
+    let report: BackendReport | undefined;
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.on('message', (m) => (report = m as BackendReport));
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`the backend probe took more than ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (report) resolve(report);
+      else reject(new Error(`the backend probe exited with code ${code}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' ')}` : ''}`));
+    });
+  });
+}
+
+/** The report as lines for the output channel. */
+export function formatBackendReport(r: BackendReport): string[] {
+  const lines = [`Backend setting: ${r.choice}`];
+  if (r.selected) {
+    const extra = r.selected.name === 'wasm' ? ` (SIMD ${r.selected.simd ? 'on' : 'off'}, ${r.selected.threads ?? 1} thread(s))` : '';
+    lines.push(`A run would use: ${r.selected.name}${extra}, tfjs ${r.selected.tfjsVersion}`);
+  } else lines.push(`No backend loads: ${r.error ?? 'unknown reason'}`);
+  lines.push('Backends on this machine:');
+  for (const p of r.probes) lines.push(`  ${p.available ? '✓' : '✗'} ${p.name.padEnd(15)} ${p.packageName}${p.version ? ` ${p.version}` : ''}${p.reason ? ` — ${p.reason}` : ''}`);
+  return lines;
+}
