@@ -2,59 +2,19 @@
 // task step), summed, then one Adam update of the meta-parameters. Randomness of step s, task i
 // comes from Rng([seed, s]).fork(i), so a run resumed at step s continues the same stream and the
 // tasks may be computed in any order or in parallel with the same result.
-import * as tf from '@tensorflow/tfjs-core';
+import * as os from 'os';
+import { currentBackend } from '../backend';
 import { Config } from '../config';
 import { Episode } from '../data/types';
-import { initModel, ModelSpec } from '../model';
+import { initModel } from '../model';
 import { disposeParams, Params, ParamArrays, paramsFromArrays, paramsToArrays } from '../model/params';
 import { Adam, AdamState } from '../optim';
+import { ThreadExecutor } from '../parallel/threadExecutor';
 import { Rng } from '../rng';
-import { MethodContext, StepMetrics, TaskOutcome } from './common';
-import { METHOD_IMPLS } from './methods';
+import { MethodContext, StepMetrics } from './common';
+import { LocalExecutor, modelSpecOf, TaskExecutor } from './tasks';
 
-/** Computes the task steps of a meta-batch and sums their gradients; local or in workers. */
-export interface TaskExecutor {
-  run(params: Params, tasks: Episode[], step: number): Promise<{ gradSum: Params; metrics: StepMetrics[] }>;
-  dispose?(): Promise<void> | void;
-}
-
-export function taskRng(seed: number, step: number, task: number): Rng {
-  return new Rng([seed, step]).fork(task);
-}
-
-export function modelSpecOf(cfg: Config): ModelSpec {
-  return { backbone: cfg.backbone, width: cfg.width, imageSize: cfg.imageSize, channels: cfg.channels, ways: cfg.ways, projectionDim: cfg.projectionDim };
-}
-
-/** Runs the task steps one after another in this thread; `first` is the index of tasks[0] in its meta-batch. */
-export function runTasksLocally(ctx: MethodContext, params: Params, tasks: Episode[], step: number, first = 0): { gradSum: Params; metrics: StepMetrics[] } {
-  const method = METHOD_IMPLS[ctx.cfg.method];
-  let gradSum: Params | undefined;
-  const metrics: StepMetrics[] = [];
-  tasks.forEach((task, i) => {
-    const out: TaskOutcome = method.taskStep(params, task, ctx, taskRng(ctx.cfg.seed, step, first + i));
-    metrics.push(out.metrics);
-    if (!gradSum) gradSum = out.grads;
-    else {
-      const prev: Params = gradSum;
-      gradSum = tf.tidy(() => {
-        const s: Params = {};
-        for (const k of Object.keys(prev)) s[k] = tf.add(prev[k], out.grads[k]);
-        return s as unknown as tf.TensorContainer;
-      }) as unknown as Params;
-      disposeParams(prev);
-      disposeParams(out.grads);
-    }
-  });
-  return { gradSum: gradSum!, metrics };
-}
-
-export class LocalExecutor implements TaskExecutor {
-  constructor(private readonly ctx: MethodContext) {}
-  async run(params: Params, tasks: Episode[], step: number) {
-    return runTasksLocally(this.ctx, params, tasks, step);
-  }
-}
+export { modelSpecOf, runTasksLocally, taskRng, LocalExecutor, type TaskExecutor } from './tasks';
 
 export interface LearnerState {
   /** Meta-steps completed. */
@@ -77,6 +37,21 @@ export function meanMetrics(ms: StepMetrics[]): StepMetrics {
   return { loss: mean('loss')!, ceLoss: mean('ceLoss'), agreementLoss: mean('agreementLoss'), cleanAcc: mean('cleanAcc'), robustAcc: mean('robustAcc') };
 }
 
+/**
+ * Threads for the tasks of a meta-batch: cfg.workers, or one per core (0), never more than the
+ * tasks. Only the wasm and cpu backends gain from threads; the native ones parallelise inside.
+ */
+export function threadCount(cfg: Config, backend = currentBackend()?.name): number {
+  if (backend !== 'wasm' && backend !== 'cpu') return 1;
+  const want = cfg.workers > 0 ? cfg.workers : os.availableParallelism();
+  return Math.max(1, Math.min(want, cfg.metaBatch));
+}
+
+function defaultExecutor(ctx: MethodContext): TaskExecutor {
+  const n = threadCount(ctx.cfg);
+  return n > 1 ? new ThreadExecutor(ctx, n - 1, currentBackend()!.name) : new LocalExecutor(ctx);
+}
+
 export class MetaLearner {
   readonly ctx: MethodContext;
   params: Params;
@@ -88,7 +63,7 @@ export class MetaLearner {
     this.ctx = { cfg, spec: modelSpecOf(cfg) };
     this.params = initModel(this.ctx.spec, new Rng([cfg.seed, 0x1a17]));
     this.adam = new Adam({ lr: cfg.outerLr, clipNorm: cfg.gradClip });
-    this.executor = executor ?? new LocalExecutor(this.ctx);
+    this.executor = executor ?? defaultExecutor(this.ctx);
   }
 
   /** One meta-step on the given tasks (a meta-batch). */
