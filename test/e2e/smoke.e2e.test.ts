@@ -1,0 +1,116 @@
+/**
+ * Smoke test of the E2E harness: a real VS Code (code-server) in headless Chromium loads, a VSIX
+ * installs, and palette commands, notifications, quick picks, input boxes, tree views, the
+ * explorer's context menu and webviews can be driven. Runs only under `npm run test:e2e`.
+ */
+import { after, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { OUTPUT_DIR, e2eSkipReason, killAll, repoRoot, repoVsix, withVSCode } from './harness';
+import { packSmokeExtension } from './smokeExtension';
+
+after(killAll);
+
+test('E2E smoke: workbench loads, a VSIX installs, its UI can be driven', { skip: e2eSkipReason(), timeout: 300_000 }, async () => {
+  const vsix = packSmokeExtension(path.join(OUTPUT_DIR, 'smoke-extension'));
+  const workspace = path.join(OUTPUT_DIR, 'smoke-workspace');
+  fs.rmSync(workspace, { recursive: true, force: true });
+  fs.mkdirSync(path.join(workspace, 'images', 'class-a'), { recursive: true });
+  fs.writeFileSync(path.join(workspace, 'README.md'), '# smoke workspace\n');
+
+  await withVSCode({ name: 'smoke', workspace, vsix: [vsix] }, async (vs) => {
+    await vs.step('workbench', async () => {
+      await vs.screenshot('workbench');
+      await vs.explorerItem('images');
+    });
+
+    await vs.step('palette command shows a notification', async () => {
+      await vs.runCommand('E2E Smoke: Hello');
+      await vs.waitForNotification('Hello from E2E Smoke');
+      await vs.screenshot('hello-notification');
+      await vs.clearNotifications();
+    });
+
+    await vs.step('quick pick and input box', async () => {
+      await vs.runCommand('E2E Smoke: Ask');
+      assert.deepEqual(await waitForLabels(() => vs.quickPickLabels(), 3), ['alpha', 'beta', 'gamma']);
+      await vs.pickQuickPick('beta', { title: 'Pick a letter' });
+      await vs.fillInputBox('   ', { title: 'Your name', submit: false });
+      await vs.page.waitForTimeout(300);
+      assert.match(await vs.inputBoxMessage(), /A name is required/);
+      await vs.fillInputBox('Ada');
+      await vs.waitForNotification('Picked beta for Ada');
+      await vs.clearNotifications();
+    });
+
+    await vs.step('tree view in its own view container', async () => {
+      await vs.openViewContainer('E2E Smoke');
+      await vs.waitForTreeItem('Smoke Items', 'run-002');
+      assert.deepEqual(await vs.treeLabels('Smoke Items'), ['run-001', 'run-002']);
+      await vs.screenshot('tree-view');
+      await vs.clickViewAction('Smoke Items', 'Refresh Items');
+      await vs.waitForNotification('Items refreshed');
+      await vs.clickTreeItemAction(vs.treeItem('Smoke Items', 'run-001'), 'Open Item');
+      await vs.waitForNotification('Open run-001');
+      await vs.contextMenu(vs.treeItem('Smoke Items', 'run-002'), 'Describe Item');
+      await vs.waitForNotification('Describe run-002');
+      await vs.clearNotifications();
+    });
+
+    await vs.step('explorer context menu on a folder', async () => {
+      await vs.explorerContextMenu('images', 'Smoke Folder Info');
+      await vs.waitForNotification('Folder: images');
+      await vs.explorerContextMenu('images/class-a', 'Smoke Folder Info');
+      await vs.waitForNotification('Folder: class-a');
+      await vs.clearNotifications();
+    });
+
+    await vs.step('webview panel', async () => {
+      await vs.runCommand('E2E Smoke: Open Panel');
+      await vs.waitForEditorTab('E2E Panel');
+      const web = await vs.waitForWebview('#title');
+      assert.equal((await web.locator('#title').innerText()).trim(), 'Smoke Panel');
+      await web.locator('#ping').click();
+      await vs.waitForNotification('Webview says ping');
+      await vs.screenshot('webview');
+    });
+  });
+});
+
+const hasRealExtension = (() => {
+  try {
+    return Boolean(JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')).contributes);
+  } catch {
+    return false;
+  }
+})();
+
+test(
+  'E2E smoke: the robust-meta VSIX installs and shows its view container',
+  {
+    skip:
+      e2eSkipReason() ||
+      (!hasRealExtension && 'package.json contributes nothing yet') ||
+      (!repoVsix() && 'no robust-meta.vsix (npm run package)'),
+    timeout: 300_000,
+  },
+  async () => {
+    const workspace = path.join(OUTPUT_DIR, 'smoke-real-workspace');
+    fs.mkdirSync(workspace, { recursive: true });
+    await withVSCode({ name: 'smoke-real', workspace, vsix: [repoVsix()!] }, async (vs) => {
+      await vs.openViewContainer('Robust Meta');
+      await vs.expandView('Experiments');
+      await vs.screenshot('robust-meta-view');
+    });
+  },
+);
+
+async function waitForLabels(get: () => Promise<string[]>, n: number): Promise<string[]> {
+  for (let i = 0; i < 50; i++) {
+    const labels = await get();
+    if (labels.length >= n) return labels;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return get();
+}
