@@ -89,6 +89,13 @@ test('the PNG fast path decodes what sharp writes (every filter, alpha, palette)
     const refColour = convertChannels({ width: w, height: h, channels: ref.info.channels, data: ref.data }, ours.channels);
     assert.deepEqual(Buffer.from(ours.data), Buffer.from(refColour.data), name);
   }
+  // A larger image that sharp writes as several IDAT chunks.
+  const big = noise(400 * 300 * 3, 11);
+  const multi = await sharp(Buffer.from(big), { raw: { width: 400, height: 300, channels: 3 } }).png().toBuffer();
+  let idats = 0;
+  for (let pos = 8; pos < multi.length; pos += 12 + multi.readUInt32BE(pos)) if (multi.toString('latin1', pos + 4, pos + 8) === 'IDAT') idats++;
+  assert.ok(idats > 1, `${idats} IDAT chunks`);
+  assert.ok(Buffer.from(decodePng(multi).data).equals(Buffer.from(big)));
   // A palette of greys gives a 1-channel image.
   const greyPalette = await sharp(Buffer.from(mixed(w, h, 1)), { raw: { width: w, height: h, channels: 1 } }).png({ palette: true, colours: 16 }).toBuffer();
   const p = await probeImage(greyPalette, OPTS);

@@ -336,3 +336,23 @@ test('validateForEpisodes names the split, the classes and the fix', async () =>
   await expectUserError(() => validateForEpisodes(small, 'test', { ways: 3, shots: 1, queries: 5 }), /1 class has fewer than shots \+ queries = 1 \+ 5 = 6 images: few \(4\)/);
   await expectUserError(() => episodeAt(small.data, small.splits.test, { ways: 3, shots: 1, queries: 5 }, 0, 0), /few \(4\)/);
 });
+
+test('a load can be cancelled and reports progress', async () => {
+  const root = tmpDir();
+  makeFolder(root, ['a', 'b'], 150);
+  const seen: number[] = [];
+  const full = await loadDataset(root, { onProgress: (done, total) => seen.push(done / total) });
+  assert.equal(full.data.labels.length, 300);
+  assert.equal(seen[seen.length - 1], 1);
+  assert.ok(seen.every((v, i) => i === 0 || v >= seen[i - 1]), 'progress only grows');
+  const ac = new AbortController();
+  await assert.rejects(
+    loadDataset(root, {
+      signal: ac.signal,
+      onProgress: (done) => {
+        if (done > 0) ac.abort(new Error('stopped by the user'));
+      },
+    }),
+    /stopped by the user/,
+  );
+});

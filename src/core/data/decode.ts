@@ -6,7 +6,7 @@
 
 import sharp from 'sharp';
 import { decodeBmp, isBmp, readBmpHeader } from './bmp';
-import { decodePng, isPng, pngColourChannels, pngFastPathSupports, readPngHeader, type RawImage } from './png';
+import { decodePng, pngColourChannels, pngFastPathSupports, readPngHeader, type RawImage } from './png';
 
 export type { RawImage } from './png';
 
@@ -216,15 +216,4 @@ export function resizeRaw(img: RawImage, height: number, width: number): RawImag
     }
   }
   return { width, height, channels: c, data: out };
-}
-
-/** Whether the bytes start like a format we know (PNG, BMP, JPEG, GIF, WebP, TIFF). */
-export function sniffImage(buf: Uint8Array): boolean {
-  if (isPng(buf) || isBmp(buf)) return true;
-  if (buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return true;
-  const head = Buffer.from(buf.buffer, buf.byteOffset, Math.min(12, buf.byteLength)).toString('latin1');
-  if (head.startsWith('GIF87a') || head.startsWith('GIF89a')) return true;
-  if (head.startsWith('RIFF') && head.slice(8, 12) === 'WEBP') return true;
-  if (head.startsWith('II*\0') || head.startsWith('MM\0*')) return true;
-  return false;
 }

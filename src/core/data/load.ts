@@ -284,7 +284,7 @@ async function decodeFolder(scan: FolderScan, opts: LoadOptions, maxPixels: numb
   // order in which concurrent reads fail is not deterministic).
   const stopIfBad = () => {
     if (badFiles !== 'error' || bad.size === 0) return;
-    const first = Math.min(...bad.keys());
+    const first = [...bad.keys()].reduce((a, b) => Math.min(a, b));
     const more = bad.size > 1 ? ` (and ${bad.size - 1} more bad file${bad.size > 2 ? 's' : ''})` : '';
     throw new UserError(`cannot load image ${jobs[first].file.abs}: ${bad.get(first)}; fix or remove the file, or load with bad files skipped${more}`);
   };
