@@ -31,6 +31,25 @@ export interface ModelEval {
   /** Relative paths (from the result file) of sample perturbation PNGs, if written. */
   samples?: { clean: string; perturbation: string; adversarial: string; trueLabel: string; cleanPred: string; adversarialPred: string }[];
   seconds: number;
+  /** How the model was adapted (finetune: its inner loop; prototype: none). */
+  adaptation?: { steps: number; lr: number; update: 'all' | 'body' };
+  /** Gradient-masking checks. */
+  checks?: EvalChecks;
+}
+
+/** Outcome of one gradient-masking check; the message says what was found, also when ok. */
+export interface EvalCheck {
+  ok: boolean;
+  message: string;
+}
+
+export interface EvalChecks {
+  /** Robust accuracy does not rise with eps beyond the CI (when the curve has two or more points). */
+  curveMonotone?: EvalCheck;
+  /** Clean accuracy is not below robust accuracy beyond the CI. */
+  cleanAboveRobust: EvalCheck;
+  /** The stronger attack (EvalSetting.strongAttack) lowers robust accuracy by no more than the CI. */
+  strongerAttack?: EvalCheck & { robust: Estimate };
 }
 
 export interface EvalSetting {
@@ -45,6 +64,10 @@ export interface EvalSetting {
   seed: number;
   attack: { norm: 'linf' | 'l2'; eps: number; steps: number; stepSize: number; restarts: number };
   innerStepsTest: number;
+  /** The stronger attack compared with the standard one at eps, when asked for. */
+  strongAttack?: { steps: number; stepSize: number; restarts: number };
+  /** tfjs backend the evaluation ran on. */
+  backend?: string;
 }
 
 export interface EvalResultFile {

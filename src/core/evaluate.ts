@@ -1,0 +1,566 @@
+// Few-shot evaluation under attack: every model on the same seeded N-way K-shot episodes,
+// adapted on the clean support set (its own inner loop, or the frozen-encoder prototype head),
+// then clean accuracy on the query and robust accuracy under a white-box PGD through the adapted
+// model, with 95% CIs, a robustness curve over eps, gradient-masking checks, and sample
+// perturbations as PNG buffers. No file I/O here: callers write what they get.
+import * as tf from '@tensorflow/tfjs-core';
+import { AttackOptions, Norm, pgd } from './attacks';
+import type { Config } from './config';
+import { episodeAt, validateForEpisodes } from './data/episodes';
+import type { ClassSplits, Dataset, Episode } from './data/types';
+import { UserError } from './errors';
+import { EVAL_RESULT_FORMAT, EvalChecks, EvalResultFile, ModelEval } from './evalResult';
+import { accuracyOf, checkCleanAboveRobust, checkCurveMonotone, checkStrongerAttack, curveFrom, estimate } from './eval/stats';
+import { crossEntropyPerSample } from './losses';
+import { disposeTask, taskTensors, TaskTensors } from './meta/common';
+import { adapt, disposeAdapted } from './meta/inner';
+import { modelSpecOf } from './meta/learner';
+import { adaptedKeys, classify, encode, ModelSpec } from './model';
+import { disposeParams, ParamArrays, Params, paramsFromArrays } from './model/params';
+import { prototypeLogits, prototypes } from './model/prototype';
+import { imageToPng } from './png';
+import { Rng } from './rng';
+
+export type Head = 'finetune' | 'prototype';
+export type HeadChoice = Head | 'auto';
+
+/** A model to evaluate: its run config and its parameters (tensors, or arrays as read from a checkpoint). */
+export interface EvalModel {
+  name: string;
+  cfg: Config;
+  params: Params | ParamArrays;
+  /** Where it came from, for the result file. */
+  checkpoint?: string;
+}
+
+export interface EvalAttackOptions {
+  /** Radius in [0,1] pixel units (L-inf) or L2 units. Default 8/255. */
+  eps?: number;
+  /** PGD steps. Default 20. */
+  steps?: number;
+  /** Step size at eps. Default eps / 4 (2/255 at 8/255); curve points scale it with their eps. */
+  stepSize?: number;
+  norm?: Norm;
+  /** Extra random restarts (the worst case per image is kept). Default 0. */
+  restarts?: number;
+}
+
+export interface StrongAttackOptions {
+  /** Default 100. */
+  steps?: number;
+  /** Default 4 (five runs). */
+  restarts?: number;
+  /** Default 2.5 * eps / steps. */
+  stepSize?: number;
+}
+
+export interface EvaluateOptions {
+  split?: keyof ClassSplits;
+  ways?: number;
+  shots?: number;
+  queries?: number;
+  episodes?: number;
+  seed?: number;
+  /** 'auto' (default): the prototype head for rocl, which has no meta-learned head; the inner loop for the others. */
+  head?: HeadChoice;
+  /** Inner-loop steps at test time for every finetuned model; default: each model's innerStepsTest. */
+  innerSteps?: number;
+  attack?: EvalAttackOptions;
+  /**
+   * Radii of the robustness curve. Default {0,1,2,4,8,16}/255 for L-inf, and eps times
+   * {0, 1/8, 1/4, 1/2, 1, 2} for L2. [] for no curve.
+   */
+  curve?: number[];
+  /** Also run a stronger PGD at eps (more steps, restarts) and compare: true for the defaults. */
+  strongAttack?: boolean | StrongAttackOptions;
+  /** Stops the evaluation between episodes (it rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+export interface EvalProgress {
+  episodesDone: number;
+  episodes: number;
+  elapsedSeconds: number;
+  /** Seconds left, from the mean time per episode so far. */
+  etaSeconds: number;
+}
+
+/** Per-episode accuracies of one model, for paired comparisons and tests. */
+export interface EpisodeAccuracies {
+  clean: Float64Array;
+  robust: Float64Array;
+  /** One series per curve point. */
+  curve: Float64Array[];
+  strong?: Float64Array;
+}
+
+export interface EvaluationOutput {
+  result: EvalResultFile;
+  /** In the order of the models given. */
+  perEpisode: EpisodeAccuracies[];
+}
+
+export const DEFAULT_EPISODES = 400;
+export const DEFAULT_QUERIES = 15;
+export const DEFAULT_EPS = 8 / 255;
+export const DEFAULT_ATTACK_STEPS = 20;
+export const DEFAULT_CURVE_255 = [0, 1, 2, 4, 8, 16];
+const L2_CURVE_FACTORS = [0, 1 / 8, 1 / 4, 1 / 2, 1, 2];
+
+/** The options with every default filled in and checked. */
+export interface ResolvedEvalOptions {
+  split: keyof ClassSplits;
+  ways: number;
+  shots: number;
+  queries: number;
+  episodes: number;
+  seed: number;
+  head: HeadChoice;
+  innerSteps?: number;
+  attack: Required<EvalAttackOptions>;
+  curve: number[];
+  strong?: Required<StrongAttackOptions>;
+}
+
+function wholeAtLeast(name: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new UserError(`${name} must be a whole number >= ${min}, got ${v}`);
+}
+
+/**
+ * Fills in defaults and checks the options. Ways and shots default to the models' training
+ * values when they all agree, else 5 and 1.
+ */
+export function resolveEvalOptions(models: readonly Pick<EvalModel, 'cfg'>[], opts: EvaluateOptions = {}): ResolvedEvalOptions {
+  const common = (k: 'ways' | 'shots', fallback: number) => {
+    const vals = new Set(models.map((m) => m.cfg[k]));
+    return vals.size === 1 ? [...vals][0] : fallback;
+  };
+  const split = opts.split ?? 'test';
+  if (!['train', 'val', 'test'].includes(split)) throw new UserError(`split must be train, val or test, got '${split}'`);
+  const ways = opts.ways ?? common('ways', 5);
+  const shots = opts.shots ?? common('shots', 1);
+  const queries = opts.queries ?? DEFAULT_QUERIES;
+  const episodes = opts.episodes ?? DEFAULT_EPISODES;
+  const seed = opts.seed ?? 0;
+  wholeAtLeast('ways', ways, 2);
+  wholeAtLeast('shots', shots, 1);
+  wholeAtLeast('queries', queries, 1);
+  wholeAtLeast('episodes', episodes, 1);
+  wholeAtLeast('seed', seed, 0);
+  const head = opts.head ?? 'auto';
+  if (!['auto', 'finetune', 'prototype'].includes(head)) throw new UserError(`head must be finetune, prototype or auto, got '${head}'`);
+  if (opts.innerSteps !== undefined) wholeAtLeast('inner steps', opts.innerSteps, 0);
+  const a = opts.attack ?? {};
+  const eps = a.eps ?? DEFAULT_EPS;
+  if (!(eps >= 0) || !Number.isFinite(eps)) throw new UserError(`eps must be a number >= 0, got ${eps}`);
+  const norm = a.norm ?? 'linf';
+  if (norm !== 'linf' && norm !== 'l2') throw new UserError(`norm must be linf or l2, got '${norm}'`);
+  if (norm === 'linf' && eps > 1) throw new UserError(`an L-inf eps above 1 covers the whole pixel range; eps is in [0,1] pixel units (8/255 = ${(8 / 255).toFixed(4)}), got ${eps}`);
+  const steps = a.steps ?? DEFAULT_ATTACK_STEPS;
+  wholeAtLeast('attack steps', steps, 1);
+  const restarts = a.restarts ?? 0;
+  wholeAtLeast('restarts', restarts, 0);
+  const stepSize = a.stepSize ?? eps / 4;
+  if (!(stepSize >= 0) || !Number.isFinite(stepSize)) throw new UserError(`attack step size must be a number >= 0, got ${stepSize}`);
+  const curve = opts.curve ?? (norm === 'linf' ? DEFAULT_CURVE_255.map((e) => e / 255) : L2_CURVE_FACTORS.map((f) => f * eps));
+  for (const e of curve) {
+    if (!(e >= 0) || !Number.isFinite(e)) throw new UserError(`curve radii must be numbers >= 0, got ${e}`);
+    if (norm === 'linf' && e > 1) throw new UserError(`curve radius ${e} is above 1; radii are in [0,1] pixel units (like 8/255)`);
+  }
+  let strong: Required<StrongAttackOptions> | undefined;
+  if (opts.strongAttack) {
+    const s = opts.strongAttack === true ? {} : opts.strongAttack;
+    const sSteps = s.steps ?? 100;
+    wholeAtLeast('strong attack steps', sSteps, 1);
+    const sRestarts = s.restarts ?? 4;
+    wholeAtLeast('strong attack restarts', sRestarts, 0);
+    const sStep = s.stepSize ?? (2.5 * eps) / sSteps;
+    if (!(sStep >= 0)) throw new UserError(`strong attack step size must be >= 0, got ${sStep}`);
+    strong = { steps: sSteps, restarts: sRestarts, stepSize: sStep };
+  }
+  return {
+    split, ways, shots, queries, episodes, seed, head, innerSteps: opts.innerSteps,
+    attack: { eps, steps, stepSize, norm, restarts },
+    curve: [...new Set(curve)].sort((x, y) => x - y),
+    strong,
+  };
+}
+
+/** The head a model is evaluated with. */
+export function headFor(cfg: Pick<Config, 'method'>, choice: HeadChoice): Head {
+  if (choice !== 'auto') return choice;
+  return cfg.method === 'rocl' ? 'prototype' : 'finetune';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models as tensors, and their adaptation to a task
+
+interface PreparedModel {
+  model: EvalModel;
+  spec: ModelSpec;
+  params: Params;
+  owned: boolean;
+  head: Head;
+  steps: number;
+}
+
+function isTensorParams(p: Params | ParamArrays): p is Params {
+  return Object.values(p).every((v) => v instanceof tf.Tensor);
+}
+
+function prepare(model: EvalModel, head: Head, innerSteps: number | undefined, ways: number): PreparedModel {
+  const spec = modelSpecOf(model.cfg);
+  if (head === 'finetune' && model.cfg.ways !== ways) {
+    throw new UserError(
+      `model ${model.name} has a ${model.cfg.ways}-way classifier head, so finetuning it needs ${model.cfg.ways}-way tasks: use --ways ${model.cfg.ways}, or the prototype head (--head prototype), which works for any ways`,
+    );
+  }
+  const tensors = isTensorParams(model.params);
+  const params = tensors ? (model.params as Params) : paramsFromArrays(model.params as ParamArrays);
+  return { model, spec, params, owned: !tensors, head, steps: head === 'finetune' ? innerSteps ?? model.cfg.innerStepsTest : 0 };
+}
+
+function release(m: PreparedModel): void {
+  if (m.owned) disposeParams(m.params);
+}
+
+/** A model adapted to one task: logits of any batch of images of the task. */
+interface Adapted {
+  logits(x: tf.Tensor4D): tf.Tensor2D;
+  dispose(): void;
+}
+
+function adaptTo(m: PreparedModel, xs: tf.Tensor4D, ys: tf.Tensor1D, ways: number): Adapted {
+  const { spec, params } = m;
+  if (m.head === 'prototype') {
+    const protos = tf.tidy(() => prototypes(encode(spec, params, xs), ys, ways));
+    return { logits: (x) => prototypeLogits(protos, encode(spec, params, x)), dispose: () => protos.dispose() };
+  }
+  const fast = adapt(spec, params, xs, ys, { steps: m.steps, lr: m.model.cfg.innerLr, keys: adaptedKeys(params, m.model.cfg.innerUpdate) });
+  return { logits: (x) => classify(fast, encode(spec, fast, x)), dispose: () => disposeAdapted(fast, params) };
+}
+
+/** PGD on the query through the adapted model, labelled CE. The caller owns the result. */
+function attackQuery(a: Adapted, xq: tf.Tensor4D, yq: tf.Tensor1D, opts: AttackOptions, rng: Rng): tf.Tensor4D {
+  if (opts.eps === 0) return tf.clone(xq);
+  return pgd([xq], (advs) => crossEntropyPerSample(a.logits(advs[0]), yq), { ...opts, randomStart: true }, rng)[0];
+}
+
+/** The random stream of one attack: the same for every model, per episode, kind and radius. */
+function attackRng(seed: number, episode: number, kind: number, eps: number): Rng {
+  return new Rng([seed, 0xa77ac, episode, kind, Math.round(eps * 1e7)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The evaluation
+
+function sameSplits(a: Dataset, b: Dataset): boolean {
+  const eq = (x: readonly unknown[], y: readonly unknown[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return eq(a.data.classes, b.data.classes) && eq(a.splits.train, b.splits.train) && eq(a.splits.val, b.splits.val) && eq(a.splits.test, b.splits.test) && eq(Array.from(a.data.labels), Array.from(b.data.labels));
+}
+
+function datasetFor(datasets: readonly Dataset[], m: EvalModel): Dataset {
+  const { imageSize, channels } = m.cfg;
+  const d = datasets.find((x) => x.data.height === imageSize && x.data.width === imageSize && x.data.channels === channels);
+  if (!d) {
+    const have = datasets.map((x) => `${x.data.width}x${x.data.height}x${x.data.channels}`).join(', ');
+    throw new UserError(`model ${m.name} takes ${imageSize}x${imageSize}x${channels} images, but the data was loaded as ${have}; load it with imageSize ${imageSize} and channels ${channels}`);
+  }
+  return d;
+}
+
+interface AttackPlan {
+  kind: number;
+  opts: AttackOptions;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Evaluates every model on the same episodes. `dataset` is one dataset, or one per image shape
+ * when the models take different sizes (the same images and splits, loaded at each size). The
+ * tensor count is the same after as before, and does not grow across episodes.
+ */
+export async function evaluate(
+  models: readonly EvalModel[],
+  dataset: Dataset | readonly Dataset[],
+  options: EvaluateOptions = {},
+  onProgress?: (p: EvalProgress) => void,
+): Promise<EvaluationOutput> {
+  if (models.length === 0) throw new UserError('nothing to evaluate: give at least one model');
+  const names = new Set<string>();
+  for (const m of models) {
+    if (names.has(m.name)) throw new UserError(`two models are named '${m.name}'; give each a distinct name`);
+    names.add(m.name);
+  }
+  const datasets = Array.isArray(dataset) ? (dataset as readonly Dataset[]) : [dataset as Dataset];
+  if (datasets.length === 0) throw new UserError('no dataset given');
+  for (const d of datasets.slice(1)) {
+    if (!sameSplits(datasets[0], d)) throw new UserError(`datasets ${datasets[0].source} and ${d.source} differ in classes, labels or splits; the models must see the same episodes`);
+  }
+  const o = resolveEvalOptions(models, options);
+  const spec = { ways: o.ways, shots: o.shots, queries: o.queries };
+  const modelData = models.map((m) => datasetFor(datasets, m));
+  for (const d of new Set(modelData)) validateForEpisodes(d, o.split, spec);
+
+  // One attack per distinct radius above 0; the curve point at eps is the robust figure.
+  const radii = [...new Set([...o.curve, o.attack.eps])].filter((e) => e > 0).sort((x, y) => x - y);
+  const ratio = o.attack.eps > 0 ? o.attack.stepSize / o.attack.eps : 0.25;
+  const plans: AttackPlan[] = radii.map((eps) => ({
+    kind: 0,
+    opts: { eps, steps: o.attack.steps, stepSize: eps === o.attack.eps ? o.attack.stepSize : ratio * eps, norm: o.attack.norm, restarts: o.attack.restarts },
+  }));
+  if (o.strong && o.attack.eps > 0) {
+    plans.push({ kind: 1, opts: { eps: o.attack.eps, steps: o.strong.steps, stepSize: o.strong.stepSize, norm: o.attack.norm, restarts: o.strong.restarts } });
+  }
+
+  const prepared: PreparedModel[] = [];
+  try {
+    for (const m of models) prepared.push(prepare(m, headFor(m.cfg, o.head), o.innerSteps, o.ways));
+    const nq = o.ways * o.queries;
+    const clean = models.map(() => new Float64Array(o.episodes));
+    const attacked = models.map(() => plans.map(() => new Float64Array(o.episodes)));
+    const seconds = models.map(() => 0);
+    const t0 = performance.now();
+    for (let e = 0; e < o.episodes; e++) {
+      options.signal?.throwIfAborted();
+      const tasks = new Map<Dataset, { episode: Episode; t: TaskTensors }>();
+      try {
+        for (const d of new Set(modelData)) {
+          const episode = episodeAt(d.data, d.splits[o.split], spec, o.seed, e);
+          tasks.set(d, { episode, t: taskTensors(episode, undefined) });
+        }
+        prepared.forEach((m, i) => {
+          const start = performance.now();
+          const { episode, t } = tasks.get(modelData[i])!;
+          const preds = predictEpisode(m, t, o.ways, plans, o.seed, e);
+          clean[i][e] = accuracyOf(preds.subarray(0, nq), episode.queryLabels);
+          plans.forEach((_, p) => (attacked[i][p][e] = accuracyOf(preds.subarray((p + 1) * nq, (p + 2) * nq), episode.queryLabels)));
+          seconds[i] += (performance.now() - start) / 1000;
+        });
+      } finally {
+        for (const { t } of tasks.values()) disposeTask(t);
+      }
+      const elapsed = (performance.now() - t0) / 1000;
+      onProgress?.({ episodesDone: e + 1, episodes: o.episodes, elapsedSeconds: elapsed, etaSeconds: (elapsed / (e + 1)) * (o.episodes - e - 1) });
+      await yieldToEventLoop();
+    }
+
+    const seriesAt = (i: number, eps: number, kind = 0): Float64Array => {
+      if (eps === 0 && kind === 0) return clean[i];
+      return attacked[i][plans.findIndex((p) => p.kind === kind && p.opts.eps === eps)];
+    };
+    const perEpisode: EpisodeAccuracies[] = [];
+    const evals: ModelEval[] = prepared.map((m, i) => {
+      const robustSeries = seriesAt(i, o.attack.eps);
+      const curveSeries = o.curve.map((eps) => seriesAt(i, eps));
+      const strongSeries = o.strong && o.attack.eps > 0 ? seriesAt(i, o.attack.eps, 1) : o.strong ? clean[i] : undefined;
+      perEpisode.push({ clean: clean[i], robust: robustSeries, curve: curveSeries, strong: strongSeries });
+      const cleanEst = estimate(clean[i]);
+      const robustEst = estimate(robustSeries);
+      const curve = curveFrom(o.curve, curveSeries);
+      const checks: EvalChecks = { cleanAboveRobust: checkCleanAboveRobust(cleanEst, robustEst) };
+      if (curve.length >= 2) checks.curveMonotone = checkCurveMonotone(curve);
+      if (strongSeries && o.strong) {
+        const s = estimate(strongSeries);
+        checks.strongerAttack = { ...checkStrongerAttack(robustEst, s, `PGD-${o.strong.steps} with ${o.strong.restarts} restarts`), robust: s };
+      }
+      const out: ModelEval = {
+        model: m.model.name,
+        method: m.model.cfg.method,
+        checkpoint: m.model.checkpoint ?? '',
+        head: m.head,
+        clean: cleanEst,
+        robust: robustEst,
+        curve,
+        seconds: seconds[i],
+        checks,
+      };
+      if (m.head === 'finetune') out.adaptation = { steps: m.steps, lr: m.model.cfg.innerLr, update: m.model.cfg.innerUpdate };
+      return out;
+    });
+    const firstFinetune = prepared.find((m) => m.head === 'finetune');
+    const result: EvalResultFile = {
+      format: EVAL_RESULT_FORMAT,
+      createdAt: new Date().toISOString(),
+      setting: {
+        dataset: datasets[0].name,
+        dataPath: datasets[0].source,
+        split: o.split,
+        ways: o.ways,
+        shots: o.shots,
+        queries: o.queries,
+        episodes: o.episodes,
+        seed: o.seed,
+        attack: { ...o.attack },
+        innerStepsTest: firstFinetune?.steps ?? o.innerSteps ?? 0,
+        backend: tf.getBackend(),
+      },
+      models: evals,
+    };
+    if (o.strong) result.setting.strongAttack = { ...o.strong };
+    return { result, perEpisode };
+  } finally {
+    prepared.forEach(release);
+  }
+}
+
+/**
+ * Predictions of one model on one episode: the clean query, then the query attacked by each plan,
+ * as one int32 array (one read of the backend per episode).
+ */
+function predictEpisode(m: PreparedModel, t: TaskTensors, ways: number, plans: readonly AttackPlan[], seed: number, episode: number): Int32Array {
+  const adapted = adaptTo(m, t.xs, t.ys, ways);
+  const preds: tf.Tensor[] = [];
+  try {
+    preds.push(tf.tidy(() => tf.argMax(adapted.logits(t.xq), 1)));
+    for (const p of plans) {
+      const adv = attackQuery(adapted, t.xq, t.yq, p.opts, attackRng(seed, episode, p.kind, p.opts.eps));
+      preds.push(tf.tidy(() => tf.argMax(adapted.logits(adv), 1)));
+      adv.dispose();
+    }
+    const all = tf.concat(preds);
+    const values = all.dataSync() as Int32Array;
+    all.dispose();
+    return values;
+  } finally {
+    tf.dispose(preds);
+    adapted.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sample perturbations
+
+export interface SampleOptions {
+  /** Default 8/255. */
+  eps?: number;
+  /** Images to return. Default 4: the first query image of the first classes, then the second ones. */
+  count?: number;
+  /**
+   * The perturbation image is 0.5 + amplification * (adversarial - clean), clamped to [0,1].
+   * Default: 0.5 / eps for L-inf (the ball fills the grey range); for L2, 0.5 / the largest
+   * pixel change of the chosen images.
+   */
+  amplification?: number;
+  /** Default: PGD-20, step eps/4, L-inf, no restarts. */
+  attack?: Omit<EvalAttackOptions, 'eps'>;
+  head?: HeadChoice;
+  innerSteps?: number;
+  /** Seed of the attack's random start. Default 0. */
+  seed?: number;
+  /** The dataset's class names, so labels read as names (episode.classes index into them). */
+  classNames?: readonly string[];
+  /** Nearest-neighbour upscaling of the PNGs. Default 1. */
+  scale?: number;
+}
+
+export interface PerturbationSample {
+  /** Index of the image in the episode's query set. */
+  queryIndex: number;
+  trueLabel: number;
+  cleanPred: number;
+  adversarialPred: number;
+  /** Class names (or the episode labels as text when no names were given). */
+  trueName: string;
+  cleanPredName: string;
+  adversarialPredName: string;
+  clean: Buffer;
+  perturbation: Buffer;
+  adversarial: Buffer;
+  /** Largest absolute pixel change, and the L2 norm of the change, before PNG rounding. */
+  linf: number;
+  l2: number;
+}
+
+export interface PerturbationSamples {
+  eps: number;
+  norm: Norm;
+  amplification: number;
+  head: Head;
+  height: number;
+  width: number;
+  channels: number;
+  samples: PerturbationSample[];
+}
+
+/**
+ * A few query images of one episode with their perturbation under the evaluation attack through
+ * the model adapted on the episode's support set. The whole query set is attacked (batch norm
+ * sees the same batch as in evaluate); `count` images of it are returned, as PNGs with labels.
+ */
+export function samplePerturbations(model: EvalModel, episode: Episode, opts: SampleOptions = {}): PerturbationSamples {
+  const o = resolveEvalOptions([model], {
+    ways: episode.ways, shots: episode.shots, queries: episode.queries, episodes: 1, seed: opts.seed, head: opts.head, innerSteps: opts.innerSteps,
+    attack: { ...opts.attack, eps: opts.eps }, curve: [],
+  });
+  const count = opts.count ?? 4;
+  wholeAtLeast('sample count', count, 1);
+  const { height, width, channels } = episode;
+  if (model.cfg.imageSize !== height || model.cfg.imageSize !== width || model.cfg.channels !== channels) {
+    throw new UserError(`model ${model.name} takes ${model.cfg.imageSize}x${model.cfg.imageSize}x${model.cfg.channels} images, the episode has ${width}x${height}x${channels}`);
+  }
+  const m = prepare(model, headFor(model.cfg, o.head), o.innerSteps, episode.ways);
+  const size = height * width * channels;
+  const nq = episode.ways * episode.queries;
+  const picks = Array.from({ length: Math.min(count, nq) }, (_, i) => (i % episode.ways) * episode.queries + Math.floor(i / episode.ways));
+  const t = taskTensors(episode, undefined);
+  let adapted: Adapted | undefined;
+  let advData: Float32Array;
+  let preds: Int32Array;
+  try {
+    adapted = adaptTo(m, t.xs, t.ys, episode.ways);
+    const a = o.attack;
+    const adv = attackQuery(adapted, t.xq, t.yq, { eps: a.eps, steps: a.steps, stepSize: a.stepSize, norm: a.norm, restarts: a.restarts }, attackRng(o.seed, 0, 2, a.eps));
+    const both = tf.tidy(() => tf.concat([tf.argMax(adapted!.logits(t.xq), 1), tf.argMax(adapted!.logits(adv), 1)]));
+    preds = both.dataSync() as Int32Array;
+    advData = adv.dataSync() as Float32Array;
+    tf.dispose([both, adv]);
+  } finally {
+    adapted?.dispose();
+    disposeTask(t);
+    release(m);
+  }
+  const deltas = picks.map((q) => {
+    const d = new Float32Array(size);
+    for (let j = 0; j < size; j++) d[j] = advData[q * size + j] - episode.query[q * size + j];
+    return d;
+  });
+  let amplification = opts.amplification;
+  if (amplification === undefined) {
+    let maxAbs = 0;
+    for (const d of deltas) for (const v of d) maxAbs = Math.max(maxAbs, Math.abs(v));
+    const reach = o.attack.norm === 'linf' ? o.attack.eps : maxAbs;
+    amplification = reach > 0 ? 0.5 / reach : 1;
+  }
+  if (!(amplification > 0) || !Number.isFinite(amplification)) throw new UserError(`amplification must be a positive number, got ${amplification}`);
+  const name = (label: number) => (opts.classNames ? opts.classNames[episode.classes[label]] ?? String(label) : String(label));
+  const png = (px: ArrayLike<number>) => imageToPng(px, height, width, channels, { scale: opts.scale });
+  const samples = picks.map((q, i): PerturbationSample => {
+    const d = deltas[i];
+    let linf = 0;
+    let sq = 0;
+    const vis = new Float32Array(size);
+    for (let j = 0; j < size; j++) {
+      linf = Math.max(linf, Math.abs(d[j]));
+      sq += d[j] * d[j];
+      vis[j] = 0.5 + amplification! * d[j];
+    }
+    const trueLabel = episode.queryLabels[q];
+    return {
+      queryIndex: q,
+      trueLabel,
+      cleanPred: preds[q],
+      adversarialPred: preds[nq + q],
+      trueName: name(trueLabel),
+      cleanPredName: name(preds[q]),
+      adversarialPredName: name(preds[nq + q]),
+      clean: png(episode.query.subarray(q * size, (q + 1) * size)),
+      perturbation: png(vis),
+      adversarial: png(advData.subarray(q * size, (q + 1) * size)),
+      linf,
+      l2: Math.sqrt(sq),
+    };
+  });
+  return { eps: o.attack.eps, norm: o.attack.norm, amplification, head: m.head, height, width, channels, samples };
+}
