@@ -451,6 +451,21 @@ export class VSCode {
       .catch(() => undefined);
   }
 
+  /** The labels the command palette lists for `filter` (e.g. 'Robust Meta:'): the commands
+   * contributed and enabled now. */
+  async paletteCommands(filter: string): Promise<string[]> {
+    await this.closeQuickInput();
+    await this.page.keyboard.press('F1');
+    const input = this.quickInput.locator('.quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${filter}`);
+    await this.quickPickItems().first().waitFor({ state: 'visible' });
+    await this.page.waitForTimeout(300); // let the filter settle
+    const labels = await this.quickPickLabels();
+    await this.closeQuickInput();
+    return labels;
+  }
+
   /** The quick pick row whose label is `label` (a string matches the whole label). */
   quickPickRow(label: string | RegExp): Locator {
     return this.quickPickItems().filter({
@@ -641,6 +656,16 @@ export class VSCode {
     await header.waitFor({ state: 'attached' });
     if ((await header.isVisible()) && (await header.getAttribute('aria-expanded')) === 'false') await header.click();
     return pane;
+  }
+
+  /** Clicks a button or link of a view's welcome content (viewsWelcome), e.g. 'Start Training'. */
+  async clickViewWelcome(viewTitle: string, label: string | RegExp): Promise<void> {
+    const pane = await this.expandView(viewTitle);
+    await pane
+      .locator('.welcome-view-content .monaco-button, .welcome-view-content a')
+      .filter({ hasText: exact(label) })
+      .first()
+      .click();
   }
 
   /** Tree items (rows) in a view whose label matches (a string matches the whole label). */

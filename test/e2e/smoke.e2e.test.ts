@@ -99,12 +99,31 @@ test(
     const workspace = path.join(OUTPUT_DIR, 'smoke-real-workspace');
     fs.mkdirSync(workspace, { recursive: true });
     await withVSCode({ name: 'smoke-real', workspace, vsix: [repoVsix()!] }, async (vs) => {
-      await vs.openViewContainer('Robust Meta');
-      await vs.expandView('Experiments');
-      await vs.screenshot('robust-meta-view');
+      await vs.step('view container', async () => {
+        await vs.openViewContainer('Robust Meta');
+        await vs.expandView('Experiments');
+        await vs.screenshot('robust-meta-view');
+      });
+      await vs.step('palette commands', async () => {
+        const listed = await vs.paletteCommands('Robust Meta:');
+        const missing = ROBUST_META_COMMANDS.filter((c) => !listed.includes(c));
+        assert.deepEqual(missing, [], `palette lists ${JSON.stringify(listed)}`);
+      });
     });
   },
 );
+
+/** The command titles the scenario tests rely on. */
+const ROBUST_META_COMMANDS = [
+  'Robust Meta: Start Training',
+  'Robust Meta: Stop Training',
+  'Robust Meta: Resume Training',
+  'Robust Meta: Evaluate Few-Shot on Folder',
+  'Robust Meta: Open Dashboard',
+  'Robust Meta: Compare Runs',
+  'Robust Meta: Show Backend',
+  'Robust Meta: New Experiment Config',
+];
 
 async function waitForLabels(get: () => Promise<string[]>, n: number): Promise<string[]> {
   for (let i = 0; i < 50; i++) {
