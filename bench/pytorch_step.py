@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""PyTorch CPU reference of the benchmark step in docs (method.md, "The benchmark step").
+
+One first-order mavrl meta-step: for each of B tasks, two augmented views, one inner SGD step per
+view (an adapted Conv4 per view), a 3-step label-free PGD attack maximising NT-Xent between the
+two adapted encoders' projections, the outer loss CE(view 1) + CE(view 2) + lambda * NT-Xent on the
+adversarial views, its gradient at the fast weights added to the meta-gradient, then Adam.
+Random data, warm-up step excluded. Prints one JSON object like `robust-meta bench --json`.
+
+    /usr/bin/python3 bench/pytorch_step.py [--image-size 32 --channels 3 --width 64 --steps 5]
+(Debian's python3-torch installs for /usr/bin/python3.)
+"""
+import argparse
+import json
+import os
+import resource
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+def conv4_params(c, w, feat, ways, proj):
+    p = {}
+    cin = c
+    for i in range(4):
+        p[f"conv{i}"] = torch.randn(w, cin, 3, 3) * (2.0 / (9 * cin)) ** 0.5
+        p[f"g{i}"] = torch.ones(w)
+        p[f"b{i}"] = torch.zeros(w)
+        cin = w
+    p["head_w"] = torch.randn(ways, feat) * 0.01
+    p["head_b"] = torch.zeros(ways)
+    p["p1_w"] = torch.randn(feat, feat) * 0.01
+    p["p1_b"] = torch.zeros(feat)
+    p["p2_w"] = torch.randn(proj, feat) * 0.01
+    p["p2_b"] = torch.zeros(proj)
+    for t in p.values():
+        t.requires_grad_(True)
+    return p
+
+
+def encode(p, x):
+    h = x
+    for i in range(4):
+        h = F.conv2d(h, p[f"conv{i}"], padding=1)
+        h = F.batch_norm(h, None, None, p[f"g{i}"], p[f"b{i}"], training=True)
+        h = F.max_pool2d(F.relu(h), 2)
+    return h.flatten(1)
+
+
+def classify(p, f):
+    return F.linear(f, p["head_w"], p["head_b"])
+
+
+def project(p, f):
+    return F.linear(F.relu(F.linear(f, p["p1_w"], p["p1_b"])), p["p2_w"], p["p2_b"])
+
+
+def nt_xent(z1, z2, tau=0.5):
+    n = z1.shape[0]
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    sim = z @ z.t() / tau
+    sim = sim - torch.eye(2 * n) * 1e9
+    pos = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
+    return F.cross_entropy(sim, pos)
+
+
+def augment(x, pad=4):
+    n, c, h, w = x.shape
+    xp = F.pad(x, (pad, pad, pad, pad))
+    out = torch.empty_like(x)
+    for i in range(n):
+        dy, dx = torch.randint(0, 2 * pad + 1, (2,)).tolist()
+        img = xp[i, :, dy:dy + h, dx:dx + w]
+        if torch.rand(()) < 0.5:
+            img = img.flip(2)
+        out[i] = (img * torch.empty(()).uniform_(0.8, 1.2)).clamp(max=1)
+    return out
+
+
+ENC = [f"{k}{i}" for i in range(4) for k in ("conv", "g", "b")] + ["head_w", "head_b"]
+PROJ = ["p1_w", "p1_b", "p2_w", "p2_b"]
+
+
+def adapt(p, xs, ys, lr):
+    loss = F.cross_entropy(classify(p, encode(p, xs)), ys)
+    grads = torch.autograd.grad(loss, [p[k] for k in ENC])
+    q = dict(p)
+    for k, g in zip(ENC, grads):
+        q[k] = (p[k] - lr * g).detach().requires_grad_(True)
+    return q
+
+
+def pgd(p1, p2, q1, q2, eps, steps):
+    a = 2.5 * eps / steps
+    d1 = torch.empty_like(q1).uniform_(-eps, eps)
+    d2 = torch.empty_like(q2).uniform_(-eps, eps)
+    for _ in range(steps):
+        d1.requires_grad_(True)
+        d2.requires_grad_(True)
+        loss = nt_xent(project(p1, encode(p1, q1 + d1)), project(p2, encode(p2, q2 + d2)))
+        g1, g2 = torch.autograd.grad(loss, [d1, d2])
+        d1 = ((q1 + (d1 + a * g1.sign()).clamp(-eps, eps)).clamp(0, 1) - q1).detach()
+        d2 = ((q2 + (d2 + a * g2.sign()).clamp(-eps, eps)).clamp(0, 1) - q2).detach()
+    return (q1 + d1).clamp(0, 1), (q2 + d2).clamp(0, 1)
+
+
+def meta_step(p, opt, args):
+    opt.zero_grad()
+    s, c, w = args.image_size, args.channels, args.width
+    for _ in range(args.meta_batch):
+        xs = torch.rand(args.ways * args.shots, c, s, s)
+        ys = torch.arange(args.ways).repeat_interleave(args.shots)
+        xq = torch.rand(args.ways * args.queries, c, s, s)
+        yq = torch.arange(args.ways).repeat_interleave(args.queries)
+        s1, s2, q1, q2 = augment(xs), augment(xs), augment(xq), augment(xq)
+        p1 = adapt(p, s1, ys, 0.01)
+        p2 = adapt(p, s2, ys, 0.01)
+        a1, a2 = pgd(p1, p2, q1, q2, 8 / 255, args.attack_steps)
+        f1, f2 = encode(p1, a1), encode(p2, a2)
+        loss = F.cross_entropy(classify(p1, f1), yq) + F.cross_entropy(classify(p2, f2), yq) + nt_xent(project(p1, f1), project(p2, f2))
+        # First order: the gradient at each view's fast weights is applied to the meta-parameters;
+        # the projection head is not adapted, so its gradient is taken at the meta-parameters.
+        grads = torch.autograd.grad(loss, [p1[k] for k in ENC] + [p2[k] for k in ENC] + [p[k] for k in PROJ])
+        n = len(ENC)
+        for i, k in enumerate(ENC):
+            g = grads[i] + grads[n + i]
+            p[k].grad = g if p[k].grad is None else p[k].grad + g
+        for i, k in enumerate(PROJ):
+            g = grads[2 * n + i]
+            p[k].grad = g if p[k].grad is None else p[k].grad + g
+    opt.step()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--image-size", type=int, default=32)
+    ap.add_argument("--channels", type=int, default=3)
+    ap.add_argument("--width", type=int, default=64)
+    ap.add_argument("--ways", type=int, default=5)
+    ap.add_argument("--shots", type=int, default=1)
+    ap.add_argument("--queries", type=int, default=15)
+    ap.add_argument("--meta-batch", type=int, default=4)
+    ap.add_argument("--attack-steps", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="intra-op threads (default: every core, as robust-meta uses)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    s = args.image_size
+    for _ in range(4):
+        s //= 2
+    p = conv4_params(args.channels, args.width, s * s * args.width, args.ways, 128)
+    opt = torch.optim.Adam(p.values(), lr=1e-3)
+    meta_step(p, opt, args)  # warm-up
+    times = []
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        meta_step(p, opt, args)
+        times.append((time.perf_counter() - t0) * 1000)
+    print(json.dumps({
+        "ms_per_step": round(sum(times) / len(times), 1),
+        "ms_min": round(min(times), 1),
+        "steps": len(times),
+        "backend": f"pytorch-{torch.__version__}-cpu",
+        "threads": torch.get_num_threads(),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "setting": vars(args),
+    }))
+
+
+if __name__ == "__main__":
+    main()
