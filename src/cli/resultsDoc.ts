@@ -102,8 +102,9 @@ export function writeResultsDoc(o: ExperimentOutcome, docFile: string, command: 
   }
   lines.push('');
 
-  const curveSetting = settings.find((s) => o.results[s].models.some((m) => m.curve.length > 1));
-  if (curveSetting) {
+  const curveSettings = settings.filter((s) => o.results[s].models.some((m) => m.curve.length > 1)).sort((a, b) => (a.startsWith('unseen') ? -1 : 1) - (b.startsWith('unseen') ? -1 : 1));
+  if (curveSettings.length) lines.push('## Robustness curves', '');
+  for (const curveSetting of curveSettings) {
     const series: Series[] = [];
     for (const [m, models] of byMethod(o.results[curveSetting])) {
       const eps = models[0].curve.map((c) => c.eps);
@@ -111,8 +112,8 @@ export function writeResultsDoc(o: ExperimentOutcome, docFile: string, command: 
     }
     const svg = lineChart(series, { title: `Robust accuracy over eps (${curveSetting}, mean over seeds)`, xLabel: 'eps (x/255)', yLabel: 'accuracy', yRange: [0, 1] });
     const file = path.join(figDir, `curve-${curveSetting}.svg`);
-    fs.writeFileSync(file, svg.startsWith('<svg') && !svg.includes('xmlns') ? svg.replace('<svg', '<svg xmlns="http://www.w3.org/2000/svg"') : svg);
-    lines.push('## Robustness curve', '', `![robust accuracy over eps](${path.relative(path.dirname(docFile), file).split(path.sep).join('/')})`, '');
+    fs.writeFileSync(file, svg.includes('xmlns') ? svg : svg.replace('<svg', '<svg xmlns="http://www.w3.org/2000/svg"'));
+    lines.push(`![robust accuracy over eps, ${curveSetting}](${path.relative(path.dirname(docFile), file).split(path.sep).join('/')})`, '');
   }
 
   lines.push('## Checks against gradient masking', '');
