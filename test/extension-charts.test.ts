@@ -14,6 +14,7 @@ import {
   recentMean,
   resultRows,
   runSummaryRow,
+  thinMetrics,
   trainingSeries,
 } from '../src/extension/chartData';
 import { readMetricsFrom } from '../src/extension/runFolder';
@@ -64,6 +65,16 @@ test('mergeMetrics drops a line seen twice and replaces the tail after a resume'
   assert.equal(into[2].loss, 42);
   mergeMetrics(into, [metric(1, { loss: 7 })]);
   assert.deepEqual(into.map((l) => l.step), [1]);
+});
+
+test('thinMetrics averages runs of lines into at most max lines, keeping nulls', () => {
+  const lines = Array.from({ length: 1000 }, (_, i) => metric(i + 1, { cleanAcc: (i % 2) as number, agreementLoss: null }));
+  assert.equal(thinMetrics(lines, 2000), lines);
+  const thin = thinMetrics(lines, 100);
+  assert.equal(thin.length, 100);
+  assert.equal(thin[0].step, 10);
+  assert.equal(thin[99].step, 1000);
+  assert.ok(thin.every((l) => l.cleanAcc === 0.5 && l.agreementLoss === null));
 });
 
 test('recentMean averages the last n finite values', () => {

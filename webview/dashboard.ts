@@ -111,7 +111,7 @@ export function startDashboard(app: HTMLElement): (msg: HostMessage) => void {
   function drawSamples(): void {
     const s = state.samples;
     byId('samples-title').textContent = s
-      ? `Sample perturbations (step ${s.step}, eps ${formatEps(s.eps)}, perturbation ×${s.amplification})`
+      ? `Sample perturbations (step ${s.step}, eps ${formatEps(s.eps)}, perturbation ×${Number(s.amplification.toFixed(1))})`
       : 'Sample perturbations (none written yet)';
     byId('samples').replaceWith(samplesGrid(s ? [{ samples: s.images }] : []));
   }

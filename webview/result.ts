@@ -14,7 +14,8 @@ export function startResult(app: HTMLElement): (msg: HostMessage) => void {
     const r = msg.result;
     document.title = msg.title;
     const charts = h('section', { class: 'charts' });
-    const groups = r.result.models.map((m, i) => ({ label: m.model, samples: r.samples[i] ?? [] }));
+    const several = r.result.models.length > 1;
+    const groups = r.result.models.map((m, i) => ({ label: several ? m.model : undefined, samples: r.samples[i] ?? [] }));
     const hasSamples = groups.some((g) => g.samples.length > 0);
     fill(
       app,

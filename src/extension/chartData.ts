@@ -56,6 +56,43 @@ export function mergeMetrics(into: MetricLine[], incoming: readonly MetricLine[]
   return into;
 }
 
+/**
+ * At most `max` lines, each the mean of a run of consecutive lines (its step the run's last), so
+ * that a long run's history reaches a panel in one small message; shorter lists are returned as
+ * they are. A metric a method does not have stays null.
+ */
+export function thinMetrics(lines: readonly MetricLine[], max: number): MetricLine[] {
+  if (lines.length <= max || max < 1) return lines as MetricLine[];
+  const out: MetricLine[] = [];
+  const size = lines.length / max;
+  const mean = (group: readonly MetricLine[], pick: (l: MetricLine) => number | null): number | null => {
+    let sum = 0;
+    let n = 0;
+    for (const l of group) {
+      const v = pick(l);
+      if (v !== null && Number.isFinite(v)) {
+        sum += v;
+        n++;
+      }
+    }
+    return n ? sum / n : null;
+  };
+  for (let b = 0; b < max; b++) {
+    const group = lines.slice(Math.floor(b * size), Math.floor((b + 1) * size));
+    if (!group.length) continue;
+    const last = group[group.length - 1];
+    out.push({
+      ...last,
+      loss: mean(group, (l) => l.loss) ?? NaN,
+      ceLoss: mean(group, (l) => l.ceLoss),
+      agreementLoss: mean(group, (l) => l.agreementLoss),
+      cleanAcc: mean(group, (l) => l.cleanAcc),
+      robustAcc: mean(group, (l) => l.robustAcc),
+    });
+  }
+  return out;
+}
+
 export interface TrainingSeries {
   /** The adversarial-agreement loss (mavrl), or rocl's contrastive term. */
   agreement: Point[];

@@ -2,6 +2,7 @@
 // replaces what it shows.
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { thinMetrics } from '../chartData';
 import { resultRoot, resultView, runView } from '../panelData';
 import { readMetricsFrom, readRunEntry } from '../runFolder';
 import type { CompareRunView, PanelState, ResultView, ViewHandlers } from '../webviewProtocol';
@@ -48,7 +49,7 @@ export class ComparePanel extends PanelBase {
   }
 
   protected sendAll(): void {
-    const runs: CompareRunView[] = this.runDirs.map((dir) => ({ run: runView(readRunEntry(dir), Boolean(this.host.sessions.get(dir))), metrics: readMetricsFrom(dir).lines }));
+    const runs: CompareRunView[] = this.runDirs.map((dir) => ({ run: runView(readRunEntry(dir), Boolean(this.host.sessions.get(dir))), metrics: thinMetrics(readMetricsFrom(dir).lines, 3000) }));
     const results: ResultView[] = [];
     const problems: string[] = [];
     for (const file of this.resultFiles) {

@@ -5,6 +5,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { WorkerMessage } from '../../runner/protocol';
 import { RUN_FILES } from '../../runner/runStore';
+import { thinMetrics } from '../chartData';
 import { Debouncer } from '../disposable';
 import { runResultViews, runView, sampleSetView } from '../panelData';
 import { asSampleSet, readLatestSamples, readMetricsFrom, readRunEntry, type RunEntry } from '../runFolder';
@@ -12,6 +13,9 @@ import type { Session } from '../sessions';
 import type { PanelState, ViewHandlers } from '../webviewProtocol';
 import { PanelBase } from './panelBase';
 import type { PanelHost } from './panelHost';
+
+/** Most metric lines a dashboard receives when it opens; a longer history arrives averaged. */
+const MAX_INIT_LINES = 6000;
 
 export class DashboardPanel extends PanelBase {
   static readonly viewType = 'robustMeta.dashboard';
@@ -99,7 +103,7 @@ export class DashboardPanel extends PanelBase {
     this.post({
       type: 'dashboard/init',
       run: this.view(),
-      metrics: chunk.lines,
+      metrics: thinMetrics(chunk.lines, MAX_INIT_LINES),
       samples: samples ? sampleSetView(samples, path.join(this.runDir, RUN_FILES.samples), this.toUri) : null,
       results: views,
     });
