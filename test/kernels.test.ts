@@ -204,19 +204,19 @@ before(async () => {
 });
 
 test('registration is idempotent and keeps the original kernels', () => {
-  const before = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPoolWithArgmax'].map(
-    (k) => tf.getKernel(k, 'wasm')?.kernelFunc,
-  );
+  const names = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPoolWithArgmax', 'Tile', 'Sum', 'Mean'];
+  const grads = ['Conv2DBackpropFilter', 'MaxPoolGrad', 'Greater', 'Tile'];
+  const before = names.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc);
+  const gradsBefore = grads.map((k) => tf.getGradient(k));
   registerWasmKernels();
   registerMissingGradients();
-  const after = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPoolWithArgmax'].map(
-    (k) => tf.getKernel(k, 'wasm')?.kernelFunc,
-  );
-  assert.deepEqual(after, before);
+  assert.deepEqual(names.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc), before);
+  assert.deepEqual(grads.map((k) => tf.getGradient(k)), gradsBefore);
   assert.ok(before.every((f) => typeof f === 'function'));
-  assert.equal(typeof originalWasmKernel('Conv2DBackpropInput'), 'function');
-  assert.ok(tf.getGradient('Conv2DBackpropFilter'));
-  assert.ok(tf.getGradient('MaxPoolGrad'));
+  for (const k of ['Conv2DBackpropInput', 'Tile', 'Sum', 'Mean']) {
+    assert.equal(typeof originalWasmKernel(k), 'function', k);
+  }
+  assert.ok(gradsBefore.every((g) => g !== undefined));
 });
 
 test('Conv2DBackpropFilter matches cpu / the reference', async () => {
@@ -356,6 +356,71 @@ test('MaxPoolGrad and MaxPoolWithArgmax match cpu (ties, all-negative windows)',
   sum.dispose();
 });
 
+test('Tile matches cpu (ranks 1-5, float32, int32, bool)', async () => {
+  const cases: [number[], number[]][] = [
+    [[1, 1, 1, 5], [3, 4, 2, 1]],
+    [[1, 1, 1, 64], [2, 8, 8, 1]],
+    [[2, 3], [2, 3]],
+    [[3], [4]],
+    [[2, 1, 3], [1, 4, 2]],
+    [[2, 3, 1, 2], [2, 1, 3, 1]],
+    [[2, 1, 2, 1, 2], [1, 2, 1, 3, 2]],
+    [[2, 2], [1, 1]],
+    [[2, 0], [2, 3]],
+  ];
+  for (const [shape, reps] of cases) {
+    await compare(`tile ${shape} x ${reps}`, () => {
+      const x = tf.tensor(values(size(shape), 51), shape);
+      const i = tf.tensor(Int32Array.from(values(size(shape), 52), (v) => Math.round(v * 100)), shape, 'int32');
+      const b = tf.greater(x, 0);
+      return [tf.tile(x, reps), tf.cast(tf.tile(i, reps), 'float32'), tf.cast(tf.tile(b, reps), 'float32')];
+    }, 1e-9);
+  }
+});
+
+test('Sum and Mean match cpu (every axis pattern)', async () => {
+  const shape = [6, 5, 4, 7];
+  const axesList: (number | number[])[] = [[0, 1, 2], [0], [1, 2], [1], [2], [0, 1], [0, 1, 2, 3], [3], [-1], [0, 2], [1, 3]];
+  for (const axes of axesList) {
+    for (const keepDims of [false, true]) {
+      await compare(`sum/mean ${JSON.stringify(axes)} keepDims ${keepDims}`, () => {
+        const x = tf.tensor(values(size(shape), 53, 1), shape);
+        return [tf.sum(x, axes, keepDims), tf.mean(x, axes, keepDims)];
+      }, 1e-5);
+    }
+  }
+  // Large and batch-norm shaped: float64 accumulation keeps it close.
+  await compare('moments over [0, 1, 2] of [64, 16, 16, 32]', () => {
+    const x = tf.tensor(values(64 * 16 * 16 * 32, 54, 1), [64, 16, 16, 32]);
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    return [tf.mul(tf.sum(x, [0, 1, 2]), 1e-3), mean, variance];
+  }, 1e-4);
+});
+
+test('the Tile gradient sums over repetitions (first and second order)', async () => {
+  await compare('d/dx sum(tile(x) * w)', () => {
+    const x = tf.tensor(values(2 * 3, 61), [2, 1, 3]);
+    const w = tf.tensor(values(4 * 2 * 6, 62), [4, 2, 6]);
+    return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.tile(a, [2, 2, 2]), w)))(x);
+  });
+  // Exact: each x[i,0,k] collects w over its 2*2*2 copies.
+  await tf.setBackend('wasm');
+  const [got, wv] = tf.tidy(() => {
+    const x = tf.tensor(values(2 * 3, 61), [2, 1, 3]);
+    const w = tf.tensor(values(4 * 2 * 6, 62), [4, 2, 6]);
+    return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.tile(a, [2, 2, 2]), w)))(x), w];
+  });
+  const g = got.dataSync();
+  const wd = wv.dataSync();
+  tf.dispose([got, wv]);
+  for (let i = 0; i < 2; i++)
+    for (let k = 0; k < 3; k++) {
+      let e = 0;
+      for (let ri = 0; ri < 2; ri++) for (let j = 0; j < 2; j++) for (let rk = 0; rk < 2; rk++) e += wd[((ri * 2 + i) * 2 + j) * 6 + rk * 3 + k];
+      assert.ok(Math.abs(g[i * 3 + k] - e) < 1e-5, `tile gradient at ${i},${k}: ${g[i * 3 + k]} vs ${e}`);
+    }
+});
+
 /** A small conv net: conv - relu - maxpool - conv (stride 2) - leaky relu - maxpool - mean square. */
 function netLoss(x: tf.Tensor4D, w1: tf.Tensor4D, w2: tf.Tensor4D, target: tf.Tensor): tf.Scalar {
   let h = tf.maxPool(tf.relu(tf.conv2d(x, w1, 1, 'same')), 2, 2, 'valid');
@@ -417,6 +482,17 @@ test('second-order gradients agree with finite differences (wasm)', async () => 
   // and dy) and, through the max-pool, of MaxPoolGrad.
   const losses: [string, (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Scalar][] = [
     ['conv', (x, w) => tf.sum(tf.square(tf.conv2d(x, w, 2, 'same')))],
+    [
+      'conv-batchnorm-relu',
+      (x, w) => {
+        const h = tf.conv2d(x, w, 1, 'same');
+        const { mean, variance } = tf.moments(h, [0, 1, 2]);
+        const beta = tf.tensor1d(values(4, 48, 0.1));
+        const gamma = tf.add(tf.tensor1d(values(4, 49, 0.1)), 1) as tf.Tensor1D;
+        const bn = tf.batchNorm4d(h, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, 1e-5);
+        return tf.sum(tf.mul(tf.relu(bn), tf.tensor4d(values(2 * 8 * 8 * 4, 47), [2, 8, 8, 4])));
+      },
+    ],
     [
       'conv-leakyrelu-maxpool',
       (x, w) => tf.sum(tf.square(tf.sub(tf.maxPool(tf.leakyRelu(tf.conv2d(x, w, 1, 'same'), 0.2), 2, 2, 'valid'), target))),

@@ -6,10 +6,13 @@
 //                         flipped filter on the wasm Conv2D kernel; the original is the fallback.
 //   MaxPoolGrad,          wrong for windows whose values are all <= 0 (gradient dropped) and
 //   MaxPoolWithArgmax     ties go to the last maximum: replaced by first-maximum versions (= cpu).
+//   Tile, Sum, Mean       slow where batch norm uses them (tile to [N,H,W,C], reduce over
+//                         N,H,W): replaced for those cases, the original kept for the rest.
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasm } from './conv2dBackpropFilter';
 import { makeConv2DBackpropInputWasm } from './conv2dBackpropInput';
 import { maxPoolGradWasm, maxPoolWithArgmaxWasm } from './maxPool';
+import { makeReduceWasm, makeTileWasm } from './reduceTile';
 import { KernelFunc } from './wasmUtil';
 
 export { kernelTuning } from './wasmUtil';
@@ -61,6 +64,9 @@ export function registerWasmKernels(): void {
   replace('Conv2DBackpropInput', makeConv2DBackpropInputWasm);
   replace('MaxPoolGrad', () => maxPoolGradWasm as KernelFunc);
   replace('MaxPoolWithArgmax', () => maxPoolWithArgmaxWasm as unknown as KernelFunc);
+  replace('Tile', makeTileWasm);
+  replace('Sum', (original) => makeReduceWasm('Sum', original));
+  replace('Mean', (original) => makeReduceWasm('Mean', original));
 }
 
 /** wasm's own kernelFunc for a kernel we replaced (for benchmarks and tests). */
