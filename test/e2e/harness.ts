@@ -745,7 +745,16 @@ export class VSCode {
       await this.page.keyboard.press('Escape');
       throw new Error(`context menu has no entry ${entry}; it shows: ${JSON.stringify(shown)}`, { cause: err });
     }
+    await item.hover();
     await item.click();
+    // A click right after the menu opened is sometimes ignored (the menu stays open with the
+    // entry highlighted): then choose the highlighted entry with the keyboard.
+    const closed = () => menu.waitFor({ state: 'hidden', timeout: 2_000 }).then(() => true, () => false);
+    if (!(await closed())) {
+      await item.hover({ timeout: 2_000 }).catch(() => undefined);
+      if (await menu.isVisible().catch(() => false)) await this.page.keyboard.press('Enter');
+      if (!(await closed())) throw new Error(`context menu entry ${entry} did not run (the menu stayed open)`);
+    }
   }
 
   // ---------------------------------------------------------------------------------- explorer
