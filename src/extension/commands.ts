@@ -244,14 +244,18 @@ export class Commands extends Disposable {
     }
     const run = readRunEntry(this.checkedRunDir(dir));
     if (run.state === 'running' && run.pid) {
-      // Started elsewhere (the CLI, another window): its worker stops after a checkpoint on SIGTERM.
+      // Started elsewhere (the CLI, another window): SIGINT is its Ctrl+C, which the CLI and the
+      // worker both answer by stopping after a checkpoint.
       const send = 'Stop It';
       const pick = await vscode.window.showWarningMessage(
-        `Run ${run.id} was started outside this window (worker pid ${run.pid}). Ask that process to stop? It writes a checkpoint first.`,
+        `Run ${run.id} was started outside this window (process ${run.pid}). Ask that process to stop? It writes a checkpoint first.`,
         { modal: true },
         send,
       );
-      if (pick === send) process.kill(run.pid, 'SIGTERM');
+      if (pick === send) {
+        process.kill(run.pid, 'SIGINT');
+        void vscode.window.setStatusBarMessage(`Robust Meta: asked process ${run.pid} to stop ${run.id}…`, 5000);
+      }
     } else void vscode.window.showInformationMessage(`Robust Meta: run ${run.id} is not running.`);
   }
 

@@ -4,7 +4,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Debouncer, Disposable } from './disposable';
-import { readRunsFolder, type RunEntry } from './runFolder';
+import { LIVENESS_POLL_MS, readRunsFolder, type RunEntry } from './runFolder';
 import type { Sessions } from './sessions';
 import { childrenOf, nodeView, rootNodes, type TreeNode } from './treeModel';
 
@@ -26,6 +26,12 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     this.register(sessions.onDidChange(() => this.refreshSoon.trigger()));
     this.watch();
     this.register({ dispose: () => this.watcher?.dispose() });
+    // A process that dies (killed, crashed) changes no file: while a run started elsewhere says
+    // 'running', look again now and then, so that it turns 'stopped (interrupted)'.
+    const poll = setInterval(() => {
+      if (this.runs.some((r) => r.state === 'running' && !this.sessions.get(r.dir))) this.refresh();
+    }, LIVENESS_POLL_MS);
+    this.register({ dispose: () => clearInterval(poll) });
   }
 
   /** Re-creates the watcher (the runs folder setting changed, or the folder was just created). */

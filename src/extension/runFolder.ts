@@ -45,6 +45,9 @@ export interface RunEntry {
   results: ResultEntry[];
 }
 
+/** How often views look again at a run said to be running elsewhere (a dead process changes no file). */
+export const LIVENESS_POLL_MS = 4000;
+
 const CHECKPOINT_RE = /^step-(\d+)\.ckpt$/;
 const SAMPLES_RE = /^step-(\d+)\.json$/;
 

@@ -8,7 +8,7 @@ import { RUN_FILES } from '../../runner/runStore';
 import { thinMetrics } from '../chartData';
 import { Debouncer } from '../disposable';
 import { runResultViews, runView, sampleSetView } from '../panelData';
-import { asSampleSet, readLatestSamples, readMetricsFrom, readRunEntry, type RunEntry } from '../runFolder';
+import { asSampleSet, LIVENESS_POLL_MS, readLatestSamples, readMetricsFrom, readRunEntry, type RunEntry } from '../runFolder';
 import type { Session } from '../sessions';
 import type { PanelState, ViewHandlers } from '../webviewProtocol';
 import { PanelBase } from './panelBase';
@@ -65,6 +65,13 @@ export class DashboardPanel extends PanelBase {
     this.register(host.sessions.onDidChange((s) => this.sessionChanged(s)));
     this.register({ dispose: () => this.sessionSub?.dispose() });
     this.attach(host.sessions.get(runDir));
+    // See ExperimentsTree: a run's process can die without touching its folder.
+    const poll = setInterval(() => {
+      if (this.run.state !== 'running' || this.session()) return;
+      this.changed.status = true;
+      this.onFiles.trigger();
+    }, LIVENESS_POLL_MS);
+    this.register({ dispose: () => clearInterval(poll) });
     this.render(this.title(), [runDir]);
   }
 
