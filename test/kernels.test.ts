@@ -204,7 +204,17 @@ before(async () => {
 });
 
 test('registration is idempotent and keeps the original kernels', () => {
-  const names = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPoolWithArgmax', 'Tile', 'Sum', 'Mean'];
+  const names = [
+    'Conv2DBackpropFilter',
+    'Conv2DBackpropInput',
+    'MaxPoolGrad',
+    'MaxPoolWithArgmax',
+    'Tile',
+    'Sum',
+    'Mean',
+    'GatherV2',
+    'Identity',
+  ];
   const grads = ['Conv2DBackpropFilter', 'MaxPoolGrad', 'Greater', 'Tile'];
   const before = names.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc);
   const gradsBefore = grads.map((k) => tf.getGradient(k));
@@ -213,7 +223,7 @@ test('registration is idempotent and keeps the original kernels', () => {
   assert.deepEqual(names.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc), before);
   assert.deepEqual(grads.map((k) => tf.getGradient(k)), gradsBefore);
   assert.ok(before.every((f) => typeof f === 'function'));
-  for (const k of ['Conv2DBackpropInput', 'Tile', 'Sum', 'Mean']) {
+  for (const k of ['Conv2DBackpropInput', 'Tile', 'Sum', 'Mean', 'GatherV2', 'Identity']) {
     assert.equal(typeof originalWasmKernel(k), 'function', k);
   }
   assert.ok(gradsBefore.every((g) => g !== undefined));
@@ -419,6 +429,46 @@ test('the Tile gradient sums over repetitions (first and second order)', async (
       for (let ri = 0; ri < 2; ri++) for (let j = 0; j < 2; j++) for (let rk = 0; rk < 2; rk++) e += wd[((ri * 2 + i) * 2 + j) * 6 + rk * 3 + k];
       assert.ok(Math.abs(g[i * 3 + k] - e) < 1e-5, `tile gradient at ${i},${k}: ${g[i * 3 + k]} vs ${e}`);
     }
+});
+
+test('GatherV2 and Identity match cpu', async () => {
+  const cases: [number[], number[], number][] = [
+    [[40], [7, 3], 0],
+    [[6, 5, 4], [3], 1],
+    [[6, 5, 4], [2, 2], 2],
+    [[6, 5, 40], [4], 1],
+    [[6, 5, 40], [5], 0],
+    [[5, 3], [0], 0],
+  ];
+  for (const [shape, ishape, axis] of cases) {
+    await compare(`gather ${shape} ${ishape} axis ${axis}`, () => {
+      const x = tf.tensor(values(size(shape), 71), shape);
+      const dim = shape[axis];
+      const idx = tf.tensor(Int32Array.from({ length: size(ishape) }, (_, i) => (i * 7 + 3) % dim), ishape, 'int32');
+      const xi = tf.cast(tf.mul(x, 100), 'int32');
+      return [tf.gather(x, idx, axis), tf.cast(tf.gather(xi, idx, axis), 'float32'), tf.clone(x)];
+    }, 1e-9);
+  }
+  // batchDims (wasm's own kernel gets this wrong).
+  await compare('gather batchDims 1', () => {
+    const x = tf.tensor(values(3 * 5 * 2, 72), [3, 5, 2]);
+    const idx = tf.tensor2d([[0, 4], [1, 1], [3, 2]], [3, 2], 'int32');
+    const y = tf.tensor(values(2 * 3 * 4 * 5, 73), [2, 3, 4, 5]);
+    const idy = tf.tensor(Int32Array.from({ length: 2 * 3 * 2 }, (_, i) => (i * 5 + 1) % 4), [2, 3, 2], 'int32');
+    return [tf.gather(x, idx, 1, 1), tf.gather(y, idy, 2, 2), tf.gather(y, tf.tensor2d([[1], [3]], [2, 1], 'int32'), 2, 1)];
+  }, 1e-9);
+  await tf.setBackend('wasm');
+  assert.throws(() => tf.tidy(() => tf.gather(tf.ones([4]), tf.tensor1d([4], 'int32'))), /index value 4/);
+  // Identity shares data: disposing either side leaves the other intact, and frees it once.
+  const backend = tf.backend() as unknown as { numDataIds(): number };
+  const buffers = backend.numDataIds();
+  const a = tf.tensor1d([1, 2, 3]);
+  const b = tf.clone(a);
+  assert.equal(backend.numDataIds(), buffers + 1);
+  a.dispose();
+  assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3]);
+  b.dispose();
+  assert.equal(backend.numDataIds(), buffers);
 });
 
 /** A small conv net: conv - relu - maxpool - conv (stride 2) - leaky relu - maxpool - mean square. */

@@ -8,11 +8,14 @@
 //   MaxPoolWithArgmax     ties go to the last maximum: replaced by first-maximum versions (= cpu).
 //   Tile, Sum, Mean       slow where batch norm uses them (tile to [N,H,W,C], reduce over
 //                         N,H,W): replaced for those cases, the original kept for the rest.
+//   GatherV2              slow index checks (closure per index): replaced for batchDims 0.
+//   Identity              copies: replaced by a shared reference, as on cpu.
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasm } from './conv2dBackpropFilter';
 import { makeConv2DBackpropInputWasm } from './conv2dBackpropInput';
 import { maxPoolGradWasm, maxPoolWithArgmaxWasm } from './maxPool';
 import { makeReduceWasm, makeTileWasm } from './reduceTile';
+import { makeGatherV2Wasm, makeIdentityWasm } from './gatherIdentity';
 import { KernelFunc } from './wasmUtil';
 
 export { kernelTuning } from './wasmUtil';
@@ -67,6 +70,8 @@ export function registerWasmKernels(): void {
   replace('Tile', makeTileWasm);
   replace('Sum', (original) => makeReduceWasm('Sum', original));
   replace('Mean', (original) => makeReduceWasm('Mean', original));
+  replace('GatherV2', makeGatherV2Wasm);
+  replace('Identity', makeIdentityWasm);
 }
 
 /** wasm's own kernelFunc for a kernel we replaced (for benchmarks and tests). */
