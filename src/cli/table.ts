@@ -1,0 +1,76 @@
+// An evaluation result (EvalResultFile) as terminal text: the setting in two lines, one row per
+// model (head, clean and robust accuracy with their 95% CIs, the robustness curve, the stronger
+// attack when it was run), then the gradient-masking checks that failed. Used by `eval` and the demo.
+import type { Estimate, EvalResultFile } from '../core/evalResult';
+import { table } from './output';
+
+export interface EvalTableOptions {
+  /** Also list the checks that passed. */
+  allChecks?: boolean;
+}
+
+/** 0.5031, 0.0078 -> '50.3 ± 0.8' (percentage points). */
+export function formatEstimate(e: Estimate | undefined): string {
+  if (!e || !Number.isFinite(e.mean)) return '-';
+  return `${(100 * e.mean).toFixed(1)} ± ${(100 * (Number.isFinite(e.ci95) ? e.ci95 : 0)).toFixed(1)}`;
+}
+
+/** A radius for people: 8/255 -> '8/255' for L-inf when it is a whole or half number of 255ths, else the number. */
+export function formatEps(eps: number, norm: 'linf' | 'l2' = 'linf'): string {
+  const k = eps * 255;
+  if (norm === 'linf' && Math.abs(k * 2 - Math.round(k * 2)) < 1e-6) return eps === 0 ? '0' : `${+k.toFixed(1)}/255`;
+  return String(+eps.toPrecision(3));
+}
+
+function curveHeader(eps: number, norm: 'linf' | 'l2'): string {
+  if (norm === 'linf') {
+    const k = eps * 255;
+    if (Math.abs(k * 2 - Math.round(k * 2)) < 1e-6) return String(+k.toFixed(1));
+  }
+  return String(+eps.toPrecision(3));
+}
+
+/** The result as a readable table, ending with a newline. */
+export function renderEvalTable(result: EvalResultFile, opts: EvalTableOptions = {}): string {
+  const s = result.setting;
+  const a = s.attack;
+  const lines: string[] = [];
+  lines.push(`${s.dataset} (${s.split} classes): ${s.ways}-way ${s.shots}-shot, ${s.queries} queries per class, ${s.episodes} episodes, seed ${s.seed}${s.backend ? `, backend ${s.backend}` : ''}`);
+  lines.push(
+    `attack: PGD-${a.steps} ${a.norm === 'linf' ? 'L-inf' : 'L2'} eps ${formatEps(a.eps, a.norm)}, step ${formatEps(a.stepSize, a.norm)}, random start` +
+      `${a.restarts ? `, ${a.restarts} restart${a.restarts === 1 ? '' : 's'}` : ''}; accuracy in % ± 95% CI`,
+  );
+  // Every model's curve has the same radii; take the union in case a file was edited by hand.
+  const radii = [...new Set(result.models.flatMap((m) => m.curve.map((p) => p.eps)))].sort((x, y) => x - y);
+  const strong = s.strongAttack;
+  const strongName = strong ? `PGD-${strong.steps}x${strong.restarts + 1}` : '';
+  const header = ['model', 'head', 'clean', 'robust', ...(strong ? [strongName] : []), ...radii.map((e, i) => (i === 0 ? `eps${a.norm === 'linf' ? '*255' : ''} ${curveHeader(e, a.norm)}` : curveHeader(e, a.norm)))];
+  const rows = result.models.map((m) => {
+    const byEps = new Map(m.curve.map((p) => [p.eps, p.accuracy]));
+    return [
+      m.model,
+      m.head,
+      formatEstimate(m.clean),
+      formatEstimate(m.robust),
+      ...(strong ? [formatEstimate(m.checks?.strongerAttack?.robust)] : []),
+      ...radii.map((e) => {
+        const acc = byEps.get(e);
+        return acc ? (100 * acc.mean).toFixed(1) : '-';
+      }),
+    ];
+  });
+  lines.push('');
+  lines.push(table(header, rows, ['l', 'l', 'r', 'r', ...(strong ? ['r' as const] : []), ...radii.map(() => 'r' as const)]));
+  const notes: string[] = [];
+  for (const m of result.models) {
+    const checks = m.checks;
+    if (!checks) continue;
+    for (const c of [checks.cleanAboveRobust, checks.curveMonotone, checks.strongerAttack]) {
+      if (!c) continue;
+      if (!c.ok) notes.push(`warning: ${m.model}: ${c.message}`);
+      else if (opts.allChecks) notes.push(`ok: ${m.model}: ${c.message}`);
+    }
+  }
+  if (notes.length) lines.push('', ...notes);
+  return lines.join('\n') + '\n';
+}
