@@ -407,7 +407,7 @@ test('Sum and Mean match cpu (every axis pattern)', async () => {
   }, 1e-4);
 });
 
-test('the Tile gradient sums over repetitions (first and second order)', async () => {
+test('the Tile gradient sums over repetitions', async () => {
   await compare('d/dx sum(tile(x) * w)', () => {
     const x = tf.tensor(values(2 * 3, 61), [2, 1, 3]);
     const w = tf.tensor(values(4 * 2 * 6, 62), [4, 2, 6]);
@@ -582,6 +582,14 @@ test('no tensors or wasm buffers leak across repeated calls', async () => {
     const metaGrad = (a: tf.Tensor) =>
       tf.sum(tf.grad((b: tf.Tensor) => netLoss(a as tf.Tensor4D, b as tf.Tensor4D, w2, target))(w));
     tf.dispose(tf.tidy(() => tf.grad(metaGrad)(x)));
+    // Batch norm: Tile, Sum, Mean and their gradients, to second order.
+    const bnLoss = (a: tf.Tensor) => {
+      const h = tf.conv2d(x, a as tf.Tensor4D, 1, 'same');
+      const { mean, variance } = tf.moments(h, [0, 1, 2]);
+      const bn = tf.batchNorm4d(h, mean as tf.Tensor1D, variance as tf.Tensor1D, tf.zeros([8]) as tf.Tensor1D, tf.ones([8]) as tf.Tensor1D, 1e-5);
+      return tf.sum(tf.square(tf.relu(bn)));
+    };
+    tf.dispose(tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.grad(bnLoss)(a))))(w)));
     const p = tf.tensor4d(poolValues(2 * 8 * 8 * 3, 3), [2, 8, 8, 3]);
     const r = tf.maxPoolWithArgmax(p, 2, 2, 'valid');
     tf.dispose([p, r.result, r.indexes]);
