@@ -1,9 +1,11 @@
 // Conv2DBackpropFilter for tfjs-backend-wasm, which has none (4.22).
 //
 // dW[kh*kw*Ci, Co] = PT[kh*kw*Ci, M] @ dy[M, Co], M = N*Ho*Wo, where PT is the transposed
-// im2col matrix of x. PT is built in row chunks (at most kernelTuning.chunkElements floats) from
-// the wasm heap, and each chunk goes through the wasm BatchMatMul kernel with no transposes (its
-// XNNPACK path; any transpose takes a path ten times slower). Chunk products are summed.
+// im2col matrix of x. PT is built from the wasm heap in chunks of ~kernelTuning.chunkColumns
+// columns (output pixels), and each chunk goes through the wasm BatchMatMul kernel with no
+// transposes (its XNNPACK path; any transpose takes a path ten times slower). XNNPACK packs b
+// (the dy chunk) on every call, and packs a few thousand rows much faster per value than tens of
+// thousands, so small chunks win; their products are summed.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import {
@@ -65,12 +67,11 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
   if (kernelTuning.im2col === 'shift' && !shift) {
     throw new Error('Conv2DBackpropFilter (wasm): the shift path needs stride 1 and same-size output');
   }
-  const xt = shift ? new Float32Array(info.inChannels * (rowsPerChunk + info.filterHeight - 1) * Wo) : null;
-
   // 'p' packs P (M*K values) instead of dy (M*Co) but must transpose dy in JS; measured, it did
   // not beat 'pt' once chunks are a few thousand columns, even for K = 27 < Co = 64.
   const orientation = kernelTuning.orientation === 'auto' ? 'pt' : kernelTuning.orientation;
   if (orientation === 'p') return viaP(backend, x, dy, info, rowsPerChunk, filterShape);
+  const xt = shift ? new Float32Array(info.inChannels * (rowsPerChunk + info.filterHeight - 1) * Wo) : null;
   const pt = backend.makeOutput([1, K, rowsPerChunk * Wo], 'float32');
   let acc: TensorInfo | null = null;
   try {
@@ -80,17 +81,21 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
       // A fresh dy chunk each time: BatchMatMul caches its packed weights (b) by tensor id.
       let t = tick();
       const dyc = backend.makeOutput([1, mc, Co], 'float32');
-      const xv = f32(backend, x);
-      const ptv = f32(backend, pt);
-      f32(backend, dyc).set(f32(backend, dy).subarray(g0 * Wo * Co, (g0 * Wo + mc) * Co));
-      if (xt) fillShift(xv, ptv, xt, info, g0, rows);
-      else fillGeneral(xv, ptv, info, g0, rows);
-      t = lap('dW.im2col', t);
-      const prod = callWasmKernel('BatchMatMul', backend, { a: view(pt, [1, K, mc]), b: dyc }, {
-        transposeA: false,
-        transposeB: false,
-      });
-      backend.disposeData(dyc.dataId);
+      let prod: TensorInfo;
+      try {
+        const xv = f32(backend, x);
+        const ptv = f32(backend, pt);
+        f32(backend, dyc).set(f32(backend, dy).subarray(g0 * Wo * Co, (g0 * Wo + mc) * Co));
+        if (xt) fillShift(xv, ptv, xt, info, g0, rows);
+        else fillGeneral(xv, ptv, info, g0, rows);
+        t = lap('dW.im2col', t);
+        prod = callWasmKernel('BatchMatMul', backend, { a: view(pt, [1, K, mc]), b: dyc }, {
+          transposeA: false,
+          transposeB: false,
+        });
+      } finally {
+        backend.disposeData(dyc.dataId);
+      }
       t = lap('dW.matmul', t);
       if (acc === null) {
         acc = prod;
