@@ -2,13 +2,14 @@
 // Registered before the wasm backend initialises (and harmless after: none needs a setup).
 //
 //   Conv2DBackpropFilter  missing: added (im2col + the wasm BatchMatMul kernel).
-//   Conv2DBackpropInput   slow (naive loop): replaced by a conv2d of the dilated dy with the
-//                         flipped filter on the wasm Conv2D kernel; the original is the fallback.
+//   Conv2DBackpropInput   slow (naive loop): replaced by a conv2d of dy with the flipped filter
+//                         on the wasm Conv2D kernel (stride 1, >= 16 input channels), else by
+//                         dy @ W^T on BatchMatMul + col2im; the original only for NCHW.
 //   MaxPoolGrad,          wrong for windows whose values are all <= 0 (gradient dropped) and
 //   MaxPoolWithArgmax     ties go to the last maximum: replaced by first-maximum versions (= cpu).
 //   Tile, Sum, Mean       slow where batch norm uses them (tile to [N,H,W,C], reduce over
 //                         N,H,W): replaced for those cases, the original kept for the rest.
-//   GatherV2              slow index checks (closure per index): replaced for batchDims 0.
+//   GatherV2              slow index checks (closure per index), wrong for batchDims > 0.
 //   Identity              copies: replaced by a shared reference, as on cpu.
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasm } from './conv2dBackpropFilter';
