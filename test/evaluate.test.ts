@@ -200,6 +200,25 @@ test('the same parameters under two names give the same numbers; tensors as para
   disposeParams(tensors.params);
 });
 
+test('episodes shared among worker threads give the same numbers as one thread', async () => {
+  const models = [model('maml-a', 'maml', 1), model('rocl-b', 'rocl', 2)];
+  const opts = { ...SMALL, episodes: 4, curve: [0, EPS] };
+  const one = await evaluate(models, ds, { ...opts, threads: 1 });
+  const progress: number[] = [];
+  const two = await evaluate(models, ds, { ...opts, threads: 2 }, (p) => progress.push(p.episodesDone));
+  assert.deepEqual(progress, [1, 2, 3, 4]);
+  assert.equal(two.result.setting.threads, 2);
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(Array.from(two.perEpisode[i].clean), Array.from(one.perEpisode[i].clean));
+    assert.deepEqual(Array.from(two.perEpisode[i].robust), Array.from(one.perEpisode[i].robust));
+  }
+  const ac = new AbortController();
+  await assert.rejects(
+    evaluate(models, ds, { ...opts, threads: 2, signal: ac.signal }, () => ac.abort(new Error('stop the threads'))),
+    /stop the threads/,
+  );
+});
+
 test('models that cannot take the episodes fail with a UserError that says what to do', async () => {
   const wrongWays = model('five-way', 'maml', 1, { ways: 5 });
   await assert.rejects(evaluate([wrongWays], ds, SMALL), (e: unknown) => isUserError(e) && /--ways 5, or the prototype head/.test((e as Error).message));

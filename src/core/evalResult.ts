@@ -68,6 +68,8 @@ export interface EvalSetting {
   strongAttack?: { steps: number; stepSize: number; restarts: number };
   /** tfjs backend the evaluation ran on. */
   backend?: string;
+  /** Worker threads that shared the episodes, when more than one. */
+  threads?: number;
 }
 
 export interface EvalResultFile {

@@ -4,24 +4,21 @@
 // model, with 95% CIs, a robustness curve over eps, gradient-masking checks, and sample
 // perturbations as PNG buffers. No file I/O here: callers write what they get.
 import * as tf from '@tensorflow/tfjs-core';
-import { AttackOptions, Norm, pgd } from './attacks';
+import { Norm } from './attacks';
 import type { Config } from './config';
 import { episodeAt, validateForEpisodes } from './data/episodes';
 import type { ClassSplits, Dataset, Episode } from './data/types';
 import { UserError } from './errors';
 import { EVAL_RESULT_FORMAT, EvalChecks, EvalResultFile, ModelEval } from './evalResult';
+import { Adapted, adaptTo, AttackPlan, attackQuery, attackRng, checkHeadFits, Head, isTensorParams, predictEpisode, PreparedModel, prepareModel, releaseModel } from './eval/episode';
 import { accuracyOf, checkCleanAboveRobust, checkCurveMonotone, checkStrongerAttack, curveFrom, estimate } from './eval/stats';
-import { crossEntropyPerSample } from './losses';
+import { evalThreadCount, EpisodeJob, runOnThreads } from './eval/threads';
 import { disposeTask, taskTensors, TaskTensors } from './meta/common';
-import { adapt, disposeAdapted } from './meta/inner';
-import { modelSpecOf } from './meta/learner';
-import { adaptedKeys, classify, encode, ModelSpec } from './model';
-import { disposeParams, ParamArrays, Params, paramsFromArrays } from './model/params';
-import { prototypeLogits, prototypes } from './model/prototype';
+import { paramsToArrays } from './model/params';
+import type { ParamArrays, Params } from './model/params';
 import { imageToPng } from './png';
-import { Rng } from './rng';
 
-export type Head = 'finetune' | 'prototype';
+export type { Head } from './eval/episode';
 export type HeadChoice = Head | 'auto';
 
 /** A model to evaluate: its run config and its parameters (tensors, or arrays as read from a checkpoint). */
@@ -73,6 +70,12 @@ export interface EvaluateOptions {
   curve?: number[];
   /** Also run a stronger PGD at eps (more steps, restarts) and compare: true for the defaults. */
   strongAttack?: boolean | StrongAttackOptions;
+  /**
+   * Worker threads that share the episodes (this thread then only hands them out); 1: every
+   * episode on this thread. 'auto' (default): one per core on the wasm and cpu backends, with at
+   * least 4 episodes each; 1 on native backends. The numbers do not depend on it.
+   */
+  threads?: number | 'auto';
   /** Stops the evaluation between episodes (it rejects with the signal's reason). */
   signal?: AbortSignal;
 }
@@ -192,63 +195,8 @@ export function headFor(cfg: Pick<Config, 'method'>, choice: HeadChoice): Head {
   return cfg.method === 'rocl' ? 'prototype' : 'finetune';
 }
 
-// ---------------------------------------------------------------------------------------------
-// Models as tensors, and their adaptation to a task
-
-interface PreparedModel {
-  model: EvalModel;
-  spec: ModelSpec;
-  params: Params;
-  owned: boolean;
-  head: Head;
-  steps: number;
-}
-
-function isTensorParams(p: Params | ParamArrays): p is Params {
-  return Object.values(p).every((v) => v instanceof tf.Tensor);
-}
-
 function prepare(model: EvalModel, head: Head, innerSteps: number | undefined, ways: number): PreparedModel {
-  const spec = modelSpecOf(model.cfg);
-  if (head === 'finetune' && model.cfg.ways !== ways) {
-    throw new UserError(
-      `model ${model.name} has a ${model.cfg.ways}-way classifier head, so finetuning it needs ${model.cfg.ways}-way tasks: use --ways ${model.cfg.ways}, or the prototype head (--head prototype), which works for any ways`,
-    );
-  }
-  const tensors = isTensorParams(model.params);
-  const params = tensors ? (model.params as Params) : paramsFromArrays(model.params as ParamArrays);
-  return { model, spec, params, owned: !tensors, head, steps: head === 'finetune' ? innerSteps ?? model.cfg.innerStepsTest : 0 };
-}
-
-function release(m: PreparedModel): void {
-  if (m.owned) disposeParams(m.params);
-}
-
-/** A model adapted to one task: logits of any batch of images of the task. */
-interface Adapted {
-  logits(x: tf.Tensor4D): tf.Tensor2D;
-  dispose(): void;
-}
-
-function adaptTo(m: PreparedModel, xs: tf.Tensor4D, ys: tf.Tensor1D, ways: number): Adapted {
-  const { spec, params } = m;
-  if (m.head === 'prototype') {
-    const protos = tf.tidy(() => prototypes(encode(spec, params, xs), ys, ways));
-    return { logits: (x) => prototypeLogits(protos, encode(spec, params, x)), dispose: () => protos.dispose() };
-  }
-  const fast = adapt(spec, params, xs, ys, { steps: m.steps, lr: m.model.cfg.innerLr, keys: adaptedKeys(params, m.model.cfg.innerUpdate) });
-  return { logits: (x) => classify(fast, encode(spec, fast, x)), dispose: () => disposeAdapted(fast, params) };
-}
-
-/** PGD on the query through the adapted model, labelled CE. The caller owns the result. */
-function attackQuery(a: Adapted, xq: tf.Tensor4D, yq: tf.Tensor1D, opts: AttackOptions, rng: Rng): tf.Tensor4D {
-  if (opts.eps === 0) return tf.clone(xq);
-  return pgd([xq], (advs) => crossEntropyPerSample(a.logits(advs[0]), yq), { ...opts, randomStart: true }, rng)[0];
-}
-
-/** The random stream of one attack: the same for every model, per episode, kind and radius. */
-function attackRng(seed: number, episode: number, kind: number, eps: number): Rng {
-  return new Rng([seed, 0xa77ac, episode, kind, Math.round(eps * 1e7)]);
+  return prepareModel(model.name, model.cfg, model.params, head, innerSteps ?? model.cfg.innerStepsTest, ways);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,11 +215,6 @@ function datasetFor(datasets: readonly Dataset[], m: EvalModel): Dataset {
     throw new UserError(`model ${m.name} takes ${imageSize}x${imageSize}x${channels} images, but the data was loaded as ${have}; load it with imageSize ${imageSize} and channels ${channels}`);
   }
   return d;
-}
-
-interface AttackPlan {
-  kind: number;
-  opts: AttackOptions;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -314,118 +257,150 @@ export async function evaluate(
     plans.push({ kind: 1, opts: { eps: o.attack.eps, steps: o.strong.steps, stepSize: o.strong.stepSize, norm: o.attack.norm, restarts: o.strong.restarts } });
   }
 
-  const prepared: PreparedModel[] = [];
-  try {
-    for (const m of models) prepared.push(prepare(m, headFor(m.cfg, o.head), o.innerSteps, o.ways));
-    const nq = o.ways * o.queries;
-    const clean = models.map(() => new Float64Array(o.episodes));
-    const attacked = models.map(() => plans.map(() => new Float64Array(o.episodes)));
-    const seconds = models.map(() => 0);
-    const t0 = performance.now();
-    for (let e = 0; e < o.episodes; e++) {
-      options.signal?.throwIfAborted();
-      const tasks = new Map<Dataset, { episode: Episode; t: TaskTensors }>();
-      try {
-        for (const d of new Set(modelData)) {
-          const episode = episodeAt(d.data, d.splits[o.split], spec, o.seed, e);
-          tasks.set(d, { episode, t: taskTensors(episode, undefined) });
-        }
-        prepared.forEach((m, i) => {
-          const start = performance.now();
-          const { episode, t } = tasks.get(modelData[i])!;
-          const preds = predictEpisode(m, t, o.ways, plans, o.seed, e);
-          clean[i][e] = accuracyOf(preds.subarray(0, nq), episode.queryLabels);
-          plans.forEach((_, p) => (attacked[i][p][e] = accuracyOf(preds.subarray((p + 1) * nq, (p + 2) * nq), episode.queryLabels)));
-          seconds[i] += (performance.now() - start) / 1000;
-        });
-      } finally {
-        for (const { t } of tasks.values()) disposeTask(t);
-      }
-      const elapsed = (performance.now() - t0) / 1000;
-      onProgress?.({ episodesDone: e + 1, episodes: o.episodes, elapsedSeconds: elapsed, etaSeconds: (elapsed / (e + 1)) * (o.episodes - e - 1) });
-      await yieldToEventLoop();
-    }
-
-    const seriesAt = (i: number, eps: number, kind = 0): Float64Array => {
-      if (eps === 0 && kind === 0) return clean[i];
-      return attacked[i][plans.findIndex((p) => p.kind === kind && p.opts.eps === eps)];
-    };
-    const perEpisode: EpisodeAccuracies[] = [];
-    const evals: ModelEval[] = prepared.map((m, i) => {
-      const robustSeries = seriesAt(i, o.attack.eps);
-      const curveSeries = o.curve.map((eps) => seriesAt(i, eps));
-      const strongSeries = o.strong && o.attack.eps > 0 ? seriesAt(i, o.attack.eps, 1) : o.strong ? clean[i] : undefined;
-      perEpisode.push({ clean: clean[i], robust: robustSeries, curve: curveSeries, strong: strongSeries });
-      const cleanEst = estimate(clean[i]);
-      const robustEst = estimate(robustSeries);
-      const curve = curveFrom(o.curve, curveSeries);
-      const checks: EvalChecks = { cleanAboveRobust: checkCleanAboveRobust(cleanEst, robustEst) };
-      if (curve.length >= 2) checks.curveMonotone = checkCurveMonotone(curve);
-      if (strongSeries && o.strong) {
-        const s = estimate(strongSeries);
-        checks.strongerAttack = { ...checkStrongerAttack(robustEst, s, `PGD-${o.strong.steps} with ${o.strong.restarts} restarts`), robust: s };
-      }
-      const out: ModelEval = {
-        model: m.model.name,
-        method: m.model.cfg.method,
-        checkpoint: m.model.checkpoint ?? '',
-        head: m.head,
-        clean: cleanEst,
-        robust: robustEst,
-        curve,
-        seconds: seconds[i],
-        checks,
-      };
-      if (m.head === 'finetune') out.adaptation = { steps: m.steps, lr: m.model.cfg.innerLr, update: m.model.cfg.innerUpdate };
-      return out;
+  const heads = models.map((m) => headFor(m.cfg, o.head));
+  models.forEach((m, i) => checkHeadFits(m.name, m.cfg, heads[i], o.ways));
+  const steps = models.map((m, i) => (heads[i] === 'finetune' ? o.innerSteps ?? m.cfg.innerStepsTest : 0));
+  const nq = o.ways * o.queries;
+  const clean = models.map(() => new Float64Array(o.episodes));
+  const attacked = models.map(() => plans.map(() => new Float64Array(o.episodes)));
+  const seconds = models.map(() => 0);
+  // Models that take the same image shape share one episode.
+  const shapes = [...new Set(modelData)];
+  const taskOf = modelData.map((d) => shapes.indexOf(d));
+  const episodesAt = (e: number): Episode[] => shapes.map((d) => episodeAt(d.data, d.splits[o.split], spec, o.seed, e));
+  const t0 = performance.now();
+  let done = 0;
+  const record = (e: number, labels: Int32Array[], preds: Int32Array[], secs: number[]) => {
+    models.forEach((_, i) => {
+      const y = labels[taskOf[i]];
+      clean[i][e] = accuracyOf(preds[i].subarray(0, nq), y);
+      plans.forEach((_, p) => (attacked[i][p][e] = accuracyOf(preds[i].subarray((p + 1) * nq, (p + 2) * nq), y)));
+      seconds[i] += secs[i];
     });
-    const firstFinetune = prepared.find((m) => m.head === 'finetune');
-    const result: EvalResultFile = {
-      format: EVAL_RESULT_FORMAT,
-      createdAt: new Date().toISOString(),
-      setting: {
-        dataset: datasets[0].name,
-        dataPath: datasets[0].source,
-        split: o.split,
-        ways: o.ways,
-        shots: o.shots,
-        queries: o.queries,
-        episodes: o.episodes,
-        seed: o.seed,
-        attack: { ...o.attack },
-        innerStepsTest: firstFinetune?.steps ?? o.innerSteps ?? 0,
-        backend: tf.getBackend(),
-      },
-      models: evals,
+    done++;
+    const elapsed = (performance.now() - t0) / 1000;
+    onProgress?.({ episodesDone: done, episodes: o.episodes, elapsedSeconds: elapsed, etaSeconds: (elapsed / done) * (o.episodes - done) });
+  };
+  const backend = tf.getBackend();
+  const threads = evalThreadCount(options.threads ?? 'auto', o.episodes, backend);
+  if (threads > 1) {
+    const labels = new Map<number, Int32Array[]>();
+    const setup = {
+      type: 'setup' as const,
+      models: models.map((m, i) => ({ name: m.name, cfg: m.cfg, params: arraysOf(m.params), head: heads[i], steps: steps[i] })),
+      plans, ways: o.ways, seed: o.seed,
     };
-    if (o.strong) result.setting.strongAttack = { ...o.strong };
-    return { result, perEpisode };
-  } finally {
-    prepared.forEach(release);
+    const job = (e: number): EpisodeJob => {
+      const tasks = episodesAt(e);
+      labels.set(e, tasks.map((t) => t.queryLabels));
+      return { tasks, taskOf };
+    };
+    await runOnThreads(threads, backend, setup, o.episodes, job, (r) => {
+      record(r.index, labels.get(r.index)!, r.preds, r.seconds);
+      labels.delete(r.index);
+    }, options.signal);
+  } else {
+    await evaluateHere(models, heads, steps, o.ways, plans, o.seed, o.episodes, episodesAt, taskOf, record, options.signal);
   }
+  const seriesAt = (i: number, eps: number, kind = 0): Float64Array => {
+    if (eps === 0 && kind === 0) return clean[i];
+    return attacked[i][plans.findIndex((p) => p.kind === kind && p.opts.eps === eps)];
+  };
+  const perEpisode: EpisodeAccuracies[] = [];
+  const evals: ModelEval[] = models.map((m, i) => {
+    const robustSeries = seriesAt(i, o.attack.eps);
+    const curveSeries = o.curve.map((eps) => seriesAt(i, eps));
+    const strongSeries = o.strong && o.attack.eps > 0 ? seriesAt(i, o.attack.eps, 1) : o.strong ? clean[i] : undefined;
+    perEpisode.push({ clean: clean[i], robust: robustSeries, curve: curveSeries, strong: strongSeries });
+    const cleanEst = estimate(clean[i]);
+    const robustEst = estimate(robustSeries);
+    const curve = curveFrom(o.curve, curveSeries);
+    const checks: EvalChecks = { cleanAboveRobust: checkCleanAboveRobust(cleanEst, robustEst) };
+    if (curve.length >= 2) checks.curveMonotone = checkCurveMonotone(curve);
+    if (strongSeries && o.strong) {
+      const s = estimate(strongSeries);
+      checks.strongerAttack = { ...checkStrongerAttack(robustEst, s, `PGD-${o.strong.steps} with ${o.strong.restarts} restarts`), robust: s };
+    }
+    const out: ModelEval = {
+      model: m.name,
+      method: m.cfg.method,
+      checkpoint: m.checkpoint ?? '',
+      head: heads[i],
+      clean: cleanEst,
+      robust: robustEst,
+      curve,
+      seconds: seconds[i],
+      checks,
+    };
+    if (heads[i] === 'finetune') out.adaptation = { steps: steps[i], lr: m.cfg.innerLr, update: m.cfg.innerUpdate };
+    return out;
+  });
+  const firstFinetune = heads.indexOf('finetune');
+  const result: EvalResultFile = {
+    format: EVAL_RESULT_FORMAT,
+    createdAt: new Date().toISOString(),
+    setting: {
+      dataset: datasets[0].name,
+      dataPath: datasets[0].source,
+      split: o.split,
+      ways: o.ways,
+      shots: o.shots,
+      queries: o.queries,
+      episodes: o.episodes,
+      seed: o.seed,
+      attack: { ...o.attack },
+      innerStepsTest: firstFinetune >= 0 ? steps[firstFinetune] : o.innerSteps ?? 0,
+      backend,
+    },
+    models: evals,
+  };
+  if (o.strong) result.setting.strongAttack = { ...o.strong };
+  if (threads > 1) result.setting.threads = threads;
+  return { result, perEpisode };
 }
 
-/**
- * Predictions of one model on one episode: the clean query, then the query attacked by each plan,
- * as one int32 array (one read of the backend per episode).
- */
-function predictEpisode(m: PreparedModel, t: TaskTensors, ways: number, plans: readonly AttackPlan[], seed: number, episode: number): Int32Array {
-  const adapted = adaptTo(m, t.xs, t.ys, ways);
-  const preds: tf.Tensor[] = [];
+function arraysOf(p: Params | ParamArrays): ParamArrays {
+  return isTensorParams(p) ? paramsToArrays(p) : p;
+}
+
+/** The episodes on this thread, one after another, yielding to the event loop between them. */
+async function evaluateHere(
+  models: readonly EvalModel[],
+  heads: Head[],
+  steps: number[],
+  ways: number,
+  plans: AttackPlan[],
+  seed: number,
+  episodes: number,
+  episodesAt: (e: number) => Episode[],
+  taskOf: number[],
+  record: (e: number, labels: Int32Array[], preds: Int32Array[], secs: number[]) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const prepared: PreparedModel[] = [];
   try {
-    preds.push(tf.tidy(() => tf.argMax(adapted.logits(t.xq), 1)));
-    for (const p of plans) {
-      const adv = attackQuery(adapted, t.xq, t.yq, p.opts, attackRng(seed, episode, p.kind, p.opts.eps));
-      preds.push(tf.tidy(() => tf.argMax(adapted.logits(adv), 1)));
-      adv.dispose();
+    models.forEach((m, i) => prepared.push(prepareModel(m.name, m.cfg, m.params, heads[i], steps[i], ways)));
+    for (let e = 0; e < episodes; e++) {
+      signal?.throwIfAborted();
+      const eps = episodesAt(e);
+      const tensors: TaskTensors[] = [];
+      const preds: Int32Array[] = [];
+      const secs: number[] = [];
+      try {
+        for (const ep of eps) tensors.push(taskTensors(ep, undefined));
+        prepared.forEach((m, i) => {
+          const start = performance.now();
+          preds.push(predictEpisode(m, tensors[taskOf[i]], ways, plans, seed, e));
+          secs.push((performance.now() - start) / 1000);
+        });
+      } finally {
+        tensors.forEach(disposeTask);
+      }
+      record(e, eps.map((x) => x.queryLabels), preds, secs);
+      await yieldToEventLoop();
     }
-    const all = tf.concat(preds);
-    const values = all.dataSync() as Int32Array;
-    all.dispose();
-    return values;
   } finally {
-    tf.dispose(preds);
-    adapted.dispose();
+    prepared.forEach(releaseModel);
   }
 }
 
@@ -519,7 +494,7 @@ export function samplePerturbations(model: EvalModel, episode: Episode, opts: Sa
   } finally {
     adapted?.dispose();
     disposeTask(t);
-    release(m);
+    releaseModel(m);
   }
   const deltas = picks.map((q) => {
     const d = new Float32Array(size);

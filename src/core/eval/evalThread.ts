@@ -1,0 +1,47 @@
+// Entry of an evaluation thread: its own tfjs on the same backend as the main thread. Set up once
+// with the models, then sent episodes one at a time; replies with each model's predictions. The
+// attack randomness comes from (seed, episode), so any thread computes the same numbers.
+import { parentPort, workerData } from 'worker_threads';
+import { BackendChoice, initBackend } from '../backend';
+import { isUserError } from '../errors';
+import { disposeTask, taskTensors } from '../meta/common';
+import { predictEpisode, PreparedModel, prepareModel } from './episode';
+import type { EvalThreadReply, EvalThreadRequest } from './threads';
+
+const ready = initBackend(workerData.backend as BackendChoice);
+let models: PreparedModel[] = [];
+let setup: Extract<EvalThreadRequest, { type: 'setup' }> | undefined;
+
+function handle(req: EvalThreadRequest): EvalThreadReply {
+  if (req.type === 'setup') {
+    setup = req;
+    models = req.models.map((m) => prepareModel(m.name, m.cfg, m.params, m.head, m.steps, req.ways));
+    return { type: 'ready' };
+  }
+  if (!setup) throw new Error('an evaluation thread got an episode before its setup');
+  const s = setup;
+  const tasks = req.tasks.map((ep) => taskTensors(ep, undefined));
+  try {
+    const preds: Int32Array[] = [];
+    const seconds: number[] = [];
+    models.forEach((m, i) => {
+      const start = performance.now();
+      preds.push(predictEpisode(m, tasks[req.taskOf[i]], s.ways, s.plans, s.seed, req.index));
+      seconds.push((performance.now() - start) / 1000);
+    });
+    return { type: 'result', index: req.index, preds, seconds };
+  } finally {
+    tasks.forEach(disposeTask);
+  }
+}
+
+parentPort!.on('message', async (req: EvalThreadRequest) => {
+  let reply: EvalThreadReply;
+  try {
+    await ready;
+    reply = handle(req);
+  } catch (e) {
+    reply = { type: 'error', message: isUserError(e) ? (e as Error).message : String((e as Error)?.stack ?? e), userError: isUserError(e) };
+  }
+  parentPort!.postMessage(reply);
+});
