@@ -168,8 +168,16 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-/** Kills every code-server and closes every browser this process started and has not closed. */
+const liveSessions = new Set<VSCode>();
+
+/** Kills every code-server and closes every browser this process started and has not closed.
+ * A session still open here did not finish (a test timed out): it leaves a screenshot first,
+ * FAILED-<name>-<step it was in>.png. Use it as the E2E test files' `after` hook. */
 export async function killAll(): Promise<void> {
+  for (const s of [...liveSessions]) {
+    await s.failureScreenshot(s.currentStep ?? 'unfinished');
+    await s.close();
+  }
   await Promise.all([...liveBrowsers].map((b) => closeBrowser(b)));
   await Promise.all([...liveServers].map((c) => stopServer(c)));
 }
@@ -203,6 +211,8 @@ export class VSCode {
   readonly logFile: string;
   readonly consoleLogFile: string;
   url = '';
+  /** The step() running now, if any. */
+  currentStep?: string;
   server?: ChildProcess;
   browser?: Browser;
   page!: Page;
@@ -231,14 +241,23 @@ export class VSCode {
    * and throws. */
   static async launch(options: VSCodeOptions): Promise<VSCode> {
     const vs = new VSCode(options);
+    liveSessions.add(vs);
     try {
+      vs.currentStep = 'launch';
       await vs.start();
+      vs.currentStep = undefined;
       return vs;
     } catch (err) {
       await vs.failureScreenshot();
       await vs.close();
       throw vs.decorate(err);
     }
+  }
+
+  /** The user settings: DEFAULT_SETTINGS with the session's own over them. To test Restricted
+   * Mode, pass `'security.workspace.trust.enabled': true` (the trust prompt then shows). */
+  settings(): Record<string, unknown> {
+    return { ...DEFAULT_SETTINGS, ...this.options.settings };
   }
 
   private env(): NodeJS.ProcessEnv {
@@ -257,7 +276,21 @@ export class VSCode {
     return env;
   }
 
+  /** Kills a code-server that an earlier, killed run of this session left behind (its pid file). */
+  private killStale(): void {
+    const pidFile = path.join(this.dir, 'code-server.pid');
+    const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : NaN;
+    if (!Number.isInteger(pid) || pid <= 1) return;
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes(this.userDataDir)) process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* not running */
+    }
+  }
+
   private async start(): Promise<void> {
+    this.killStale();
     fs.rmSync(this.dir, { recursive: true, force: true });
     // this session's screenshots from an earlier run
     for (const f of fs.existsSync(SCREENSHOT_DIR) ? fs.readdirSync(SCREENSHOT_DIR) : []) {
@@ -272,7 +305,7 @@ export class VSCode {
     fs.mkdirSync(userDir, { recursive: true });
     fs.writeFileSync(
       path.join(userDir, 'settings.json'),
-      JSON.stringify({ ...DEFAULT_SETTINGS, ...this.options.settings }, null, 2),
+      JSON.stringify(this.settings(), null, 2),
     );
     const bin = codeServerBin();
     const common = ['--user-data-dir', this.userDataDir, '--extensions-dir', this.extensionsDir];
@@ -295,7 +328,7 @@ export class VSCode {
       '--auth', 'none',
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(this.settings()['security.workspace.trust.enabled'] === false ? ['--disable-workspace-trust'] : []),
       '--disable-getting-started-override',
       '--ignore-last-opened',
       ...common,
@@ -304,6 +337,7 @@ export class VSCode {
     const child = spawn(bin, args, { env: this.env(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.server = child;
     liveServers.add(child);
+    if (child.pid) fs.writeFileSync(path.join(this.dir, 'code-server.pid'), String(child.pid));
     const logStream = fs.createWriteStream(this.logFile, { flags: 'a' });
     logStream.write(`$ code-server ${args.join(' ')}\n`);
     const onData = (b: Buffer) => {
@@ -374,26 +408,44 @@ export class VSCode {
     fs.appendFileSync(this.logFile, `[harness] launch timings (ms): ${JSON.stringify(this.timings)}\n`);
   }
 
-  /** Waits until the remote extension host has started and activated its startup extensions
-   * (its log says "Eager extensions activated"): only then do the palette, views and menus show
-   * what installed extensions contribute. */
-  async waitForExtensionHost(timeout = 120_000): Promise<void> {
+  /** How many extension hosts of this server have activated their startup extensions (their
+   * log says "Eager extensions activated"); one more after each window reload. */
+  extensionHostsReady(): number {
     const logs = path.join(this.userDataDir, 'logs');
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      for (const session of fs.existsSync(logs) ? fs.readdirSync(logs) : []) {
-        const sdir = path.join(logs, session);
-        for (const host of fs.existsSync(sdir) ? fs.readdirSync(sdir) : []) {
-          const f = path.join(sdir, host, 'remoteexthost.log');
-          if (host.startsWith('exthost') && fs.existsSync(f) && fs.readFileSync(f, 'utf8').includes('Eager extensions activated')) {
-            return;
-          }
+    let n = 0;
+    for (const session of fs.existsSync(logs) ? fs.readdirSync(logs) : []) {
+      const sdir = path.join(logs, session);
+      if (!fs.statSync(sdir).isDirectory()) continue;
+      for (const host of fs.readdirSync(sdir)) {
+        const f = path.join(sdir, host, 'remoteexthost.log');
+        if (host.startsWith('exthost') && fs.existsSync(f) && fs.readFileSync(f, 'utf8').includes('Eager extensions activated')) {
+          n++;
         }
       }
+    }
+    return n;
+  }
+
+  /** Waits until the remote extension host has started and activated its startup extensions
+   * (more than `before` hosts ready): only then do the palette, views and menus show what
+   * installed extensions contribute. */
+  async waitForExtensionHost(timeout = 120_000, before = 0): Promise<void> {
+    const deadline = Date.now() + timeout;
+    while (this.extensionHostsReady() <= before) {
       if (Date.now() > deadline) throw new Error(`the extension host did not start within ${timeout / 1000} s`);
       if (this.server && this.server.exitCode !== null) throw new Error('code-server exited');
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+
+  /** Reloads the window (as "Developer: Reload Window" does) and waits for the workbench and a
+   * new extension host. */
+  async reload(): Promise<void> {
+    const before = this.extensionHostsReady();
+    const timeout = this.options.startTimeoutMs ?? 120_000;
+    await this.page.reload({ timeout: 60_000 });
+    await this.page.locator('.monaco-workbench').waitFor({ timeout });
+    await this.waitForExtensionHost(timeout, before);
   }
 
   // ---------------------------------------------------------------------------------- palette & quick input
@@ -522,6 +574,23 @@ export class VSCode {
     const ok = this.quickInput.locator('.quick-input-action .monaco-button, .quick-input-ok .monaco-button').first();
     if (await ok.isVisible().catch(() => false)) await ok.click();
     else await this.quickInput.locator('.quick-input-box input').press('Enter');
+  }
+
+  /** Answers an open/save dialog (showOpenDialog/showSaveDialog: code-server shows VS Code's
+   * simple file dialog in the quick input) with a path, absolute or relative to the workspace. */
+  async chooseInFileDialog(p: string): Promise<void> {
+    await this.waitForQuickInput();
+    const abs = path.isAbsolute(p) ? p : path.join(this.workspace, p);
+    const value = fs.existsSync(abs) && fs.statSync(abs).isDirectory() ? abs.replace(/\/?$/, '/') : abs;
+    const input = this.quickInput.locator('.quick-input-box input');
+    await input.fill(value);
+    await this.page.waitForTimeout(500); // the dialog follows the typed path
+    await input.press('Enter');
+    const hidden = () => this.quickInput.waitFor({ state: 'hidden', timeout: 5_000 }).then(() => true, () => false);
+    if (!(await hidden())) {
+      await this.quickInput.locator('.monaco-button').first().click(); // the dialog's OK ("Open", "Save", ...)
+      if (!(await hidden())) throw new Error(`the file dialog did not accept ${value}: ${await this.inputBoxMessage()}`);
+    }
   }
 
   /** Waits until the quick input is visible (and its title or placeholder matches, if given). */
@@ -751,6 +820,7 @@ export class VSCode {
     // entry highlighted): then choose the highlighted entry with the keyboard.
     const closed = () => menu.waitFor({ state: 'hidden', timeout: 2_000 }).then(() => true, () => false);
     if (!(await closed())) {
+      this.note(`context menu: the click on ${entry} was ignored; choosing it with Enter`);
       await item.hover({ timeout: 2_000 }).catch(() => undefined);
       if (await menu.isVisible().catch(() => false)) await this.page.keyboard.press('Enter');
       if (!(await closed())) throw new Error(`context menu entry ${entry} did not run (the menu stayed open)`);
@@ -860,6 +930,15 @@ export class VSCode {
 
   // ---------------------------------------------------------------------------------- artifacts
 
+  /** Appends a line from the harness to the session's code-server.log. */
+  note(line: string): void {
+    try {
+      fs.appendFileSync(this.logFile, `[harness ${new Date().toISOString()}] ${line}\n`);
+    } catch {
+      /* the folder may be gone */
+    }
+  }
+
   /** Saves a screenshot as test-output/e2e/screenshots/<session>-<name>.png; returns its path. */
   async screenshot(name: string): Promise<string> {
     fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -883,8 +962,12 @@ export class VSCode {
 
   /** Runs one named step; if it throws, leaves FAILED-<session>-<step>.png and rethrows. */
   async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const outer = this.currentStep;
+    this.currentStep = name;
     try {
-      return await fn();
+      const result = await fn();
+      this.currentStep = outer;
+      return result;
     } catch (err) {
       const shot = await this.failureScreenshot(name);
       (err as { e2eScreenshot?: string }).e2eScreenshot ??= shot;
@@ -911,6 +994,7 @@ export class VSCode {
 
   /** Closes Chromium and kills code-server (with the processes it started). Safe to call twice. */
   async close(): Promise<void> {
+    liveSessions.delete(this);
     if (this.browser) await closeBrowser(this.browser);
     if (this.server) await stopServer(this.server);
   }

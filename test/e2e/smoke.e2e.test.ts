@@ -66,6 +66,13 @@ test('E2E smoke: workbench loads, a VSIX installs, its UI can be driven', { skip
       await vs.clearNotifications();
     });
 
+    await vs.step('folder chosen in the open dialog', async () => {
+      await vs.runCommand('E2E Smoke: Choose Folder');
+      await vs.chooseInFileDialog('images/class-a');
+      await vs.waitForNotification('Chose class-a');
+      await vs.clearNotifications();
+    });
+
     await vs.step('webview panel', async () => {
       await vs.runCommand('E2E Smoke: Open Panel');
       await vs.waitForEditorTab('E2E Panel');
@@ -74,6 +81,12 @@ test('E2E smoke: workbench loads, a VSIX installs, its UI can be driven', { skip
       await web.locator('#ping').click();
       await vs.waitForNotification('Webview says ping');
       await vs.screenshot('webview');
+    });
+
+    await vs.step('window reload', async () => {
+      await vs.reload();
+      await vs.runCommand('E2E Smoke: Hello');
+      await vs.waitForNotification('Hello from E2E Smoke');
     });
   });
 });

@@ -26,6 +26,7 @@ const manifest = {
       { command: 'e2eSmoke.hello', title: 'Hello', category: 'E2E Smoke' },
       { command: 'e2eSmoke.ask', title: 'Ask', category: 'E2E Smoke' },
       { command: 'e2eSmoke.openPanel', title: 'Open Panel', category: 'E2E Smoke' },
+      { command: 'e2eSmoke.chooseFolder', title: 'Choose Folder', category: 'E2E Smoke' },
       { command: 'e2eSmoke.folderInfo', title: 'Smoke Folder Info', category: 'E2E Smoke' },
       { command: 'e2eSmoke.refresh', title: 'Refresh Items', category: 'E2E Smoke', icon: '$(refresh)' },
       { command: 'e2eSmoke.openItem', title: 'Open Item', category: 'E2E Smoke', icon: '$(go-to-file)' },
@@ -76,6 +77,10 @@ exports.activate = function (context) {
       item.iconPath = new vscode.ThemeIcon('beaker');
       return item;
     },
+  }));
+  sub(vscode.commands.registerCommand('e2eSmoke.chooseFolder', async () => {
+    const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use Folder' });
+    vscode.window.showInformationMessage(uris && uris.length ? 'Chose ' + path.basename(uris[0].fsPath) : 'Chose nothing');
   }));
   sub(vscode.commands.registerCommand('e2eSmoke.refresh', () => vscode.window.showInformationMessage('Items refreshed')));
   sub(vscode.commands.registerCommand('e2eSmoke.openItem', (label) => vscode.window.showInformationMessage('Open ' + label)));
