@@ -8,7 +8,7 @@ import * as path from 'path';
 import { Config } from '../core/config';
 import { EXIT_CODES, isWorkerMessage, Job, ParentMessageBody, parentMessage, WorkerMessage } from './protocol';
 import { RunState } from './runFormat';
-import { allocateRunDir, readMetrics, readStatus, writeStatus } from './runStore';
+import { allocateRunDir, listCheckpointFiles, readMetrics, readStatus, writeStatus } from './runStore';
 
 export type WorkerMessageHandlers = { [T in WorkerMessage['type']]?: (m: Extract<WorkerMessage, { type: T }>) => void };
 
@@ -82,8 +82,11 @@ function markRunFailed(runDir: string, message: string): void {
     } catch {
       // Keep the status's step.
     }
-    const at = s.checkpointStep !== undefined ? `the last checkpoint (step ${s.checkpointStep}) is kept` : 'no checkpoint had been written';
-    writeStatus(runDir, { state: 'failed', step, totalSteps: s.totalSteps, checkpointStep: s.checkpointStep, message: `${message} at step ${step}; ${at}: resume with robust-meta train --resume ${runDir}` });
+    // The checkpoints folder, not status.json, knows of a checkpoint written just before the end.
+    const files = listCheckpointFiles(runDir);
+    const checkpointStep = files.length ? files[files.length - 1].step : s.checkpointStep;
+    const at = checkpointStep !== undefined ? `the last checkpoint (step ${checkpointStep}) is kept` : 'no checkpoint had been written';
+    writeStatus(runDir, { state: 'failed', step, totalSteps: s.totalSteps, checkpointStep, message: `${message} at step ${step}; ${at}: resume with robust-meta train --resume ${runDir}` });
   } catch {
     // No readable status: the run never started, and there is nothing to mark.
   }

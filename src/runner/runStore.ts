@@ -357,3 +357,35 @@ export function resolveRunDir(ref: string, runsDir: string): string {
   if (fs.existsSync(underRuns)) return underRuns;
   throw new UserError(`no run '${ref}': neither ${direct} nor ${underRuns} exists (robust-meta list shows the runs)`);
 }
+
+/** The newest complete metric line, read from the end of the file (cheap for long runs). */
+export function lastMetric(runDir: string): MetricLine | undefined {
+  const file = path.join(runDir, RUN_FILES.metrics);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    for (let span = 4096; ; span *= 4) {
+      const from = Math.max(0, size - span);
+      const buf = Buffer.alloc(size - from);
+      fs.readSync(fd, buf, 0, buf.length, from);
+      const text = buf.toString('utf8');
+      const end = text.lastIndexOf('\n');
+      const start = text.lastIndexOf('\n', end - 1);
+      if (end >= 0 && (start >= 0 || from === 0)) {
+        try {
+          return checkMetric(file, 0, JSON.parse(text.slice(start + 1, end)));
+        } catch {
+          return undefined;
+        }
+      }
+      if (from === 0) return undefined;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}

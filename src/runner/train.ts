@@ -172,6 +172,8 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
   let step = 0;
   let checkpointStep: number | undefined;
   let learner: MetaLearner | undefined;
+  /** Set once status.json says 'running': only then does a failure rewrite it. */
+  let running = false;
   const status = (state: RunState, extra: { message?: string; etaSeconds?: number; paused?: boolean } = {}) =>
     writeStatus(runDir, { state, step, totalSteps: cfg.steps, pid: state === 'running' ? process.pid : undefined, checkpointStep, ...extra });
 
@@ -196,27 +198,30 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
           dataset: { name: ds.name, source: ds.source, splitOrigin: ds.splitOrigin, trainClasses: ds.splits.train.map((c) => ds.data.classes[c]) },
         };
         writeRunConfig(runDir, file);
-      } else {
-        const ckpt = latestCheckpoint(runDir);
-        if (ckpt) {
-          const loaded = readCheckpoint(ckpt);
-          checkCheckpointMatches(loaded, cfg, learner.getState().params);
-          learner.setState(loaded.state);
-          resumedFrom = ckpt;
-          checkpointStep = loaded.header.step;
-        } else {
-          hooks.onLog?.('info', `${runDir} has no checkpoint yet: starting again from step 0`);
-        }
-        step = learner.step;
-        truncateMetrics(runDir, step);
       }
     } catch (e) {
       // A fresh run that could not start leaves no folder behind.
       if (fresh && !isRunDir(runDir)) fs.rmSync(runDir, { recursive: true, force: true });
       throw setupError(e);
     }
+    if (!fresh) {
+      // A damaged checkpoint is a failure of the run, not of its config: not a SetupError.
+      const ckpt = latestCheckpoint(runDir);
+      if (ckpt) {
+        const loaded = readCheckpoint(ckpt);
+        checkCheckpointMatches(loaded, cfg, learner.getState().params);
+        learner.setState(loaded.state);
+        resumedFrom = ckpt;
+        checkpointStep = loaded.header.step;
+      } else {
+        hooks.onLog?.('info', `${runDir} has no checkpoint yet: starting again from step 0`);
+      }
+      step = learner.step;
+      truncateMetrics(runDir, step);
+    }
 
     status('running');
+    running = true;
     hooks.onStarted?.({ runDir, step, totalSteps: cfg.steps, backend: backendName, resumedFrom });
     if (!fresh && step >= cfg.steps) {
       hooks.onLog?.('info', `${runDir} is already at step ${step} of ${cfg.steps}; pass a larger --steps to train further`);
@@ -224,9 +229,12 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
 
     let emaMs: number | undefined;
     let lastStatusWrite = 0;
-    const doCheckpoint = async () => {
+    const doCheckpoint = async (etaSeconds?: number) => {
       const file = writeCheckpoint(runDir, learner!.getState(), cfg, keep);
       checkpointStep = step;
+      // Before telling anyone: a parent that kills the worker on this news finds it in status.json.
+      status('running', { etaSeconds });
+      lastStatusWrite = Date.now();
       hooks.onCheckpoint?.(step, file);
       if (opts.samples !== false) {
         try {
@@ -271,9 +279,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
       const etaSeconds = ((cfg.steps - step) * emaMs) / 1000;
       hooks.onProgress?.({ step, totalSteps: cfg.steps, etaSeconds, msPerStep: emaMs, loss: r.loss });
       if (step % cfg.checkpointEvery === 0 || step === cfg.steps) {
-        await doCheckpoint();
-        status('running', { etaSeconds });
-        lastStatusWrite = Date.now();
+        await doCheckpoint(etaSeconds);
       } else if (Date.now() - lastStatusWrite > 1000) {
         status('running', { etaSeconds });
         lastStatusWrite = Date.now();
@@ -289,7 +295,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
   } catch (e) {
     const message = isUserError(e) ? e.message : `unexpected error: ${(e as Error).message}`;
     try {
-      if (isRunDir(runDir) || fs.existsSync(path.join(runDir, RUN_FILES.status))) status('failed', { message });
+      if (running) status('failed', { message });
     } catch {
       // The original error matters more than a status we could not write.
     }

@@ -1,0 +1,38 @@
+// robust-meta bench: times meta-steps on random data (docs/method.md, "The benchmark step").
+import { BENCH_DEFAULT_STEPS, BenchResult, runBench } from '../../runner/bench';
+import { CONFIG_OPTIONS, configFromArgs, ParsedArgs, UsageError } from '../args';
+import { Command, CONFIG_FILE_OPTION, HELP_OPTION, JSON_OPTION } from '../command';
+import { Progress } from '../output';
+
+function describe(r: BenchResult): string {
+  const s = r.setting;
+  return [
+    `${r.method} meta-step, ${s.imageSize}x${s.imageSize}x${s.channels}, ${s.backbone} width ${s.width}, ${s.ways}-way ${s.shots}-shot ${s.queries} queries, meta-batch ${s.metaBatch}, ${s.innerSteps} inner, ${s.attackSteps} attack steps, order ${s.order}`,
+    `backend      ${r.backend}${r.simd !== undefined ? ` (simd ${r.simd ? 'on' : 'off'}, threads ${r.threads})` : ''}`,
+    `ms/step      ${r.ms_per_step} (min ${r.ms_min}, median ${r.ms_median}, max ${r.ms_max}; ${r.steps} steps after a ${r.warmup_ms} ms warm-up)`,
+    `tensors      ${r.num_tensors_before} before, ${r.num_tensors_after} after${r.num_tensors_after > r.num_tensors_before ? '  <- LEAK' : ''}`,
+    `memory       rss ${r.rss_mb} MB, peak ${r.peak_rss_mb} MB`,
+  ].join('\n');
+}
+
+async function run(args: ParsedArgs): Promise<number> {
+  if (args.positionals.length) throw new UsageError(`bench takes no positional arguments, got ${args.positionals.join(' ')}`);
+  const { config } = configFromArgs(args, { steps: BENCH_DEFAULT_STEPS });
+  const json = args.options.json === true;
+  const progress = new Progress(process.stderr);
+  const result = await runBench(config, (done, total, ms) => {
+    if (!json) progress.update({ step: done, total, fields: { ms: ms.toFixed(0) }, etaSeconds: ((total - done) * ms) / 1000 });
+  });
+  progress.done();
+  process.stdout.write(json ? JSON.stringify(result) + '\n' : describe(result) + '\n');
+  return result.num_tensors_after > result.num_tensors_before ? 1 : 0;
+}
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'Time meta-steps on random data (default: the benchmark step of docs/method.md).',
+  usage: '[--method m] [--image-size n] [--channels n] [--width n] [--ways n] [--shots n] [--queries n] [--meta-batch n] [--inner-steps n] [--attack-steps n] [--steps n] [--backend b] [--json]',
+  options: [HELP_OPTION, JSON_OPTION, CONFIG_FILE_OPTION, ...CONFIG_OPTIONS.map((o) => (o.flag === 'steps' ? { ...o, default: BENCH_DEFAULT_STEPS, description: 'Timed meta-steps (after one warm-up step).' } : o))],
+  details: 'Exit code 1 when the tensor count grows across the timed steps (a leak).',
+  run,
+};
