@@ -223,7 +223,7 @@ class Experiment {
       models: valModels,
       data: this.unseen,
       load: this.unseenLoad(),
-      options: { split: 'val', shots: spec.eval.shots[0], episodes: v.episodes, queries: spec.eval.queries, attackSteps: spec.eval.attackSteps, seed: 1, curve: [] },
+      options: { split: 'val', shots: spec.eval.shots[0], episodes: v.episodes, queries: spec.eval.queries, attackSteps: spec.eval.attackSteps, seed: 1, curve: [], threads: 1 },
     });
     const robustOf = (name: string) => valResult.models.find((m) => m.model === name)!.robust.mean;
     const best = valRuns.reduce((a, b) => (robustOf(runName(b, valKey)) > robustOf(runName(a, valKey)) ? b : a));
@@ -261,6 +261,8 @@ class Experiment {
             seed: 2,
             curve: s.strong || s.shots !== spec.eval.shots[0] ? [] : spec.eval.curve255.map((e) => e / 255),
             strongAttack: s.strong ? { steps: spec.eval.strong.steps, restarts: spec.eval.strong.restarts } : undefined,
+            // The experiment already runs `parallel` jobs side by side, one core each.
+            threads: 1,
           },
         });
         return { setting: s, result: r };
