@@ -82,6 +82,11 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Monaco renders spaces as no-break spaces. */
+function monacoText(s: string): string {
+  return s.replace(/\u00a0/g, ' ');
+}
+
 /** A string matches exactly (whole text, surrounding whitespace ignored); a RegExp as given. */
 function exact(label: string | RegExp): RegExp {
   return typeof label === 'string' ? new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) : label;
@@ -896,7 +901,7 @@ export class VSCode {
 
   /** The visible text of the active editor (the lines Monaco has rendered). */
   async activeEditorText(): Promise<string> {
-    return this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().innerText();
+    return monacoText(await this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first().innerText());
   }
 
   /** Opens a workspace file by path via Quick Open. */
@@ -913,14 +918,14 @@ export class VSCode {
 
   // ---------------------------------------------------------------------------------- panel & status bar
 
-  /** The text of an Output channel (selects it in the Output view). */
+  /** The visible text of an Output channel, chosen by its name ("Output: Show Output Channels..."). */
   async outputChannelText(channel: string): Promise<string> {
-    await this.runCommand('View: Toggle Output');
-    const select = this.page.locator('.part.panel select.monaco-select-box').first();
-    if (await select.isVisible().catch(() => false)) {
-      await select.selectOption({ label: channel }).catch(() => undefined);
-    }
-    return this.page.locator('.part.panel .monaco-editor .view-lines').first().innerText();
+    await this.runCommand('Output: Show Output Channels...');
+    await this.pickQuickPick(channel);
+    const lines = this.page.locator('.part.panel .monaco-editor .view-lines').first();
+    await lines.waitFor({ state: 'visible' });
+    await this.page.waitForTimeout(300); // the channel's content loads after the switch
+    return monacoText(await lines.innerText());
   }
 
   /** A status bar entry whose text matches. */

@@ -30,6 +30,7 @@ test('E2E smoke: workbench loads, a VSIX installs, its UI can be driven', { skip
       await vs.waitForNotification('Hello from E2E Smoke');
       await vs.screenshot('hello-notification');
       await vs.clearNotifications();
+      assert.match(await vs.outputChannelText('E2E Smoke Log'), /hello was run/);
     });
 
     await vs.step('quick pick and input box', async () => {

@@ -55,8 +55,12 @@ const vscode = require('vscode');
 const path = require('path');
 exports.activate = function (context) {
   const sub = (d) => context.subscriptions.push(d);
-  sub(vscode.commands.registerCommand('e2eSmoke.hello', () =>
-    vscode.window.showInformationMessage('Hello from E2E Smoke')));
+  const log = vscode.window.createOutputChannel('E2E Smoke Log');
+  sub(log);
+  sub(vscode.commands.registerCommand('e2eSmoke.hello', () => {
+    log.appendLine('hello was run');
+    vscode.window.showInformationMessage('Hello from E2E Smoke');
+  }));
   sub(vscode.commands.registerCommand('e2eSmoke.ask', async () => {
     const pick = await vscode.window.showQuickPick(['alpha', 'beta', 'gamma'], { placeHolder: 'Pick a letter' });
     if (!pick) return;
