@@ -147,3 +147,28 @@ test('schemas/config.schema.json is what configJsonSchema() generates', () => {
   assert.ok(fs.existsSync(file), 'run npm run schema to create it');
   assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), configJsonSchema(), 'schemas/config.schema.json is stale: run npm run schema');
 });
+
+test('Ctrl-C (SIGINT) stops train after a checkpoint with exit code 130', async () => {
+  const runs = tmp();
+  const { spawn } = await import('child_process');
+  const child = spawn(process.execPath, [BIN, 'train', ...TINY, '--steps', '500', '--checkpoint-every', '100', '--runs-dir', runs, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let sent = false;
+  child.stdout.setEncoding('utf8').on('data', (t: string) => {
+    out += t;
+    if (!sent && /"event":"metric","step":3\b/.test(out)) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 130);
+  const done = JSON.parse(out.trim().split('\n').pop()!);
+  assert.equal(done.event, 'done');
+  assert.equal(done.state, 'stopped');
+  assert.ok(done.step >= 3 && done.step < 500);
+  assert.ok(fs.existsSync(path.join(done.runDir, 'checkpoints', `step-${String(done.step).padStart(8, '0')}.ckpt`)));
+  const status = JSON.parse(fs.readFileSync(path.join(done.runDir, 'status.json'), 'utf8'));
+  assert.equal(status.state, 'stopped');
+  assert.equal(status.checkpointStep, done.step);
+});

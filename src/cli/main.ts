@@ -9,6 +9,7 @@ import { Command } from './command';
 import { benchCommand } from './commands/bench';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
+import { experimentCommand } from './commands/experiment';
 import { listCommand, showCommand } from './commands/list';
 import { trainCommand } from './commands/train';
 
@@ -29,8 +30,8 @@ function loadEval(): EvalEntry | undefined {
   }
 }
 
-const COMMANDS: Command[] = [trainCommand, benchCommand, demoCommand, listCommand, showCommand, doctorCommand];
-const COMMAND_NAMES = ['train', 'eval', 'bench', 'demo', 'list', 'show', 'doctor', 'help'];
+const COMMANDS: Command[] = [trainCommand, benchCommand, demoCommand, experimentCommand, listCommand, showCommand, doctorCommand];
+const COMMAND_NAMES = ['train', 'eval', 'bench', 'demo', 'experiment', 'list', 'show', 'doctor', 'help'];
 
 function optionHelp(o: OptionSpec): string {
   const flag = `--${o.flag}${o.type === 'boolean' ? '' : ` <${o.placeholder ?? 'value'}>`}${o.short ? `, -${o.short}` : ''}`;
@@ -44,9 +45,9 @@ function commandHelp(c: Command): string {
 
 function generalHelp(): string {
   const rows = [
-    ...COMMANDS.filter((c) => c.name !== 'demo').map((c) => [c.name, c.summary]),
+    [trainCommand.name, trainCommand.summary],
     ['eval', 'Evaluate checkpoints on a dataset: clean and robust accuracy, robustness curve.'],
-    ['demo', demoCommand.summary],
+    ...COMMANDS.filter((c) => c !== trainCommand).map((c) => [c.name, c.summary]),
   ];
   return [
     `robust-meta ${packageVersion()}: adversarially robust few-shot meta-learning (MAVRL and baselines) on TensorFlow.js`,
@@ -54,7 +55,7 @@ function generalHelp(): string {
     'usage: robust-meta <command> [options]',
     '',
     'commands:',
-    ...rows.map(([n, s]) => `  ${n.padEnd(8)} ${s}`),
+    ...rows.map(([n, s]) => `  ${n.padEnd(11)} ${s}`),
     '',
     "'robust-meta <command> --help' lists a command's options; every config key is a --kebab-case flag.",
     'exit codes: 0 ok, 1 failure, 2 usage or config error, 130 interrupted.',

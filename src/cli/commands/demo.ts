@@ -8,7 +8,8 @@ import { initBackend } from '../../core/backend';
 import { Config, MethodName, METHODS } from '../../core/config';
 import { EvalResultFile } from '../../core/evalResult';
 import { UserError } from '../../core/errors';
-import { startTraining, startWorker, WorkerExit, WorkerHandle } from '../../runner/client';
+import { startTraining, WorkerExit, WorkerHandle } from '../../runner/client';
+import { runEvalJob } from '../../runner/evalJob';
 import { bundledDataPath, DEFAULT_UNSEEN_DOMAIN } from '../../runner/packageInfo';
 import { EXIT_CODES } from '../../runner/protocol';
 import { readMetrics, RUN_FILES, runIdFor, writeJsonAtomic } from '../../runner/runStore';
@@ -79,12 +80,29 @@ async function run(args: ParsedArgs): Promise<number> {
     for (const r of runs) log(`${r.method}: ${r.state} at step ${r.metrics.length} in ${r.seconds.toFixed(0)}s -> ${r.runDir}`);
     if (interrupted) return EXIT_CODES.interrupted;
 
+    // One evaluation of all runs on the same episodes; evaluate() spreads the episodes over the cores.
     const resultFile = path.join(outDir, 'glyphs.json');
     const evalProgress = new Progress(process.stderr, 'eval episode');
-    const result = await evaluateAll(runs, glyphs, outDir, { episodes, queries: DEMO_EVAL_QUERIES, backend: base.backend }, handles, evalProgress);
+    const abort = new AbortController();
+    const stopEval = () => abort.abort(new UserError('interrupted'));
+    process.on('SIGINT', stopEval);
+    let result: EvalResultFile;
+    try {
+      ({ result } = await runEvalJob(
+        { checkpoints: runs.map((r) => r.runDir), data: glyphs, out: resultFile, options: { episodes, queries: DEMO_EVAL_QUERIES, backend: base.backend } },
+        {
+          onProgress: (p) => evalProgress.update({ step: p.episodesDone, total: p.episodes, etaSeconds: p.etaSeconds }),
+          onLog: (level, message) => evalProgress.log(`${level === 'warn' ? 'warning: ' : ''}${message}`),
+          signal: abort.signal,
+        },
+      ));
+    } catch (e) {
+      if (interrupted) return EXIT_CODES.interrupted;
+      throw e;
+    } finally {
+      process.off('SIGINT', stopEval);
+    }
     evalProgress.done();
-    if (interrupted) return EXIT_CODES.interrupted;
-    writeJsonAtomic(resultFile, result);
     // Each run also gets the comparison among its results, for `show` and the extension.
     for (const r of runs) {
       const dir = path.join(r.runDir, RUN_FILES.results);
@@ -107,7 +125,7 @@ async function run(args: ParsedArgs): Promise<number> {
       setting: [
         `Meta-trained on the bundled Fashion-MNIST subset (train classes), ${base.steps} meta-steps each, meta-batch ${base.metaBatch}, ${base.ways}-way ${base.shots}-shot ${base.queries} queries, ${base.imageSize}x${base.imageSize}x${base.channels}, ${base.backbone} width ${base.width}, seed ${base.seed}.`,
         `Training attack: PGD-${base.attackSteps} at eps ${(base.eps * 255).toFixed(0)}/255; inner loop ${base.innerSteps} step (train), ${base.innerStepsTest} (test), lr ${base.innerLr}; outer Adam ${base.outerLr}.`,
-        `Backend ${backend.name}${backend.simd !== undefined ? ` (SIMD ${backend.simd ? 'on' : 'off'}, ${backend.threads} threads)` : ''}; total wall time ${formatDuration(seconds)}.`,
+        `Backend ${backend.name}${backend.simd !== undefined ? ` (SIMD ${backend.simd ? 'on' : 'off'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'} per process)` : ''}; total wall time ${formatDuration(seconds)}.`,
       ],
       runs,
       result,
@@ -159,8 +177,10 @@ async function trainAll(methods: MethodName[], base: Config, runsDir: string, ha
   const steps = new Map<MethodName, number>(methods.map((m) => [m, 0]));
   const eta = new Map<MethodName, number | null>();
   const t0 = Date.now();
+  const ended = new Map<MethodName, number>();
   const started = methods.map((method) => {
     const { runDir, handle } = startTraining(runsDir, { ...base, method }, {
+      exit: () => ended.set(method, Date.now()),
       'run/progress': (p) => {
         steps.set(method, p.step);
         eta.set(method, p.etaSeconds);
@@ -180,37 +200,9 @@ async function trainAll(methods: MethodName[], base: Config, runsDir: string, ha
   for (const s of started) {
     const exit = await s.handle.done;
     if (exit.state === 'failed') fail(`training ${s.method} failed`, exit);
-    out.push({ method: s.method, runDir: s.runDir, metrics: readMetrics(s.runDir), seconds: (Date.now() - t0) / 1000, state: exit.state });
+    out.push({ method: s.method, runDir: s.runDir, metrics: readMetrics(s.runDir), seconds: ((ended.get(s.method) ?? Date.now()) - t0) / 1000, state: exit.state });
   }
   return out;
-}
-
-/**
- * Evaluates each run in its own worker on the same seeded episodes and attacks (evaluate() seeds
- * them per episode, not per model), then merges the results into one comparison.
- */
-async function evaluateAll(runs: DemoRun[], data: string, outDir: string, options: Record<string, string | number | boolean>, handles: WorkerHandle[], progress: Progress): Promise<EvalResultFile> {
-  const done = new Map<string, number>();
-  const eta = new Map<string, number>();
-  const started = runs.map((r) => {
-    const out = path.join(outDir, `eval-${r.method}.json`);
-    const handle = startWorker({ kind: 'eval', args: { checkpoints: [r.runDir], data, out, options } }, {
-      'run/progress': (p) => {
-        done.set(r.method, p.step);
-        if (p.etaSeconds !== null) eta.set(r.method, p.etaSeconds);
-        progress.update({ step: Math.min(...runs.map((x) => done.get(x.method) ?? 0)), total: p.totalSteps, etaSeconds: eta.size ? Math.max(...eta.values()) : null });
-      },
-    });
-    handles.push(handle);
-    return { run: r, out, handle };
-  });
-  const results: EvalResultFile[] = [];
-  for (const s of started) {
-    const exit = await s.handle.done;
-    if (exit.state === 'failed') fail(`evaluating ${s.run.method} failed`, exit);
-    results.push(JSON.parse(fs.readFileSync(s.out, 'utf8')) as EvalResultFile);
-  }
-  return { ...results[0], models: results.flatMap((r) => r.models) };
 }
 
 /** The result with sample paths made relative to another folder. */
