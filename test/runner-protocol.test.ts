@@ -139,3 +139,25 @@ test('a bench job returns its result over the protocol', async () => {
   assert.equal(result?.steps, 2);
   assert.equal(result?.num_tensors_before, result?.num_tensors_after);
 });
+
+test('an eval job on a trained run writes its result and reports the path', async () => {
+  const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-worker-'));
+  const { runDir, handle } = startTraining(runsDir, resolveConfig({ ...TINY, steps: 2 }));
+  assert.equal((await handle.done).state, 'done');
+  const out = path.join(runDir, 'results', 'tiny.json');
+  let reported: string | undefined;
+  const progress: number[] = [];
+  const evalHandle = startWorker(
+    { kind: 'eval', args: { checkpoints: [runDir], data: path.join(__dirname, '..', '..', 'data', 'glyphs'), out, options: { episodes: 3, queries: 2, curve: '0,8', attackSteps: 2, threads: 1 } } },
+    { 'run/result': (m) => (reported = m.path), 'run/progress': (m) => progress.push(m.step) },
+  );
+  const exit = await evalHandle.done;
+  assert.equal(exit.code, 0, exit.message);
+  assert.equal(reported, out);
+  assert.deepEqual(progress, [1, 2, 3]);
+  const result = JSON.parse(fs.readFileSync(out, 'utf8'));
+  assert.equal(result.setting.episodes, 3);
+  assert.equal(result.models.length, 1);
+  assert.equal(result.models[0].curve.length, 2);
+  for (const s of result.models[0].samples) assert.ok(fs.existsSync(path.join(path.dirname(out), s.clean)));
+});
