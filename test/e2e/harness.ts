@@ -588,8 +588,31 @@ export class VSCode {
     const abs = path.isAbsolute(p) ? p : path.join(this.workspace, p);
     const value = fs.existsSync(abs) && fs.statSync(abs).isDirectory() ? abs.replace(/\/?$/, '/') : abs;
     const input = this.quickInput.locator('.quick-input-box input');
-    await input.fill(value);
-    await this.page.waitForTimeout(500); // the dialog follows the typed path
+    // The dialog fills in its starting folder and lists it asynchronously; a path typed before
+    // that is overwritten, so wait for it to settle first.
+    const timeout = this.options.actionTimeoutMs ?? 30_000;
+    await this.page.waitForFunction(
+      () => {
+        const d = (globalThis as unknown as { document: any }).document;
+        const w = d.querySelector('.quick-input-widget');
+        const v = w?.querySelector('.quick-input-box input')?.value ?? '';
+        return v.startsWith('/') && w.querySelectorAll('.quick-input-list .monaco-list-row').length > 0;
+      },
+      undefined,
+      { timeout },
+    );
+    const settled = async () => {
+      for (let i = 0; i < 4; i++) {
+        await this.page.waitForTimeout(200);
+        if ((await input.inputValue()) !== value) return false;
+      }
+      return true;
+    };
+    for (let attempt = 0; ; attempt++) {
+      await input.fill(value);
+      if (await settled()) break;
+      if (attempt === 4) throw new Error(`the file dialog keeps changing the typed path ${value}`);
+    }
     await input.press('Enter');
     const hidden = () => this.quickInput.waitFor({ state: 'hidden', timeout: 5_000 }).then(() => true, () => false);
     if (!(await hidden())) {

@@ -83,8 +83,14 @@ exports.activate = function (context) {
     },
   }));
   sub(vscode.commands.registerCommand('e2eSmoke.chooseFolder', async () => {
-    const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use Folder' });
-    vscode.window.showInformationMessage(uris && uris.length ? 'Chose ' + path.basename(uris[0].fsPath) : 'Chose nothing');
+    try {
+      const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use Folder' });
+      log.appendLine('open dialog: ' + JSON.stringify(uris ? uris.map((u) => u.toString()) : uris));
+      vscode.window.showInformationMessage(uris && uris.length ? 'Chose ' + path.basename(uris[0].fsPath) : 'Chose nothing');
+    } catch (err) {
+      log.appendLine('open dialog failed: ' + err);
+      vscode.window.showErrorMessage('Choose failed: ' + err);
+    }
   }));
   sub(vscode.commands.registerCommand('e2eSmoke.refresh', () => vscode.window.showInformationMessage('Items refreshed')));
   sub(vscode.commands.registerCommand('e2eSmoke.openItem', (label) => vscode.window.showInformationMessage('Open ' + label)));
