@@ -664,10 +664,28 @@ export class VSCode {
     try {
       await n.waitFor({ state: 'visible', timeout });
     } catch (err) {
+      // Toasts hide after a while; the notification center keeps them.
+      const inCenter = await this.notificationCenterMessages();
+      const re = typeof text === 'string' ? new RegExp(escapeRegExp(text)) : text;
+      if (inCenter.some((m) => re.test(m))) return n;
+      await this.page.keyboard.press('Escape');
       const shown = await this.notificationMessages();
-      throw new Error(`no notification matching ${text}; visible: ${JSON.stringify(shown)}`, { cause: err });
+      throw new Error(
+        `no notification matching ${text}; toasts: ${JSON.stringify(shown)}; notification center: ${JSON.stringify(inCenter)}`,
+        { cause: err },
+      );
     }
     return n;
+  }
+
+  /** Opens the notification center and returns the messages it lists (it stays open). */
+  async notificationCenterMessages(): Promise<string[]> {
+    const center = this.page.locator('.notifications-center');
+    if (!(await center.isVisible().catch(() => false))) {
+      await this.runCommand('Notifications: Show Notifications').catch(() => undefined);
+    }
+    await center.waitFor({ state: 'visible', timeout: 5_000 }).catch(() => undefined);
+    return (await center.locator('.notification-list-item-message').allInnerTexts()).map((s) => s.trim());
   }
 
   /** The messages of the visible notification toasts. */
