@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../core/backend';
 import { Config, resolveConfig } from '../core/config';
 import { Episode } from '../core/data';
-import { MetaLearner } from '../core/meta/learner';
+import { MetaLearner, threadCount } from '../core/meta/learner';
 import { Rng } from '../core/rng';
 import { packageVersion } from './packageInfo';
 
@@ -24,6 +24,8 @@ export interface BenchResult {
   backend: string;
   simd?: boolean;
   threads?: number;
+  /** Threads sharing the tasks of a meta-batch (config 'workers'; 0 means one per core). */
+  task_threads: number;
   /** Live tensors after the warm-up step and after the timed steps: equal when nothing leaks. */
   num_tensors_before: number;
   num_tensors_after: number;
@@ -98,6 +100,7 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
     steps: times.length,
     backend: backend.name,
     ...(backend.simd !== undefined ? { simd: backend.simd, threads: backend.threads } : {}),
+    task_threads: threadCount(cfg, backend.name),
     num_tensors_before: before,
     num_tensors_after: after,
     rss_mb: round(process.memoryUsage().rss / MB),

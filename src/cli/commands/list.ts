@@ -32,12 +32,13 @@ async function listRun(args: ParsedArgs): Promise<number> {
     return 0;
   }
   const rows = entries.map((e) => {
-    if (!e.run) return [e.id, '?', 'unreadable', '', '', '', e.error ?? ''];
+    if (!e.run) return [e.id, '?', 'unreadable', '', '', '', '', e.error ?? ''];
     const r = e.run;
     const m = lastMetric(e.dir);
-    return [e.id, r.config.config.method, shownState(r), `${r.status.step}/${r.status.totalSteps}`, formatNumber(m?.loss), percent(m?.robustAcc ?? m?.cleanAcc ?? null), r.status.state === 'running' && !r.stale ? `ETA ${formatDuration(r.status.etaSeconds)}` : r.status.message ?? ''];
+    return [e.id, r.config.config.method, shownState(r), `${r.status.step}/${r.status.totalSteps}`, formatNumber(m?.loss), percent(m?.cleanAcc ?? null), percent(m?.robustAcc ?? null), r.status.state === 'running' && !r.stale ? `ETA ${formatDuration(r.status.etaSeconds)}` : r.status.message ?? ''];
   });
-  process.stdout.write(table(['run', 'method', 'state', 'step', 'loss', 'train acc', 'note'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'l']) + '\n');
+  // Accuracies are of the last step's training queries (clean, and under the training attack).
+  process.stdout.write(table(['run', 'method', 'state', 'step', 'loss', 'clean', 'robust', 'note'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'l']) + '\n');
   return 0;
 }
 
