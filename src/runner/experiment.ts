@@ -169,10 +169,14 @@ class Experiment {
   async train(k: RunKey): Promise<TrainJobOutput> {
     const name = runName(k, String(this.spec.validation.key));
     const done = path.join(this.o.outDir, 'runs', `${name}.done.json`);
-    if (fs.existsSync(done)) return JSON.parse(fs.readFileSync(done, 'utf8')) as TrainJobOutput;
     const cfg: Partial<Config> = { ...this.spec.train, method: k.method, seed: k.seed, data: this.source };
     if (k.value !== undefined) (cfg as Record<string, unknown>)[this.spec.validation.key] = k.value;
     const cfgFile = path.join(this.o.outDir, 'runs', `${name}.config.json`);
+    // A finished run is reused only if it was trained with exactly this config (the spec may
+    // have changed since).
+    if (fs.existsSync(done) && fs.existsSync(cfgFile) && fs.readFileSync(cfgFile, 'utf8') === JSON.stringify(cfg, null, 2) + '\n') {
+      return JSON.parse(fs.readFileSync(done, 'utf8')) as TrainJobOutput;
+    }
     fs.mkdirSync(path.dirname(cfgFile), { recursive: true });
     writeJsonAtomic(cfgFile, cfg);
     this.o.log(`[${this.elapsed()}] train ${name}`);
@@ -192,8 +196,10 @@ class Experiment {
   /** Evaluates checkpoints in one child process unless the result exists. */
   async evaluate(label: string, job: Omit<ExperimentEvalJob, 'out'>): Promise<EvalResultFile> {
     const out = path.join(this.o.outDir, 'results', `${label}.json`);
-    if (!fs.existsSync(out)) {
-      const jobFile = path.join(this.o.outDir, 'results', `${label}.job.json`);
+    const jobFile = path.join(this.o.outDir, 'results', `${label}.job.json`);
+    const jobText = JSON.stringify({ ...job, out }, null, 2) + '\n';
+    const reusable = fs.existsSync(out) && fs.existsSync(jobFile) && fs.readFileSync(jobFile, 'utf8') === jobText;
+    if (!reusable) {
       writeJsonAtomic(jobFile, { ...job, out });
       this.o.log(`[${this.elapsed()}] eval ${label} (${job.models.length} models, ${job.options.episodes} episodes)`);
       await runChild([evalEntry(), jobFile], path.join(this.o.outDir, 'logs', `eval-${label}.log`));
