@@ -113,7 +113,7 @@ test('train, list and show a tiny run; resume refuses a changed model; a corrupt
 
   r = cli(['train', '--resume', runDir, '--width', '8']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /only --steps, --checkpoint-every, --backend, --workers, --val-every may be given with it, not width/);
+  assert.match(r.stderr, /only --steps, --checkpoint-every, --backend, --workers may be given with it, not width/);
 
   r = cli(['train', '--resume', runDir, '--json']);
   assert.equal(r.code, 0, r.stderr);

@@ -45,7 +45,6 @@ export const CONFIG_FIELDS = {
   workers: { type: 'number', default: 0, min: 0, max: 64, integer: true, description: 'Parallel workers for the tasks of a meta-batch (0: one per core, capped by metaBatch).' },
   data: { type: 'string', default: '', description: 'Source dataset: an image folder or an IDX folder. Empty: the bundled Fashion-MNIST subset.' },
   checkpointEvery: { type: 'number', default: 50, min: 1, max: 1_000_000, integer: true, description: 'Write a checkpoint every this many steps (and at the end, and on stop).' },
-  valEvery: { type: 'number', default: 0, min: 0, max: 1_000_000, integer: true, description: 'Evaluate on validation classes every this many steps (0: never).' },
 } as const satisfies Record<string, FieldSpec>;
 
 export type ConfigKey = keyof typeof CONFIG_FIELDS;

@@ -28,7 +28,7 @@ export const CHECKPOINT_FORMAT = 1;
 export const DEFAULT_KEEP_CHECKPOINTS = 3;
 
 /** Config keys that may change when a run is resumed: they do not change what is computed. */
-export const RESUMABLE_KEYS = ['steps', 'checkpointEvery', 'backend', 'workers', 'valEvery'] as const;
+export const RESUMABLE_KEYS = ['steps', 'checkpointEvery', 'backend', 'workers'] as const;
 
 export interface TensorEntry {
   /** 'param/<name>', 'adam/m/<name>' or 'adam/v/<name>'. */

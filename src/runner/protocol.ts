@@ -13,7 +13,7 @@ export const EXIT_CODES = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as c
 /**
  * What a worker is asked to do. train: a fresh run into runDir (absent or empty) with `config`,
  * or with resume: true the run in runDir from its newest checkpoint, its config changed only by
- * `overrides` (steps, checkpointEvery, backend, workers, valEvery).
+ * `overrides` (steps, checkpointEvery, backend, workers).
  */
 export type Job =
   | { kind: 'train'; runDir: string; config?: Config; resume: boolean; overrides?: Partial<Config>; cacheDir?: string }

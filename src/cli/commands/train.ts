@@ -101,7 +101,7 @@ export const trainCommand: Command = {
   options: [
     HELP_OPTION,
     CONFIG_FILE_OPTION,
-    { flag: 'resume', type: 'string', placeholder: 'run', description: 'Resume this run (folder or id) from its newest checkpoint; only --steps, --checkpoint-every, --backend, --workers, --val-every may change.' },
+    { flag: 'resume', type: 'string', placeholder: 'run', description: 'Resume this run (folder or id) from its newest checkpoint; only --steps, --checkpoint-every, --backend, --workers may change.' },
     RUNS_DIR_OPTION,
     { ...JSON_OPTION, description: 'Print events as JSON lines on stdout (started, metric, checkpoint, log, done, error).' },
     ...CONFIG_OPTIONS,
