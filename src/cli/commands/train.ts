@@ -1,5 +1,5 @@
 // robust-meta train: meta-trains one run in this process (the same train() the worker runs).
-// Ctrl-C stops after writing a checkpoint (exit 130); a second Ctrl-C quits at once.
+// Ctrl-C (or SIGTERM) stops after writing a checkpoint (exit 130); a second one quits at once.
 import * as path from 'path';
 import { UserError } from '../../core/errors';
 import { RESUMABLE_KEYS } from '../../runner/checkpoint';
@@ -51,7 +51,9 @@ async function run(args: ParsedArgs): Promise<number> {
     controller.cancel();
     say('stopping after a checkpoint (Ctrl-C again to quit at once)');
   };
+  // SIGTERM (a kill, a service manager) stops the same way: a checkpoint first.
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   try {
     const out = await train({
       runDir,
@@ -91,6 +93,7 @@ async function run(args: ParsedArgs): Promise<number> {
     throw e;
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }
 
