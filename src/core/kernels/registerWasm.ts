@@ -11,12 +11,15 @@
 //                         N,H,W): replaced for those cases, the original kept for the rest.
 //   GatherV2              slow index checks (closure per index), wrong for batchDims > 0.
 //   Identity              copies: replaced by a shared reference, as on cpu.
+//   RobustMetaBnReluPool  ours (no tfjs op): batch norm + ReLU + 2x2 max-pool and its gradient
+//   (+Grad)               in SIMD wasm on the backend's heap, for Conv4 (see bnReluPool.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasm } from './conv2dBackpropFilter';
 import { makeConv2DBackpropInputWasm } from './conv2dBackpropInput';
 import { maxPoolGradWasm, maxPoolWithArgmaxWasm } from './maxPool';
 import { makeReduceWasm, makeTileWasm } from './reduceTile';
 import { makeGatherV2Wasm, makeIdentityWasm } from './gatherIdentity';
+import { BN_RELU_POOL, BN_RELU_POOL_GRAD, bnReluPoolGradWasm, bnReluPoolWasm } from './bnReluPool';
 import { KernelFunc } from './wasmUtil';
 
 export { kernelTuning } from './wasmUtil';
@@ -73,6 +76,8 @@ export function registerWasmKernels(): void {
   replace('Mean', (original) => makeReduceWasm('Mean', original));
   replace('GatherV2', makeGatherV2Wasm);
   replace('Identity', makeIdentityWasm);
+  addIfMissing(BN_RELU_POOL, bnReluPoolWasm as unknown as KernelFunc);
+  addIfMissing(BN_RELU_POOL_GRAD, bnReluPoolGradWasm as unknown as KernelFunc);
 }
 
 /** wasm's own kernelFunc for a kernel we replaced (for benchmarks and tests). */

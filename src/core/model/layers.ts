@@ -1,5 +1,6 @@
 // Functional layers shared by the backbones.
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedBnReluPool, fusedBnReluPoolApplies } from '../kernels/bnReluPool';
 import { Params } from './params';
 
 const BN_EPS = 1e-5;
@@ -11,6 +12,15 @@ const BN_EPS = 1e-5;
 export function batchNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor4D {
   const { mean, variance } = tf.moments(x, [0, 1, 2]);
   return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta as tf.Tensor1D, gamma as tf.Tensor1D, BN_EPS);
+}
+
+/**
+ * Batch norm (batch statistics), ReLU and 2x2 max-pool: Conv4's block after its conv. On wasm one
+ * fused kernel pair (kernels/bnReluPool.ts) where it applies, else the composite ops.
+ */
+export function bnReluPool(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor4D {
+  if (fusedBnReluPoolApplies(x)) return fusedBnReluPool(x, gamma, beta, BN_EPS);
+  return maxPool2(tf.relu(batchNorm(x, gamma, beta)));
 }
 
 export function conv(x: tf.Tensor4D, p: Params, name: string): tf.Tensor4D {

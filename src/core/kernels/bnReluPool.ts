@@ -1,0 +1,193 @@
+// Conv4's block tail, batch norm (batch statistics) -> ReLU -> 2x2 max-pool, as one op with one
+// forward and one backward kernel on wasm (SIMD loops of simd/kernels.wat on the tensors in place).
+//
+// As tf.moments + tf.batchNorm4d + tf.relu + tf.maxPool it ran ~20 kernels forward and ~40
+// backward per layer, each a pass over the [N, H, W, C] activations (several in plain JS, some
+// allocating an all-ones tensor of that size for the gradient of a mean), and kept most of their
+// outputs for the gradient: on the benchmark step more time than all the convolutions, and most
+// of the memory. Fused: forward reads x twice (moments; normalise, ReLU and pool) and writes the
+// pooled output and the window position of each maximum; backward reads x once for the
+// parameter gradients' sums and once to write dx. Saved for the gradient: x, the statistics and
+// the positions.
+//
+// The same function (to float rounding): mean and variance over N, H, W (biased, as tf.moments),
+// y = relu((x - mean) / sqrt(var + eps) * gamma + beta), max over each 2x2 window (floor), the
+// gradient routed to the first maximum of a window (as our MaxPoolGrad) and dropped where that
+// maximum is <= 0 (ReLU), then batch norm's exact gradient, the statistics included.
+//
+// Used where the wasm backend runs, C % 4 == 0, and no gradient of this op's gradient can be
+// asked for (fewer than two nested gradient tapes: a second-order meta-gradient records the
+// inner loop's backward pass on the outer tape, so there the composite ops run). Elsewhere the
+// composite ops run, with the same results.
+import * as tf from '@tensorflow/tfjs-core';
+import { heapOffset, simdAvailable, simdFor } from './simd';
+import { KernelArgs, TensorInfo } from './wasmUtil';
+
+export const BN_RELU_POOL = 'RobustMetaBnReluPool';
+export const BN_RELU_POOL_GRAD = 'RobustMetaBnReluPoolGrad';
+
+/** Switches for tests and benchmarks. */
+export const fusion = {
+  /** Use the fused op where it applies (false: always the composite ops). */
+  bnReluPool: true,
+};
+
+interface MakeOutput {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
+}
+
+function checkInput(x: TensorInfo, what: string): [number, number, number, number] {
+  if (x.dtype !== 'float32' || x.shape.length !== 4) throw new Error(`${what}: needs float32 NHWC input, got ${x.dtype} ${x.shape}`);
+  const [N, H, W, C] = x.shape;
+  if (C % 4 !== 0 || H < 2 || W < 2 || N < 1) throw new Error(`${what}: unsupported shape ${x.shape}`);
+  return [N, H, W, C];
+}
+
+/** Forward: [y (pooled), mean, invStd, arg (window position of the maximum, -1: none)]. */
+export function bnReluPoolWasm(args: KernelArgs): TensorInfo[] {
+  const backend = args.backend as MakeOutput;
+  const x = args.inputs.x as TensorInfo;
+  const gamma = args.inputs.gamma as TensorInfo;
+  const beta = args.inputs.beta as TensorInfo;
+  const eps = (args.attrs as { epsilon: number }).epsilon;
+  const [N, H, W, C] = checkInput(x, 'BnReluPool (wasm)');
+  const M = N * H * W;
+  const pooled = [N, H >> 1, W >> 1, C];
+  const y = backend.makeOutput(pooled, 'float32');
+  const arg = backend.makeOutput(pooled.slice(), 'int32');
+  const mean = backend.makeOutput([C], 'float32');
+  const invStd = backend.makeOutput([C], 'float32');
+  // Scratch: s1, s2 (float64), p1, p2, shift, a (float32).
+  const scratch = backend.makeOutput([8 * C], 'float32');
+  try {
+    const { exports: k, memory } = simdFor(backend);
+    const at = (t: TensorInfo) => heapOffset(backend, t.dataId);
+    const sp = at(scratch);
+    const s1 = sp;
+    const s2 = sp + 8 * C;
+    const p1 = sp + 16 * C;
+    const p2 = sp + 20 * C;
+    const shift = sp + 24 * C;
+    const a = sp + 28 * C;
+    const xp = at(x);
+    // Views after every allocation (the heap may have grown).
+    const buf = memory.buffer;
+    new Uint8Array(buf, sp, 24 * C).fill(0);
+    const f32 = new Float32Array(buf);
+    f32.copyWithin(shift >> 2, xp >> 2, (xp >> 2) + C);
+    k.moments(xp, M, C, shift, s1, s2, p1, p2);
+    const sums = new Float64Array(buf, sp, 2 * C);
+    const g = f32.subarray(at(gamma) >> 2, (at(gamma) >> 2) + C);
+    const meanV = f32.subarray(at(mean) >> 2, (at(mean) >> 2) + C);
+    const isV = f32.subarray(at(invStd) >> 2, (at(invStd) >> 2) + C);
+    const sh = f32.subarray(shift >> 2, (shift >> 2) + C);
+    const av = f32.subarray(a >> 2, (a >> 2) + C);
+    for (let c = 0; c < C; c++) {
+      const m1 = sums[c] / M;
+      const variance = Math.max(0, sums[C + c] / M - m1 * m1);
+      const is = 1 / Math.sqrt(variance + eps);
+      meanV[c] = sh[c] + m1;
+      isV[c] = is;
+      av[c] = g[c] * is;
+    }
+    k.bnReluPool(xp, N, H, W, C, at(mean), a, at(beta), at(y), at(arg));
+  } catch (e) {
+    for (const t of [y, arg, mean, invStd]) backend.disposeData(t.dataId);
+    throw e;
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+  return [y, mean, invStd, arg];
+}
+
+/** Backward: [dx, dgamma, dbeta] from dy (the pooled output's gradient) and the saved tensors. */
+export function bnReluPoolGradWasm(args: KernelArgs): TensorInfo[] {
+  const backend = args.backend as MakeOutput;
+  const { dy, x, gamma, mean, invStd, arg } = args.inputs as Record<string, TensorInfo>;
+  const [N, H, W, C] = checkInput(x, 'BnReluPoolGrad (wasm)');
+  const M = N * H * W;
+  const dx = backend.makeOutput(x.shape.slice(), 'float32');
+  const dgamma = backend.makeOutput([C], 'float32');
+  const dbeta = backend.makeOutput([C], 'float32');
+  // Scratch: s1, s2 (float64), p1, p2, c0, cA, cB (float32).
+  const scratch = backend.makeOutput([9 * C], 'float32');
+  try {
+    const { exports: k, memory } = simdFor(backend);
+    const at = (t: TensorInfo) => heapOffset(backend, t.dataId);
+    const sp = at(scratch);
+    const s1 = sp;
+    const s2 = sp + 8 * C;
+    const p1 = sp + 16 * C;
+    const p2 = sp + 20 * C;
+    const c0 = sp + 24 * C;
+    const cA = sp + 28 * C;
+    const cB = sp + 32 * C;
+    const buf = memory.buffer;
+    new Uint8Array(buf, sp, 24 * C).fill(0);
+    const xp = at(x);
+    const dyp = at(dy);
+    const argp = at(arg);
+    const mp = at(mean);
+    k.poolGradSums(xp, dyp, argp, N, H, W, C, mp, s1, s2, p1, p2);
+    const f32 = new Float32Array(buf);
+    const sums = new Float64Array(buf, sp, 2 * C);
+    const vec = (p: number) => f32.subarray(p >> 2, (p >> 2) + C);
+    const g = vec(at(gamma));
+    const is = vec(at(invStd));
+    const dg = vec(at(dgamma));
+    const db = vec(at(dbeta));
+    const c0v = vec(c0);
+    const cAv = vec(cA);
+    const cBv = vec(cB);
+    for (let c = 0; c < C; c++) {
+      const dbeta = sums[c];
+      const dgam = sums[C + c] * is[c];
+      db[c] = dbeta;
+      dg[c] = dgam;
+      const scale = g[c] * is[c];
+      c0v[c] = scale;
+      cAv[c] = (-scale * is[c] * dgam) / M;
+      cBv[c] = (-scale * dbeta) / M;
+    }
+    const dxp = at(dx);
+    if (H % 2 !== 0 || W % 2 !== 0) k.affine(xp, dxp, M, C, mp, cA, cB);
+    k.poolGradDx(xp, dyp, argp, N, H, W, C, mp, c0, cA, cB, dxp);
+  } catch (e) {
+    for (const t of [dx, dgamma, dbeta]) backend.disposeData(t.dataId);
+    throw e;
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+  return [dx, dgamma, dbeta];
+}
+
+function gradientDepth(): number {
+  return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth;
+}
+
+/** Whether bnReluPool below takes the fused kernels for this input now. */
+export function fusedBnReluPoolApplies(x: tf.Tensor4D): boolean {
+  if (!fusion.bnReluPool || tf.getBackend() !== 'wasm' || !tf.getKernel(BN_RELU_POOL, 'wasm')) return false;
+  const [N, H, W, C] = x.shape;
+  if (x.dtype !== 'float32' || C % 4 !== 0 || H < 2 || W < 2 || N < 1) return false;
+  return gradientDepth() < 2 && simdAvailable(tf.backend());
+}
+
+/** The fused op (the caller checks fusedBnReluPoolApplies). */
+export function fusedBnReluPool(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor4D {
+  const op = tf.customGrad((...inputs: unknown[]) => {
+    const [xi, g, b] = inputs as tf.Tensor[];
+    const save = inputs[3] as tf.GradSaveFunc;
+    const [y, mean, invStd, arg] = tf.engine().runKernel(BN_RELU_POOL, { x: xi, gamma: g, beta: b }, { epsilon: eps }) as tf.Tensor[];
+    save([xi, g, mean, invStd, arg]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xs, gs, ms, iss, as] = saved;
+        return tf.engine().runKernel(BN_RELU_POOL_GRAD, { dy: dy as tf.Tensor, x: xs, gamma: gs, mean: ms, invStd: iss, arg: as }, {}) as tf.Tensor[];
+      },
+    };
+  });
+  return op(x, gamma, beta) as tf.Tensor4D;
+}
