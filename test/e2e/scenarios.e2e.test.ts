@@ -326,7 +326,7 @@ test('E2E scenarios: train, watch the dashboard, evaluate a folder, stop and res
           assert.match(v.description, new RegExp(`^mavrl · stopped · step \\d+/${LONG_CONFIG.steps}$`));
           stoppedAt = v.step;
           assert.ok(stoppedAt > 0 && stoppedAt < LONG_CONFIG.steps, `stopped at step ${stoppedAt}`);
-          await vs.waitForNotification(`run ${run2} stopped at step ${stoppedAt}`, 30_000);
+          await vs.waitForNotification(new RegExp(`run ${run2} stopped at step \\d+; its checkpoint is written`), 30_000);
           // the dashboard says so as well, and offers to resume
           const web = await webviewWith(vs, `#run-state[data-state="stopped"]`, 30_000);
           assert.equal((await web.locator('#run-id').innerText()).trim(), run2);
