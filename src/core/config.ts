@@ -59,6 +59,12 @@ export function defaultConfig(): Config {
   return out as Config;
 }
 
+/**
+ * Keys that earlier versions wrote into run configs and checkpoints and that mean nothing now;
+ * dropped when read, so those runs still load and resume.
+ */
+const RETIRED_KEYS = new Set(['valEvery']);
+
 /** Checks one value against its field, returning a message for the user or undefined. */
 export function checkField(key: string, value: unknown): string | undefined {
   const f = (CONFIG_FIELDS as Record<string, FieldSpec>)[key];
@@ -86,6 +92,7 @@ export function checkField(key: string, value: unknown): string | undefined {
  */
 export function resolveConfig(partial: Record<string, unknown>, origin = 'config'): Config {
   const problems: string[] = [];
+  partial = Object.fromEntries(Object.entries(partial).filter(([k]) => !RETIRED_KEYS.has(k)));
   for (const [k, v] of Object.entries(partial)) {
     if (k === '$schema') continue;
     const why = checkField(k, v);

@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { CONFIG_FIELDS, configJsonSchema, defaultConfig, resolveConfig } from '../src/core/config';
+
+test('a wrong value names the key, the value and what is allowed', () => {
+  assert.throws(() => resolveConfig({ method: 'mamal' }, 'my.json'), /my\.json: 'method' must be one of mavrl, maml, aq, adml, rmaml, rocl; got "mamal"/);
+  assert.throws(() => resolveConfig({ ways: 1 }), /'ways' must be at least 2, got 1/);
+  assert.throws(() => resolveConfig({ shots: 1.5 }), /'shots' must be a whole number, got 1.5/);
+  assert.throws(() => resolveConfig({ augment: 'yes' }), /'augment' must be true or false/);
+  assert.throws(() => resolveConfig({ widht: 8 }), /unknown config key 'widht'/);
+});
+
+test('keys retired by earlier versions are dropped, so old runs still load', () => {
+  const cfg = resolveConfig({ valEvery: 10, width: 8 });
+  assert.equal(cfg.width, 8);
+  assert.equal('valEvery' in cfg, false);
+});
+
+test('the JSON schema declares every key with its default', () => {
+  const props = configJsonSchema().properties as Record<string, { default: unknown }>;
+  for (const [k, v] of Object.entries(defaultConfig())) assert.deepEqual(props[k].default, v, k);
+  assert.equal(Object.keys(props).length, Object.keys(CONFIG_FIELDS).length + 1);
+});
