@@ -8,6 +8,7 @@
 // thousands, so small chunks win; their products are summed.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
+import { conv2DBackpropFilterGemm } from './conv2dBackpropFilterGemm';
 import {
   KernelArgs,
   TensorInfo,
@@ -24,6 +25,9 @@ import {
 type Conv2DInfo = backend_util.Conv2DInfo;
 
 export function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
+  // Stride 1 with Co % 8 == 0 (Conv4): the implicit GEMM, faster; this file's path for the rest.
+  const viaGemm = conv2DBackpropFilterGemm(args);
+  if (viaGemm) return viaGemm;
   const backend = args.backend as WasmBackend;
   const x = args.inputs.x as TensorInfo;
   const dy = args.inputs.dy as TensorInfo;

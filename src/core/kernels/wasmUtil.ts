@@ -35,6 +35,15 @@ export const kernelTuning = {
   orientation: 'auto' as 'auto' | 'pt' | 'p',
   /** Conv2DBackpropInput: 'auto' takes conv for stride 1 and >= 16 input channels, else col2im. */
   backpropInput: 'auto' as 'auto' | 'conv' | 'col2im',
+  /**
+   * Conv2DBackpropFilter: 'auto' takes our implicit GEMM (conv2dBackpropFilterGemm.ts) where it
+   * applies (and im2col, orientation are 'auto'); 'im2col' the im2col + BatchMatMul path.
+   */
+  backpropFilter: 'auto' as 'auto' | 'im2col',
+  /** BatchMatMul: 'auto' takes our gemm (batchMatMul.ts) where it applies, 'original' wasm's own. */
+  matmul: 'auto' as 'auto' | 'original',
+  /** Conv2D: 'auto' takes our implicit GEMM (conv2dGemm.ts) where it applies, 'original' wasm's own. */
+  conv2d: 'auto' as 'auto' | 'original',
   /** If set, kernels add the milliseconds spent per phase here (benchmarks). */
   profile: null as Record<string, number> | null,
   /** The clock for `profile` (a benchmark may use process CPU time). */

@@ -27,6 +27,14 @@ export interface SimdExports {
     x: number, dy: number, arg: number, N: number, H: number, W: number, C: number,
     mean: number, c0: number, cA: number, cB: number, dx: number,
   ): void;
+  /** C[M, N] = A[M, K] @ B[K, N] (+ C if acc = 1); row strides in floats. */
+  convIndirection(
+    ind: number, x: number, zero: number, N: number, H: number, W: number, Ci: number, Ho: number, Wo: number,
+    kh: number, kw: number, padTop: number, padLeft: number, Mpad: number,
+  ): void;
+  convGemm(ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Ci: number, Co: number): void;
+  convFilterGemm(ind: number, dy: number, dW: number, m0: number, m1: number, T: number, Ci: number, Co: number): void;
+  gemm(A: number, B: number, C: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, acc: number): void;
 }
 
 /** The slice of tfjs-backend-wasm's backend that locates tensors and the heap. */

@@ -277,4 +277,373 @@
             (br $oyLoop)))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (br $nLoop))))
+
+  ;; C[M, N] = A[M, K] @ B[K, N] (+ C when $acc is 1): row-major, row strides lda, ldb, ldc in
+  ;; floats. Tiles of 4 rows x 8 columns (8 v128 accumulators), then 1 x 8 for the last M % 4
+  ;; rows; the last N % 8 columns by scalar dot products.
+  (func (export "gemm") (param $A i32) (param $B i32) (param $C i32) (param $M i32) (param $K i32) (param $N i32)
+        (param $lda i32) (param $ldb i32) (param $ldc i32) (param $acc i32)
+    (local $i i32) (local $j i32) (local $k i32)
+    (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pb i32) (local $pc i32)
+    (local $ldbB i32) (local $ldcB i32) (local $ldaB i32) (local $N8 i32)
+    (local $a v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $s f32)
+    (local.set $ldaB (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $ldbB (i32.shl (local.get $ldb) (i32.const 2)))
+    (local.set $ldcB (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $N8 (i32.and (local.get $N) (i32.const -8)))
+    ;; column panels of 8
+    (local.set $j (i32.const 0))
+    (block $jDone
+      (loop $jLoop
+        (br_if $jDone (i32.ge_u (local.get $j) (local.get $N8)))
+        ;; row tiles of 4
+        (local.set $i (i32.const 0))
+        (block $iDone
+          (loop $iLoop
+            (br_if $iDone (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $M)))
+            (local.set $pa0 (i32.add (local.get $A) (i32.mul (local.get $i) (local.get $ldaB))))
+            (local.set $pa1 (i32.add (local.get $pa0) (local.get $ldaB)))
+            (local.set $pa2 (i32.add (local.get $pa1) (local.get $ldaB)))
+            (local.set $pa3 (i32.add (local.get $pa2) (local.get $ldaB)))
+            (local.set $pb (i32.add (local.get $B) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+            (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
+            (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
+            (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
+            (local.set $k (local.get $K))
+            (block $kDone
+              (loop $kLoop
+                (br_if $kDone (i32.eqz (local.get $k)))
+                (local.set $b0 (v128.load (local.get $pb)))
+                (local.set $b1 (v128.load offset=16 (local.get $pb)))
+                (local.set $a (v128.load32_splat (local.get $pa0)))
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+                (local.set $a (v128.load32_splat (local.get $pa1)))
+                (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
+                (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+                (local.set $a (v128.load32_splat (local.get $pa2)))
+                (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
+                (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+                (local.set $a (v128.load32_splat (local.get $pa3)))
+                (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
+                (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+                (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
+                (local.set $pa1 (i32.add (local.get $pa1) (i32.const 4)))
+                (local.set $pa2 (i32.add (local.get $pa2) (i32.const 4)))
+                (local.set $pa3 (i32.add (local.get $pa3) (i32.const 4)))
+                (local.set $pb (i32.add (local.get $pb) (local.get $ldbB)))
+                (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+                (br $kLoop)))
+            (local.set $pc (i32.add (local.get $C) (i32.add (i32.mul (local.get $i) (local.get $ldcB)) (i32.shl (local.get $j) (i32.const 2)))))
+            (if (local.get $acc)
+              (then
+                (local.set $c00 (f32x4.add (local.get $c00) (v128.load (local.get $pc))))
+                (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 (local.get $pc))))))
+            (v128.store (local.get $pc) (local.get $c00))
+            (v128.store offset=16 (local.get $pc) (local.get $c01))
+            (local.set $pc (i32.add (local.get $pc) (local.get $ldcB)))
+            (if (local.get $acc)
+              (then
+                (local.set $c10 (f32x4.add (local.get $c10) (v128.load (local.get $pc))))
+                (local.set $c11 (f32x4.add (local.get $c11) (v128.load offset=16 (local.get $pc))))))
+            (v128.store (local.get $pc) (local.get $c10))
+            (v128.store offset=16 (local.get $pc) (local.get $c11))
+            (local.set $pc (i32.add (local.get $pc) (local.get $ldcB)))
+            (if (local.get $acc)
+              (then
+                (local.set $c20 (f32x4.add (local.get $c20) (v128.load (local.get $pc))))
+                (local.set $c21 (f32x4.add (local.get $c21) (v128.load offset=16 (local.get $pc))))))
+            (v128.store (local.get $pc) (local.get $c20))
+            (v128.store offset=16 (local.get $pc) (local.get $c21))
+            (local.set $pc (i32.add (local.get $pc) (local.get $ldcB)))
+            (if (local.get $acc)
+              (then
+                (local.set $c30 (f32x4.add (local.get $c30) (v128.load (local.get $pc))))
+                (local.set $c31 (f32x4.add (local.get $c31) (v128.load offset=16 (local.get $pc))))))
+            (v128.store (local.get $pc) (local.get $c30))
+            (v128.store offset=16 (local.get $pc) (local.get $c31))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $iLoop)))
+        ;; the last M % 4 rows, one at a time
+        (block $rDone
+          (loop $rLoop
+            (br_if $rDone (i32.ge_u (local.get $i) (local.get $M)))
+            (local.set $pa0 (i32.add (local.get $A) (i32.mul (local.get $i) (local.get $ldaB))))
+            (local.set $pb (i32.add (local.get $B) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+            (local.set $k (local.get $K))
+            (block $kDone1
+              (loop $kLoop1
+                (br_if $kDone1 (i32.eqz (local.get $k)))
+                (local.set $a (v128.load32_splat (local.get $pa0)))
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (v128.load (local.get $pb)))))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (v128.load offset=16 (local.get $pb)))))
+                (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
+                (local.set $pb (i32.add (local.get $pb) (local.get $ldbB)))
+                (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+                (br $kLoop1)))
+            (local.set $pc (i32.add (local.get $C) (i32.add (i32.mul (local.get $i) (local.get $ldcB)) (i32.shl (local.get $j) (i32.const 2)))))
+            (if (local.get $acc)
+              (then
+                (local.set $c00 (f32x4.add (local.get $c00) (v128.load (local.get $pc))))
+                (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 (local.get $pc))))))
+            (v128.store (local.get $pc) (local.get $c00))
+            (v128.store offset=16 (local.get $pc) (local.get $c01))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $rLoop)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $jLoop)))
+    ;; the last N % 8 columns: scalar dot products
+    (block $cDone
+      (loop $cLoop
+        (br_if $cDone (i32.ge_u (local.get $j) (local.get $N)))
+        (local.set $i (i32.const 0))
+        (block $riDone
+          (loop $riLoop
+            (br_if $riDone (i32.ge_u (local.get $i) (local.get $M)))
+            (local.set $pa0 (i32.add (local.get $A) (i32.mul (local.get $i) (local.get $ldaB))))
+            (local.set $pb (i32.add (local.get $B) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $s (f32.const 0))
+            (local.set $k (local.get $K))
+            (block $kDone2
+              (loop $kLoop2
+                (br_if $kDone2 (i32.eqz (local.get $k)))
+                (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $pa0)) (f32.load (local.get $pb)))))
+                (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
+                (local.set $pb (i32.add (local.get $pb) (local.get $ldbB)))
+                (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+                (br $kLoop2)))
+            (local.set $pc (i32.add (local.get $C) (i32.add (i32.mul (local.get $i) (local.get $ldcB)) (i32.shl (local.get $j) (i32.const 2)))))
+            (if (local.get $acc)
+              (then (local.set $s (f32.add (local.get $s) (f32.load (local.get $pc))))))
+            (f32.store (local.get $pc) (local.get $s))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $riLoop)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $cLoop))))
+
+  ;; Indirection for a stride-1 convolution (implicit GEMM): for output pixel m = (n, oy, ox) and
+  ;; tap t = ky * kw + kx, ind[m * kh * kw + t] = the byte address of x's pixel
+  ;; (n, oy - padTop + ky, ox - padLeft + kx), or $zero (Ci zeros) where that is outside the image.
+  ;; Rows m in [N * Ho * Wo, Mpad) point to $zero everywhere (padding to whole tiles of 4).
+  (func (export "convIndirection") (param $ind i32) (param $x i32) (param $zero i32)
+        (param $N i32) (param $H i32) (param $W i32) (param $Ci i32) (param $Ho i32) (param $Wo i32)
+        (param $kh i32) (param $kw i32) (param $padTop i32) (param $padLeft i32) (param $Mpad i32)
+    (local $n i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32)
+    (local $iy i32) (local $ix i32) (local $pix i32) (local $m i32) (local $end i32)
+    (local.set $pix (i32.shl (local.get $Ci) (i32.const 2)))
+    (block $nDone
+      (loop $nLoop
+        (br_if $nDone (i32.ge_u (local.get $n) (local.get $N)))
+        (local.set $oy (i32.const 0))
+        (block $oyDone
+          (loop $oyLoop
+            (br_if $oyDone (i32.ge_u (local.get $oy) (local.get $Ho)))
+            (local.set $ox (i32.const 0))
+            (block $oxDone
+              (loop $oxLoop
+                (br_if $oxDone (i32.ge_u (local.get $ox) (local.get $Wo)))
+                (local.set $ky (i32.const 0))
+                (block $kyDone
+                  (loop $kyLoop
+                    (br_if $kyDone (i32.ge_u (local.get $ky) (local.get $kh)))
+                    (local.set $iy (i32.add (i32.sub (local.get $oy) (local.get $padTop)) (local.get $ky)))
+                    (local.set $kx (i32.const 0))
+                    (block $kxDone
+                      (loop $kxLoop
+                        (br_if $kxDone (i32.ge_u (local.get $kx) (local.get $kw)))
+                        (local.set $ix (i32.add (i32.sub (local.get $ox) (local.get $padLeft)) (local.get $kx)))
+                        (i32.store (local.get $ind)
+                          (select
+                            (i32.add (local.get $x)
+                              (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $iy)) (local.get $W)) (local.get $ix))
+                                       (local.get $pix)))
+                            (local.get $zero)
+                            (i32.and (i32.lt_u (local.get $iy) (local.get $H)) (i32.lt_u (local.get $ix) (local.get $W)))))
+                        (local.set $ind (i32.add (local.get $ind) (i32.const 4)))
+                        (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                        (br $kxLoop)))
+                    (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                    (br $kyLoop)))
+                (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                (br $oxLoop)))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (br $oyLoop)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $nLoop)))
+    ;; padding rows
+    (local.set $m (i32.mul (i32.mul (local.get $N) (local.get $Ho)) (local.get $Wo)))
+    (local.set $end (i32.mul (i32.mul (local.get $Mpad) (local.get $kh)) (local.get $kw)))
+    (local.set $m (i32.mul (i32.mul (local.get $m) (local.get $kh)) (local.get $kw)))
+    (block $pDone
+      (loop $pLoop
+        (br_if $pDone (i32.ge_u (local.get $m) (local.get $end)))
+        (i32.store (local.get $ind) (local.get $zero))
+        (local.set $ind (i32.add (local.get $ind) (i32.const 4)))
+        (local.set $m (i32.add (local.get $m) (i32.const 1)))
+        (br $pLoop))))
+
+  ;; Implicit-GEMM convolution: out[m, :] = sum over taps t and channels c of
+  ;; A_t(m)[c] * B[t * Ci + c, :], for output rows m in [m0, m1) (m0 % 4 == 0), where A_t(m) is
+  ;; the pixel that ind[m * T + t] points to; B is [T * Ci, Co] row-major, Co % 8 == 0; out rows
+  ;; of Co floats. Rows >= M are computed from the padding pointers but not stored.
+  (func (export "convGemm") (param $ind i32) (param $B i32) (param $out i32)
+        (param $m0 i32) (param $m1 i32) (param $M i32) (param $T i32) (param $Ci i32) (param $Co i32)
+    (local $i i32) (local $j i32) (local $t i32) (local $c i32) (local $pind i32)
+    (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pb i32) (local $pc i32)
+    (local $rowB i32) (local $T4 i32)
+    (local $a v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $rowB (i32.shl (local.get $Co) (i32.const 2)))
+    (local.set $T4 (i32.shl (local.get $T) (i32.const 2)))
+    (block $jDone
+      (loop $jLoop
+        (br_if $jDone (i32.ge_u (local.get $j) (local.get $Co)))
+        (local.set $i (local.get $m0))
+        (block $iDone
+          (loop $iLoop
+            (br_if $iDone (i32.ge_u (local.get $i) (local.get $m1)))
+            (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+            (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
+            (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
+            (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
+            (local.set $pind (i32.add (local.get $ind) (i32.mul (local.get $i) (local.get $T4))))
+            (local.set $pb (i32.add (local.get $B) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $t (local.get $T))
+            (block $tDone
+              (loop $tLoop
+                (br_if $tDone (i32.eqz (local.get $t)))
+                (local.set $pa0 (i32.load (local.get $pind)))
+                (local.set $pa1 (i32.load (i32.add (local.get $pind) (local.get $T4))))
+                (local.set $pa2 (i32.load (i32.add (local.get $pind) (i32.shl (local.get $T4) (i32.const 1)))))
+                (local.set $pa3 (i32.load (i32.add (local.get $pind) (i32.mul (local.get $T4) (i32.const 3)))))
+                (local.set $c (local.get $Ci))
+                (loop $cLoop
+                  (local.set $b0 (v128.load (local.get $pb)))
+                  (local.set $b1 (v128.load offset=16 (local.get $pb)))
+                  (local.set $a (v128.load32_splat (local.get $pa0)))
+                  (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+                  (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+                  (local.set $a (v128.load32_splat (local.get $pa1)))
+                  (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
+                  (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+                  (local.set $a (v128.load32_splat (local.get $pa2)))
+                  (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
+                  (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+                  (local.set $a (v128.load32_splat (local.get $pa3)))
+                  (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
+                  (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+                  (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
+                  (local.set $pa1 (i32.add (local.get $pa1) (i32.const 4)))
+                  (local.set $pa2 (i32.add (local.get $pa2) (i32.const 4)))
+                  (local.set $pa3 (i32.add (local.get $pa3) (i32.const 4)))
+                  (local.set $pb (i32.add (local.get $pb) (local.get $rowB)))
+                  (br_if $cLoop (local.tee $c (i32.sub (local.get $c) (i32.const 1)))))
+                (local.set $pind (i32.add (local.get $pind) (i32.const 4)))
+                (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+                (br $tLoop)))
+            (local.set $pc (i32.add (local.get $out) (i32.add (i32.mul (local.get $i) (local.get $rowB)) (i32.shl (local.get $j) (i32.const 2)))))
+            (v128.store (local.get $pc) (local.get $c00))
+            (v128.store offset=16 (local.get $pc) (local.get $c01))
+            (if (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $M))
+              (then
+                (local.set $pc (i32.add (local.get $pc) (local.get $rowB)))
+                (v128.store (local.get $pc) (local.get $c10))
+                (v128.store offset=16 (local.get $pc) (local.get $c11))))
+            (if (i32.lt_u (i32.add (local.get $i) (i32.const 2)) (local.get $M))
+              (then
+                (local.set $pc (i32.add (local.get $pc) (local.get $rowB)))
+                (v128.store (local.get $pc) (local.get $c20))
+                (v128.store offset=16 (local.get $pc) (local.get $c21))))
+            (if (i32.lt_u (i32.add (local.get $i) (i32.const 3)) (local.get $M))
+              (then
+                (local.set $pc (i32.add (local.get $pc) (local.get $rowB)))
+                (v128.store (local.get $pc) (local.get $c30))
+                (v128.store offset=16 (local.get $pc) (local.get $c31))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $iLoop)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $jLoop))))
+
+  ;; Filter gradient of a stride-1 convolution by implicit GEMM: for each tap t, channel block
+  ;; c0 (4 channels, Ci % 4 == 0) and output-channel block j (8, Co % 8 == 0):
+  ;; dW[t * Ci + c0 + r, j..j+8] += sum over m in [m0, m1) of A_t(m)[c0 + r] * dy[m, j..j+8],
+  ;; A_t(m) the pixel that ind[m * T + t] points to (as for convGemm). dW is [T * Ci, Co].
+  (func (export "convFilterGemm") (param $ind i32) (param $dy i32) (param $dW i32)
+        (param $m0 i32) (param $m1 i32) (param $T i32) (param $Ci i32) (param $Co i32)
+    (local $t i32) (local $c i32) (local $j i32) (local $m i32)
+    (local $pind i32) (local $pdy i32) (local $pw i32) (local $rowB i32) (local $T4 i32) (local $cB i32)
+    (local $a v128) (local $s v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $rowB (i32.shl (local.get $Co) (i32.const 2)))
+    (local.set $T4 (i32.shl (local.get $T) (i32.const 2)))
+    (block $tDone
+      (loop $tLoop
+        (br_if $tDone (i32.ge_u (local.get $t) (local.get $T)))
+        (local.set $c (i32.const 0))
+        (block $cDone
+          (loop $cLoop
+            (br_if $cDone (i32.ge_u (local.get $c) (local.get $Ci)))
+            (local.set $cB (i32.shl (local.get $c) (i32.const 2)))
+            (local.set $j (i32.const 0))
+            (block $jDone
+              (loop $jLoop
+                (br_if $jDone (i32.ge_u (local.get $j) (local.get $Co)))
+                ;; dW rows t*Ci + c .. +3, columns j .. j+7
+                (local.set $pw (i32.add (local.get $dW)
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $t) (local.get $Ci)) (local.get $c)) (local.get $rowB))
+                           (i32.shl (local.get $j) (i32.const 2)))))
+                (local.set $c00 (v128.load (local.get $pw)))
+                (local.set $c01 (v128.load offset=16 (local.get $pw)))
+                (local.set $c10 (v128.load (i32.add (local.get $pw) (local.get $rowB))))
+                (local.set $c11 (v128.load offset=16 (i32.add (local.get $pw) (local.get $rowB))))
+                (local.set $c20 (v128.load (i32.add (local.get $pw) (i32.shl (local.get $rowB) (i32.const 1)))))
+                (local.set $c21 (v128.load offset=16 (i32.add (local.get $pw) (i32.shl (local.get $rowB) (i32.const 1)))))
+                (local.set $c30 (v128.load (i32.add (local.get $pw) (i32.mul (local.get $rowB) (i32.const 3)))))
+                (local.set $c31 (v128.load offset=16 (i32.add (local.get $pw) (i32.mul (local.get $rowB) (i32.const 3)))))
+                (local.set $pind (i32.add (local.get $ind) (i32.add (i32.mul (local.get $m0) (local.get $T4)) (i32.shl (local.get $t) (i32.const 2)))))
+                (local.set $pdy (i32.add (local.get $dy) (i32.add (i32.mul (local.get $m0) (local.get $rowB)) (i32.shl (local.get $j) (i32.const 2)))))
+                (local.set $m (local.get $m0))
+                (block $mDone
+                  (loop $mLoop
+                    (br_if $mDone (i32.ge_u (local.get $m) (local.get $m1)))
+                    (local.set $a (v128.load (i32.add (i32.load (local.get $pind)) (local.get $cB))))
+                    (local.set $b0 (v128.load (local.get $pdy)))
+                    (local.set $b1 (v128.load offset=16 (local.get $pdy)))
+                    (local.set $s (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $a) (local.get $a)))
+                    (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+                    (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
+                    (local.set $s (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $a) (local.get $a)))
+                    (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+                    (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
+                    (local.set $s (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $a) (local.get $a)))
+                    (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
+                    (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
+                    (local.set $s (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $a) (local.get $a)))
+                    (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
+                    (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
+                    (local.set $pind (i32.add (local.get $pind) (local.get $T4)))
+                    (local.set $pdy (i32.add (local.get $pdy) (local.get $rowB)))
+                    (local.set $m (i32.add (local.get $m) (i32.const 1)))
+                    (br $mLoop)))
+                (v128.store (local.get $pw) (local.get $c00))
+                (v128.store offset=16 (local.get $pw) (local.get $c01))
+                (v128.store (i32.add (local.get $pw) (local.get $rowB)) (local.get $c10))
+                (v128.store offset=16 (i32.add (local.get $pw) (local.get $rowB)) (local.get $c11))
+                (v128.store (i32.add (local.get $pw) (i32.shl (local.get $rowB) (i32.const 1))) (local.get $c20))
+                (v128.store offset=16 (i32.add (local.get $pw) (i32.shl (local.get $rowB) (i32.const 1))) (local.get $c21))
+                (v128.store (i32.add (local.get $pw) (i32.mul (local.get $rowB) (i32.const 3))) (local.get $c30))
+                (v128.store offset=16 (i32.add (local.get $pw) (i32.mul (local.get $rowB) (i32.const 3))) (local.get $c31))
+                (local.set $j (i32.add (local.get $j) (i32.const 8)))
+                (br $jLoop)))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $cLoop)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $tLoop))))
 )
