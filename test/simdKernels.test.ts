@@ -9,6 +9,7 @@ import { kernelTuning } from '../src/core/kernels/registerWasm';
 import { conv2DGemm } from '../src/core/kernels/conv2dGemm';
 import { conv2DBackpropFilterGemm } from '../src/core/kernels/conv2dBackpropFilterGemm';
 import { batchMatMulGemm } from '../src/core/kernels/batchMatMul';
+import { conv2DBackpropInputNarrow } from '../src/core/kernels/conv2dBackpropInputNarrow';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -137,6 +138,31 @@ test('Conv2DBackpropFilter: the implicit GEMM matches cpu (Ci padded to 4 where 
   } finally {
     kernelTuning.backpropFilter = saved;
   }
+});
+
+test('Conv2DBackpropInput into <= 3 channels: the narrow implicit GEMM matches cpu', async () => {
+  const cases: ConvCase[] = [
+    { x: [2, 8, 8, 3], f: [3, 3, 3, 64], p: 'same' },
+    { x: [3, 7, 5, 1], f: [3, 3, 1, 8], p: 'same' },
+    { x: [1, 9, 9, 2], f: [5, 5, 2, 4], p: 'valid' },
+    { x: [2, 6, 7, 3], f: [1, 1, 3, 12], p: 'same' },
+    { x: [2, 6, 6, 3], f: [3, 2, 3, 8], p: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+    { x: [1, 3, 3, 3], f: [3, 3, 3, 4], p: 'same' },
+  ];
+  for (const c of cases) {
+    const info = tf.backend_util.computeConv2DInfo(c.x, c.f, 1, 1, c.p as 'same');
+    const attrs = { strides: 1, pad: c.p, dataFormat: 'NHWC', inputShape: c.x };
+    const dy = () => tf.tensor4d(values(size(info.outShape), 15), info.outShape);
+    const w = () => tf.tensor4d(values(size(c.f), 16), c.f);
+    await compare(`dx x ${c.x} f ${c.f} p ${JSON.stringify(c.p)}`, () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dy(), filter: w() }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor, 1e-4);
+    await tf.setBackend('wasm');
+    tf.tidy(() => assert.ok(ours(conv2DBackpropInputNarrow, { dy: dy(), filter: w() }, attrs), `ours for ${c.x}`));
+  }
+  await tf.setBackend('wasm');
+  tf.tidy(() => {
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 8, 8, 4] };
+    assert.equal(ours(conv2DBackpropInputNarrow, { dy: tf.zeros([2, 8, 8, 8]), filter: tf.zeros([3, 3, 4, 8]) }, attrs), false, '4 channels');
+  });
 });
 
 test('BatchMatMul: every transpose, batch broadcast and column remainder matches cpu', async () => {

@@ -33,7 +33,10 @@ export const kernelTuning = {
   im2col: 'auto' as 'auto' | 'general' | 'shift',
   /** Conv2DBackpropFilter product: PT @ dy ('pt'), or dyT @ P ('p', packs P instead of dy). */
   orientation: 'auto' as 'auto' | 'pt' | 'p',
-  /** Conv2DBackpropInput: 'auto' takes conv for stride 1 and >= 16 input channels, else col2im. */
+  /**
+   * Conv2DBackpropInput: 'auto' takes the narrow implicit GEMM (conv2dBackpropInputNarrow.ts) for
+   * stride 1 into <= 3 channels, conv for stride 1 and >= 16 input channels, else col2im.
+   */
   backpropInput: 'auto' as 'auto' | 'conv' | 'col2im',
   /**
    * Conv2DBackpropFilter: 'auto' takes our implicit GEMM (conv2dBackpropFilterGemm.ts) where it

@@ -646,4 +646,79 @@
             (br $cLoop)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $tLoop))))
+
+  ;; Stride-1 convolution to at most 3 output channels (Conv2DBackpropInput of a first layer: dy
+  ;; convolved with the flipped filter into the image's channels), by implicit GEMM with the sum
+  ;; over input channels in the vector lanes: 2 output pixels x 3 channels of v128 partial sums
+  ;; (few enough to stay in registers), added across lanes at the end. ind as for convGemm (over an
+  ;; input of Cin channels, Cin % 4 == 0; rows padded to a multiple of 4); B is [T, 3, Cin] (zero
+  ;; rows for channels >= Cout); out rows have Cout floats; m0 even.
+  (func (export "convNarrow") (param $ind i32) (param $B i32) (param $out i32)
+        (param $m0 i32) (param $m1 i32) (param $M i32) (param $T i32) (param $Cin i32) (param $Cout i32)
+    (local $i i32) (local $t i32) (local $o i32) (local $pind i32) (local $pb i32) (local $T4 i32) (local $rowB i32)
+    (local $pa0 i32) (local $pa1 i32) (local $r i32) (local $pc i32)
+    (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $x v128) (local $y v128)
+    (local $a00 v128) (local $a01 v128) (local $a02 v128)
+    (local $a10 v128) (local $a11 v128) (local $a12 v128)
+    (local.set $T4 (i32.shl (local.get $T) (i32.const 2)))
+    (local.set $rowB (i32.shl (local.get $Cin) (i32.const 2)))
+    (local.set $i (local.get $m0))
+    (block $iDone
+      (loop $iLoop
+        (br_if $iDone (i32.ge_u (local.get $i) (local.get $m1)))
+        (local.set $a00 (v128.const i32x4 0 0 0 0)) (local.set $a01 (v128.const i32x4 0 0 0 0)) (local.set $a02 (v128.const i32x4 0 0 0 0))
+        (local.set $a10 (v128.const i32x4 0 0 0 0)) (local.set $a11 (v128.const i32x4 0 0 0 0)) (local.set $a12 (v128.const i32x4 0 0 0 0))
+        (local.set $pind (i32.add (local.get $ind) (i32.mul (local.get $i) (local.get $T4))))
+        (local.set $pb (local.get $B))
+        (local.set $t (local.get $T))
+        (block $tDone
+          (loop $tLoop
+            (br_if $tDone (i32.eqz (local.get $t)))
+            (local.set $pa0 (i32.load (local.get $pind)))
+            (local.set $pa1 (i32.load (i32.add (local.get $pind) (local.get $T4))))
+            (local.set $o (i32.const 0))
+            (loop $vLoop
+              (local.set $w0 (v128.load (i32.add (local.get $pb) (local.get $o))))
+              (local.set $w1 (v128.load (i32.add (i32.add (local.get $pb) (local.get $rowB)) (local.get $o))))
+              (local.set $w2 (v128.load (i32.add (i32.add (local.get $pb) (i32.shl (local.get $rowB) (i32.const 1))) (local.get $o))))
+              (local.set $x (v128.load (i32.add (local.get $pa0) (local.get $o))))
+              (local.set $y (v128.load (i32.add (local.get $pa1) (local.get $o))))
+              (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $x) (local.get $w0))))
+              (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $x) (local.get $w1))))
+              (local.set $a02 (f32x4.add (local.get $a02) (f32x4.mul (local.get $x) (local.get $w2))))
+              (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $y) (local.get $w0))))
+              (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $y) (local.get $w1))))
+              (local.set $a12 (f32x4.add (local.get $a12) (f32x4.mul (local.get $y) (local.get $w2))))
+              (br_if $vLoop (i32.lt_u (local.tee $o (i32.add (local.get $o) (i32.const 16))) (local.get $rowB))))
+            (local.set $pb (i32.add (local.get $pb) (i32.mul (local.get $rowB) (i32.const 3))))
+            (local.set $pind (i32.add (local.get $pind) (i32.const 4)))
+            (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+            (br $tLoop)))
+        ;; lane sums, rows i and i+1 below M, channels below Cout
+        (local.set $r (i32.const 0))
+        (block $rDone
+          (loop $rLoop
+            (br_if $rDone (i32.ge_u (local.get $r) (i32.const 2)))
+            (br_if $rDone (i32.ge_u (i32.add (local.get $i) (local.get $r)) (local.get $M)))
+            (local.set $pc (i32.add (local.get $out) (i32.shl (i32.mul (i32.add (local.get $i) (local.get $r)) (local.get $Cout)) (i32.const 2))))
+            (if (i32.eqz (local.get $r))
+              (then (local.set $w0 (local.get $a00)) (local.set $w1 (local.get $a01)) (local.set $w2 (local.get $a02)))
+              (else (local.set $w0 (local.get $a10)) (local.set $w1 (local.get $a11)) (local.set $w2 (local.get $a12))))
+            (f32.store (local.get $pc)
+              (f32.add (f32.add (f32x4.extract_lane 0 (local.get $w0)) (f32x4.extract_lane 1 (local.get $w0)))
+                       (f32.add (f32x4.extract_lane 2 (local.get $w0)) (f32x4.extract_lane 3 (local.get $w0)))))
+            (if (i32.gt_u (local.get $Cout) (i32.const 1))
+              (then
+                (f32.store offset=4 (local.get $pc)
+                  (f32.add (f32.add (f32x4.extract_lane 0 (local.get $w1)) (f32x4.extract_lane 1 (local.get $w1)))
+                           (f32.add (f32x4.extract_lane 2 (local.get $w1)) (f32x4.extract_lane 3 (local.get $w1)))))))
+            (if (i32.gt_u (local.get $Cout) (i32.const 2))
+              (then
+                (f32.store offset=8 (local.get $pc)
+                  (f32.add (f32.add (f32x4.extract_lane 0 (local.get $w2)) (f32x4.extract_lane 1 (local.get $w2)))
+                           (f32.add (f32x4.extract_lane 2 (local.get $w2)) (f32x4.extract_lane 3 (local.get $w2)))))))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rLoop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $iLoop))))
 )
