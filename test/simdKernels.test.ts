@@ -70,7 +70,7 @@ interface ConvCase {
 
 const CONV: ConvCase[] = [
   { x: [2, 8, 8, 3], f: [3, 3, 3, 64], p: 'same' },
-  { x: [3, 7, 5, 1], f: [3, 3, 1, 8], p: 'same' },
+  { x: [3, 7, 5, 2], f: [3, 3, 2, 8], p: 'same' },
   { x: [1, 9, 9, 5], f: [5, 5, 5, 16], p: 'valid' },
   { x: [2, 6, 7, 4], f: [1, 1, 4, 8], p: 'same' },
   { x: [2, 6, 6, 8], f: [3, 2, 8, 8], p: [[0, 0], [2, 0], [0, 1], [0, 0]] },
@@ -79,6 +79,7 @@ const CONV: ConvCase[] = [
   // Output pixels not a multiple of 4: the last tile is partial.
   { x: [1, 3, 3, 6], f: [3, 3, 6, 8], p: 'same' },
   { x: [1, 1, 1, 2], f: [1, 1, 2, 8], p: 'valid' },
+  { x: [3, 7, 5, 1], f: [3, 3, 1, 8], p: 'same' },
 ];
 
 test('Conv2D: the implicit GEMM matches cpu, and applies to stride 1 with Co % 8 == 0 only', async () => {
@@ -88,7 +89,9 @@ test('Conv2D: the implicit GEMM matches cpu, and applies to stride 1 with Co % 8
     await compare(`conv2d x ${c.x} f ${c.f} p ${JSON.stringify(c.p)}`, () => tf.conv2d(x(), w(), 1, c.p as 'same'));
     await tf.setBackend('wasm');
     tf.tidy(() => {
-      assert.ok(ours(conv2DGemm, { x: x(), filter: w() }, { strides: 1, pad: c.p, dataFormat: 'NHWC', dilations: 1 }), `ours for ${c.x}`);
+      // One input channel stays with wasm's own kernel.
+      const expected = c.x[3] >= 2;
+      assert.equal(ours(conv2DGemm, { x: x(), filter: w() }, { strides: 1, pad: c.p, dataFormat: 'NHWC', dilations: 1 }), expected, `ours for ${c.x}`);
     });
   }
   await tf.setBackend('wasm');

@@ -6,7 +6,7 @@
 // ~35 GFLOP/s for 64 -> 64 channels; the same for 3 input channels. It also serves
 // Conv2DBackpropInput, which runs as a Conv2D of dy with the flipped filter.
 //
-// Stride 1, dilation 1, NHWC float32, Co % 8 == 0; other cases go to wasm's own kernel.
+// Stride 1, dilation 1, NHWC float32, Co % 8 == 0, Ci >= 2; other cases go to wasm's own kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import { heapOffset, simdAvailable, simdFor } from './simd';
@@ -47,7 +47,8 @@ export function conv2DGemm(args: KernelArgs): TensorInfo | null {
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci, outHeight: Ho, outWidth: Wo, outChannels: Co } = info;
   const { filterHeight: kh, filterWidth: kw } = info;
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
-  if (Co % 8 !== 0 || Ci < 1 || kh < 1 || kw < 1) return null;
+  // One input channel: XNNPACK's is as fast or faster (measured on 28x28x1 -> 32).
+  if (Co % 8 !== 0 || Ci < 2 || kh < 1 || kw < 1) return null;
   const M = N * Ho * Wo;
   if (M === 0) return null;
   const T = kh * kw;
