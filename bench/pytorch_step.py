@@ -7,7 +7,13 @@ two adapted encoders' projections, the outer loss CE(view 1) + CE(view 2) + lamb
 adversarial views, its gradient at the fast weights added to the meta-gradient, then Adam.
 Random data, warm-up step excluded. Prints one JSON object like `robust-meta bench --json`.
 
+With --eval: evaluation episodes instead, like `robust-meta bench --eval`: per episode, 10 SGD
+steps of the encoder and head on the clean support set, the clean query's predictions, PGD-20
+(L-inf, 8/255, step 2/255, random start, cross-entropy through the adapted model) on the query,
+and its predictions.
+
     /usr/bin/python3 bench/pytorch_step.py [--image-size 32 --channels 3 --width 64 --steps 5]
+    /usr/bin/python3 bench/pytorch_step.py --eval --image-size 28 --channels 1 --episodes 20
 (Debian's python3-torch installs for /usr/bin/python3.)
 """
 import argparse
@@ -132,6 +138,30 @@ def meta_step(p, opt, args):
     opt.step()
 
 
+def eval_episode(p, args):
+    s, c = args.image_size, args.channels
+    xs = torch.rand(args.ways * args.shots, c, s, s)
+    ys = torch.arange(args.ways).repeat_interleave(args.shots)
+    xq = torch.rand(args.ways * args.queries, c, s, s)
+    yq = torch.arange(args.ways).repeat_interleave(args.queries)
+    q = p
+    for _ in range(args.inner_steps_test):
+        q = adapt(q, xs, ys, 0.01)
+    with torch.no_grad():
+        clean = classify(q, encode(q, xq)).argmax(1)
+    eps, a = 8 / 255, 2 / 255
+    d = torch.empty_like(xq).uniform_(-eps, eps)
+    d = ((xq + d).clamp(0, 1) - xq)
+    for _ in range(20):
+        d.requires_grad_(True)
+        loss = F.cross_entropy(classify(q, encode(q, xq + d)), yq)
+        (g,) = torch.autograd.grad(loss, [d])
+        d = ((xq + (d + a * g.sign()).clamp(-eps, eps)).clamp(0, 1) - xq).detach()
+    with torch.no_grad():
+        robust = classify(q, encode(q, xq + d)).argmax(1)
+    return clean, robust
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--image-size", type=int, default=32)
@@ -143,6 +173,9 @@ def main():
     ap.add_argument("--meta-batch", type=int, default=4)
     ap.add_argument("--attack-steps", type=int, default=3)
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--eval", action="store_true", help="time evaluation episodes instead of meta-steps")
+    ap.add_argument("--episodes", type=int, default=20, help="with --eval: timed episodes (after one warm-up episode)")
+    ap.add_argument("--inner-steps-test", type=int, default=10)
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="intra-op threads (default: every core, as robust-meta uses)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -151,6 +184,21 @@ def main():
     for _ in range(4):
         s //= 2
     p = conv4_params(args.channels, args.width, s * s * args.width, args.ways, 128)
+    if args.eval:
+        eval_episode(p, args)  # warm-up
+        t0 = time.perf_counter()
+        for _ in range(args.episodes):
+            eval_episode(p, args)
+        wall = time.perf_counter() - t0
+        print(json.dumps({
+            "ms_per_episode": round(wall * 1000 / args.episodes, 1),
+            "episodes": args.episodes,
+            "backend": f"pytorch-{torch.__version__}-cpu",
+            "threads": torch.get_num_threads(),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "setting": vars(args),
+        }))
+        return
     opt = torch.optim.Adam(p.values(), lr=1e-3)
     meta_step(p, opt, args)  # warm-up
     times = []

@@ -50,6 +50,23 @@ test('a wrong flag value exits 2 naming the key, the value and what is allowed',
   assert.match(r.stderr, /--steps needs a value/);
 });
 
+test('bench --eval evaluates the requested episodes over threads; --episodes without --eval is refused', () => {
+  let r = cli(['bench', '--eval', '--episodes', '8', '--json', '--backend', 'wasm', ...TINY]);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout);
+  assert.equal(res.episodes, 8);
+  assert.equal(res.backend, 'wasm');
+  assert.equal(res.eval_threads, Math.min(os.availableParallelism(), 2));
+  assert.deepEqual([res.setting.imageSize, res.setting.ways, res.setting.attackSteps], [16, 2, 20]);
+  assert.ok(res.ms_per_episode > 0 && res.cpu_ms_per_episode > 0);
+  r = cli(['bench', '--episodes', '8']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--episodes goes with --eval/);
+  r = cli(['bench', '--eval', '--episodes', '0']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--episodes must be a whole number >= 1, got 0/);
+});
+
 test('a bad config file exits 2 naming the file and the key', () => {
   const dir = tmp();
   const file = path.join(dir, 'run.json');

@@ -59,6 +59,7 @@ test('argument mistakes exit with 2 and say which flag and what is allowed', asy
     [['-c', ckptA, '--curve', '0,abc'], /--curve "0,abc": 'abc' is not a radius/],
     [['-c', ckptA, '--attack-steps', '0'], /attack steps must be a whole number >= 1/],
     [['-c', ckptA, '--restarts', '-1'], /restarts must be a whole number >= 0/],
+    [['-c', ckptA, '--threads', '0'], /--threads must be a whole number >= 1, got 0/],
     [['-c', ckptA, '--episods', '4'], /unknown option --episods for 'eval'; did you mean --episodes\?/],
     [['-c', ckptA, '--data', path.join(dir, 'nodata')], /--data .*does not exist/],
     [['-c', ckptA, '--data', DATA, '--out', path.join(dir, 'r.txt')], /must end in \.json/],
@@ -113,16 +114,17 @@ test('two checkpoints on the same episodes: the result file, its sample PNGs, th
     }
   }
 
-  // The table, and --no-samples.
+  // The table, --no-samples, and --threads (the episodes shared by two threads).
   const out2 = path.join(dir, 'res', 'table.json');
-  const t = await evalCli(['-c', ckptA, ...common, '--out', out2, '--no-samples']);
+  const t = await evalCli(['-c', ckptA, ...common, '--out', out2, '--no-samples', '--threads', '2']);
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stdout, /fashion-mnist-small \(test classes\): 3-way 1-shot, 2 queries per class, 2 episodes/);
   assert.match(t.stdout, /attack: PGD-2 L-inf eps 8\/255, step 2\/255/);
   assert.match(t.stdout, /maml \(a\.ckpt, step 0\)\s+finetune\s+\d+\.\d ± \d+\.\d/);
   assert.match(t.stdout, /wrote /);
   assert.equal(JSON.parse(fs.readFileSync(out2, 'utf8')).models[0].samples, undefined);
-  // The same model and episodes: the same numbers as in the comparison.
+  assert.equal(JSON.parse(fs.readFileSync(out2, 'utf8')).setting.threads, 2);
+  // The same model and episodes: the same numbers as in the comparison, on two threads or one.
   assert.deepEqual(JSON.parse(fs.readFileSync(out2, 'utf8')).models[0].clean, written.models[0].clean);
 });
 

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
+import { Coalescer } from '../src/extension/disposable';
 import { readRunEntry, readRunsFolder } from '../src/extension/runFolder';
 import { childrenOf, nodeView, rootNodes, runContextValue, runDescription } from '../src/extension/treeModel';
 import { evalResult, makeRun, tmpDir } from './extension-helpers/runs';
@@ -99,4 +100,25 @@ test('a run from a newer format says to update', () => {
   const cfg = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8'));
   fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify({ ...cfg, format: 99 }));
   assert.match(readRunEntry(runDir).problem ?? '', /newer/);
+});
+
+test('the refresh coalescer fires under a steady stream of triggers, once per burst', async () => {
+  let fired = 0;
+  const c = new Coalescer(30, () => fired++);
+  // A run's file events: every 5 ms for 200 ms (a trailing debounce of 30 ms would never fire).
+  const t0 = Date.now();
+  while (Date.now() - t0 < 200) {
+    c.trigger();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.ok(fired >= 2, `fired ${fired} times while triggered for 200 ms`);
+  const before = fired;
+  c.trigger();
+  c.trigger();
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(fired, before + 1);
+  c.trigger();
+  c.dispose();
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(fired, before + 1, 'nothing fires after dispose');
 });

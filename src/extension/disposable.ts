@@ -30,12 +30,16 @@ export abstract class Disposable implements vscode.Disposable {
   }
 }
 
-/** A timer that runs `fn` once, `ms` after the last call to trigger(). */
-export class Debouncer implements vscode.Disposable {
+/**
+ * Runs `fn` once, `ms` after the first trigger() of a burst; triggers while it waits join that run.
+ * Not a trailing debounce: a training run changes its files and reports steps many times a second,
+ * for hours, and a timer reset on every event would never fire (the tree once missed new runs so).
+ */
+export class Coalescer implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
   constructor(private readonly ms: number, private readonly fn: () => void) {}
   trigger(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.fn();

@@ -3,7 +3,7 @@
 // window's sessions for live steps. The shape of the tree is in treeModel.ts (pure, tested).
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Debouncer, Disposable } from './disposable';
+import { Coalescer, Disposable } from './disposable';
 import { LIVENESS_POLL_MS, readRunsFolder, type RunEntry } from './runFolder';
 import type { Sessions } from './sessions';
 import { childrenOf, nodeView, rootNodes, type TreeNode } from './treeModel';
@@ -17,7 +17,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   private problem: string | undefined;
   private loaded = false;
   private watcher: vscode.Disposable | undefined;
-  private readonly refreshSoon = this.register(new Debouncer(250, () => this.refresh()));
+  private readonly refreshSoon = this.register(new Coalescer(250, () => this.refresh()));
   private readonly view: vscode.TreeView<TreeNode>;
 
   constructor(private readonly runsFolder: () => string, private readonly sessions: Sessions) {

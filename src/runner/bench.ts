@@ -5,8 +5,12 @@ import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../core/backend';
 import { Config, resolveConfig } from '../core/config';
-import { Episode } from '../core/data';
-import { MetaLearner, threadCount } from '../core/meta/learner';
+import { Dataset, Episode } from '../core/data';
+import { DEFAULT_ATTACK_STEPS, DEFAULT_EPS, evaluate } from '../core/evaluate';
+import { evalThreadCount } from '../core/eval/threads';
+import { MetaLearner, modelSpecOf, threadCount } from '../core/meta/learner';
+import { initModel } from '../core/model';
+import { disposeParams } from '../core/model/params';
 import { Rng } from '../core/rng';
 import { packageVersion } from './packageInfo';
 
@@ -118,6 +122,95 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
       innerSteps: cfg.innerSteps,
       attackSteps: cfg.attackSteps,
       order: cfg.order,
+    },
+    versions: { robustMeta: packageVersion(), tfjs: tf.version_core, node: process.versions.node },
+    cpus: os.cpus().length,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation episodes (bench --eval)
+
+/** Episodes timed by `bench --eval` when --episodes is not given. */
+export const BENCH_DEFAULT_EPISODES = 100;
+
+export interface EvalBenchResult {
+  /** Wall time of the whole evaluation divided by the episodes (thread start-up included). */
+  ms_per_episode: number;
+  /** CPU time of the process (every thread) per episode. */
+  cpu_ms_per_episode: number;
+  wall_s: number;
+  episodes: number;
+  backend: string;
+  /** Threads sharing the episodes (1: all on the main thread). */
+  eval_threads: number;
+  rss_mb: number;
+  peak_rss_mb: number;
+  setting: Pick<Config, 'imageSize' | 'channels' | 'backbone' | 'width' | 'ways' | 'shots' | 'queries' | 'innerStepsTest'> & { attackSteps: number; eps: number };
+  versions: { robustMeta: string; tfjs: string; node: string };
+  cpus: number;
+}
+
+/** A dataset of random images: `classes` classes of `perClass` images each, all in the test split. */
+export function randomDataset(cfg: Config, classes: number, perClass: number, rng: Rng): Dataset {
+  const { imageSize, channels } = cfg;
+  const n = classes * perClass;
+  return {
+    name: 'random',
+    source: '(random images)',
+    data: {
+      images: rng.uniformArray(n * imageSize * imageSize * channels, 0, 1),
+      labels: Int32Array.from({ length: n }, (_, i) => Math.floor(i / perClass)),
+      height: imageSize,
+      width: imageSize,
+      channels,
+      classes: Array.from({ length: classes }, (_, i) => `c${i}`),
+    },
+    splits: { train: [], val: [], test: Array.from({ length: classes }, (_, i) => i) },
+    splitOrigin: 'seeded',
+  };
+}
+
+/**
+ * Times the evaluation protocol of docs/method.md on random images with a freshly initialised
+ * model: per episode, innerStepsTest SGD steps on the clean support set, the clean query, and
+ * PGD-20 (L-inf, 8/255, random start) on the query, over the evaluation's threads. No curve and
+ * no strong attack, so that one episode is the unit the PyTorch reference times too.
+ */
+export async function runEvalBench(partial: Partial<Config>, episodes = BENCH_DEFAULT_EPISODES, onProgress?: (done: number, total: number, etaSeconds: number) => void): Promise<EvalBenchResult> {
+  const cfg = resolveConfig(partial, 'bench');
+  const backend = await initBackend(cfg.backend);
+  const rng = new Rng([cfg.seed, 0xe7a1]);
+  const data = randomDataset(cfg, Math.max(2 * cfg.ways, 10), cfg.shots + cfg.queries, rng);
+  const params = initModel(modelSpecOf(cfg), new Rng([cfg.seed, 0x1a17]));
+  const threads = cfg.workers > 0 ? cfg.workers : 'auto';
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  try {
+    await evaluate([{ name: cfg.method, cfg, params }], data, {
+      episodes, ways: cfg.ways, shots: cfg.shots, queries: cfg.queries, seed: cfg.seed,
+      head: 'finetune', curve: [], strongAttack: false, threads,
+      attack: { eps: DEFAULT_EPS, steps: DEFAULT_ATTACK_STEPS },
+    }, (p) => onProgress?.(p.episodesDone, p.episodes, p.etaSeconds));
+  } finally {
+    disposeParams(params);
+  }
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    ms_per_episode: round(wall / episodes),
+    cpu_ms_per_episode: round((cpu.user + cpu.system) / 1000 / episodes),
+    wall_s: round(wall / 1000),
+    episodes,
+    backend: backend.name,
+    eval_threads: evalThreadCount(threads, episodes, backend.name),
+    rss_mb: round(process.memoryUsage().rss / MB),
+    peak_rss_mb: round((process.resourceUsage().maxRSS * 1024) / MB),
+    setting: {
+      imageSize: cfg.imageSize, channels: cfg.channels, backbone: cfg.backbone, width: cfg.width,
+      ways: cfg.ways, shots: cfg.shots, queries: cfg.queries, innerStepsTest: cfg.innerStepsTest,
+      attackSteps: DEFAULT_ATTACK_STEPS, eps: DEFAULT_EPS,
     },
     versions: { robustMeta: packageVersion(), tfjs: tf.version_core, node: process.versions.node },
     cpus: os.cpus().length,

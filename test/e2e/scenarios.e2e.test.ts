@@ -45,8 +45,8 @@ const TINY_CONFIG = {
   innerStepsTest: 2,
 };
 /** Scenario 4: the same model, with steps enough that it is still running whenever it is stopped
- * (it is stopped twice, after a few steps each time). */
-const LONG_CONFIG = { ...TINY_CONFIG, steps: 1_000_000, checkpointEvery: 50 };
+ * (it is stopped twice, after a few steps each time; a stop writes a checkpoint of its own). */
+const LONG_CONFIG = { ...TINY_CONFIG, steps: 1_000_000, checkpointEvery: 500 };
 
 const RUN_ID = /^\d{8}-\d{6}-mavrl(-\d+)?$/;
 const MINUTE = 60_000;

@@ -1,5 +1,5 @@
 // robust-meta bench: times meta-steps on random data (docs/method.md, "The benchmark step").
-import { BENCH_DEFAULT_STEPS, BenchResult, runBench } from '../../runner/bench';
+import { BENCH_DEFAULT_EPISODES, BENCH_DEFAULT_STEPS, BenchResult, EvalBenchResult, runBench, runEvalBench } from '../../runner/bench';
 import { CONFIG_OPTIONS, configFromArgs, ParsedArgs, UsageError } from '../args';
 import { Command, CONFIG_FILE_OPTION, HELP_OPTION, JSON_OPTION } from '../command';
 import { Progress } from '../output';
@@ -15,11 +15,35 @@ function describe(r: BenchResult): string {
   ].join('\n');
 }
 
+function describeEval(r: EvalBenchResult): string {
+  const s = r.setting;
+  return [
+    `evaluation episodes, ${s.imageSize}x${s.imageSize}x${s.channels}, ${s.backbone} width ${s.width}, ${s.ways}-way ${s.shots}-shot ${s.queries} queries, ${s.innerStepsTest} inner steps, PGD-${s.attackSteps} at ${Math.round(s.eps * 255)}/255`,
+    `backend      ${r.backend}, ${r.eval_threads} eval thread${r.eval_threads === 1 ? '' : 's'}`,
+    `ms/episode   ${r.ms_per_episode} wall, ${r.cpu_ms_per_episode} cpu (${r.episodes} episodes in ${r.wall_s} s)`,
+    `memory       rss ${r.rss_mb} MB, peak ${r.peak_rss_mb} MB`,
+  ].join('\n');
+}
+
+async function runEval(args: ParsedArgs, json: boolean, progress: Progress): Promise<number> {
+  const { config } = configFromArgs(args);
+  const episodes = args.options.episodes === undefined ? BENCH_DEFAULT_EPISODES : Number(args.options.episodes);
+  if (!Number.isInteger(episodes) || episodes < 1) throw new UsageError(`--episodes must be a whole number >= 1, got ${args.options.episodes}`);
+  const result = await runEvalBench(config, episodes, (done, total, etaSeconds) => {
+    if (!json) progress.update({ step: done, total, etaSeconds });
+  });
+  progress.done();
+  process.stdout.write(json ? JSON.stringify(result) + '\n' : describeEval(result) + '\n');
+  return 0;
+}
+
 async function run(args: ParsedArgs): Promise<number> {
   if (args.positionals.length) throw new UsageError(`bench takes no positional arguments, got ${args.positionals.join(' ')}`);
-  const { config } = configFromArgs(args, { steps: BENCH_DEFAULT_STEPS });
   const json = args.options.json === true;
   const progress = new Progress(process.stderr);
+  if (args.options.eval === true) return runEval(args, json, progress);
+  if (args.options.episodes !== undefined) throw new UsageError('--episodes goes with --eval (meta-steps are counted by --steps)');
+  const { config } = configFromArgs(args, { steps: BENCH_DEFAULT_STEPS });
   const result = await runBench(config, (done, total, ms) => {
     if (!json) progress.update({ step: done, total, fields: { ms: ms.toFixed(0) }, etaSeconds: ((total - done) * ms) / 1000 });
   });
@@ -31,8 +55,18 @@ async function run(args: ParsedArgs): Promise<number> {
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'Time meta-steps on random data (default: the benchmark step of docs/method.md).',
-  usage: '[--method m] [--image-size n] [--channels n] [--width n] [--ways n] [--shots n] [--queries n] [--meta-batch n] [--inner-steps n] [--attack-steps n] [--steps n] [--backend b] [--json]',
-  options: [HELP_OPTION, JSON_OPTION, CONFIG_FILE_OPTION, ...CONFIG_OPTIONS.map((o) => (o.flag === 'steps' ? { ...o, default: BENCH_DEFAULT_STEPS, description: 'Timed meta-steps (after one warm-up step).' } : o))],
-  details: 'Exit code 1 when the tensor count grows across the timed steps (a leak).',
+  usage: '[--method m] [--image-size n] [--channels n] [--width n] [--ways n] [--shots n] [--queries n] [--meta-batch n] [--inner-steps n] [--attack-steps n] [--steps n] [--backend b] [--json] | --eval [--episodes n] [model flags]',
+  options: [
+    HELP_OPTION,
+    JSON_OPTION,
+    CONFIG_FILE_OPTION,
+    { flag: 'eval', type: 'boolean', description: 'Time evaluation episodes instead (docs/method.md protocol: innerStepsTest SGD steps on the support set, then PGD-20 at 8/255 on the query), over the evaluation threads.' },
+    { flag: 'episodes', type: 'number', placeholder: 'n', default: BENCH_DEFAULT_EPISODES, description: 'With --eval: evaluation episodes to time.' },
+    ...CONFIG_OPTIONS.map((o) => (o.flag === 'steps' ? { ...o, default: BENCH_DEFAULT_STEPS, description: 'Timed meta-steps (after one warm-up step).' } : o)),
+  ],
+  details: [
+    'Exit code 1 when the tensor count grows across the timed steps (a leak).',
+    'The PyTorch reference of the same work: /usr/bin/python3 bench/pytorch_step.py [--eval] (README, "Performance").',
+  ].join('\n'),
   run,
 };

@@ -39,6 +39,7 @@ export const EVAL_OPTIONS: OptionSpec[] = [
   { flag: 'seed', type: 'number', placeholder: 'n', default: 0, description: 'Seed of the episodes and the attacks.' },
   { flag: 'out', type: 'string', placeholder: 'file.json', description: "Result file. Default: <run>/results/eval-<data>-<split>-<ways>w<shots>s.json for one run, else ./eval-<data>-<split>-<ways>w<shots>s.json." },
   { flag: 'backend', type: 'string', enum: BACKEND_CHOICES, default: 'auto', description: 'tfjs backend.' },
+  { flag: 'threads', type: 'number', placeholder: 'n', description: 'Worker threads sharing the episodes (the numbers do not depend on it). Default: one per core on the wasm and cpu backends, 1 on native ones.' },
   { flag: 'quiet', short: 'q', type: 'boolean', description: 'No progress on stderr.' },
   RUNS_DIR_OPTION,
   JSON_OPTION,
@@ -142,6 +143,10 @@ function jobOptions(o: Record<string, OptionValue>): Record<string, string | num
   copy('norm', 'norm');
   copy('restarts', 'restarts');
   copy('backend', 'backend');
+  copy('threads', 'threads');
+  if (o.threads !== undefined && (!Number.isInteger(o.threads) || (o.threads as number) < 1)) {
+    throw new UsageError(`--threads must be a whole number >= 1, got ${o.threads}`);
+  }
   if (o.strong === true) job.strongAttack = true;
   if (o.samples === false) job.samples = false;
   let curve: number[] | undefined;

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { WorkerMessage } from '../../runner/protocol';
 import { RUN_FILES } from '../../runner/runStore';
 import { thinMetrics } from '../chartData';
-import { Debouncer } from '../disposable';
+import { Coalescer } from '../disposable';
 import { runResultViews, runView, sampleSetView } from '../panelData';
 import { asSampleSet, LIVENESS_POLL_MS, readLatestSamples, readMetricsFrom, readRunEntry, type RunEntry } from '../runFolder';
 import type { Session } from '../sessions';
@@ -25,7 +25,7 @@ export class DashboardPanel extends PanelBase {
   private run: RunEntry;
   private sessionSub: vscode.Disposable | undefined;
   private changed = { status: false, metrics: false, samples: false, results: false };
-  private readonly onFiles = this.register(new Debouncer(150, () => this.syncFromDisk()));
+  private readonly onFiles = this.register(new Coalescer(150, () => this.syncFromDisk()));
 
   static createOrShow(host: PanelHost, runDir: string): DashboardPanel {
     const key = path.resolve(runDir);

@@ -1,7 +1,7 @@
 // One panel per evaluation result file: its table with 95% CIs, robustness curve and samples.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Debouncer } from '../disposable';
+import { Coalescer } from '../disposable';
 import { resultRoot, resultView } from '../panelData';
 import type { PanelState, ViewHandlers } from '../webviewProtocol';
 import { PanelBase } from './panelBase';
@@ -16,7 +16,7 @@ export function resultTitle(file: string): string {
 export class ResultPanel extends PanelBase {
   static readonly viewType = 'robustMeta.result';
   private static readonly open = new Map<string, ResultPanel>();
-  private readonly reload = this.register(new Debouncer(200, () => this.sendAll()));
+  private readonly reload = this.register(new Coalescer(200, () => this.sendAll()));
 
   static createOrShow(host: PanelHost, file: string): ResultPanel {
     const key = path.resolve(file);
