@@ -12,12 +12,12 @@ import { readScalar } from '../src/core/tensorUtil';
 /** A logistic-regression model trained on two similar real Fashion-MNIST classes (T-shirt vs pullover). */
 async function trainedLinear() {
   const ds = await fashionSmall();
-  const { images, labels, height, width } = ds.data;
+  const { pixels, labels, height, width } = ds.data;
   const px = height * width;
   const idx: number[] = [];
   for (let i = 0; i < labels.length && idx.length < 160; i++) if (labels[i] === 0 || labels[i] === 2) idx.push(i);
   const x = new Float32Array(idx.length * px);
-  idx.forEach((i, o) => x.set(images.subarray(i * px, (i + 1) * px), o * px));
+  idx.forEach((i, o) => x.set(Float32Array.from(pixels.subarray(i * px, (i + 1) * px), (v) => v / 255), o * px));
   const xs = tf.tensor4d(x, [idx.length, height, width, 1]);
   const ys = tf.tensor1d(idx.map((i) => (labels[i] === 0 ? 0 : 1)), 'int32');
   let w = tf.zeros([px, 2]);
@@ -78,7 +78,7 @@ test('label-free bilevel attack raises the disagreement between two encoders', a
   const p2 = initModel(spec, new Rng(2));
   const ds = await fashionSmall();
   const n = 16, px = 28 * 28;
-  const x = tf.tensor4d(ds.data.images.slice(0, n * px), [n, 28, 28, 1]);
+  const x = tf.tensor4d(Float32Array.from(ds.data.pixels.subarray(0, n * px), (v) => v / 255), [n, 28, 28, 1]);
   const loss = ([a, b]: tf.Tensor4D[]) => ntXentPerSample(project(p1, encode(spec, p1, a)), project(p2, encode(spec, p2, b)), 0.5);
   const before = readScalar(() => tf.mean(loss([x, x])));
   const [a1, a2] = pgd([x, x], loss, { eps: 8 / 255, stepSize: 2 / 255, steps: 5 }, new Rng(3));

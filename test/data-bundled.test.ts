@@ -58,7 +58,7 @@ test('the Fashion-MNIST subset as a PNG folder (train/ and test/ levels) loads t
   const splitOf = (c: number) => (idx.splits.train.includes(c) ? 'train' : 'test');
   for (let i = 0; i < data.labels.length; i++) {
     if (written[data.labels[i]] >= PER_CLASS) continue;
-    const px = Uint8Array.from(data.images.subarray(i * size, (i + 1) * size), (v) => Math.round(v * 255));
+    const px = data.pixels.slice(i * size, (i + 1) * size);
     const c = data.labels[i];
     written[c]++;
     const dir = path.join(root, splitOf(c), `class-${c}`);
@@ -77,8 +77,8 @@ test('the Fashion-MNIST subset as a PNG folder (train/ and test/ levels) loads t
     assert.equal(a[c].length, FASHION_PER_CLASS);
     assert.equal(b[c].length, PER_CLASS);
     for (let k = 0; k < PER_CLASS; k++) {
-      const x = data.images.subarray(a[c][k] * size, (a[c][k] + 1) * size);
-      const y = folder.data.images.subarray(b[c][k] * size, (b[c][k] + 1) * size);
+      const x = data.pixels.subarray(a[c][k] * size, (a[c][k] + 1) * size);
+      const y = folder.data.pixels.subarray(b[c][k] * size, (b[c][k] + 1) * size);
       assert.ok(x.every((v, j) => v === y[j]), `class ${c} image ${k}`);
     }
   }
@@ -121,6 +121,6 @@ test('glyphs are a real few-shot problem: 5-way 1-shot pixel-space nearest proto
   // Every image is different (the jitter and noise are per image).
   const size = 28 * 28;
   const seen = new Set<string>();
-  for (let i = 0; i < ds.data.labels.length; i++) seen.add(Buffer.from(ds.data.images.buffer, i * size * 4, size * 4).toString('base64'));
+  for (let i = 0; i < ds.data.labels.length; i++) seen.add(Buffer.from(ds.data.pixels.buffer, ds.data.pixels.byteOffset + i * size, size).toString('base64'));
   assert.equal(seen.size, ds.data.labels.length);
 });

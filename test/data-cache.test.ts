@@ -29,8 +29,8 @@ function makeFolder(): string {
 function same(a: Dataset, b: Dataset): void {
   assert.deepEqual(b.data.classes, a.data.classes);
   assert.deepEqual(Array.from(b.data.labels), Array.from(a.data.labels));
-  assert.equal(b.data.images.length, a.data.images.length);
-  assert.ok(b.data.images.every((v, i) => v === a.data.images[i]), 'same pixels');
+  assert.equal(b.data.pixels.length, a.data.pixels.length);
+  assert.ok(b.data.pixels.every((v, i) => v === a.data.pixels[i]), 'same pixels');
   assert.deepEqual([b.data.height, b.data.width, b.data.channels], [a.data.height, a.data.width, a.data.channels]);
   assert.deepEqual(b.splits, a.splits);
 }
@@ -69,7 +69,7 @@ test('a changed, added or removed file invalidates the entry', async () => {
   const changed = await loadDataset(root, { cacheDir });
   assert.equal(changed.loadInfo?.cache, 'miss');
   const idx = 4 + 2; // b/2.png
-  assert.notEqual(changed.data.images[idx * 100 + 1], base.data.images[idx * 100 + 1]);
+  assert.notEqual(changed.data.pixels[idx * 100 + 1], base.data.pixels[idx * 100 + 1]);
   assert.equal((await loadDataset(root, { cacheDir })).loadInfo?.cache, 'hit');
 
   fs.writeFileSync(path.join(root, 'c', '9.png'), png(77));

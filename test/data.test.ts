@@ -69,14 +69,14 @@ test('loads the bundled IDX subset with the documented built-in split', async ()
   assert.deepEqual(ds.data.classes, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   assert.equal(ds.splitOrigin, 'builtin');
   assert.deepEqual(ds.splits, { train: [0, 1, 2, 5, 8], val: [], test: [3, 4, 6, 7, 9] });
-  assert.equal(ds.data.images.length, 2000 * 784);
+  assert.equal(ds.data.pixels.length, 2000 * 784);
   let min = Infinity;
   let max = -Infinity;
-  for (const v of ds.data.images) {
+  for (const v of ds.data.pixels) {
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  assert.ok(min >= 0 && max <= 1 && max > 0.9, `pixels in [0, 1], got ${min}..${max}`);
+  assert.ok(min === 0 && max > 230, `8-bit pixels, got ${min}..${max}`);
   for (const members of imagesByClass(ds.data)) assert.equal(members.length, 200);
   assert.deepEqual(ds.warnings, []);
   assert.equal(ds.loadInfo?.kind, 'idx');
@@ -90,11 +90,11 @@ test('loads the bundled IDX subset with the documented built-in split', async ()
 test('IDX at another size and as RGB', async () => {
   const ds = await loadDataset(path.join(DATA, 'fashion-mnist-small'), { imageSize: 32, channels: 3 });
   assert.deepEqual([ds.data.height, ds.data.width, ds.data.channels], [32, 32, 3]);
-  assert.equal(ds.data.images.length, 2000 * 32 * 32 * 3);
+  assert.equal(ds.data.pixels.length, 2000 * 32 * 32 * 3);
   // Grey replicated: R = G = B.
   for (let i = 0; i < 3000; i += 3) {
-    assert.equal(ds.data.images[i], ds.data.images[i + 1]);
-    assert.equal(ds.data.images[i], ds.data.images[i + 2]);
+    assert.equal(ds.data.pixels[i], ds.data.pixels[i + 1]);
+    assert.equal(ds.data.pixels[i], ds.data.pixels[i + 2]);
   }
 });
 
@@ -152,7 +152,7 @@ test('decodes png, jpeg, webp, gif, tiff and bmp; pixels of lossless formats are
   const order = ['a/interlaced.png', 'a/ours.png', 'a/palette.png', 'a/photo.jpeg', 'a/photo.jpg', 'a/rgba.png', 'a/sharp.png', 'b/anim.gif', 'b/bitmap24.bmp', 'b/grey8.bmp', 'b/jpeg-in.tif', 'b/lossless.webp', 'b/scan.tif', 'b/scan.tiff'];
   const size = w * h * 3;
   order.forEach((rel, i) => {
-    const got = Array.from(ds.data.images.subarray(i * size, (i + 1) * size), (v) => Math.round(v * 255));
+    const got = Array.from(ds.data.pixels.subarray(i * size, (i + 1) * size));
     const want = expected.get(rel);
     if (want) assert.deepEqual(got, Array.from(want), `${rel} decodes exactly`);
     else {
@@ -181,7 +181,7 @@ test('mixed sizes and channel counts: most common size, majority channels, with 
   const rgbIndex = 9; // y/rgb.png sorts after y/big.jpg, y/0..2.png
   const src = pattern(16, 16, 3, 9);
   const luma = Math.round((src[0] * 299 + src[1] * 587 + src[2] * 114) / 1000);
-  assert.equal(Math.round(ds.data.images[rgbIndex * 256] * 255), luma);
+  assert.equal(ds.data.pixels[rgbIndex * 256], luma);
 
   const target = await loadDataset(root, { imageSize: 20, channels: 3 });
   assert.deepEqual([target.data.height, target.data.width, target.data.channels], [20, 20, 3]);
@@ -266,7 +266,7 @@ async function glyphData(): Promise<Dataset> {
 function findImage(data: ImageSet, img: Float32Array): number {
   const size = data.height * data.width * data.channels;
   outer: for (let i = 0; i < data.labels.length; i++) {
-    for (let j = 0; j < size; j++) if (data.images[i * size + j] !== img[j]) continue outer;
+    for (let j = 0; j < size; j++) if (Math.fround(data.pixels[i * size + j] / 255) !== img[j]) continue outer;
     return i;
   }
   return -1;

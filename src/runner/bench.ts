@@ -33,6 +33,8 @@ export interface BenchResult {
   /** Live tensors after the warm-up step and after the timed steps: equal when nothing leaks. */
   num_tensors_before: number;
   num_tensors_after: number;
+  /** Resident memory after the second step (warm-up and first timed step), and at the end. */
+  rss_mb_step2: number;
   rss_mb: number;
   peak_rss_mb: number;
   method: string;
@@ -77,6 +79,7 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
   let warmup = 0;
   let before = 0;
   let after = 0;
+  let rssStep2 = 0;
   try {
     for (let i = 0; i <= cfg.steps; i++) {
       const tasks = batch();
@@ -86,6 +89,7 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
       const ms = performance.now() - t0;
       if (i === 0) warmup = ms;
       else times.push(ms);
+      if (i === 1) rssStep2 = process.memoryUsage().rss;
       onStep?.(i, cfg.steps, ms);
       await new Promise<void>((r) => setImmediate(r));
     }
@@ -107,6 +111,7 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
     task_threads: threadCount(cfg, backend.name),
     num_tensors_before: before,
     num_tensors_after: after,
+    rss_mb_step2: round(rssStep2 / MB),
     rss_mb: round(process.memoryUsage().rss / MB),
     peak_rss_mb: round((process.resourceUsage().maxRSS * 1024) / MB),
     method: cfg.method,
@@ -159,7 +164,7 @@ export function randomDataset(cfg: Config, classes: number, perClass: number, rn
     name: 'random',
     source: '(random images)',
     data: {
-      images: rng.uniformArray(n * imageSize * imageSize * channels, 0, 1),
+      pixels: Uint8Array.from(rng.uniformArray(n * imageSize * imageSize * channels, 0, 256), Math.floor),
       labels: Int32Array.from({ length: n }, (_, i) => Math.floor(i / perClass)),
       height: imageSize,
       width: imageSize,

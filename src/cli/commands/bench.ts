@@ -11,7 +11,7 @@ function describe(r: BenchResult): string {
     `backend      ${r.backend}${r.simd !== undefined ? ` (simd ${r.simd ? 'on' : 'off'}, threads ${r.threads})` : ''}, ${r.task_threads} task thread${r.task_threads === 1 ? '' : 's'}`,
     `ms/step      ${r.ms_per_step} (min ${r.ms_min}, median ${r.ms_median}, max ${r.ms_max}; ${r.steps} steps after a ${r.warmup_ms} ms warm-up)`,
     `tensors      ${r.num_tensors_before} before, ${r.num_tensors_after} after${r.num_tensors_after > r.num_tensors_before ? '  <- LEAK' : ''}`,
-    `memory       rss ${r.rss_mb} MB, peak ${r.peak_rss_mb} MB`,
+    `memory       rss ${r.rss_mb_step2} MB after step 2, ${r.rss_mb} MB at the end (${r.steps + 1} steps), peak ${r.peak_rss_mb} MB`,
   ].join('\n');
 }
 

@@ -53,16 +53,6 @@ export function cachePaths(cacheDir: string, source: string, options: unknown): 
   return { bin: path.join(cacheDir, `${key}.bin`), index: path.join(cacheDir, `${key}.json`) };
 }
 
-/** The cached image set, with pixels already as floats in [0, 1]. */
-export interface CachedImages {
-  height: number;
-  width: number;
-  channels: number;
-  classes: string[];
-  labels: Int32Array;
-  images: Float32Array;
-  warnings: string[];
-}
 
 type Crc = (data: Uint8Array, value?: number) => number;
 /** zlib.crc32 (Node >= 20.15) is native and fast; older Nodes fall back to SHA-1 of the bytes. */
@@ -84,9 +74,9 @@ const CHUNK = 8 * 1024 * 1024;
 
 /**
  * The entry, if it exists, is intact and matches the fingerprint; else undefined. The pixels are
- * read in chunks straight into the float array (no second full-size copy), checksummed on the way.
+ * read in chunks straight into their array, checksummed on the way.
  */
-export function readCache(paths: { bin: string; index: string }, fingerprint: string, byteToFloat: Float32Array): CachedImages | undefined {
+export function readCache(paths: { bin: string; index: string }, fingerprint: string): CacheEntry | undefined {
   let fd: number | undefined;
   try {
     const idx = JSON.parse(fs.readFileSync(paths.index, 'utf8')) as CacheIndex;
@@ -109,19 +99,16 @@ export function readCache(paths: { bin: string; index: string }, fingerprint: st
       if (l < 0 || l >= idx.classes.length) return undefined;
       labels[i] = l;
     }
-    const images = new Float32Array(pixelBytes);
-    const chunk = Buffer.allocUnsafe(Math.min(CHUNK, pixelBytes));
+    const pixels = new Uint8Array(pixelBytes);
     for (let off = 0; off < pixelBytes; ) {
-      const want = Math.min(chunk.length, pixelBytes - off);
-      const got = fs.readSync(fd, chunk, 0, want, 4 * n + off);
+      const want = Math.min(CHUNK, pixelBytes - off);
+      const got = fs.readSync(fd, pixels, off, want, 4 * n + off);
       if (got <= 0) return undefined;
-      const part = chunk.subarray(0, got);
-      sum.update(part);
-      for (let j = 0; j < got; j++) images[off + j] = byteToFloat[part[j]];
+      sum.update(pixels.subarray(off, off + got));
       off += got;
     }
     if (sum.digest() !== idx.checksum) return undefined;
-    return { height, width, channels, classes: idx.classes.map(String), labels, images, warnings: idx.warnings.map(String) };
+    return { height, width, channels, classes: idx.classes.map(String), labels, pixels, warnings: idx.warnings.map(String) };
   } catch {
     return undefined;
   } finally {

@@ -86,19 +86,24 @@ export function sampleEpisode(data: ImageSet, classPool: readonly number[], spec
     const picks = rng.choose(members.length, shots + queries);
     for (let j = 0; j < shots + queries; j++) {
       const img = members[picks[j]];
-      const src = data.images.subarray(img * size, (img + 1) * size);
+      const src = data.pixels.subarray(img * size, (img + 1) * size);
       if (j < shots) {
         const o = label * shots + j;
-        support.set(src, o * size);
+        toUnit(src, support, o * size);
         supportLabels[o] = label;
       } else {
         const o = label * queries + (j - shots);
-        query.set(src, o * size);
+        toUnit(src, query, o * size);
         queryLabels[o] = label;
       }
     }
   });
   return { ways, shots, queries, height, width, channels, support, supportLabels, query, queryLabels, classes };
+}
+
+/** 8-bit pixels into floats in [0, 1] at `offset` of `out`. */
+function toUnit(src: Uint8Array, out: Float32Array, offset: number): void {
+  for (let i = 0; i < src.length; i++) out[offset + i] = src[i] / 255;
 }
 
 /** Episode number `index` of the stream named by `seed`: sampleEpisode with Rng([seed, index]). */

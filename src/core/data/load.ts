@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from '../errors';
-import { cachePaths, readCache, sha1, writeCache, type CacheEntry, type CachedImages } from './cache';
+import { cachePaths, readCache, sha1, writeCache, type CacheEntry } from './cache';
 import { convertChannels, decodeImage, probeImage, resizeRaw, type ImageProbe, type TargetShape } from './decode';
 import { findIdxPairs, isIdxImagesName, labelsFileFor, readIdxPairs, type IdxPair } from './idx';
 import { scanImageFolder, type FolderScan, type SplitName } from './scan';
@@ -131,17 +131,6 @@ function decideSplits(
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const BYTE_TO_UNIT = (() => {
-  const t = new Float32Array(256);
-  for (let i = 0; i < 256; i++) t[i] = i / 255;
-  return t;
-})();
-
-function toUnitFloats(pixels: Uint8Array): Float32Array {
-  const out = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) out[i] = BYTE_TO_UNIT[pixels[i]];
-  return out;
-}
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -223,30 +212,21 @@ async function loadFolderDataset(root: string, opts: LoadOptions, t0: number): P
   }
   const paths = opts.cacheDir !== undefined ? cachePaths(path.resolve(opts.cacheDir), source, cacheOptions) : undefined;
   const warnings = [...scan.warnings];
-  let data: ImageSet;
-  let cached: CachedImages | undefined = paths ? readCache(paths, fingerprint, BYTE_TO_UNIT) : undefined;
+  const cached = paths ? readCache(paths, fingerprint) : undefined;
   const cacheState: 'hit' | 'miss' | 'off' = !paths ? 'off' : cached ? 'hit' : 'miss';
+  let entry: CacheEntry;
   if (cached) {
-    warnings.push(...cached.warnings);
-    const { images, labels, height, width, channels, classes } = cached;
-    data = { images, labels, height, width, channels, classes };
-    cached = undefined;
+    entry = cached;
   } else {
-    const entry = await decodeFolder(scan, opts, maxPixels, badFiles);
+    entry = await decodeFolder(scan, opts, maxPixels, badFiles);
     if (paths) {
       const w = writeCache(paths, fingerprint, source, cacheOptions, entry);
       if (w) warnings.push(w);
     }
-    warnings.push(...entry.warnings);
-    data = {
-      images: toUnitFloats(entry.pixels),
-      labels: entry.labels,
-      height: entry.height,
-      width: entry.width,
-      channels: entry.channels,
-      classes: entry.classes,
-    };
   }
+  warnings.push(...entry.warnings);
+  const { pixels, labels, height, width, channels, classes } = entry;
+  const data: ImageSet = { pixels, labels, height, width, channels, classes };
   const splitOf = new Map(scan.classes.map((c) => [c.name, c.split]));
   const folderSplits = scan.layout === 'splits' ? data.classes.map((c) => splitOf.get(c)) : undefined;
   const { splits, origin, warnings: splitWarnings } = decideSplits('folder', root, data.classes, folderSplits, opts);
@@ -439,7 +419,6 @@ async function loadIdxDataset(pairs: IdxPair[], root: string, source: string, op
   }
   const target: TargetShape = { height: opts.imageSize ?? idx.height, width: opts.imageSize ?? idx.width, channels: opts.channels ?? idx.channels };
   let pixels = idx.pixels;
-  let images: Float32Array | undefined;
   let cacheState: 'hit' | 'miss' | 'off' = 'off';
   const warnings: string[] = [];
   const resize = target.height !== idx.height || target.width !== idx.width;
@@ -470,9 +449,9 @@ async function loadIdxDataset(pairs: IdxPair[], root: string, source: string, op
       const cacheOptions = { kind: 'idx', ...target };
       const paths = cachePaths(path.resolve(opts.cacheDir), source, cacheOptions);
       const fingerprint = sha1(stats.join('\n'));
-      const hit = readCache(paths, fingerprint, BYTE_TO_UNIT);
-      if (hit && hit.images.length === idx.n * outSize) {
-        images = hit.images;
+      const hit = readCache(paths, fingerprint);
+      if (hit && hit.pixels.length === idx.n * outSize) {
+        pixels = hit.pixels;
         cacheState = 'hit';
       } else {
         pixels = await convert();
@@ -484,7 +463,7 @@ async function loadIdxDataset(pairs: IdxPair[], root: string, source: string, op
       pixels = await convert();
     }
   }
-  const data: ImageSet = { images: images ?? toUnitFloats(pixels), labels, ...target, classes };
+  const data: ImageSet = { pixels, labels, ...target, classes };
   const { splits, origin, warnings: splitWarnings } = decideSplits('idx', root, classes, undefined, opts);
   warnings.push(...splitWarnings);
   return {

@@ -1,9 +1,11 @@
-// The shapes that data takes inside the engine. Images are always float32 NHWC in [0, 1].
+// The shapes that data takes inside the engine. A dataset holds its images as 8-bit pixels (every
+// source is 8-bit: decoded images, unsigned-byte IDX), a quarter of the memory of floats and no
+// conversion on load; an episode holds float32 NHWC in [0, 1], as the models take them.
 
 /** A labelled set of equally sized images, held as one contiguous array. */
 export interface ImageSet {
-  /** n * height * width * channels values in [0, 1], NHWC. */
-  images: Float32Array;
+  /** n * height * width * channels 8-bit values (0..255), NHWC. */
+  pixels: Uint8Array;
   /** Class index of each image, into `classes`. */
   labels: Int32Array;
   height: number;
