@@ -75,7 +75,7 @@ if (!only || only === 'fashion') {
     console.error(`Fashion-MNIST not found in ${fashionDir}; pass --fashion-mnist DIR (the original IDX .gz files)`);
     process.exit(2);
   }
-  sync(path.join(root, 'data', 'fashion-mnist-small'), bundled.makeFashionSubsetFiles(fashionDir, bundled.BUNDLED_SEED), /-ubyte(\.gz)?$/);
+  sync(path.join(root, 'data', 'fashion-mnist-small'), bundled.makeFashionSubsetFiles(fashionDir, bundled.BUNDLED_SEED), /-ubyte(\.gz)?$|^classes\.txt$/);
 }
 if (check) {
   console.log(differences ? `${differences} difference(s)` : 'data/ matches the generator');

@@ -67,7 +67,7 @@ test('the Fashion-MNIST subset as a PNG folder (train/ and test/ levels) loads t
   }
   const folder = await loadDataset(root);
   assert.equal(folder.splitOrigin, 'folders');
-  assert.deepEqual(folder.data.classes, data.classes.map((c) => `class-${c}`));
+  assert.deepEqual(folder.data.classes, data.classes.map((_, c) => `class-${c}`));
   assert.deepEqual(folder.splits, { train: idx.splits.train, val: [], test: idx.splits.test });
   assert.deepEqual(folder.warnings, []);
   // Same images per class, in the same order (file names follow the IDX order).

@@ -66,7 +66,8 @@ test('loads the bundled IDX subset with the documented built-in split', async ()
   assert.equal(ds.name, 'fashion-mnist-small');
   assert.equal(ds.data.labels.length, 2000);
   assert.deepEqual([ds.data.height, ds.data.width, ds.data.channels], [28, 28, 1]);
-  assert.deepEqual(ds.data.classes, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  // named by its classes.txt
+  assert.deepEqual(ds.data.classes, ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
   assert.equal(ds.splitOrigin, 'builtin');
   assert.deepEqual(ds.splits, { train: [0, 1, 2, 5, 8], val: [], test: [3, 4, 6, 7, 9] });
   assert.equal(ds.data.pixels.length, 2000 * 784);
@@ -85,6 +86,29 @@ test('loads the bundled IDX subset with the documented built-in split', async ()
   assert.equal(single.data.labels.length, 2000);
   assert.equal(single.splitOrigin, 'seeded');
   assert.deepEqual([single.splits.train.length, single.splits.val.length, single.splits.test.length], [6, 1, 3]);
+});
+
+test('IDX class names: label numbers without classes.txt, and a classes.txt that does not name every label is not used', async () => {
+  const dir = tmpDir();
+  for (const f of fs.readdirSync(path.join(DATA, 'fashion-mnist-small')).filter((n) => n.endsWith('.gz'))) {
+    fs.copyFileSync(path.join(DATA, 'fashion-mnist-small', f), path.join(dir, f));
+  }
+  let ds = await loadDataset(dir);
+  assert.deepEqual(ds.data.classes, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  assert.equal(ds.splitOrigin, 'builtin');
+  fs.writeFileSync(path.join(dir, 'classes.txt'), 'a\nb\nc\n');
+  ds = await loadDataset(dir);
+  assert.equal(ds.data.classes[9], '9');
+  assert.match(ds.warnings!.join('\n'), /classes\.txt names 3 labels, but the labels go up to 9 \(no name for 3, 4, 5, 6, 7\); using label numbers/);
+  fs.writeFileSync(path.join(dir, 'classes.txt'), 'a\nb\nc\nd\ne\nf\ng\nh\ni\na\n');
+  ds = await loadDataset(dir);
+  assert.match(ds.warnings!.join('\n'), /gives two labels the same name/);
+  // the built-in split does not depend on the names
+  fs.writeFileSync(path.join(dir, 'classes.txt'), 'a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n');
+  ds = await loadDataset(dir);
+  assert.equal(ds.data.classes[4], 'e');
+  assert.equal(ds.splitOrigin, 'builtin');
+  assert.deepEqual(ds.warnings, []);
 });
 
 test('IDX at another size and as RGB', async () => {

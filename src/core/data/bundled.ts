@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Rng } from '../rng';
-import { encodeIdx, gzipDeterministic, readIdxPairs } from './idx';
+import { encodeIdx, gzipDeterministic, IDX_CLASS_NAMES_FILE, readIdxPairs } from './idx';
 import { encodePng } from './png';
 
 export const BUNDLED_SEED = 20240601;
@@ -189,7 +189,8 @@ export const FASHION_PREFIX = 'fashion-mnist-small';
 
 /**
  * FASHION_PER_CLASS images of each class, chosen with a seeded Rng from the original training
- * file (train-images-idx3-ubyte.gz in `sourceDir`), kept in their original order, as gzipped IDX.
+ * file (train-images-idx3-ubyte.gz in `sourceDir`), kept in their original order, as gzipped IDX,
+ * with classes.txt naming the labels.
  */
 export function makeFashionSubsetFiles(sourceDir: string, seed = BUNDLED_SEED): Map<string, Buffer> {
   const find = (stem: string) => [`${stem}.gz`, stem].map((f) => path.join(sourceDir, f)).find((f) => fs.existsSync(f));
@@ -215,5 +216,7 @@ export function makeFashionSubsetFiles(sourceDir: string, seed = BUNDLED_SEED): 
   return new Map([
     [`${FASHION_PREFIX}-images-idx3-ubyte.gz`, gzipDeterministic(encodeIdx([chosen.length, src.height, src.width], px))],
     [`${FASHION_PREFIX}-labels-idx1-ubyte.gz`, gzipDeterministic(encodeIdx([chosen.length], lab))],
+    // The loader names the classes from it (the dashboard and reports say "Coat", not "4").
+    [IDX_CLASS_NAMES_FILE, Buffer.from(FASHION_CLASS_NAMES.join('\n') + '\n')],
   ]);
 }

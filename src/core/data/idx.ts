@@ -8,6 +8,9 @@ import * as zlib from 'zlib';
 import { UserError } from '../errors';
 import { crc32 } from './png';
 
+/** The file next to IDX files that names their labels: line i names label i (optional). */
+export const IDX_CLASS_NAMES_FILE = 'classes.txt';
+
 export interface IdxArray {
   dims: number[];
   data: Uint8Array;

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { UserError } from '../errors';
 import { cachePaths, readCache, sha1, writeCache, type CacheEntry } from './cache';
 import { convertChannels, decodeImage, probeImage, resizeRaw, type ImageProbe, type TargetShape } from './decode';
-import { findIdxPairs, isIdxImagesName, labelsFileFor, readIdxPairs, type IdxPair } from './idx';
+import { findIdxPairs, IDX_CLASS_NAMES_FILE, isIdxImagesName, labelsFileFor, readIdxPairs, type IdxPair } from './idx';
 import { scanImageFolder, type FolderScan, type SplitName } from './scan';
 import { DEFAULT_SPLIT_FRACTIONS, IDX10_SPLIT, readSplitFile, seededSplit, splitCountsFromFractions, type SplitCounts } from './splits';
 import type { ClassSplits, Dataset, ImageSet } from './types';
@@ -96,7 +96,7 @@ export async function loadDataset(p: string, opts: LoadOptions = {}): Promise<Da
 // Splits
 
 function decideSplits(
-  kind: 'folder' | 'idx',
+  kind: 'folder' | 'idx' | 'idx10',
   root: string,
   classes: string[],
   folderSplits: (SplitName | undefined)[] | undefined,
@@ -122,7 +122,7 @@ function decideSplits(
     const { splits, warnings } = readSplitFile(auto, classes);
     return { splits, origin: 'split-file', warnings };
   }
-  if (kind === 'idx' && n === 10 && classes.every((c, i) => c === String(i))) {
+  if (kind === 'idx10') {
     return { splits: { train: [...IDX10_SPLIT.train], val: [...IDX10_SPLIT.val], test: [...IDX10_SPLIT.test] }, origin: 'builtin', warnings: [] };
   }
   return { splits: seededSplit(n, splitCountsFromFractions(n, DEFAULT_SPLIT_FRACTIONS), seed), origin: 'seeded', warnings: [] };
@@ -405,10 +405,39 @@ async function decodeFolder(scan: FolderScan, opts: LoadOptions, maxPixels: numb
 // ---------------------------------------------------------------------------------------------
 // IDX
 
+/**
+ * Class names of IDX labels: from classes.txt in the IDX folder when it names every label, else
+ * the label numbers (with a warning saying why the file was not used).
+ */
+function idxClassNames(root: string, values: number[], warnings: string[]): string[] {
+  const numbers = values.map(String);
+  const file = path.join(root, IDX_CLASS_NAMES_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return numbers;
+  }
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  const names = values.map((v) => lines[v] ?? '');
+  const missing = values.filter((_, i) => names[i] === '');
+  if (missing.length) {
+    warnings.push(`${file} names ${lines.length} labels, but the labels go up to ${values[values.length - 1]} (no name for ${missing.slice(0, 5).join(', ')}); using label numbers as class names`);
+    return numbers;
+  }
+  if (new Set(names).size !== names.length) {
+    warnings.push(`${file} gives two labels the same name; using label numbers as class names`);
+    return numbers;
+  }
+  return names;
+}
+
 async function loadIdxDataset(pairs: IdxPair[], root: string, source: string, opts: LoadOptions, t0: number): Promise<Dataset> {
   const idx = readIdxPairs(pairs);
   const values = [...new Set(idx.labels)].sort((a, b) => a - b);
-  const classes = values.map(String);
+  const warnings: string[] = [];
+  const classes = idxClassNames(root, values, warnings);
   const classOf = new Int32Array(256).fill(-1);
   values.forEach((v, i) => (classOf[v] = i));
   const labels = new Int32Array(idx.n);
@@ -420,7 +449,6 @@ async function loadIdxDataset(pairs: IdxPair[], root: string, source: string, op
   const target: TargetShape = { height: opts.imageSize ?? idx.height, width: opts.imageSize ?? idx.width, channels: opts.channels ?? idx.channels };
   let pixels = idx.pixels;
   let cacheState: 'hit' | 'miss' | 'off' = 'off';
-  const warnings: string[] = [];
   const resize = target.height !== idx.height || target.width !== idx.width;
   if (resize || target.channels !== idx.channels) {
     const inSize = idx.height * idx.width * idx.channels;
@@ -464,7 +492,9 @@ async function loadIdxDataset(pairs: IdxPair[], root: string, source: string, op
     }
   }
   const data: ImageSet = { pixels, labels, ...target, classes };
-  const { splits, origin, warnings: splitWarnings } = decideSplits('idx', root, classes, undefined, opts);
+  // Ten classes labelled 0..9 are the MNIST family: they get the documented built-in split.
+  const mnistLike = values.length === 10 && values.every((v, i) => v === i);
+  const { splits, origin, warnings: splitWarnings } = decideSplits(mnistLike ? 'idx10' : 'idx', root, classes, undefined, opts);
   warnings.push(...splitWarnings);
   return {
     name,
