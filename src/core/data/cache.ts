@@ -53,7 +53,6 @@ export function cachePaths(cacheDir: string, source: string, options: unknown): 
   return { bin: path.join(cacheDir, `${key}.bin`), index: path.join(cacheDir, `${key}.json`) };
 }
 
-
 type Crc = (data: Uint8Array, value?: number) => number;
 /** zlib.crc32 (Node >= 20.15) is native and fast; older Nodes fall back to SHA-1 of the bytes. */
 const nativeCrc32: Crc | undefined = (zlib as unknown as { crc32?: Crc }).crc32;

@@ -131,7 +131,6 @@ function decideSplits(
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
