@@ -60,6 +60,8 @@ test('argument mistakes exit with 2 and say which flag and what is allowed', asy
     [['-c', ckptA, '--attack-steps', '0'], /attack steps must be a whole number >= 1/],
     [['-c', ckptA, '--restarts', '-1'], /restarts must be a whole number >= 0/],
     [['-c', ckptA, '--threads', '0'], /--threads must be a whole number >= 1, got 0/],
+    [['-c', ckptA, '--strong-steps', '10'], /--strong-steps and --strong-restarts go with --strong/],
+    [['-c', ckptA, '--strong', '--strong-restarts', '-1'], /strong attack restarts must be a whole number >= 0, got -1/],
     [['-c', ckptA, '--episods', '4'], /unknown option --episods for 'eval'; did you mean --episodes\?/],
     [['-c', ckptA, '--data', path.join(dir, 'nodata')], /--data .*does not exist/],
     [['-c', ckptA, '--data', DATA, '--out', path.join(dir, 'r.txt')], /must end in \.json/],
@@ -114,9 +116,9 @@ test('two checkpoints on the same episodes: the result file, its sample PNGs, th
     }
   }
 
-  // The table, --no-samples, and --threads (the episodes shared by two threads).
+  // The table, --no-samples, --threads (the episodes shared by two threads) and a chosen --strong attack.
   const out2 = path.join(dir, 'res', 'table.json');
-  const t = await evalCli(['-c', ckptA, ...common, '--out', out2, '--no-samples', '--threads', '2']);
+  const t = await evalCli(['-c', ckptA, ...common, '--out', out2, '--no-samples', '--threads', '2', '--strong', '--strong-steps', '3', '--strong-restarts', '1']);
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stdout, /fashion-mnist-small \(test classes\): 3-way 1-shot, 2 queries per class, 2 episodes/);
   assert.match(t.stdout, /attack: PGD-2 L-inf eps 8\/255, step 2\/255/);
@@ -124,6 +126,7 @@ test('two checkpoints on the same episodes: the result file, its sample PNGs, th
   assert.match(t.stdout, /wrote /);
   assert.equal(JSON.parse(fs.readFileSync(out2, 'utf8')).models[0].samples, undefined);
   assert.equal(JSON.parse(fs.readFileSync(out2, 'utf8')).setting.threads, 2);
+  assert.deepEqual(JSON.parse(fs.readFileSync(out2, 'utf8')).setting.strongAttack, { steps: 3, restarts: 1, stepSize: (2.5 * 8) / 255 / 3 });
   // The same model and episodes: the same numbers as in the comparison, on two threads or one.
   assert.deepEqual(JSON.parse(fs.readFileSync(out2, 'utf8')).models[0].clean, written.models[0].clean);
 });

@@ -33,7 +33,7 @@ export function evaluateOptionsFrom(o: Record<string, string | number | boolean>
     if (!Number.isFinite(v)) throw new UserError(`eval option '${k}' must be a number, got ${JSON.stringify(o[k])}`);
     return v;
   };
-  const known = ['split', 'ways', 'shots', 'queries', 'episodes', 'seed', 'head', 'innerSteps', 'eps', 'attackSteps', 'attackStepSize', 'norm', 'restarts', 'curve', 'strongAttack', 'samples', 'backend', 'name', 'threads'];
+  const known = ['split', 'ways', 'shots', 'queries', 'episodes', 'seed', 'head', 'innerSteps', 'eps', 'attackSteps', 'attackStepSize', 'norm', 'restarts', 'curve', 'strongAttack', 'strongSteps', 'strongRestarts', 'samples', 'backend', 'name', 'threads'];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
   if (unknown.length) throw new UserError(`unknown eval option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${known.join(', ')}`);
   return {
@@ -47,7 +47,7 @@ export function evaluateOptionsFrom(o: Record<string, string | number | boolean>
     innerSteps: num('innerSteps'),
     attack: { eps: num('eps'), steps: num('attackSteps'), stepSize: num('attackStepSize'), norm: o.norm as 'linf' | 'l2' | undefined, restarts: num('restarts') },
     curve: o.curve === undefined ? undefined : String(o.curve) === '' ? [] : String(o.curve).split(',').map((s) => Number(s.trim()) / 255),
-    strongAttack: o.strongAttack === undefined ? undefined : o.strongAttack === true || o.strongAttack === 'true',
+    strongAttack: o.strongAttack === true || o.strongAttack === 'true' ? { steps: num('strongSteps'), restarts: num('strongRestarts') } : o.strongAttack === undefined ? undefined : false,
     threads: o.threads === undefined || o.threads === 'auto' ? undefined : num('threads'),
   };
 }

@@ -173,10 +173,12 @@ class Experiment {
     if (k.value !== undefined) (cfg as Record<string, unknown>)[this.spec.validation.key] = k.value;
     const cfgFile = path.join(this.o.outDir, 'runs', `${name}.config.json`);
     // A finished run is reused only if it was trained with exactly this config (the spec may
-    // have changed since).
+    // have changed since). Its done file is removed before the config is rewritten: an invocation
+    // killed in between must not leave an old result beside a new config.
     if (fs.existsSync(done) && fs.existsSync(cfgFile) && fs.readFileSync(cfgFile, 'utf8') === JSON.stringify(cfg, null, 2) + '\n') {
       return JSON.parse(fs.readFileSync(done, 'utf8')) as TrainJobOutput;
     }
+    fs.rmSync(done, { force: true });
     fs.mkdirSync(path.dirname(cfgFile), { recursive: true });
     writeJsonAtomic(cfgFile, cfg);
     this.o.log(`[${this.elapsed()}] train ${name}`);
@@ -200,6 +202,8 @@ class Experiment {
     const jobText = JSON.stringify({ ...job, out }, null, 2) + '\n';
     const reusable = fs.existsSync(out) && fs.existsSync(jobFile) && fs.readFileSync(jobFile, 'utf8') === jobText;
     if (!reusable) {
+      // As for training: no old result may stay beside a new job file.
+      fs.rmSync(out, { force: true });
       writeJsonAtomic(jobFile, { ...job, out });
       this.o.log(`[${this.elapsed()}] eval ${label} (${job.models.length} models, ${job.options.episodes} episodes)`);
       await runChild([evalEntry(), jobFile], path.join(this.o.outDir, 'logs', `eval-${label}.log`));

@@ -35,6 +35,8 @@ export const EVAL_OPTIONS: OptionSpec[] = [
   { flag: 'inner-steps', type: 'number', placeholder: 'n', description: "Inner-loop steps when finetuning, for every model. Default: each model's innerStepsTest." },
   { flag: 'curve', type: 'string', placeholder: 'list', default: '0,1,2,4,8,16', description: "Radii of the robustness curve: numbers in 1/255 units, or fractions like 0.5/255 taken as they are; 'none' for no curve. Default for L2: eps times 0,1/8,1/4,1/2,1,2." },
   { flag: 'strong', type: 'boolean', description: 'Gradient-masking check: also attack with PGD-100 and 4 restarts at eps, and compare.' },
+  { flag: 'strong-steps', type: 'number', placeholder: 'n', default: 100, description: 'PGD steps of the --strong attack.' },
+  { flag: 'strong-restarts', type: 'number', placeholder: 'n', default: 4, description: 'Extra random restarts of the --strong attack.' },
   { flag: 'samples', type: 'boolean', default: true, description: 'Write sample perturbation PNGs of the first episode next to the result.' },
   { flag: 'seed', type: 'number', placeholder: 'n', default: 0, description: 'Seed of the episodes and the attacks.' },
   { flag: 'out', type: 'string', placeholder: 'file.json', description: "Result file. Default: <run>/results/eval-<data>-<split>-<ways>w<shots>s.json for one run, else ./eval-<data>-<split>-<ways>w<shots>s.json." },
@@ -148,6 +150,12 @@ function jobOptions(o: Record<string, OptionValue>): Record<string, string | num
     throw new UsageError(`--threads must be a whole number >= 1, got ${o.threads}`);
   }
   if (o.strong === true) job.strongAttack = true;
+  if ((o['strong-steps'] !== undefined || o['strong-restarts'] !== undefined) && o.strong !== true) {
+    throw new UsageError('--strong-steps and --strong-restarts go with --strong');
+  }
+  copy('strong-steps', 'strongSteps');
+  copy('strong-restarts', 'strongRestarts');
+  const strongAttack = o.strong === true ? { steps: job.strongSteps as number | undefined, restarts: job.strongRestarts as number | undefined } : false;
   if (o.samples === false) job.samples = false;
   let curve: number[] | undefined;
   if (o.curve !== undefined) {
@@ -160,7 +168,7 @@ function jobOptions(o: Record<string, OptionValue>): Record<string, string | num
       split: job.split as 'test', ways: job.ways as number, shots: job.shots as number, queries: job.queries as number,
       episodes: job.episodes as number, seed: job.seed as number, head: job.head as 'auto', innerSteps: job.innerSteps as number,
       attack: { eps: job.eps as number, steps: job.attackSteps as number, stepSize: job.attackStepSize as number, norm: job.norm as 'linf', restarts: job.restarts as number },
-      curve, strongAttack: o.strong === true,
+      curve, strongAttack,
     });
   } catch (e) {
     if (isUserError(e)) throw new UsageError((e as Error).message);
