@@ -18,7 +18,7 @@ import {
   kernelTuning,
   lap,
   tick,
-  sameShape,
+  backpropConvInfo,
   view,
 } from './wasmUtil';
 
@@ -31,28 +31,10 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const x = args.inputs.x as TensorInfo;
   const dy = args.inputs.dy as TensorInfo;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
-    throw new Error(`Conv2DBackpropFilter (wasm) needs float32 inputs, got ${x.dtype} and ${dy.dtype}`);
-  }
-  const format = backend_util.convertConv2DDataFormat(dataFormat);
-  if (format !== 'channelsLast') {
-    throw new Error(`Conv2DBackpropFilter (wasm) supports only NHWC, got ${dataFormat}`);
-  }
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
-  );
-  if (!sameShape(dy.shape, info.outShape)) {
-    throw new Error(`Conv2DBackpropFilter (wasm): dy shape ${dy.shape} is not the output shape ${info.outShape}`);
-  }
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const { filterShape } = attrs;
+  const info = backpropConvInfo('Conv2DBackpropFilter (wasm)', [x, dy], dy, x.shape as [number, number, number, number], filterShape, attrs);
+  if (typeof info === 'string') throw new Error(info);
   const { batchSize: N, outHeight: Ho, outWidth: Wo, outChannels: Co } = info;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const rowsTotal = N * Ho;

@@ -8,9 +8,8 @@
 //
 // Stride 1, NHWC float32, Co % 8 == 0, the tuning knobs at 'auto'; else null (the im2col path).
 import * as tf from '@tensorflow/tfjs-core';
-import { backend_util } from '@tensorflow/tfjs-core';
 import { heapOffset, simdAvailable, simdFor } from './simd';
-import { KernelArgs, TensorInfo, WasmBackend, kernelTuning, sameShape } from './wasmUtil';
+import { KernelArgs, TensorInfo, WasmBackend, backpropConvInfo, kernelTuning } from './wasmUtil';
 
 /** Output pixels per convFilterGemm call. */
 const PIXELS_PER_CALL = 128;
@@ -20,21 +19,11 @@ export function conv2DBackpropFilterGemm(args: KernelArgs): TensorInfo | null {
   const backend = args.backend as WasmBackend;
   const x = args.inputs.x as TensorInfo;
   const dy = args.inputs.dy as TensorInfo;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !simdAvailable(backend)) return null;
-  const format = backend_util.convertConv2DDataFormat(dataFormat);
-  if (format !== 'channelsLast') return null;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
-  );
-  if (!sameShape(dy.shape, info.outShape)) return null;
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const { filterShape } = attrs;
+  if (!simdAvailable(backend)) return null;
+  const info = backpropConvInfo('Conv2DBackpropFilter (wasm)', [x, dy], dy, x.shape as [number, number, number, number], filterShape, attrs);
+  if (typeof info === 'string') return null;
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci, outHeight: Ho, outWidth: Wo, outChannels: Co } = info;
   const { filterHeight: kh, filterWidth: kw } = info;
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || Co % 8 !== 0 || Ci < 1) return null;

@@ -17,6 +17,7 @@ import {
   KernelFunc,
   TensorInfo,
   WasmBackend,
+  backpropConvInfo,
   callWasmKernel,
   f32,
   kernelTuning,
@@ -41,22 +42,9 @@ export function conv2DBackpropInputFast(args: KernelArgs): TensorInfo | null {
   const backend = args.backend as WasmBackend;
   const dy = args.inputs.dy as TensorInfo;
   const filter = args.inputs.filter as TensorInfo;
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
-    args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  if (dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
-  const format = backend_util.convertConv2DDataFormat(dataFormat);
-  if (format !== 'channelsLast') return null;
-  const info = backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
-  );
-  if (!sameShape(dy.shape, info.outShape)) return null;
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const info = backpropConvInfo('Conv2DBackpropInput (wasm)', [dy, filter], dy, attrs.inputShape, filter.shape as [number, number, number, number], attrs);
+  if (typeof info === 'string') return null;
   if (info.batchSize * info.inHeight * info.inWidth * info.inChannels === 0) return null;
   const mode = kernelTuning.backpropInput;
   const conv = mode === 'conv' || (mode === 'auto' && info.strideHeight * info.strideWidth === 1 && info.inChannels >= 16);

@@ -7,9 +7,8 @@
 //
 // Stride 1, NHWC float32, Ci <= 3, Co % 4 == 0, padding the flipped filter can express; else null.
 import * as tf from '@tensorflow/tfjs-core';
-import { backend_util } from '@tensorflow/tfjs-core';
 import { heapOffset, simdAvailable, simdFor } from './simd';
-import { KernelArgs, TensorInfo, WasmBackend, kernelTuning, sameShape } from './wasmUtil';
+import { KernelArgs, TensorInfo, WasmBackend, backpropConvInfo, kernelTuning } from './wasmUtil';
 
 const PIXELS_PER_CALL = 256;
 
@@ -18,21 +17,10 @@ export function conv2DBackpropInputNarrow(args: KernelArgs): TensorInfo | null {
   const backend = args.backend as WasmBackend;
   const dy = args.inputs.dy as TensorInfo;
   const filter = args.inputs.filter as TensorInfo;
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || !simdAvailable(backend)) return null;
-  const format = backend_util.convertConv2DDataFormat(dataFormat);
-  if (format !== 'channelsLast') return null;
-  const info = backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    format,
-  );
-  if (!sameShape(dy.shape, info.outShape)) return null;
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  if (!simdAvailable(backend)) return null;
+  const info = backpropConvInfo('Conv2DBackpropInput (wasm)', [dy, filter], dy, attrs.inputShape, filter.shape as [number, number, number, number], attrs);
+  if (typeof info === 'string') return null;
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci, outHeight: Ho, outWidth: Wo, outChannels: Co } = info;
   const { filterHeight: kh, filterWidth: kw } = info;
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || Ci < 1 || Ci > 3 || Co % 4 !== 0) return null;

@@ -1,6 +1,7 @@
 // Shared pieces for the kernels we add to tfjs-backend-wasm: the slice of its backend we use,
 // and a way to call other wasm kernels directly (no engine, no tensors, no tape).
 import * as tf from '@tensorflow/tfjs-core';
+import { backend_util } from '@tensorflow/tfjs-core';
 
 export type TensorInfo = tf.TensorInfo;
 export type KernelFunc = tf.KernelFunc;
@@ -95,4 +96,29 @@ export function callWasmKernel(
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+type Shape4 = [number, number, number, number];
+type BackpropConvAttrs = Pick<tf.Conv2DBackpropFilterAttrs, 'strides' | 'pad' | 'dataFormat' | 'dimRoundingMode'>;
+
+/**
+ * The geometry of a Conv2DBackpropInput or Conv2DBackpropFilter call on two float32 NHWC inputs
+ * whose dy has the forward output's shape; else a sentence saying why not, which the fast paths
+ * fall back on and the last resort throws. `xShape` and `filterShape` are the forward conv's.
+ */
+export function backpropConvInfo(
+  kernel: string,
+  inputs: readonly [TensorInfo, TensorInfo],
+  dy: TensorInfo,
+  xShape: Shape4,
+  filterShape: Shape4,
+  attrs: BackpropConvAttrs,
+): backend_util.Conv2DInfo | string {
+  const [a, b] = inputs;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return `${kernel} needs float32 inputs, got ${a.dtype} and ${b.dtype}`;
+  const format = backend_util.convertConv2DDataFormat(attrs.dataFormat);
+  if (format !== 'channelsLast') return `${kernel} supports only NHWC, got ${attrs.dataFormat}`;
+  const info = backend_util.computeConv2DInfo(xShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, format);
+  if (!sameShape(dy.shape, info.outShape)) return `${kernel}: dy shape ${dy.shape} is not the output shape ${info.outShape}`;
+  return info;
 }
