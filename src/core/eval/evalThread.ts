@@ -1,14 +1,11 @@
 // Entry of an evaluation thread: its own tfjs on the same backend as the main thread. Set up once
 // with the models, then sent episodes one at a time; replies with each model's predictions. The
 // attack randomness comes from (seed, episode), so any thread computes the same numbers.
-import { parentPort, workerData } from 'worker_threads';
-import { BackendChoice, initBackend } from '../backend';
-import { isUserError } from '../errors';
 import { disposeTask, taskTensors } from '../meta/common';
+import { serveRequests } from '../parallel/requestThread';
 import { predictEpisode, PreparedModel, prepareModel } from './episode';
 import type { EvalThreadReply, EvalThreadRequest } from './threads';
 
-const ready = initBackend(workerData.backend as BackendChoice);
 let models: PreparedModel[] = [];
 let setup: Extract<EvalThreadRequest, { type: 'setup' }> | undefined;
 
@@ -35,13 +32,4 @@ function handle(req: EvalThreadRequest): EvalThreadReply {
   }
 }
 
-parentPort!.on('message', async (req: EvalThreadRequest) => {
-  let reply: EvalThreadReply;
-  try {
-    await ready;
-    reply = handle(req);
-  } catch (e) {
-    reply = { type: 'error', message: isUserError(e) ? (e as Error).message : String((e as Error)?.stack ?? e), userError: isUserError(e) };
-  }
-  parentPort!.postMessage(reply);
-});
+serveRequests(handle);

@@ -4,11 +4,10 @@
 // which episode.
 import * as os from 'os';
 import * as path from 'path';
-import { Worker } from 'worker_threads';
 import type { Config } from '../config';
 import type { Episode } from '../data/types';
-import { UserError } from '../errors';
 import type { ParamArrays } from '../model/params';
+import { RequestThread, type ErrorReply } from '../parallel/requestThread';
 import type { AttackPlan, Head } from './episode';
 
 export type EvalThreadRequest =
@@ -25,7 +24,7 @@ export type EvalThreadRequest =
 export type EvalThreadReply =
   | { type: 'ready' }
   | { type: 'result'; index: number; preds: Int32Array[]; seconds: number[] }
-  | { type: 'error'; message: string; userError: boolean };
+  | ErrorReply;
 
 /** Fewest episodes per thread that make a thread worth its start-up (a second or so). */
 const MIN_EPISODES_PER_THREAD = 4;
@@ -40,42 +39,7 @@ export function evalThreadCount(requested: number | 'auto' | undefined, episodes
   return Math.max(1, Math.min(os.availableParallelism(), Math.floor(episodes / MIN_EPISODES_PER_THREAD)));
 }
 
-class EvalThread {
-  private readonly worker: Worker;
-  private pending: { resolve: (r: EvalThreadReply) => void; reject: (e: Error) => void } | undefined;
-  private failure: Error | undefined;
-
-  constructor(backend: string) {
-    this.worker = new Worker(path.join(__dirname, 'evalThread.js'), { workerData: { backend } });
-    this.worker.on('message', (m: EvalThreadReply) => {
-      const p = this.pending;
-      this.pending = undefined;
-      if (!p) return;
-      if (m.type === 'error') p.reject(m.userError ? new UserError(m.message) : new Error(m.message));
-      else p.resolve(m);
-    });
-    const fail = (e: Error) => {
-      this.failure = e;
-      this.pending?.reject(e);
-      this.pending = undefined;
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`an evaluation thread exited with code ${code}`)));
-  }
-
-  request(req: EvalThreadRequest): Promise<EvalThreadReply> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.worker.postMessage(req);
-    });
-  }
-
-  async terminate(): Promise<void> {
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
-  }
-}
+type EvalThread = RequestThread<EvalThreadRequest, EvalThreadReply>;
 
 export interface EpisodeJob {
   tasks: Episode[];
@@ -96,7 +60,7 @@ export async function runOnThreads(
   done: (r: Extract<EvalThreadReply, { type: 'result' }>) => void,
   signal?: AbortSignal,
 ): Promise<void> {
-  const pool = Array.from({ length: threads }, () => new EvalThread(backend));
+  const pool: EvalThread[] = Array.from({ length: threads }, () => new RequestThread(path.join(__dirname, 'evalThread.js'), backend, 'an evaluation thread'));
   let stopped = false;
   try {
     await Promise.all(pool.map((t) => t.request(setup)));

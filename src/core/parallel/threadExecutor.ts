@@ -4,63 +4,20 @@
 // own share; the partial gradient sums are added here. Every task draws its randomness from
 // taskRng(seed, step, index), so the result does not depend on how the tasks were shared out.
 import * as path from 'path';
-import { Worker } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { UserError } from '../errors';
 import { Episode } from '../data/types';
 import { MethodContext, StepMetrics } from '../meta/common';
 import { runTasksLocally, TaskExecutor } from '../meta/tasks';
-import { Params, ParamArrays, paramsToArrays } from '../model/params';
+import { Params, paramsToArrays } from '../model/params';
+import { RequestThread } from './requestThread';
 import type { ThreadReply, ThreadRequest } from './threadProtocol';
 
-interface Pending {
-  resolve: (r: { gradSum: ParamArrays; metrics: StepMetrics[] }) => void;
-  reject: (e: Error) => void;
-}
-
-class TaskThread {
-  private readonly worker: Worker;
-  private pending: Pending | undefined;
-  private failure: Error | undefined;
-
-  constructor(backend: string) {
-    this.worker = new Worker(path.join(__dirname, 'taskThread.js'), { workerData: { backend } });
-    this.worker.on('message', (m: ThreadReply) => {
-      const p = this.pending;
-      this.pending = undefined;
-      if (!p) return;
-      if (m.type === 'result') p.resolve({ gradSum: m.gradSum, metrics: m.metrics });
-      else p.reject(m.userError ? new UserError(m.message) : new Error(m.message));
-    });
-    const fail = (e: Error) => {
-      this.failure = e;
-      this.pending?.reject(e);
-      this.pending = undefined;
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`a task thread exited with code ${code}`)));
-  }
-
-  run(req: ThreadRequest): Promise<{ gradSum: ParamArrays; metrics: StepMetrics[] }> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.worker.postMessage(req);
-    });
-  }
-
-  async terminate(): Promise<void> {
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
-  }
-}
-
 export class ThreadExecutor implements TaskExecutor {
-  private readonly threads: TaskThread[];
+  private readonly threads: RequestThread<ThreadRequest, ThreadReply>[];
 
   /** `extraThreads` worker threads besides this one, each on `backend`. */
   constructor(private readonly ctx: MethodContext, extraThreads: number, backend: string) {
-    this.threads = Array.from({ length: extraThreads }, () => new TaskThread(backend));
+    this.threads = Array.from({ length: extraThreads }, () => new RequestThread<ThreadRequest, ThreadReply>(path.join(__dirname, 'taskThread.js'), backend, 'a task thread'));
   }
 
   async run(params: Params, tasks: Episode[], step: number): Promise<{ gradSum: Params; metrics: StepMetrics[] }> {
@@ -69,7 +26,7 @@ export class ThreadExecutor implements TaskExecutor {
     const arrays = paramsToArrays(params);
     const remote = this.threads.map((t, i) => {
       const share = tasks.slice(bounds[i + 1], bounds[i + 2]);
-      return share.length ? t.run({ type: 'run', cfg: this.ctx.cfg, params: arrays, tasks: share, step, first: bounds[i + 1] }) : undefined;
+      return share.length ? t.request({ type: 'run', cfg: this.ctx.cfg, params: arrays, tasks: share, step, first: bounds[i + 1] }) : undefined;
     });
     // This thread's share runs while the others compute theirs.
     const local = runTasksLocally(this.ctx, params, tasks.slice(0, bounds[1]), step, 0);

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Episode } from '../data/types';
 import type { StepMetrics } from '../meta/common';
 import type { ParamArrays } from '../model/params';
+import type { ErrorReply } from './requestThread';
 
 export interface ThreadRequest {
   type: 'run';
@@ -14,6 +15,4 @@ export interface ThreadRequest {
   first: number;
 }
 
-export type ThreadReply =
-  | { type: 'result'; gradSum: ParamArrays; metrics: StepMetrics[] }
-  | { type: 'error'; message: string; userError: boolean };
+export type ThreadReply = { type: 'result'; gradSum: ParamArrays; metrics: StepMetrics[] } | ErrorReply;
