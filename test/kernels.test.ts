@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../src/core/backend';
 import { registerWasmKernels, originalWasmKernel, kernelTuning } from '../src/core/kernels/registerWasm';
 import { registerMissingGradients } from '../src/core/kernels/gradients';
+import { assertNoLeak, values } from './helpers/kernels';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 type Shape4 = [number, number, number, number];
@@ -39,16 +40,6 @@ function describe(c: ConvCase): string {
   return `x ${c.x} f ${c.f} s ${c.s} p ${JSON.stringify(c.p)}`;
 }
 
-/** Deterministic values in [-scale, scale). */
-function values(n: number, seed: number, scale = 0.5): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = ((s / 2 ** 32) * 2 - 1) * scale;
-  }
-  return a;
-}
 
 function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -572,7 +563,6 @@ test('second-order gradients agree with finite differences (wasm)', async () => 
 
 test('no tensors or wasm buffers leak across repeated calls', async () => {
   await tf.setBackend('wasm');
-  const backend = tf.backend() as unknown as { numDataIds(): number };
   const c = CONV_CASES[2];
   const { x, w, dy } = convInputs(c);
   const w2 = tf.tensor4d(values(3 * 3 * 8 * 4, 7), [3, 3, 8, 4]);
@@ -594,13 +584,6 @@ test('no tensors or wasm buffers leak across repeated calls', async () => {
     const r = tf.maxPoolWithArgmax(p, 2, 2, 'valid');
     tf.dispose([p, r.result, r.indexes]);
   };
-  await withTuning({ chunkElements: 500 }, async () => {
-    run();
-    const tensors = tf.memory().numTensors;
-    const buffers = backend.numDataIds();
-    for (let i = 0; i < 5; i++) run();
-    assert.equal(tf.memory().numTensors, tensors);
-    assert.equal(backend.numDataIds(), buffers);
-  });
+  await withTuning({ chunkElements: 500 }, async () => assertNoLeak(run));
   tf.dispose([x, w, dy, w2, target]);
 });

@@ -10,19 +10,11 @@ import { conv2DGemm } from '../src/core/kernels/conv2dGemm';
 import { conv2DBackpropFilterGemm } from '../src/core/kernels/conv2dBackpropFilterGemm';
 import { batchMatMulGemm } from '../src/core/kernels/batchMatMul';
 import { conv2DBackpropInputNarrow } from '../src/core/kernels/conv2dBackpropInputNarrow';
+import { assertNoLeak, values } from './helpers/kernels';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
-function values(n: number, seed: number, scale = 0.5): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = ((s / 2 ** 32) * 2 - 1) * scale;
-  }
-  return a;
-}
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -198,19 +190,13 @@ test('BatchMatMul: every transpose, batch broadcast and column remainder matches
 
 test('no tensors or wasm buffers leak through the new kernels', async () => {
   await tf.setBackend('wasm');
-  const backend = tf.backend() as unknown as { numDataIds(): number };
-  const run = () =>
+  assertNoLeak(() =>
     tf.tidy(() => {
       const x = tf.tensor4d(values(2 * 8 * 8 * 3, 12), [2, 8, 8, 3]);
       const w = tf.tensor4d(values(3 * 3 * 3 * 8, 13), [3, 3, 3, 8]);
       const d = tf.tensor2d(values(6 * 10, 14), [6, 10]);
       tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')))([x, w]);
       tf.grads((a: tf.Tensor) => tf.sum(tf.matMul(a, a, false, true)))([d]);
-    });
-  run();
-  const tensors = tf.memory().numTensors;
-  const buffers = backend.numDataIds();
-  for (let i = 0; i < 5; i++) run();
-  assert.equal(tf.memory().numTensors, tensors);
-  assert.equal(backend.numDataIds(), buffers);
+    }),
+  );
 });

@@ -1,0 +1,31 @@
+// Shared pieces of the wasm kernel tests (kernels, simdKernels, bnReluPool).
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * n deterministic values in [offset - scale, offset + scale) from a seed (a linear congruential
+ * stream, not tfjs's randomness: every backend and run sees the same numbers).
+ */
+export function values(n: number, seed: number, scale = 0.5, offset = 0): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = ((s / 2 ** 32) * 2 - 1) * scale + offset;
+  }
+  return a;
+}
+
+/**
+ * Runs `run` once (kernels may set up state on first use), then five times more, and asserts that
+ * neither the live tensors nor the current backend's data buffers grew.
+ */
+export function assertNoLeak(run: () => void): void {
+  const backend = tf.backend() as unknown as { numDataIds(): number };
+  run();
+  const tensors = tf.memory().numTensors;
+  const buffers = backend.numDataIds();
+  for (let i = 0; i < 5; i++) run();
+  assert.equal(tf.memory().numTensors, tensors);
+  assert.equal(backend.numDataIds(), buffers);
+}
