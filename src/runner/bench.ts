@@ -39,7 +39,7 @@ export interface BenchResult {
   peak_rss_mb: number;
   method: string;
   setting: Pick<Config, 'imageSize' | 'channels' | 'backbone' | 'width' | 'ways' | 'shots' | 'queries' | 'metaBatch' | 'innerSteps' | 'attackSteps' | 'order'>;
-  versions: { robustMeta: string; tfjs: string; node: string };
+  versions: Versions;
   cpus: number;
 }
 
@@ -64,6 +64,25 @@ export function randomEpisode(cfg: Config, rng: Rng): Episode {
 }
 
 const MB = 1024 * 1024;
+
+/** One decimal, for figures people read. */
+const round = (x: number) => Math.round(x * 10) / 10;
+
+interface Versions {
+  robustMeta: string;
+  tfjs: string;
+  node: string;
+}
+
+/** What every benchmark result says about the memory and the software and machine it ran on. */
+function environment(): { rss_mb: number; peak_rss_mb: number; versions: Versions; cpus: number } {
+  return {
+    rss_mb: round(process.memoryUsage().rss / MB),
+    peak_rss_mb: round((process.resourceUsage().maxRSS * 1024) / MB),
+    versions: { robustMeta: packageVersion(), tfjs: tf.version_core, node: process.versions.node },
+    cpus: os.cpus().length,
+  };
+}
 
 /**
  * Runs 1 + steps meta-steps of `partial` (over the defaults, with steps defaulting to
@@ -98,7 +117,6 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
     await learner.dispose();
   }
   const sorted = [...times].sort((a, b) => a - b);
-  const round = (x: number) => Math.round(x * 10) / 10;
   return {
     ms_per_step: round(times.reduce((a, b) => a + b, 0) / times.length),
     ms_min: round(sorted[0]),
@@ -112,8 +130,6 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
     num_tensors_before: before,
     num_tensors_after: after,
     rss_mb_step2: round(rssStep2 / MB),
-    rss_mb: round(process.memoryUsage().rss / MB),
-    peak_rss_mb: round((process.resourceUsage().maxRSS * 1024) / MB),
     method: cfg.method,
     setting: {
       imageSize: cfg.imageSize,
@@ -128,8 +144,7 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
       attackSteps: cfg.attackSteps,
       order: cfg.order,
     },
-    versions: { robustMeta: packageVersion(), tfjs: tf.version_core, node: process.versions.node },
-    cpus: os.cpus().length,
+    ...environment(),
   };
 }
 
@@ -152,7 +167,7 @@ export interface EvalBenchResult {
   rss_mb: number;
   peak_rss_mb: number;
   setting: Pick<Config, 'imageSize' | 'channels' | 'backbone' | 'width' | 'ways' | 'shots' | 'queries' | 'innerStepsTest'> & { attackSteps: number; eps: number };
-  versions: { robustMeta: string; tfjs: string; node: string };
+  versions: Versions;
   cpus: number;
 }
 
@@ -202,7 +217,6 @@ export async function runEvalBench(partial: Partial<Config>, episodes = BENCH_DE
   }
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  const round = (x: number) => Math.round(x * 10) / 10;
   return {
     ms_per_episode: round(wall / episodes),
     cpu_ms_per_episode: round((cpu.user + cpu.system) / 1000 / episodes),
@@ -210,14 +224,11 @@ export async function runEvalBench(partial: Partial<Config>, episodes = BENCH_DE
     episodes,
     backend: backend.name,
     eval_threads: evalThreadCount(threads, episodes, backend.name),
-    rss_mb: round(process.memoryUsage().rss / MB),
-    peak_rss_mb: round((process.resourceUsage().maxRSS * 1024) / MB),
     setting: {
       imageSize: cfg.imageSize, channels: cfg.channels, backbone: cfg.backbone, width: cfg.width,
       ways: cfg.ways, shots: cfg.shots, queries: cfg.queries, innerStepsTest: cfg.innerStepsTest,
       attackSteps: DEFAULT_ATTACK_STEPS, eps: DEFAULT_EPS,
     },
-    versions: { robustMeta: packageVersion(), tfjs: tf.version_core, node: process.versions.node },
-    cpus: os.cpus().length,
+    ...environment(),
   };
 }
