@@ -50,10 +50,11 @@ test('the report is self-contained and escapes what it shows', () => {
   assert.ok(html.startsWith('<!doctype html>'));
   assert.ok(!/<script/i.test(html), 'no scripts');
   assert.ok(!/\b(src|href)="(?!data:)/.test(html), 'nothing loaded from elsewhere');
-  assert.equal((html.match(/<svg /g) ?? []).length, 3);
+  // robustness curve, training accuracy before/after adaptation, under attack, and the loss
+  assert.equal((html.match(/<svg /g) ?? []).length, 4);
   assert.equal((html.match(/src="data:image\/png;base64,/g) ?? []).length, 6);
   assert.ok(html.includes('demo &lt;1&gt;') && html.includes('&lt;script&gt;') && html.includes('Bag &amp; &quot;shoe&quot;'));
-  assert.match(html, /<td>mavrl<\/td><td>40\.0% &plusmn; 2\.0<\/td><td>10\.0% &plusmn; 2\.0<\/td>/);
+  assert.match(html, /<td>mavrl<\/td><td>finetune<\/td><td>40\.0% &plusmn; 2\.0<\/td><td>10\.0% &plusmn; 2\.0<\/td>/);
 });
 
 test('charts place points inside the plot and survive empty or flat series', () => {

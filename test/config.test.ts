@@ -21,3 +21,23 @@ test('the JSON schema declares every key with its default', () => {
   for (const [k, v] of Object.entries(defaultConfig())) assert.deepEqual(props[k].default, v, k);
   assert.equal(Object.keys(props).length, Object.keys(CONFIG_FIELDS).length + 1);
 });
+
+test('each method gets its own inner loop and head by default, under what a config sets', () => {
+  const mavrl = resolveConfig({});
+  assert.deepEqual([mavrl.method, mavrl.innerUpdate, mavrl.headInit, mavrl.innerLr, mavrl.outerLoss, mavrl.mavrlAttack], ['mavrl', 'body', 'random', 0.4, 'trades', 'per-view']);
+  const aq = resolveConfig({ method: 'aq' });
+  assert.deepEqual([aq.innerUpdate, aq.headInit, aq.innerSteps], ['all', 'zero', 5]);
+  assert.equal(resolveConfig({ method: 'rmaml' }).beta, 3);
+  assert.equal(resolveConfig({ method: 'aq', innerSteps: 2, innerLr: 0.05 }).innerLr, 0.05);
+  assert.equal(defaultConfig('maml').innerUpdate, 'all');
+  // A chosen inner loop brings the head initialisation that can adapt with it.
+  assert.equal(resolveConfig({ method: 'mavrl', innerUpdate: 'all' }).headInit, 'zero');
+  assert.equal(resolveConfig({ method: 'aq', innerUpdate: 'body' }).headInit, 'random');
+  assert.throws(() => resolveConfig({ innerUpdate: 'body', headInit: 'zero' }), /cannot adapt: the head stays at zero/);
+});
+
+test("a config written before outerLoss existed resumes as it ran: mavrl's trades flag reads as outerLoss 'adversarial'", () => {
+  const old = resolveConfig({ method: 'mavrl', trades: false, innerLr: 0.01, innerUpdate: 'all' });
+  assert.equal(old.outerLoss, 'adversarial');
+  assert.equal('trades' in old, false);
+});

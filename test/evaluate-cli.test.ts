@@ -55,12 +55,12 @@ test('argument mistakes exit with 2 and say which flag and what is allowed', asy
     [['-c', ckptA, '--eps', '-8/255'], /eps must be a number >= 0/],
     [['-c', ckptA, '--eps', '8'], /pixel units/],
     [['-c', ckptA, '--norm', 'l3'], /allowed values for 'norm' are linf, l2/],
-    [['-c', ckptA, '--head', 'knn'], /allowed values for 'head' are auto, finetune, prototype/],
+    [['-c', ckptA, '--head', 'knn'], /allowed values for 'head' are both, auto, finetune, prototype/],
     [['-c', ckptA, '--curve', '0,abc'], /--curve "0,abc": 'abc' is not a radius/],
     [['-c', ckptA, '--attack-steps', '0'], /attack steps must be a whole number >= 1/],
     [['-c', ckptA, '--restarts', '-1'], /restarts must be a whole number >= 0/],
     [['-c', ckptA, '--threads', '0'], /--threads must be a whole number >= 1, got 0/],
-    [['-c', ckptA, '--strong-steps', '10'], /--strong-steps and --strong-restarts go with --strong/],
+    [['-c', ckptA, '--strong-steps', '10'], /--strong-steps, --strong-restarts, --strong-step-size, --strong-loss go with --strong/],
     [['-c', ckptA, '--strong', '--strong-restarts', '-1'], /strong attack restarts must be a whole number >= 0, got -1/],
     [['-c', ckptA, '--episods', '4'], /unknown option --episods for 'eval'; did you mean --episodes\?/],
     [['-c', ckptA, '--data', path.join(dir, 'nodata')], /--data .*does not exist/],
@@ -98,7 +98,7 @@ test('--curve reads 1/255 units and fractions', () => {
 test('two checkpoints on the same episodes: the result file, its sample PNGs, the JSON and the table', async () => {
   const out = path.join(dir, 'res', 'results.json');
   const common = ['--data', DATA, '--ways', '3', '--queries', '2', '--episodes', '2', '--attack-steps', '2', '--curve', '0,8,32', '--quiet'];
-  const r = await evalCli(['-c', ckptA, '--checkpoint', ckptB, ...common, '--out', out, '--json']);
+  const r = await evalCli(['-c', ckptA, '--checkpoint', ckptB, ...common, '--head', 'auto', '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const printed = JSON.parse(r.stdout) as EvalResultFile;
   const written = JSON.parse(fs.readFileSync(out, 'utf8')) as EvalResultFile;
@@ -126,9 +126,14 @@ test('two checkpoints on the same episodes: the result file, its sample PNGs, th
   assert.match(t.stdout, /wrote /);
   assert.equal(JSON.parse(fs.readFileSync(out2, 'utf8')).models[0].samples, undefined);
   assert.equal(JSON.parse(fs.readFileSync(out2, 'utf8')).setting.threads, 2);
-  assert.deepEqual(JSON.parse(fs.readFileSync(out2, 'utf8')).setting.strongAttack, { steps: 3, restarts: 1, stepSize: (2.5 * 8) / 255 / 3 });
+  assert.deepEqual(JSON.parse(fs.readFileSync(out2, 'utf8')).setting.strongAttack, { steps: 3, restarts: 1, stepSize: 8 / 255 / 10, loss: 'ce' });
   // The same model and episodes: the same numbers as in the comparison, on two threads or one.
   assert.deepEqual(JSON.parse(fs.readFileSync(out2, 'utf8')).models[0].clean, written.models[0].clean);
+  // By default every model is also evaluated with the prototype head, and the table says so.
+  const table = JSON.parse(fs.readFileSync(out2, 'utf8')) as EvalResultFile;
+  assert.deepEqual(table.models.map((m) => [m.model, m.head]), [['maml (a.ckpt, step 0)', 'finetune'], ['maml (a.ckpt, step 0) [prototype]', 'prototype']]);
+  assert.match(t.stdout, /maml \(a\.ckpt, step 0\) \[prototype\]\s+prototype/);
+  assert.match(t.stdout, /chance 33\.3%/);
 });
 
 test('the table shows estimates, the curve, the stronger attack and failed checks', () => {

@@ -97,7 +97,7 @@ test('options: defaults from the protocol and the models, and errors that name t
   const l2 = resolveEvalOptions([], { attack: { norm: 'l2', eps: 0.5 } });
   assert.deepEqual(l2.curve, [0, 0.0625, 0.125, 0.25, 0.5, 1]);
   const strong = resolveEvalOptions([], { strongAttack: true });
-  assert.deepEqual({ steps: strong.strong!.steps, restarts: strong.strong!.restarts }, { steps: 100, restarts: 4 });
+  assert.deepEqual(strong.strong, { steps: 100, restarts: 5, stepSize: 8 / 255 / 10, loss: 'ce' });
   for (const [bad, re] of [
     [{ episodes: 0 }, /episodes must be a whole number >= 1, got 0/],
     [{ ways: 1 }, /ways must be a whole number >= 2/],
@@ -106,7 +106,8 @@ test('options: defaults from the protocol and the models, and errors that name t
     [{ attack: { norm: 'l3' } }, /norm must be linf or l2/],
     [{ attack: { steps: 2.5 } }, /attack steps must be a whole number/],
     [{ curve: [0, -2] }, /curve radii must be numbers >= 0/],
-    [{ head: 'knn' }, /head must be finetune, prototype or auto/],
+    [{ head: 'knn' }, /head must be both, auto, finetune or prototype/],
+    [{ strongAttack: { loss: 'l1' } }, /strong attack loss must be ce or margin/],
     [{ split: 'dev' }, /split must be train, val or test/],
   ] as const) {
     assert.throws(() => resolveEvalOptions([], bad as never), (e: unknown) => isUserError(e) && re.test((e as Error).message));
@@ -141,7 +142,7 @@ function model(name: string, method: 'maml' | 'rocl', seed: number, over = {}): 
   return { name, cfg, params: arrays };
 }
 
-const SMALL = { ways: 3, shots: 1, queries: 2, episodes: 3, attack: { steps: 3 }, curve: [0, 2 / 255, EPS, 64 / 255] };
+const SMALL = { ways: 3, shots: 1, queries: 2, episodes: 3, attack: { steps: 3 }, curve: [0, 2 / 255, EPS, 64 / 255], head: 'auto' as const };
 
 before(async () => {
   await testBackend();
@@ -196,7 +197,7 @@ test('the same parameters under two names give the same numbers; tensors as para
   assert.deepEqual(out.result.models[0].robust, out.result.models[1].robust);
   const strong = out.result.models[0].checks?.strongerAttack;
   assert.ok(strong && strong.robust.mean >= 0 && strong.robust.mean <= 1);
-  assert.deepEqual(out.result.setting.strongAttack, { steps: 4, restarts: 1, stepSize: (2.5 * EPS) / 4 });
+  assert.deepEqual(out.result.setting.strongAttack, { steps: 4, restarts: 1, stepSize: EPS / 10, loss: 'ce' });
   disposeParams(tensors.params);
 });
 

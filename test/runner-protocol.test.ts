@@ -157,7 +157,8 @@ test('an eval job on a trained run writes its result and reports the path', asyn
   assert.deepEqual(progress, [1, 2, 3]);
   const result = JSON.parse(fs.readFileSync(out, 'utf8'));
   assert.equal(result.setting.episodes, 3);
-  assert.equal(result.models.length, 1);
+  // the run's own adaptation, and the prototype head beside it
+  assert.deepEqual(result.models.map((m: { head: string }) => m.head), ['finetune', 'prototype']);
   assert.equal(result.models[0].curve.length, 2);
   for (const s of result.models[0].samples) assert.ok(fs.existsSync(path.join(path.dirname(out), s.clean)));
 });

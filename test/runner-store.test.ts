@@ -166,7 +166,7 @@ test("a checkpoint of another model or config does not load into a run", () => {
   checkCheckpointMatches(c, { ...cfg, steps: 99, backend: 'cpu' }, fakeState(0).params);
   assert.throws(() => checkCheckpointMatches(c, { ...cfg, width: 8 }), (e: Error) => e.message.includes('a.ckpt') && /width 4 \(run: 8\)/.test(e.message));
   assert.throws(() => checkCheckpointMatches(c, { ...cfg, method: 'aq' }), /method mavrl \(run: aq\)/);
-  assert.throws(() => checkCheckpointMatches(c, { ...cfg, innerLr: 0.5 }), /innerLr 0.01 \(run: 0.5\)/);
+  assert.throws(() => checkCheckpointMatches(c, { ...cfg, innerLr: 0.5 }), /innerLr 0.4 \(run: 0.5\)/);
   assert.throws(() => checkCheckpointMatches(c, cfg, fakeState(0, 8).params), /encoder\/conv1\/w has shape \[3,3,1,4\] where the model has \[3,3,1,8\]/);
   assert.equal(configHash(defaultConfig()), configHash({ ...defaultConfig(), steps: 5, checkpointEvery: 2 }));
 });

@@ -3,7 +3,7 @@
 import { formatNumber, formatPercent, runSummaryRow, trainingSeries } from '../src/extension/chartData';
 import type { CompareRunView, HostMessage, ResultView } from '../src/extension/webviewProtocol';
 import { fill, h } from './dom';
-import { chartFigure, resultTable, settingLine, updateCurve, showError } from './parts';
+import { chartFigure, resultTable, resultWarnings, settingLine, updateCurve, showError } from './parts';
 
 function runsTable(runs: CompareRunView[]): HTMLTableElement {
   const body = h('tbody');
@@ -47,7 +47,7 @@ export function startCompare(app: HTMLElement): (msg: HostMessage) => void {
       msg.runs.length > 0 &&
         h('section', { id: 'compare-runs', 'aria-label': 'Runs' }, h('h2', {}, 'Training (means of the last 20 steps)'), runsTable(msg.runs), runCharts),
       results.length > 0 &&
-        h('section', { id: 'compare-results', 'aria-label': 'Results' }, h('h2', {}, 'Evaluation'), resultTable(results, true), ...results.map(settingLine), curveCharts),
+        h('section', { id: 'compare-results', 'aria-label': 'Results' }, h('h2', {}, 'Evaluation'), resultTable(results, true), resultWarnings(results), ...results.map(settingLine), curveCharts),
     );
     if (msg.runs.length) {
       const robust = chartFigure(runCharts, 'chart-compare-robust', 'Robust query accuracy per step', 'step', 'accuracy (%)', [0, 100], '%');

@@ -6,7 +6,7 @@ import { applyDashboardMessage, emptyDashboard, type DashboardPart } from '../sr
 import type { HostMessage } from '../src/extension/webviewProtocol';
 import { LineChart } from './charts';
 import { byId, fill, frameThrottle, h } from './dom';
-import { chartFigure, resultTable, samplesGrid, settingLine, updateCurve } from './parts';
+import { chartFigure, resultTable, resultWarnings, samplesGrid, settingLine, updateCurve } from './parts';
 import { post } from './vscodeApi';
 
 export function startDashboard(app: HTMLElement): (msg: HostMessage) => void {
@@ -52,7 +52,8 @@ export function startDashboard(app: HTMLElement): (msg: HostMessage) => void {
 
   const agreement = chartFigure(charts, 'chart-agreement', 'Adversarial-agreement loss', 'step', 'loss');
   const ce = chartFigure(charts, 'chart-ce', 'Cross-entropy terms and total loss', 'step', 'loss');
-  const accuracy = chartFigure(charts, 'chart-accuracy', 'Query accuracy: clean vs robust', 'step', 'accuracy (%)', [0, 100], '%');
+  const accuracy = chartFigure(charts, 'chart-accuracy', 'Query accuracy: before adaptation, after, and under attack', 'step', 'accuracy (%)', [0, 100], '%');
+  const adaptation = chartFigure(charts, 'chart-adaptation', 'Adaptation: encoder moved by the inner loop (%), adapted encoders\' cosine', 'step', 'value');
   let curve: LineChart | undefined;
 
   function drawRun(): void {
@@ -85,9 +86,15 @@ export function startDashboard(app: HTMLElement): (msg: HostMessage) => void {
       { label: 'total loss', points: s.loss, color: 3, dashed: true },
     ]);
     accuracy.update([
-      { label: 'clean', points: s.clean, color: 2 },
-      { label: 'robust', points: s.robust, color: 1 },
+      { label: 'clean, after adaptation', points: s.clean, color: 2 },
+      { label: 'robust, after adaptation', points: s.robust, color: 1 },
+      { label: 'clean, before adaptation', points: s.before, color: 5, dashed: true },
     ]);
+    adaptation.update([
+      { label: 'encoder shift (%)', points: s.innerShift, color: 0 },
+      { label: 'encoder cosine', points: s.encoderCosine, color: 4 },
+    ]);
+    byId('chart-adaptation-figure').classList.toggle('no-data', s.innerShift.length === 0 && state.metrics.length > 0);
     byId('chart-agreement-figure').classList.toggle('no-data', s.agreement.length === 0 && state.metrics.length > 0);
   }
 
@@ -105,7 +112,7 @@ export function startDashboard(app: HTMLElement): (msg: HostMessage) => void {
       });
       links.append(a, ' ');
     }
-    fill(resultsBody, resultTable(state.results, state.results.length > 1), ...state.results.map(settingLine), links);
+    fill(resultsBody, resultTable(state.results, state.results.length > 1), resultWarnings(state.results), ...state.results.map(settingLine), links);
   }
 
   function drawSamples(): void {

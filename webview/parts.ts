@@ -18,13 +18,14 @@ export function resultTable(results: ResultView[], showSource: boolean): HTMLTab
     h('th', { scope: 'col' }, 'Episodes'),
     h('th', { scope: 'col', class: 'num' }, 'Clean acc. % (95% CI)'),
     h('th', { scope: 'col', class: 'num' }, 'Robust acc. % (95% CI)'),
+    h('th', { scope: 'col' }, 'Meaningful?'),
   );
   const body = h('tbody');
   for (const r of rows) {
     body.append(
       h(
         'tr',
-        { class: 'result-row', 'data-model': r.model, 'data-dataset': r.dataset, 'data-clean': r.clean.mean, 'data-robust': r.robust.mean },
+        { class: `result-row${r.flagged ? ' result-flagged' : ''}`, 'data-model': r.model, 'data-head': r.head, 'data-dataset': r.dataset, 'data-clean': r.clean.mean, 'data-robust': r.robust.mean, 'data-flagged': String(r.flagged) },
         showSource && h('td', {}, r.source),
         h('td', {}, r.model),
         h('td', {}, r.head),
@@ -33,10 +34,17 @@ export function resultTable(results: ResultView[], showSource: boolean): HTMLTab
         h('td', { class: 'num' }, String(r.episodes)),
         h('td', { class: 'num cell-clean' }, formatEstimate(r.clean)),
         h('td', { class: 'num cell-robust' }, formatEstimate(r.robust)),
+        h('td', { class: 'cell-verdict', title: r.warnings.join('\n') }, r.flagged ? `no: at chance (${(100 * r.chance).toFixed(0)}%) or collapsed` : 'yes'),
       ),
     );
   }
   return h('table', { id: 'result-table', class: 'data-table', 'aria-label': 'Evaluation results' }, h('thead', {}, head), body);
+}
+
+/** The warnings of flagged models (at chance, collapsed), as a list under the table. */
+export function resultWarnings(results: ResultView[]): HTMLElement {
+  const items = results.flatMap((r) => resultRows(r.result, r.label).flatMap((row) => row.warnings.map((w) => h('li', {}, `${row.model} (${row.head}): ${w}`))));
+  return h('ul', { class: 'result-warnings', hidden: items.length === 0 }, ...items);
 }
 
 /** A line under the table saying how the results were measured. */

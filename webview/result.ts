@@ -2,7 +2,7 @@
 // its robustness curve and the sample perturbations of each model.
 import type { HostMessage } from '../src/extension/webviewProtocol';
 import { fill, h } from './dom';
-import { chartFigure, resultTable, samplesGrid, settingLine, updateCurve, showError } from './parts';
+import { chartFigure, resultTable, resultWarnings, samplesGrid, settingLine, updateCurve, showError } from './parts';
 
 export function startResult(app: HTMLElement): (msg: HostMessage) => void {
   return (msg) => {
@@ -20,7 +20,7 @@ export function startResult(app: HTMLElement): (msg: HostMessage) => void {
     fill(
       app,
       h('header', { id: 'result-header' }, h('h1', { id: 'result-title' }, msg.title)),
-      h('section', { 'aria-label': 'Results' }, resultTable([r], false), settingLine(r)),
+      h('section', { 'aria-label': 'Results' }, resultTable([r], false), resultWarnings([r]), settingLine(r)),
       charts,
       h(
         'section',

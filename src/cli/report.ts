@@ -3,6 +3,9 @@
 // perturbations as inline base64 PNGs. Pure functions of the data, so they are testable.
 import type { EvalResultFile, ModelEval } from '../core/evalResult';
 import type { MetricLine } from '../runner/runFormat';
+import { meaningful } from '../core/eval/diagnostics';
+import { adaptationSummary, formatAdaptation } from '../core/stepMetrics';
+import { formatComparison } from './table';
 
 export interface Series {
   name: string;
@@ -141,21 +144,38 @@ function sampleBlock(m: ModelEval, pngs: ReportData['samplePngs'][number]): stri
 export function renderReport(d: ReportData): string {
   const r = d.result;
   const eps255 = (e: number) => `${Math.round(e * 255 * 10) / 10}/255`;
+  const diagCells = (m: ModelEval) => {
+    const g = m.diagnostics;
+    if (!g) return '<td>-</td><td>-</td><td>-</td>';
+    return `<td>${pct(g.meanMaxSoftmax.mean)}</td><td>${pct(g.topClassShare.mean)}</td><td>${g.robustGivenClean === null ? '-' : pct(g.robustGivenClean)}</td>`;
+  };
+  const flagged = (m: ModelEval) => (m.diagnostics && !meaningful(m.diagnostics) ? ' class="bad" title="at chance or collapsed"' : '');
   const rows = r.models
-    .map((m) => `<tr><td>${escapeHtml(m.method)}</td><td>${estimateCell(m.clean)}</td><td>${estimateCell(m.robust)}</td>${m.curve.map((p) => `<td>${pct(p.accuracy.mean)}</td>`).join('')}<td>${m.seconds.toFixed(0)} s</td></tr>`)
+    .map((m) => `<tr><td${flagged(m)}>${escapeHtml(m.method)}${flagged(m) ? ' !' : ''}</td><td>${m.head}</td><td>${estimateCell(m.clean)}</td><td>${estimateCell(m.robust)}</td>${m.curve.map((p) => `<td>${pct(p.accuracy.mean)}</td>`).join('')}${diagCells(m)}<td>${m.seconds.toFixed(0)} s</td></tr>`)
     .join('');
+  const chance = r.models.find((m) => m.diagnostics)?.diagnostics?.chance ?? 1 / r.setting.ways;
+  const warnings = r.models.flatMap((m) => (m.diagnostics?.warnings ?? []).map((w) => `${m.method} (${m.head}): ${w}`));
+  const comparisons = (r.comparisons ?? []).map(formatComparison);
   const curveHead = (r.models[0]?.curve ?? []).map((p) => `<th>${eps255(p.eps)}</th>`).join('');
   const window = Math.max(1, Math.round(Math.max(...d.runs.map((x) => x.metrics.length)) / 20));
   const lossChart = lineChart(
     d.runs.map((x) => ({ name: x.method, points: smooth(x.metrics.map((m) => [m.step, m.loss] as [number, number]), window) })),
     { title: `Training loss (moving average of ${window})`, xLabel: 'meta-step', yLabel: 'outer loss' },
   );
+  const trainingSeries = (name: string, lines: MetricLine[], pick: (m: MetricLine) => number | null | undefined): Series => ({
+    name,
+    points: smooth(lines.filter((m) => typeof pick(m) === 'number').map((m) => [m.step, pick(m)!] as [number, number]), window),
+  });
   const accChart = lineChart(
-    d.runs.map((x) => ({ name: `${x.method}`, points: smooth(x.metrics.filter((m) => m.robustAcc !== null).map((m) => [m.step, m.robustAcc!] as [number, number]), window) })),
-    { title: 'Robust accuracy on training queries', xLabel: 'meta-step', yLabel: 'accuracy', yRange: [0, 1], yFormat: (y) => `${Math.round(y * 100)}%` },
+    d.runs.flatMap((x) => [trainingSeries(`${x.method} after`, x.metrics, (m) => m.cleanAcc), trainingSeries(`${x.method} before`, x.metrics, (m) => m.cleanAccBefore)]).filter((x) => x.points.length),
+    { title: 'Training query accuracy, before and after the inner loop', xLabel: 'meta-step', yLabel: 'accuracy', yRange: [0, 1], yFormat: (y) => `${Math.round(y * 100)}%` },
+  );
+  const robustChart = lineChart(
+    d.runs.map((x) => trainingSeries(x.method, x.metrics, (m) => m.robustAcc)).filter((x) => x.points.length),
+    { title: 'Training query accuracy under the training attack', xLabel: 'meta-step', yLabel: 'accuracy', yRange: [0, 1], yFormat: (y) => `${Math.round(y * 100)}%` },
   );
   const curveChart = lineChart(
-    r.models.map((m) => ({ name: m.method, points: m.curve.map((p) => [p.eps * 255, p.accuracy.mean] as [number, number]) })),
+    r.models.map((m) => ({ name: `${m.method}${m.head === 'prototype' && m.method !== 'rocl' ? ' proto' : ''}`, points: m.curve.map((p) => [p.eps * 255, p.accuracy.mean] as [number, number]) })),
     { title: `Robustness curve on ${r.setting.dataset} (unseen domain)`, xLabel: 'eps (x/255)', yLabel: 'accuracy', yRange: [0, 1], yFormat: (y) => `${Math.round(y * 100)}%` },
   );
   const samples = r.models.map((m, i) => sampleBlock(m, d.samplePngs[i])).join('');
@@ -174,14 +194,17 @@ figcaption{font-size:12px}.ok{color:#2a7d2a}.bad{color:#b22}code{background:#f4f
 <ul>${d.setting.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
 <h2>Unseen domain: ${escapeHtml(s.dataset)}</h2>
 <p>${s.ways}-way ${s.shots}-shot, ${s.queries} queries, ${s.episodes} episodes (${s.split} classes), adapted with ${s.innerStepsTest} inner steps; robust = PGD-${s.attack.steps} (${s.attack.norm}, eps ${eps255(s.attack.eps)}, step ${eps255(s.attack.stepSize)}); &plusmn; is the 95% confidence interval.</p>
-<table><thead><tr><th>method</th><th>clean</th><th>robust</th>${curveHead}<th>eval time</th></tr></thead><tbody>${rows}</tbody></table>
+<table><thead><tr><th>method</th><th>head</th><th>clean</th><th>robust</th>${curveHead}<th>max-p</th><th>top class</th><th>robust | clean</th><th>eval time</th></tr></thead><tbody>${rows}</tbody></table>
+<p>Chance is ${pct(chance)}. max-p: mean largest softmax probability (clean); top class: share of an episode's queries given to its most predicted class; robust | clean: robust accuracy among the queries classified correctly when clean. A model marked ! is at chance or collapsed: its robust accuracy is not robustness. Head: the method's own inner loop (finetune) or the frozen-encoder prototype head.</p>
+${warnings.length ? `<ul>${warnings.map((n) => `<li class="bad">${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
+${comparisons.length ? `<h3>Paired differences (same episodes and attacks)</h3><ul>${comparisons.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
 ${d.notes.length ? `<ul>${d.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
-<div class="charts">${curveChart}${lossChart}${accChart}</div>
+<div class="charts">${curveChart}${accChart}${robustChart}${lossChart}</div>
 <h2>Sample perturbations</h2>
 <p>Each: the clean query image, its perturbation (amplified to be visible; grey is zero), and the adversarial image, with the adapted model's predictions.</p>
 ${samples}
 <h2>Runs</h2>
-<ul>${d.runs.map((x) => `<li>${escapeHtml(x.method)}: <code>${escapeHtml(x.runDir)}</code>, ${x.metrics.length} steps in ${x.seconds.toFixed(0)} s</li>`).join('')}</ul>
+<ul>${d.runs.map((x) => `<li>${escapeHtml(x.method)}: <code>${escapeHtml(x.runDir)}</code>, ${x.metrics.length} steps in ${x.seconds.toFixed(0)} s; last 50 steps: ${escapeHtml(formatAdaptation(adaptationSummary(x.metrics)))}</li>`).join('')}</ul>
 </body></html>
 `;
 }

@@ -4,7 +4,8 @@
 // beyond the confidence intervals. Generated, never edited by hand.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { EvalResultFile, ModelEval } from '../core/evalResult';
+import { PROTOTYPE_SUFFIX, type EvalResultFile, type ModelEval } from '../core/evalResult';
+import { meaningful, pairedDifference } from '../core/eval/diagnostics';
 import type { ExperimentOutcome } from '../runner/experiment';
 import { lineChart, Series } from './report';
 
@@ -22,8 +23,10 @@ export interface SeedAggregate {
   ciEpisodes: number;
 }
 
+/** The table row of a model: its method, and ' (prototype head)' for the frozen-encoder entry. */
 export function methodOf(modelName: string): string {
-  return modelName.split('-seed')[0];
+  const method = modelName.split('-seed')[0];
+  return modelName.endsWith(PROTOTYPE_SUFFIX) ? `${method} (prototype head)` : method;
 }
 
 /** Aggregates one estimate (clean or robust) of one method's seeds. */
@@ -45,13 +48,6 @@ function byMethod(r: EvalResultFile): Map<string, ModelEval[]> {
 const pct = (x: number) => (100 * x).toFixed(1);
 const cell = (a: SeedAggregate) => `${pct(a.mean)} ± ${pct(Math.max(a.ciSeeds, a.ciEpisodes))}`;
 
-/** Whether a beats b beyond both intervals (the lower bound of a above the upper bound of b). */
-export function beyondCi(a: SeedAggregate, b: SeedAggregate): boolean {
-  const ha = Math.max(a.ciSeeds, a.ciEpisodes);
-  const hb = Math.max(b.ciSeeds, b.ciEpisodes);
-  return a.mean - ha > b.mean + hb;
-}
-
 export function writeResultsDoc(o: ExperimentOutcome, docFile: string, command: string): void {
   const figDir = path.join(path.dirname(docFile), 'results');
   fs.mkdirSync(figDir, { recursive: true });
@@ -65,8 +61,8 @@ export function writeResultsDoc(o: ExperimentOutcome, docFile: string, command: 
   lines.push(`- Source domain (meta-training): \`${path.basename(o.source)}\`, its train classes; held-out source classes: its test split.`);
   lines.push(`- Unseen domain: \`${path.basename(o.unseen)}\` (procedurally drawn glyphs, never seen in training), a seeded class split: ${spec.unseenSplit.val} validation classes (hyper-parameter choice) and ${spec.unseenSplit.test} test classes (reported).`);
   lines.push(`- Methods: ${methods.join(', ')}; seeds ${spec.seeds.join(', ')}; the same budget for every method: ${JSON.stringify(spec.train)}.`);
-  lines.push(`- Evaluation: ${spec.eval.queries} queries per class, ${spec.eval.episodes} seeded episodes per setting (the same episodes for every model), adaptation by each model's inner loop, robust accuracy under white-box PGD-${spec.eval.attackSteps} (L-inf, eps ${(spec.train.eps ?? 8 / 255) * 255}/255, step eps/4, random start) through the adapted model.`);
-  lines.push(`- Hyper-parameter: \`${o.chosen.key}\` of ${spec.validation.method} from {${spec.validation.values.join(', ')}}, chosen by robust accuracy on the unseen domain's validation classes (${spec.validation.episodes} episodes): **${o.chosen.key} = ${o.chosen.value}**. Baselines use their defaults. Test episodes were never used for a choice.`);
+  lines.push(`- Evaluation: ${spec.eval.queries} queries per class, ${spec.eval.episodes} seeded episodes per setting (the same episodes for every model), adaptation by each model's inner loop and, in the rows marked (prototype head), by a nearest-class-mean head on the frozen encoder; robust accuracy under white-box PGD-${spec.eval.attackSteps} (L-inf, eps ${(spec.train.eps ?? 8 / 255) * 255}/255, step eps/4, random start) through the adapted model.`);
+  lines.push(`- Hyper-parameter: \`${o.chosen.key}\` of ${spec.validation.method} from {${spec.validation.values.join(', ')}}, chosen on the unseen domain's validation classes (${spec.validation.episodes} episodes) by a rule that cannot reward collapse (the highest robust accuracy among runs neither at chance nor collapsed whose clean accuracy is within 2 points of the best): **${o.chosen.key} = ${o.chosen.value}**. Baselines use their defaults. Test episodes were never used for a choice.`);
   lines.push(`- Cells: accuracy in % as mean over seeds ± 95% CI half-width (the larger of the Student-t interval across seeds and the interval from the episodes).`, '');
 
   lines.push('## Table', '');
@@ -78,27 +74,24 @@ export function writeResultsDoc(o: ExperimentOutcome, docFile: string, command: 
       agg.set(`${s}/${m}`, { clean: aggregate(m, models.map((x) => x.clean)), robust: aggregate(m, models.map((x) => x.robust)) });
     }
   }
-  for (const m of methods) {
+  const rowsOf = [...methods, ...methods.map((m) => `${m} (prototype head)`)].filter((m) => settings.some((s) => agg.has(`${s}/${m}`)));
+  for (const m of rowsOf) {
     const row = [m, ...settings.flatMap((s) => {
       const a = agg.get(`${s}/${m}`);
-      return a ? [cell(a.clean), cell(a.robust)] : ['-', '-'];
+      const flagged = (o.results[s].models.filter((x) => methodOf(x.model) === m) ?? []).some((x) => !meaningful(x.diagnostics));
+      return a ? [cell(a.clean), cell(a.robust) + (flagged ? ' (at chance or collapsed)' : '')] : ['-', '-'];
     })];
     lines.push(`| ${row.join(' | ')} |`);
   }
   lines.push('');
 
   lines.push('## The claim', '');
+  lines.push('Verdict rule: mavrl beats aq on a setting when the paired robust difference mavrl - aq (per episode, averaged over seeds; 95% bootstrap interval over episodes) lies above 0, mavrl\'s clean accuracy is no more than 2 points below aq\'s, and neither model is at chance or collapsed on any seed.', '');
   for (const s of settings.filter((x) => x.startsWith('unseen'))) {
     const a = agg.get(`${s}/mavrl`);
     const b = agg.get(`${s}/aq`);
     if (!a || !b) continue;
-    const diff = 100 * (a.robust.mean - b.robust.mean);
-    const verdict = beyondCi(a.robust, b.robust)
-      ? `**mavrl beats aq beyond the confidence intervals** (${diff.toFixed(1)} points).`
-      : beyondCi(b.robust, a.robust)
-        ? `**aq beats mavrl beyond the confidence intervals** (${(-diff).toFixed(1)} points).`
-        : `**no difference beyond the confidence intervals** (mavrl - aq = ${diff.toFixed(1)} points; the intervals overlap).`;
-    lines.push(`- ${s}, robust accuracy: mavrl ${cell(a.robust)} vs aq ${cell(b.robust)}: ${verdict} Clean: mavrl ${cell(a.clean)} vs aq ${cell(b.clean)}.`);
+    lines.push(`- ${s}: ${claimVerdict(o.results[s])} Robust: mavrl ${cell(a.robust)} vs aq ${cell(b.robust)}; clean: mavrl ${cell(a.clean)} vs aq ${cell(b.clean)}.`);
   }
   lines.push('');
 
@@ -138,4 +131,29 @@ export function writeResultsDoc(o: ExperimentOutcome, docFile: string, command: 
   lines.push('', '## Reproduce', '', '```', command, '```', '');
   lines.push(`Seeds: training ${spec.seeds.join(', ')}; evaluation episodes seed 2 (validation: seed 1); the unseen domain's class split seed 0.`, '');
   fs.writeFileSync(docFile, lines.join('\n'));
+}
+
+/** Per-episode accuracies of a method's own-head models, averaged over its seeds. */
+function seedMean(models: ModelEval[], metric: 'clean' | 'robust'): number[] | undefined {
+  if (!models.length || models.some((m) => !m.perEpisode)) return undefined;
+  const n = models[0].perEpisode![metric].length;
+  return Array.from({ length: n }, (_, e) => models.reduce((acc, m) => acc + m.perEpisode![metric][e], 0) / models.length);
+}
+
+/** The verdict of the pre-registered rule on one setting, said plainly. */
+export function claimVerdict(r: EvalResultFile): string {
+  const of = (method: string) => r.models.filter((m) => methodOf(m.model) === method);
+  const [mv, aq] = [of('mavrl'), of('aq')];
+  const useless = [...mv, ...aq].filter((m) => !meaningful(m.diagnostics));
+  if (useless.length) return `**no verdict**: ${useless.map((m) => m.model).join(', ')} at chance or collapsed, so robust accuracy there is not robustness.`;
+  const [rm, ra, cm, ca] = [seedMean(mv, 'robust'), seedMean(aq, 'robust'), seedMean(mv, 'clean'), seedMean(aq, 'clean')];
+  if (!rm || !ra || !cm || !ca) return '**no verdict**: the results have no per-episode accuracies (written by an older version); rerun the evaluation.';
+  const d = pairedDifference(rm, ra, r.setting.seed);
+  const clean = pairedDifference(cm, ca, r.setting.seed);
+  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+  const said = `paired robust difference mavrl - aq ${pts(d.mean)} [${pts(d.low)}, ${pts(d.high)}] points, clean ${pts(clean.mean)} [${pts(clean.low)}, ${pts(clean.high)}]`;
+  if (d.low > 0 && clean.mean >= -0.02) return `**mavrl beats aq** (${said}).`;
+  if (d.low > 0) return `**not counted**: mavrl is more robust but its clean accuracy is more than 2 points below aq's (${said}).`;
+  if (d.high < 0) return `**aq beats mavrl** on robust accuracy (${said}).`;
+  return `**no difference beyond the interval** (${said}).`;
 }

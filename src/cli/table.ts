@@ -1,7 +1,9 @@
 // An evaluation result (EvalResultFile) as terminal text: the setting in two lines, one row per
-// model (head, clean and robust accuracy with their 95% CIs, the robustness curve, the stronger
-// attack when it was run), then the gradient-masking checks that failed. Used by `eval` and the demo.
-import type { Estimate, EvalResultFile } from '../core/evalResult';
+// model (head, clean and robust accuracy with their 95% CIs, the stronger attack when it was run,
+// the robustness curve, then the diagnostics: max-softmax, top-class share, robust among the
+// clean-correct), the paired differences, then the warnings (at chance, collapsed) and the
+// gradient-masking checks that failed. Used by `eval` and the demo.
+import type { Estimate, EvalResultFile, ModelEval, PairedComparison } from '../core/evalResult';
 import { table } from './output';
 
 export interface EvalTableOptions {
@@ -44,7 +46,12 @@ export function renderEvalTable(result: EvalResultFile, opts: EvalTableOptions =
   const radii = [...new Set(result.models.flatMap((m) => m.curve.map((p) => p.eps)))].sort((x, y) => x - y);
   const strong = s.strongAttack;
   const strongName = strong ? `PGD-${strong.steps}x${strong.restarts + 1}` : '';
-  const header = ['model', 'head', 'clean', 'robust', ...(strong ? [strongName] : []), ...radii.map((e, i) => (i === 0 ? `eps${a.norm === 'linf' ? '*255' : ''} ${curveHeader(e, a.norm)}` : curveHeader(e, a.norm)))];
+  const diag = result.models.some((m) => m.diagnostics);
+  const header = [
+    'model', 'head', 'clean', 'robust', ...(strong ? [strongName] : []),
+    ...radii.map((e, i) => (i === 0 ? `eps${a.norm === 'linf' ? '*255' : ''} ${curveHeader(e, a.norm)}` : curveHeader(e, a.norm))),
+    ...(diag ? ['max-p', 'top-class', 'rob|clean', 'note'] : []),
+  ];
   const rows = result.models.map((m) => {
     const byEps = new Map(m.curve.map((p) => [p.eps, p.accuracy]));
     return [
@@ -57,11 +64,20 @@ export function renderEvalTable(result: EvalResultFile, opts: EvalTableOptions =
         const acc = byEps.get(e);
         return acc ? (100 * acc.mean).toFixed(1) : '-';
       }),
+      ...(diag ? diagnosticCells(m) : []),
     ];
   });
   lines.push('');
-  lines.push(table(header, rows, ['l', 'l', 'r', 'r', ...(strong ? ['r' as const] : []), ...radii.map(() => 'r' as const)]));
+  lines.push(table(header, rows, ['l', 'l', 'r', 'r', ...(strong ? ['r' as const] : []), ...radii.map(() => 'r' as const), ...(diag ? (['r', 'r', 'r', 'l'] as const) : [])]));
+  if (diag) {
+    const chance = result.models.find((m) => m.diagnostics)!.diagnostics!.chance;
+    lines.push(`chance ${(100 * chance).toFixed(1)}%; max-p: mean largest softmax (clean); top-class: share of an episode's queries in its most predicted class; rob|clean: robust accuracy among the queries right when clean; a model at chance or collapsed has no robustness to read`);
+  }
+  if (result.comparisons?.length) lines.push('', ...result.comparisons.map(formatComparison));
   const notes: string[] = [];
+  for (const m of result.models) {
+    for (const w of m.diagnostics?.warnings ?? []) notes.push(`warning: ${m.model}: ${w}`);
+  }
   for (const m of result.models) {
     const checks = m.checks;
     if (!checks) continue;
@@ -73,4 +89,19 @@ export function renderEvalTable(result: EvalResultFile, opts: EvalTableOptions =
   }
   if (notes.length) lines.push('', ...notes);
   return lines.join('\n') + '\n';
+}
+
+/** max-p, top-class, rob|clean and a note naming what makes the figures meaningless. */
+function diagnosticCells(m: ModelEval): string[] {
+  const d = m.diagnostics;
+  if (!d) return ['-', '-', '-', ''];
+  const note = [d.atChance && 'AT CHANCE', d.collapsed && 'COLLAPSED'].filter(Boolean).join(', ');
+  return [(100 * d.meanMaxSoftmax.mean).toFixed(1), (100 * d.topClassShare.mean).toFixed(1), d.robustGivenClean === null ? '-' : (100 * d.robustGivenClean).toFixed(1), note];
+}
+
+/** 'robust: mavrl - aq = +3.1 [+1.0, +5.2] points (paired, 95% bootstrap)', with a word on whether it excludes 0. */
+export function formatComparison(c: PairedComparison): string {
+  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+  const verdict = c.low > 0 ? `${c.a} higher` : c.high < 0 ? `${c.b} higher` : 'no difference beyond the interval';
+  return `${c.metric}: ${c.a} - ${c.b} = ${pts(c.mean)} [${pts(c.low)}, ${pts(c.high)}] points (paired, 95% bootstrap): ${verdict}`;
 }

@@ -24,8 +24,9 @@ export const CONFIG_FIELDS = {
   metaBatch: { type: 'number', default: 4, min: 1, max: 64, integer: true, description: 'Tasks per meta-step (B).' },
   innerSteps: { type: 'number', default: 1, min: 0, max: 50, integer: true, description: 'SGD steps of the inner loop during meta-training.' },
   innerStepsTest: { type: 'number', default: 10, min: 0, max: 100, integer: true, description: 'SGD steps of the inner loop when adapting at evaluation.' },
-  innerLr: { type: 'number', default: 0.01, min: 0, max: 10, description: 'Inner-loop SGD step size (alpha).' },
-  innerUpdate: { type: 'string', default: 'all', enum: ['all', 'body'], description: "Which parameters the inner loop adapts: 'all', or 'body' (encoder only, BOIL-style; the head stays)." },
+  innerLr: { type: 'number', default: 0.4, min: 0, max: 10, description: 'Inner-loop SGD step size (alpha). Default per method (METHOD_DEFAULTS), chosen on validation classes.' },
+  innerUpdate: { type: 'string', default: 'body', enum: ['all', 'body'], description: "Which parameters the inner loop adapts: 'all', or 'body' (encoder only, BOIL-style; the head stays). Default per method." },
+  headInit: { type: 'string', default: 'random', enum: ['random', 'zero'], description: "Initial classifier head: 'zero' (every task starts from uniform predictions, so the head cannot favour a label that the per-task permutation reassigns; for innerUpdate 'all') or 'random' (Glorot; needed with innerUpdate 'body', where a zero head would give the encoder no inner gradient). Default per method." },
   order: { type: 'number', default: 1, min: 1, max: 2, integer: true, description: 'Meta-gradient order: 1 (first-order) or 2 (through the inner loop).' },
   outerLr: { type: 'number', default: 0.001, min: 0, max: 1, description: 'Adam learning rate of the meta-update.' },
   gradClip: { type: 'number', default: 0, min: 0, max: 1e6, description: 'Clip the global norm of the meta-gradient to this value (0: off).' },
@@ -36,8 +37,9 @@ export const CONFIG_FIELDS = {
   lambda: { type: 'number', default: 1, min: 0, max: 100, description: 'Weight of the adversarial-agreement loss (mavrl).' },
   agreement: { type: 'string', default: 'ntxent', enum: ['ntxent', 'cosine', 'kl'], description: 'Agreement loss between the two adversarial views (mavrl).' },
   tau: { type: 'number', default: 0.5, min: 0.01, max: 10, description: 'NT-Xent temperature.' },
-  trades: { type: 'boolean', default: false, description: 'mavrl: add a TRADES-style KL(clean || adversarial) term to the outer loss.' },
-  beta: { type: 'number', default: 1, min: 0, max: 100, description: 'Weight of the KL term (rmaml, and mavrl with trades).' },
+  outerLoss: { type: 'string', default: 'trades', enum: ['trades', 'adversarial'], description: "mavrl's supervised outer term per view: 'trades' = CE(clean view) + beta * KL(clean || adversarial view), as the paper; 'adversarial' = CE(adversarial view), the earlier form, for ablation." },
+  mavrlAttack: { type: 'string', default: 'per-view', enum: ['per-view', 'joint'], description: "mavrl's label-free attack: 'per-view' (RoCL-style: each view's perturbation maximises its NT-Xent, through its own adapted encoder, to the other clean view through the other encoder) or 'joint' (both perturbations together maximise the NT-Xent between the two adversarial views)." },
+  beta: { type: 'number', default: 1, min: 0, max: 100, description: 'Weight of the TRADES KL term (rmaml, and mavrl with outerLoss trades). Default per method.' },
   augment: { type: 'boolean', default: true, description: 'Random crop with padding, horizontal flip and brightness/colour jitter for the views.' },
   steps: { type: 'number', default: 1000, min: 1, max: 10_000_000, integer: true, description: 'Meta-steps to train.' },
   seed: { type: 'number', default: 0, min: 0, max: 2 ** 31 - 1, integer: true, description: 'Seed of every random choice (initialisation, tasks, augmentations, attacks).' },
@@ -49,21 +51,48 @@ export const CONFIG_FIELDS = {
 
 export type ConfigKey = keyof typeof CONFIG_FIELDS;
 
+/**
+ * Defaults that differ by method, applied over the table's defaults and under what a config file
+ * or flag sets. The inner step sizes were chosen on validation classes of the bundled source
+ * (docs/method.md, "Choosing the inner step size"); each baseline got the same grid as mavrl.
+ *  - mavrl: BOIL-style inner loop (the encoder adapts, the head stays), as in the paper.
+ *  - maml, aq, adml, rmaml: MAML's inner loop over every parameter from a zero head; aq adapts in
+ *    5 steps as in its paper; rmaml weighs its KL term by 3, as its authors' code.
+ */
+export const METHOD_DEFAULTS: Record<MethodName, Partial<Config>> = {
+  mavrl: { innerUpdate: 'body', headInit: 'random', innerLr: 0.4, beta: 1 },
+  maml: { innerUpdate: 'all', headInit: 'zero', innerLr: 0.4 },
+  aq: { innerUpdate: 'all', headInit: 'zero', innerLr: 0.4, innerSteps: 5 },
+  adml: { innerUpdate: 'all', headInit: 'zero', innerLr: 0.4 },
+  rmaml: { innerUpdate: 'all', headInit: 'zero', innerLr: 0.4, beta: 3 },
+  rocl: {},
+};
+
 type ValueOf<F> = F extends { type: 'number' } ? number : F extends { type: 'boolean' } ? boolean : F extends { enum: readonly (infer E)[] } ? E : string;
 
 export type Config = { -readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_FIELDS)[K]> };
 
-export function defaultConfig(): Config {
+/** The defaults of a run of `method` (the table's, then the method's own). */
+export function defaultConfig(method: MethodName = CONFIG_FIELDS.method.default): Config {
   const out: Record<string, unknown> = {};
   for (const [k, f] of Object.entries(CONFIG_FIELDS)) out[k] = f.default;
-  return out as Config;
+  return { ...(out as Config), ...METHOD_DEFAULTS[method], method };
 }
 
 /**
  * Keys that earlier versions wrote into run configs and checkpoints and that mean nothing now;
  * dropped when read, so those runs still load and resume.
  */
-const RETIRED_KEYS = new Set(['valEvery']);
+const RETIRED_KEYS = new Set(['valEvery', 'trades']);
+
+/**
+ * A config written before `outerLoss` existed trained mavrl on adversarial CE (its `trades` flag
+ * only added a KL on top): read it as outerLoss 'adversarial', so it resumes as it ran.
+ */
+function migrate(partial: Record<string, unknown>): Record<string, unknown> {
+  if ('trades' in partial && !('outerLoss' in partial)) return { ...partial, outerLoss: 'adversarial' };
+  return partial;
+}
 
 /** Checks one value against its field, returning a message for the user or undefined. */
 export function checkField(key: string, value: unknown): string | undefined {
@@ -92,15 +121,21 @@ export function checkField(key: string, value: unknown): string | undefined {
  */
 export function resolveConfig(partial: Record<string, unknown>, origin = 'config'): Config {
   const problems: string[] = [];
-  partial = Object.fromEntries(Object.entries(partial).filter(([k]) => !RETIRED_KEYS.has(k)));
+  partial = Object.fromEntries(Object.entries(migrate(partial)).filter(([k]) => !RETIRED_KEYS.has(k)));
   for (const [k, v] of Object.entries(partial)) {
     if (k === '$schema') continue;
     const why = checkField(k, v);
     if (why) problems.push(why);
   }
-  const cfg = { ...defaultConfig(), ...partial } as Config & { $schema?: string };
+  const method = (METHODS as readonly unknown[]).includes(partial.method) ? (partial.method as MethodName) : CONFIG_FIELDS.method.default;
+  const cfg = { ...defaultConfig(method), ...partial } as Config & { $schema?: string };
+  // An inner loop chosen without a head initialisation gets the one that can adapt with it.
+  if ('innerUpdate' in partial && !('headInit' in partial)) cfg.headInit = cfg.innerUpdate === 'body' ? 'random' : 'zero';
   delete cfg.$schema;
   if (cfg.order === 2 && cfg.method === 'rocl') problems.push("'order' 2 has no meaning for method 'rocl', which has no inner loop");
+  if (cfg.innerUpdate === 'body' && cfg.headInit === 'zero' && cfg.method !== 'rocl') {
+    problems.push("innerUpdate 'body' with headInit 'zero' cannot adapt: the head stays at zero in the inner loop, so the encoder gets no gradient there; use headInit 'random' or innerUpdate 'all'");
+  }
   if (problems.length) throw new UserError(`${origin}: ${problems.join('; ')}`);
   return cfg;
 }

@@ -4,6 +4,9 @@
 
 export const EVAL_RESULT_FORMAT = 1;
 
+/** Added to a model's name for its frozen-encoder prototype-head entry beside its own adaptation. */
+export const PROTOTYPE_SUFFIX = '[prototype]';
+
 /** A mean over episodes with its 95% confidence interval half-width (1.96 * std / sqrt(n)). */
 export interface Estimate {
   mean: number;
@@ -35,6 +38,46 @@ export interface ModelEval {
   adaptation?: { steps: number; lr: number; update: 'all' | 'body' };
   /** Gradient-masking checks. */
   checks?: EvalChecks;
+  /** Whether the figures mean anything: chance level, confidence, collapse (absent in older results). */
+  diagnostics?: EvalDiagnostics;
+  /**
+   * Accuracy of each episode, clean and robust, so results on the same episodes can be compared
+   * pairwise later (absent in older results).
+   */
+  perEpisode?: { clean: number[]; robust: number[] };
+}
+
+/**
+ * What a reader needs before calling a model robust: its chance level, how confident and how
+ * spread its clean predictions are, and how much of what it gets right survives the attack.
+ */
+export interface EvalDiagnostics {
+  /** 1 / ways. */
+  chance: number;
+  /** Mean over queries of the largest softmax probability, clean (uniform predictions: chance). */
+  meanMaxSoftmax: Estimate;
+  /** Share of an episode's queries given to its most predicted class, clean (balanced: chance). */
+  topClassShare: Estimate;
+  /** Robust accuracy among the queries classified correctly when clean (pooled over episodes); null when none was. */
+  robustGivenClean: number | null;
+  /** Clean accuracy within its 95% CI of chance. */
+  atChance: boolean;
+  /** Predictions collapse onto one class (topClassShare at or above COLLAPSE_SHARE of the way count). */
+  collapsed: boolean;
+  /** Sentences for the reader, empty when the model is neither at chance nor collapsed. */
+  warnings: string[];
+}
+
+/** A paired difference a - b of two models on the same episodes and attack randomness. */
+export interface PairedComparison {
+  a: string;
+  b: string;
+  metric: 'clean' | 'robust';
+  /** Mean per-episode difference a - b. */
+  mean: number;
+  /** Bootstrap 95% interval of the mean difference (percentile, over episodes). */
+  low: number;
+  high: number;
 }
 
 /** Outcome of one gradient-masking check; the message says what was found, also when ok. */
@@ -48,7 +91,10 @@ export interface EvalChecks {
   curveMonotone?: EvalCheck;
   /** Clean accuracy is not below robust accuracy beyond the CI. */
   cleanAboveRobust: EvalCheck;
-  /** The stronger attack (EvalSetting.strongAttack) lowers robust accuracy by no more than the CI. */
+  /**
+   * The stronger attack (EvalSetting.strongAttack: each restart a separate run, an image robust only
+   * if correct under every one) lowers robust accuracy by no more than the CI.
+   */
   strongerAttack?: EvalCheck & { robust: Estimate };
 }
 
@@ -65,7 +111,7 @@ export interface EvalSetting {
   attack: { norm: 'linf' | 'l2'; eps: number; steps: number; stepSize: number; restarts: number };
   innerStepsTest: number;
   /** The stronger attack compared with the standard one at eps, when asked for. */
-  strongAttack?: { steps: number; stepSize: number; restarts: number };
+  strongAttack?: { steps: number; stepSize: number; restarts: number; loss?: 'ce' | 'margin'; episodes?: number };
   /** tfjs backend the evaluation ran on. */
   backend?: string;
   /** Worker threads that shared the episodes, when more than one. */
@@ -77,4 +123,6 @@ export interface EvalResultFile {
   createdAt: string;
   setting: EvalSetting;
   models: ModelEval[];
+  /** Paired differences between models evaluated with the same head (absent in older results). */
+  comparisons?: PairedComparison[];
 }

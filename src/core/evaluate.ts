@@ -9,8 +9,10 @@ import type { Config } from './config';
 import { episodeAt, validateForEpisodes } from './data/episodes';
 import type { ClassSplits, Dataset, Episode } from './data/types';
 import { UserError } from './errors';
-import { EVAL_RESULT_FORMAT, EvalChecks, EvalResultFile, ModelEval } from './evalResult';
-import { Adapted, adaptTo, AttackPlan, attackQuery, attackRng, checkHeadFits, Head, isTensorParams, predictEpisode, PreparedModel, prepareModel, releaseModel } from './eval/episode';
+import { EVAL_RESULT_FORMAT, EvalChecks, EvalResultFile, ModelEval, PROTOTYPE_SUFFIX } from './evalResult';
+export { PROTOTYPE_SUFFIX } from './evalResult';
+import { Adapted, adaptTo, AttackLossName, AttackPlan, attackQuery, attackRng, checkHeadFits, EpisodePredictions, Head, isTensorParams, predictEpisode, PreparedModel, prepareModel, releaseModel } from './eval/episode';
+import { correctUnderAll, diagnose, pairedComparisons, RobustGivenClean, topClassShare } from './eval/diagnostics';
 import { accuracyOf, checkCleanAboveRobust, checkCurveMonotone, checkStrongerAttack, curveFrom, estimate } from './eval/stats';
 import { evalThreadCount, EpisodeJob, runOnThreads } from './eval/threads';
 import { disposeTask, taskTensors, TaskTensors } from './meta/common';
@@ -19,7 +21,7 @@ import type { ParamArrays, Params } from './model/params';
 import { imageToPng } from './png';
 
 export type { Head } from './eval/episode';
-export type HeadChoice = Head | 'auto';
+export type HeadChoice = Head | 'auto' | 'both';
 
 /** A model to evaluate: its run config and its parameters (tensors, or arrays as read from a checkpoint). */
 export interface EvalModel {
@@ -42,13 +44,21 @@ export interface EvalAttackOptions {
   restarts?: number;
 }
 
+/**
+ * The stronger attack: `restarts + 1` separate PGD runs from different random starts; an image
+ * counts as robust only if it is classified correctly under every run. (Keeping each image's
+ * worst perturbation across runs and attacking as one batch would not do: batch norm normalises
+ * by the batch, so a spliced batch is no run's optimum.)
+ */
 export interface StrongAttackOptions {
   /** Default 100. */
   steps?: number;
-  /** Default 4 (five runs). */
+  /** Extra runs. Default 5 (six runs). */
   restarts?: number;
-  /** Default 2.5 * eps / steps. */
+  /** Default eps / 10 (between eps/10 and eps/4 is sensible: 100 steps then travel 10-25 eps). */
   stepSize?: number;
+  /** 'ce' (default) or 'margin' (CW). */
+  loss?: AttackLossName;
 }
 
 export interface EvaluateOptions {
@@ -58,7 +68,11 @@ export interface EvaluateOptions {
   queries?: number;
   episodes?: number;
   seed?: number;
-  /** 'auto' (default): the prototype head for rocl, which has no meta-learned head; the inner loop for the others. */
+  /**
+   * 'both' (default): each model's own adaptation ('auto') and, beside it, the frozen-encoder
+   * prototype head. 'auto': the prototype head for rocl, which has no meta-learned head; the
+   * inner loop for the others.
+   */
   head?: HeadChoice;
   /** Inner-loop steps at test time for every finetuned model; default: each model's innerStepsTest. */
   innerSteps?: number;
@@ -150,8 +164,8 @@ export function resolveEvalOptions(models: readonly Pick<EvalModel, 'cfg'>[], op
   wholeAtLeast('queries', queries, 1);
   wholeAtLeast('episodes', episodes, 1);
   wholeAtLeast('seed', seed, 0);
-  const head = opts.head ?? 'auto';
-  if (!['auto', 'finetune', 'prototype'].includes(head)) throw new UserError(`head must be finetune, prototype or auto, got '${head}'`);
+  const head = opts.head ?? 'both';
+  if (!['both', 'auto', 'finetune', 'prototype'].includes(head)) throw new UserError(`head must be both, auto, finetune or prototype, got '${head}'`);
   if (opts.innerSteps !== undefined) wholeAtLeast('inner steps', opts.innerSteps, 0);
   const a = opts.attack ?? {};
   const eps = a.eps ?? DEFAULT_EPS;
@@ -175,11 +189,13 @@ export function resolveEvalOptions(models: readonly Pick<EvalModel, 'cfg'>[], op
     const s = opts.strongAttack === true ? {} : opts.strongAttack;
     const sSteps = s.steps ?? 100;
     wholeAtLeast('strong attack steps', sSteps, 1);
-    const sRestarts = s.restarts ?? 4;
+    const sRestarts = s.restarts ?? 5;
     wholeAtLeast('strong attack restarts', sRestarts, 0);
-    const sStep = s.stepSize ?? (2.5 * eps) / sSteps;
+    const sStep = s.stepSize ?? eps / 10;
     if (!(sStep >= 0)) throw new UserError(`strong attack step size must be >= 0, got ${sStep}`);
-    strong = { steps: sSteps, restarts: sRestarts, stepSize: sStep };
+    const loss = s.loss ?? 'ce';
+    if (loss !== 'ce' && loss !== 'margin') throw new UserError(`strong attack loss must be ce or margin, got '${loss}'`);
+    strong = { steps: sSteps, restarts: sRestarts, stepSize: sStep, loss };
   }
   return {
     split, ways, shots, queries, episodes, seed, head, innerSteps: opts.innerSteps,
@@ -189,9 +205,9 @@ export function resolveEvalOptions(models: readonly Pick<EvalModel, 'cfg'>[], op
   };
 }
 
-/** The head a model is evaluated with. */
+/** The head a model is evaluated with ('both' gives its own first). */
 export function headFor(cfg: Pick<Config, 'method'>, choice: HeadChoice): Head {
-  if (choice !== 'auto') return choice;
+  if (choice !== 'auto' && choice !== 'both') return choice;
   return cfg.method === 'rocl' ? 'prototype' : 'finetune';
 }
 
@@ -243,38 +259,40 @@ export async function evaluate(
   }
   const o = resolveEvalOptions(models, options);
   const spec = { ways: o.ways, shots: o.shots, queries: o.queries };
-  const modelData = models.map((m) => datasetFor(datasets, m));
+  const entries = entriesFor(models, o.head);
+  entries.forEach((x) => checkHeadFits(x.model.name, x.model.cfg, x.head, o.ways));
+  const modelData = entries.map((x) => datasetFor(datasets, x.model));
   for (const d of new Set(modelData)) validateForEpisodes(d, o.split, spec);
 
-  // One attack per distinct radius above 0; the curve point at eps is the robust figure.
-  const radii = [...new Set([...o.curve, o.attack.eps])].filter((e) => e > 0).sort((x, y) => x - y);
-  const ratio = o.attack.eps > 0 ? o.attack.stepSize / o.attack.eps : 0.25;
-  const plans: AttackPlan[] = radii.map((eps) => ({
-    kind: 0,
-    opts: { eps, steps: o.attack.steps, stepSize: eps === o.attack.eps ? o.attack.stepSize : ratio * eps, norm: o.attack.norm, restarts: o.attack.restarts },
-  }));
-  if (o.strong && o.attack.eps > 0) {
-    plans.push({ kind: 1, opts: { eps: o.attack.eps, steps: o.strong.steps, stepSize: o.strong.stepSize, norm: o.attack.norm, restarts: o.strong.restarts } });
-  }
-
-  const heads = models.map((m) => headFor(m.cfg, o.head));
-  models.forEach((m, i) => checkHeadFits(m.name, m.cfg, heads[i], o.ways));
-  const steps = models.map((m, i) => (heads[i] === 'finetune' ? o.innerSteps ?? m.cfg.innerStepsTest : 0));
+  const plans = attackPlans(o);
+  const steps = entries.map((x) => (x.head === 'finetune' ? o.innerSteps ?? x.model.cfg.innerStepsTest : 0));
   const nq = o.ways * o.queries;
-  const clean = models.map(() => new Float64Array(o.episodes));
-  const attacked = models.map(() => plans.map(() => new Float64Array(o.episodes)));
-  const seconds = models.map(() => 0);
+  const clean = entries.map(() => new Float64Array(o.episodes));
+  const attacked = entries.map(() => plans.map(() => new Float64Array(o.episodes)));
+  const strongAll = entries.map(() => new Float64Array(o.episodes));
+  const maxSoftmax = entries.map(() => new Float64Array(o.episodes));
+  const topShare = entries.map(() => new Float64Array(o.episodes));
+  const keptRobust = entries.map(() => new RobustGivenClean());
+  const seconds = entries.map(() => 0);
+  const robustPlan = plans.findIndex((p) => p.kind === 0 && p.opts.eps === o.attack.eps);
+  const strongPlans = plans.map((p, i) => (p.kind >= 1 ? i : -1)).filter((i) => i >= 0);
   // Models that take the same image shape share one episode.
   const shapes = [...new Set(modelData)];
   const taskOf = modelData.map((d) => shapes.indexOf(d));
   const episodesAt = (e: number): Episode[] => shapes.map((d) => episodeAt(d.data, d.splits[o.split], spec, o.seed, e));
   const t0 = performance.now();
   let done = 0;
-  const record = (e: number, labels: Int32Array[], preds: Int32Array[], secs: number[]) => {
-    models.forEach((_, i) => {
+  const record = (e: number, labels: Int32Array[], out: EpisodePredictions[], secs: number[]) => {
+    entries.forEach((_, i) => {
       const y = labels[taskOf[i]];
-      clean[i][e] = accuracyOf(preds[i].subarray(0, nq), y);
-      plans.forEach((_, p) => (attacked[i][p][e] = accuracyOf(preds[i].subarray((p + 1) * nq, (p + 2) * nq), y)));
+      const predsAt = (p: number) => out[i].preds.subarray((p + 1) * nq, (p + 2) * nq);
+      const cleanPreds = out[i].preds.subarray(0, nq);
+      clean[i][e] = accuracyOf(cleanPreds, y);
+      plans.forEach((_, p) => (attacked[i][p][e] = accuracyOf(predsAt(p), y)));
+      if (strongPlans.length) strongAll[i][e] = correctUnderAll(strongPlans.map(predsAt), y);
+      maxSoftmax[i][e] = out[i].maxSoftmax;
+      topShare[i][e] = topClassShare(cleanPreds, o.ways);
+      if (robustPlan >= 0) keptRobust[i].add(cleanPreds, predsAt(robustPlan), y);
       seconds[i] += secs[i];
     });
     done++;
@@ -287,7 +305,7 @@ export async function evaluate(
     const labels = new Map<number, Int32Array[]>();
     const setup = {
       type: 'setup' as const,
-      models: models.map((m, i) => ({ name: m.name, cfg: m.cfg, params: arraysOf(m.params), head: heads[i], steps: steps[i] })),
+      models: entries.map((x, i) => ({ name: x.name, cfg: x.model.cfg, params: arraysOf(x.model.params), head: x.head, steps: steps[i] })),
       plans, ways: o.ways, seed: o.seed,
     };
     const job = (e: number): EpisodeJob => {
@@ -296,21 +314,22 @@ export async function evaluate(
       return { tasks, taskOf };
     };
     await runOnThreads(threads, backend, setup, o.episodes, job, (r) => {
-      record(r.index, labels.get(r.index)!, r.preds, r.seconds);
+      record(r.index, labels.get(r.index)!, r.out, r.seconds);
       labels.delete(r.index);
     }, options.signal);
   } else {
-    await evaluateHere(models, heads, steps, o.ways, plans, o.seed, o.episodes, episodesAt, taskOf, record, options.signal);
+    await evaluateHere(entries, steps, o.ways, plans, o.seed, o.episodes, episodesAt, taskOf, record, options.signal);
   }
-  const seriesAt = (i: number, eps: number, kind = 0): Float64Array => {
-    if (eps === 0 && kind === 0) return clean[i];
-    return attacked[i][plans.findIndex((p) => p.kind === kind && p.opts.eps === eps)];
+  const seriesAt = (i: number, eps: number): Float64Array => {
+    if (eps === 0) return clean[i];
+    return attacked[i][plans.findIndex((p) => p.kind === 0 && p.opts.eps === eps)];
   };
   const perEpisode: EpisodeAccuracies[] = [];
-  const evals: ModelEval[] = models.map((m, i) => {
+  const evals: ModelEval[] = entries.map((x, i) => {
+    const m = x.model;
     const robustSeries = seriesAt(i, o.attack.eps);
     const curveSeries = o.curve.map((eps) => seriesAt(i, eps));
-    const strongSeries = o.strong && o.attack.eps > 0 ? seriesAt(i, o.attack.eps, 1) : o.strong ? clean[i] : undefined;
+    const strongSeries = o.strong ? (o.attack.eps > 0 ? strongAll[i] : clean[i]) : undefined;
     perEpisode.push({ clean: clean[i], robust: robustSeries, curve: curveSeries, strong: strongSeries });
     const cleanEst = estimate(clean[i]);
     const robustEst = estimate(robustSeries);
@@ -318,24 +337,27 @@ export async function evaluate(
     const checks: EvalChecks = { cleanAboveRobust: checkCleanAboveRobust(cleanEst, robustEst) };
     if (curve.length >= 2) checks.curveMonotone = checkCurveMonotone(curve);
     if (strongSeries && o.strong) {
-      const s = estimate(strongSeries);
-      checks.strongerAttack = { ...checkStrongerAttack(robustEst, s, `PGD-${o.strong.steps} with ${o.strong.restarts} restarts`), robust: s };
+      const st = estimate(strongSeries);
+      const name = `PGD-${o.strong.steps} x ${o.strong.restarts + 1} runs (${o.strong.loss === 'margin' ? 'margin' : 'CE'} loss)`;
+      checks.strongerAttack = { ...checkStrongerAttack(robustEst, st, name), robust: st };
     }
     const out: ModelEval = {
-      model: m.name,
+      model: x.name,
       method: m.cfg.method,
       checkpoint: m.checkpoint ?? '',
-      head: heads[i],
+      head: x.head,
       clean: cleanEst,
       robust: robustEst,
       curve,
       seconds: seconds[i],
       checks,
+      diagnostics: diagnose(o.ways, cleanEst, maxSoftmax[i], topShare[i], keptRobust[i].value),
+      perEpisode: { clean: rounded(clean[i]), robust: rounded(robustSeries) },
     };
-    if (heads[i] === 'finetune') out.adaptation = { steps: steps[i], lr: m.cfg.innerLr, update: m.cfg.innerUpdate };
+    if (x.head === 'finetune') out.adaptation = { steps: steps[i], lr: m.cfg.innerLr, update: m.cfg.innerUpdate };
     return out;
   });
-  const firstFinetune = heads.indexOf('finetune');
+  const firstFinetune = entries.findIndex((x) => x.head === 'finetune');
   const result: EvalResultFile = {
     format: EVAL_RESULT_FORMAT,
     createdAt: new Date().toISOString(),
@@ -354,10 +376,60 @@ export async function evaluate(
     },
     models: evals,
   };
+  const comparisons = pairedComparisons(evals, o.seed);
+  if (comparisons.length) result.comparisons = comparisons;
   if (o.strong) result.setting.strongAttack = { ...o.strong };
   if (threads > 1) result.setting.threads = threads;
   return { result, perEpisode };
 }
+
+/** Per-episode accuracies for the result file: six decimals keep every k/n exact enough and the file small. */
+function rounded(xs: Float64Array): number[] {
+  return Array.from(xs, (x) => Math.round(x * 1e6) / 1e6);
+}
+
+/** One evaluated (model, head) pair. */
+interface EvalEntry {
+  model: EvalModel;
+  head: Head;
+  /** The model's name, with " [prototype]" for the prototype head added beside its own adaptation. */
+  name: string;
+}
+
+/**
+ * Each model with its own head, and with 'both' also with the frozen-encoder prototype head, so
+ * a reader sees whether a figure comes from the representation or from the adaptation.
+ */
+function entriesFor(models: readonly EvalModel[], choice: HeadChoice): EvalEntry[] {
+  const out: EvalEntry[] = [];
+  for (const m of models) {
+    const own = headFor(m.cfg, choice === 'both' ? 'auto' : choice);
+    out.push({ model: m, head: own, name: m.name });
+    if (choice === 'both' && own !== 'prototype') out.push({ model: m, head: 'prototype', name: `${m.name} ${PROTOTYPE_SUFFIX}` });
+  }
+  return out;
+}
+
+
+/**
+ * One attack per distinct radius above 0 (the point at eps is the robust figure), then the
+ * stronger attack's runs, each separate (kind 1 + run).
+ */
+function attackPlans(o: ResolvedEvalOptions): AttackPlan[] {
+  const radii = [...new Set([...o.curve, o.attack.eps])].filter((e) => e > 0).sort((x, y) => x - y);
+  const ratio = o.attack.eps > 0 ? o.attack.stepSize / o.attack.eps : 0.25;
+  const plans: AttackPlan[] = radii.map((eps) => ({
+    kind: 0,
+    opts: { eps, steps: o.attack.steps, stepSize: eps === o.attack.eps ? o.attack.stepSize : ratio * eps, norm: o.attack.norm, restarts: o.attack.restarts },
+  }));
+  if (o.strong && o.attack.eps > 0) {
+    for (let r = 0; r <= o.strong.restarts; r++) {
+      plans.push({ kind: 1 + r, loss: o.strong.loss, opts: { eps: o.attack.eps, steps: o.strong.steps, stepSize: o.strong.stepSize, norm: o.attack.norm, restarts: 0 } });
+    }
+  }
+  return plans;
+}
+
 
 function arraysOf(p: Params | ParamArrays): ParamArrays {
   return isTensorParams(p) ? paramsToArrays(p) : p;
@@ -365,8 +437,7 @@ function arraysOf(p: Params | ParamArrays): ParamArrays {
 
 /** The episodes on this thread, one after another, yielding to the event loop between them. */
 async function evaluateHere(
-  models: readonly EvalModel[],
-  heads: Head[],
+  entries: readonly EvalEntry[],
   steps: number[],
   ways: number,
   plans: AttackPlan[],
@@ -374,29 +445,29 @@ async function evaluateHere(
   episodes: number,
   episodesAt: (e: number) => Episode[],
   taskOf: number[],
-  record: (e: number, labels: Int32Array[], preds: Int32Array[], secs: number[]) => void,
+  record: (e: number, labels: Int32Array[], out: EpisodePredictions[], secs: number[]) => void,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const prepared: PreparedModel[] = [];
   try {
-    models.forEach((m, i) => prepared.push(prepareModel(m.name, m.cfg, m.params, heads[i], steps[i], ways)));
+    entries.forEach((x, i) => prepared.push(prepareModel(x.name, x.model.cfg, x.model.params, x.head, steps[i], ways)));
     for (let e = 0; e < episodes; e++) {
       signal?.throwIfAborted();
       const eps = episodesAt(e);
       const tensors: TaskTensors[] = [];
-      const preds: Int32Array[] = [];
+      const out: EpisodePredictions[] = [];
       const secs: number[] = [];
       try {
         for (const ep of eps) tensors.push(taskTensors(ep, undefined));
         prepared.forEach((m, i) => {
           const start = performance.now();
-          preds.push(predictEpisode(m, tensors[taskOf[i]], ways, plans, seed, e));
+          out.push(predictEpisode(m, tensors[taskOf[i]], ways, plans, seed, e));
           secs.push((performance.now() - start) / 1000);
         });
       } finally {
         tensors.forEach(disposeTask);
       }
-      record(e, eps.map((x) => x.queryLabels), preds, secs);
+      record(e, eps.map((x) => x.queryLabels), out, secs);
       await yieldToEventLoop();
     }
   } finally {

@@ -54,6 +54,17 @@ export function symmetricKlPerSample(aLogits: tf.Tensor2D, bLogits: tf.Tensor2D)
   return tf.div(tf.add(klPerSample(aLogits, bLogits), klPerSample(bLogits, aLogits)), 2) as tf.Tensor1D;
 }
 
+/**
+ * The CW margin per sample, max_{j != y} z_j - z_y: positive once the sample is misclassified.
+ * An attack that maximises it does not stall where softmax saturates, as cross-entropy can.
+ */
+export function marginLossPerSample(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  const oneHot = tf.oneHot(labels, logits.shape[1]);
+  const trueLogit = tf.sum(tf.mul(oneHot, logits), 1);
+  const others = tf.max(tf.sub(logits, tf.mul(oneHot, 1e9)), 1);
+  return tf.sub(others, trueLogit) as tf.Tensor1D;
+}
+
 /** Fraction of rows whose arg-max equals the label. */
 export function accuracy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   return tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar;

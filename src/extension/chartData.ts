@@ -1,6 +1,7 @@
 // Chart and table view-models built from metric lines and evaluation results. Pure functions with
 // no Node, DOM or vscode import: the webview bundle uses them to draw, the unit tests check them.
 import type { MetricLine } from '../runner/runFormat';
+import { recentMean, STEP_METRIC_KEYS } from '../core/stepMetrics';
 import type { Estimate, EvalResultFile } from '../core/evalResult';
 
 export interface Point {
@@ -81,14 +82,8 @@ export function thinMetrics(lines: readonly MetricLine[], max: number): MetricLi
     const group = lines.slice(Math.floor(b * size), Math.floor((b + 1) * size));
     if (!group.length) continue;
     const last = group[group.length - 1];
-    out.push({
-      ...last,
-      loss: mean(group, (l) => l.loss) ?? NaN,
-      ceLoss: mean(group, (l) => l.ceLoss),
-      agreementLoss: mean(group, (l) => l.agreementLoss),
-      cleanAcc: mean(group, (l) => l.cleanAcc),
-      robustAcc: mean(group, (l) => l.robustAcc),
-    });
+    const means = Object.fromEntries(STEP_METRIC_KEYS.map((k) => [k, mean(group, (l) => l[k] ?? null)]));
+    out.push({ ...last, ...means, loss: mean(group, (l) => l.loss) ?? NaN });
   }
   return out;
 }
@@ -100,9 +95,15 @@ export interface TrainingSeries {
   ce: Point[];
   /** The whole outer loss. */
   loss: Point[];
-  /** Query accuracy, clean and under the training attack, in percent. */
+  /** Query accuracy after the inner loop, clean and under the training attack, in percent. */
   clean: Point[];
   robust: Point[];
+  /** Query accuracy before the inner loop, in percent: beside `clean`, whether adaptation adapts. */
+  before: Point[];
+  /** mavrl: cosine of the two adapted encoders' features (1: one network). */
+  encoderCosine: Point[];
+  /** Relative change of the encoder by the inner loop, in percent. */
+  innerShift: Point[];
 }
 
 function series(lines: readonly MetricLine[], pick: (l: MetricLine) => number | null, scale = 1): Point[] {
@@ -122,22 +123,13 @@ export function trainingSeries(lines: readonly MetricLine[], max = MAX_POINTS): 
     loss: downsample(series(lines, (l) => l.loss), max),
     clean: downsample(series(lines, (l) => l.cleanAcc, 100), max),
     robust: downsample(series(lines, (l) => l.robustAcc, 100), max),
+    before: downsample(series(lines, (l) => l.cleanAccBefore ?? null, 100), max),
+    encoderCosine: downsample(series(lines, (l) => l.encoderCosine ?? null), max),
+    innerShift: downsample(series(lines, (l) => l.innerShift ?? null, 100), max),
   };
 }
 
-/** Mean of the last `n` finite values of a metric, or null when there are none. */
-export function recentMean(lines: readonly MetricLine[], pick: (l: MetricLine) => number | null, n = 20): number | null {
-  let sum = 0;
-  let count = 0;
-  for (let i = lines.length - 1; i >= 0 && count < n; i--) {
-    const v = pick(lines[i]);
-    if (v !== null && Number.isFinite(v)) {
-      sum += v;
-      count++;
-    }
-  }
-  return count ? sum / count : null;
-}
+export { recentMean } from '../core/stepMetrics';
 
 // ---------------------------------------------------------------------------------------------
 // Evaluation results
@@ -159,6 +151,11 @@ export interface ResultRow {
   episodes: number;
   clean: Estimate;
   robust: Estimate;
+  /** What the figures are worth: chance level, and why they mean nothing when they do not. */
+  chance: number;
+  /** At chance or collapsed: its robust accuracy is not robustness. */
+  flagged: boolean;
+  warnings: string[];
 }
 
 /** "45.2 ± 1.3" from a fraction estimate. */
@@ -185,6 +182,9 @@ export function resultRows(result: EvalResultFile, source = ''): ResultRow[] {
     episodes: s.episodes,
     clean: m.clean,
     robust: m.robust,
+    chance: m.diagnostics?.chance ?? 1 / s.ways,
+    flagged: !!m.diagnostics && (m.diagnostics.atChance || m.diagnostics.collapsed),
+    warnings: m.diagnostics?.warnings ?? [],
   }));
 }
 

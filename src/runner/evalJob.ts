@@ -33,7 +33,7 @@ export function evaluateOptionsFrom(o: Record<string, string | number | boolean>
     if (!Number.isFinite(v)) throw new UserError(`eval option '${k}' must be a number, got ${JSON.stringify(o[k])}`);
     return v;
   };
-  const known = ['split', 'ways', 'shots', 'queries', 'episodes', 'seed', 'head', 'innerSteps', 'eps', 'attackSteps', 'attackStepSize', 'norm', 'restarts', 'curve', 'strongAttack', 'strongSteps', 'strongRestarts', 'samples', 'backend', 'name', 'threads'];
+  const known = ['split', 'ways', 'shots', 'queries', 'episodes', 'seed', 'head', 'innerSteps', 'eps', 'attackSteps', 'attackStepSize', 'norm', 'restarts', 'curve', 'strongAttack', 'strongSteps', 'strongRestarts', 'strongStepSize', 'strongLoss', 'samples', 'backend', 'name', 'threads'];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
   if (unknown.length) throw new UserError(`unknown eval option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${known.join(', ')}`);
   return {
@@ -47,7 +47,10 @@ export function evaluateOptionsFrom(o: Record<string, string | number | boolean>
     innerSteps: num('innerSteps'),
     attack: { eps: num('eps'), steps: num('attackSteps'), stepSize: num('attackStepSize'), norm: o.norm as 'linf' | 'l2' | undefined, restarts: num('restarts') },
     curve: o.curve === undefined ? undefined : String(o.curve) === '' ? [] : String(o.curve).split(',').map((s) => Number(s.trim()) / 255),
-    strongAttack: o.strongAttack === true || o.strongAttack === 'true' ? { steps: num('strongSteps'), restarts: num('strongRestarts') } : o.strongAttack === undefined ? undefined : false,
+    strongAttack:
+      o.strongAttack === true || o.strongAttack === 'true'
+        ? { steps: num('strongSteps'), restarts: num('strongRestarts'), stepSize: num('strongStepSize'), loss: o.strongLoss as 'ce' | 'margin' | undefined }
+        : o.strongAttack === undefined ? undefined : false,
     threads: o.threads === undefined || o.threads === 'auto' ? undefined : num('threads'),
   };
 }
@@ -114,7 +117,9 @@ function writeEvalSamples(out: string, result: EvalResultFile, models: EvalModel
       classNames: ds.data.classes,
       scale: Math.max(1, Math.round(96 / m.cfg.imageSize)),
     });
-    result.models[i].samples = s.samples.map((x, j) => {
+    // The samples go with the model's own head (with head 'both' its prototype entry follows it).
+    const entry = result.models.find((r) => r.model === m.name)!;
+    entry.samples = s.samples.map((x, j) => {
       const base = `${i}-${j}`;
       const files = { clean: `${base}-clean.png`, perturbation: `${base}-perturbation.png`, adversarial: `${base}-adversarial.png` };
       fs.writeFileSync(path.join(dir, files.clean), x.clean);

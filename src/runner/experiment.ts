@@ -12,6 +12,7 @@ import { spawn } from 'child_process';
 import { Config, METHODS, MethodName, resolveConfig } from '../core/config';
 import { UserError } from '../core/errors';
 import { EvalResultFile } from '../core/evalResult';
+import { chooseOnValidation, pairedComparisons } from '../core/eval/diagnostics';
 import { packageRoot } from './packageInfo';
 import { writeJsonAtomic } from './runStore';
 import type { ExperimentEvalJob } from './experimentEval';
@@ -233,11 +234,12 @@ class Experiment {
       models: valModels,
       data: this.unseen,
       load: this.unseenLoad(),
-      options: { split: 'val', shots: spec.eval.shots[0], episodes: v.episodes, queries: spec.eval.queries, attackSteps: spec.eval.attackSteps, seed: 1, curve: [], threads: 1 },
+      options: { split: 'val', shots: spec.eval.shots[0], episodes: v.episodes, queries: spec.eval.queries, attackSteps: spec.eval.attackSteps, seed: 1, curve: [], threads: 1, head: 'auto' },
     });
-    const robustOf = (name: string) => valResult.models.find((m) => m.model === name)!.robust.mean;
-    const best = valRuns.reduce((a, b) => (robustOf(runName(b, valKey)) > robustOf(runName(a, valKey)) ? b : a));
-    const chosen = best.value ?? defaultValue;
+    const own = (k: RunKey) => ({ key: k, ...valResult.models.find((m) => m.model === runName(k, valKey))! });
+    const best = chooseOnValidation(valRuns.map(own));
+    if (!best) throw new UserError(`every validation run of ${v.method} is at chance or collapsed on the validation classes; train longer or check the data (see results/validation.json)`);
+    const chosen = best.key.value ?? defaultValue;
     this.o.log(`[${this.elapsed()}] validation chose ${valKey} = ${chosen} for ${v.method}`);
     // Phase 3: the seed method's other seeds with the chosen value.
     const mainRuns: RunKey[] = spec.methods.flatMap((m) =>
@@ -285,6 +287,8 @@ class Experiment {
       if (prev) prev.models.push(...result.models);
       else results.set(setting.label, result);
     }
+    // The parts ran on the same episodes, so models of different parts compare pairwise too.
+    for (const r of results.values()) r.comparisons = pairedComparisons(r.models, r.setting.seed);
     return {
       spec,
       source: this.source,

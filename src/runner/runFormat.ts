@@ -9,7 +9,7 @@
 //   samples/           step-NNNNNNNN.json (SampleSet) with PNGs beside it
 //   results/           <name>.json (EvalResultFile, see src/core/evalResult.ts)
 import type { Config } from '../core/config';
-import type { StepMetrics } from '../core/meta/common';
+import type { StepMetrics } from '../core/stepMetrics';
 
 export const RUN_FORMAT_VERSION = 1;
 

@@ -9,6 +9,7 @@ import { initBackend } from '../core/backend';
 import { Dataset, Episode, EpisodeSpec, episodeAt, loadDataset, validateForEpisodes } from '../core/data';
 import { isUserError, UserError } from '../core/errors';
 import { MetaLearner } from '../core/meta/learner';
+import { STEP_METRIC_KEYS, StepMetrics } from '../core/meta/common';
 import { checkCheckpointMatches, DEFAULT_KEEP_CHECKPOINTS, readCheckpoint, RESUMABLE_KEYS, writeCheckpoint, latestCheckpoint } from './checkpoint';
 import { sourceDataPath, versions } from './packageInfo';
 import { MetricLine, RUN_FORMAT_VERSION, RunConfigFile, RunState, SampleSet } from './runFormat';
@@ -263,17 +264,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
       step = learner.step;
       const ms = Date.now() - tStep;
       emaMs = emaMs === undefined ? ms : 0.8 * emaMs + 0.2 * ms;
-      const line: MetricLine = {
-        step,
-        time: new Date().toISOString(),
-        loss: r.loss,
-        ceLoss: r.ceLoss,
-        agreementLoss: r.agreementLoss,
-        cleanAcc: r.cleanAcc,
-        robustAcc: r.robustAcc,
-        gradNorm: r.gradNorm,
-        msPerStep: ms,
-      };
+      const line: MetricLine = { step, time: new Date().toISOString(), ...pickStepMetrics(r), gradNorm: r.gradNorm, msPerStep: ms };
       appendMetric(runDir, line);
       hooks.onMetric?.(line);
       const etaSeconds = ((cfg.steps - step) * emaMs) / 1000;
@@ -312,4 +303,9 @@ export function runState(runDir: string): RunState | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The StepMetrics fields of a step's result, in their declared order. */
+function pickStepMetrics(r: StepMetrics): StepMetrics {
+  return Object.fromEntries(STEP_METRIC_KEYS.map((k) => [k, r[k]])) as unknown as StepMetrics;
 }

@@ -302,8 +302,11 @@ test('E2E scenarios: train, watch the dashboard, evaluate a folder, stop and res
           await vs.waitForEditorTab(new RegExp(`^${run1} / glyphs-\\d{8}-\\d{6}$`), 4 * MINUTE);
           const web = await webviewWith(vs, '#result-table tr.result-row', MINUTE);
           const rows = web.locator('#result-table tr.result-row');
-          assert.equal(await rows.count(), 1);
+          // the model's own adaptation, and beside it the frozen-encoder prototype head
+          assert.equal(await rows.count(), 2);
+          assert.equal(await rows.nth(1).getAttribute('data-head'), 'prototype');
           const row = rows.first();
+          assert.equal(await row.getAttribute('data-head'), 'finetune');
           assert.equal(await row.getAttribute('data-dataset'), 'glyphs');
           assert.match((await row.getAttribute('data-model')) ?? '', /mavrl/);
           const clean = Number(await row.getAttribute('data-clean'));

@@ -5,8 +5,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../../core/backend';
-import { Config, MethodName, METHODS } from '../../core/config';
-import { EvalResultFile } from '../../core/evalResult';
+import { Config, MethodName, METHODS, resolveConfig } from '../../core/config';
+import { meaningful } from '../../core/eval/diagnostics';
+import { adaptationSummary, formatAdaptation } from '../../core/stepMetrics';
+import { EvalResultFile, PROTOTYPE_SUFFIX } from '../../core/evalResult';
 import { UserError } from '../../core/errors';
 import { startTraining, WorkerExit, WorkerHandle } from '../../runner/client';
 import { runEvalJob } from '../../runner/evalJob';
@@ -17,6 +19,7 @@ import { CONFIG_OPTIONS, configFromArgs, ParsedArgs, UsageError } from '../args'
 import { Command, HELP_OPTION, JSON_OPTION, RUNS_DIR_OPTION, runsDirOf } from '../command';
 import { formatDuration, formatNumber, Progress, table } from '../output';
 import { renderReport, ReportRun } from '../report';
+import { formatComparison, renderEvalTable } from '../table';
 
 /** The demo's model and budget: small enough for 2 cores, the same for every method. */
 export const DEMO_CONFIG: Partial<Config> = {
@@ -52,7 +55,9 @@ async function run(args: ParsedArgs): Promise<number> {
   const methods = parseMethods(args.options.methods);
   const episodes = args.options.episodes === undefined ? DEMO_EPISODES : Number(args.options.episodes);
   if (!Number.isInteger(episodes) || episodes < 1) throw new UsageError(`--episodes ${args.options.episodes}: must be a whole number >= 1`);
-  const { config: base } = configFromArgs(args, DEMO_CONFIG);
+  const { config: base, explicit } = configFromArgs(args, DEMO_CONFIG);
+  // Each method gets its own defaults (inner loop, head) under the demo's budget and the flags.
+  const configOf = (method: MethodName): Config => resolveConfig({ ...DEMO_CONFIG, ...explicit, method }, 'command line');
   const runsDir = runsDirOf(args);
   const glyphs = bundledDataPath(DEFAULT_UNSEEN_DOMAIN);
   const backend = await initBackend(base.backend);
@@ -75,9 +80,12 @@ async function run(args: ParsedArgs): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     const progress = new Progress(process.stderr, 'demo step');
-    const runs = await trainAll(methods, base, runsDir, handles, progress);
+    const runs = await trainAll(methods, configOf, runsDir, handles, progress);
     progress.done();
-    for (const r of runs) log(`${r.method}: ${r.state} at step ${r.metrics.length} in ${r.seconds.toFixed(0)}s -> ${r.runDir}`);
+    for (const r of runs) {
+      log(`${r.method}: ${r.state} at step ${r.metrics.length} in ${r.seconds.toFixed(0)}s -> ${r.runDir}`);
+      log(`  training, last 50 steps: ${formatAdaptation(adaptationSummary(r.metrics))}`);
+    }
     if (interrupted) return EXIT_CODES.interrupted;
 
     // One evaluation of all runs on the same episodes; evaluate() spreads the episodes over the cores.
@@ -124,7 +132,7 @@ async function run(args: ParsedArgs): Promise<number> {
       createdAt: new Date().toISOString(),
       setting: [
         `Meta-trained on the bundled Fashion-MNIST subset (train classes), ${base.steps} meta-steps each, meta-batch ${base.metaBatch}, ${base.ways}-way ${base.shots}-shot ${base.queries} queries, ${base.imageSize}x${base.imageSize}x${base.channels}, ${base.backbone} width ${base.width}, seed ${base.seed}.`,
-        `Training attack: PGD-${base.attackSteps} at eps ${(base.eps * 255).toFixed(0)}/255; inner loop ${base.innerSteps} step (train), ${base.innerStepsTest} (test), lr ${base.innerLr}; outer Adam ${base.outerLr}.`,
+        `Training attack: PGD-${base.attackSteps} at eps ${(base.eps * 255).toFixed(0)}/255; outer Adam ${base.outerLr}. Inner loops: ${methods.map((m) => innerLoopText(configOf(m))).join('; ')}.`,
         `Backend ${backend.name}${backend.simd !== undefined ? ` (SIMD ${backend.simd ? 'on' : 'off'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'} per process)` : ''}; total wall time ${formatDuration(seconds)}.`,
       ],
       runs,
@@ -134,29 +142,17 @@ async function run(args: ParsedArgs): Promise<number> {
     });
     fs.writeFileSync(reportFile, html);
 
-    const eps255 = (e: number) => `${Math.round(e * 2550) / 10}`;
-    const curveEps = result.models[0]?.curve.map((p) => p.eps) ?? [];
-    const rows = result.models.map((m) => [
-      m.method,
-      `${(100 * m.clean.mean).toFixed(1)} ± ${(100 * m.clean.ci95).toFixed(1)}`,
-      `${(100 * m.robust.mean).toFixed(1)} ± ${(100 * m.robust.ci95).toFixed(1)}`,
-      ...m.curve.map((p) => (100 * p.accuracy.mean).toFixed(1)),
-    ]);
     if (json) {
-      process.stdout.write(JSON.stringify({ report: reportFile, result: resultFile, seconds, runs: runs.map((r) => ({ method: r.method, runDir: r.runDir, steps: r.metrics.length, seconds: r.seconds })), models: result.models.map((m) => ({ method: m.method, clean: m.clean, robust: m.robust, curve: m.curve })) }) + '\n');
-    } else {
       process.stdout.write(
-        [
-          '',
-          `Unseen domain: glyphs, ${result.setting.ways}-way ${result.setting.shots}-shot, ${result.setting.episodes} episodes; accuracy % (± 95% CI); robust = PGD-${result.setting.attack.steps} at eps ${eps255(result.setting.attack.eps)}/255`,
-          table(['method', 'clean', 'robust', ...curveEps.map((e) => `eps ${eps255(e)}`)], rows, ['l', 'r', 'r', ...curveEps.map(() => 'r' as const)]),
-          ...notes,
-          '',
-          `report: ${reportFile}`,
-          `wall time: ${formatDuration(seconds)}`,
-          '',
-        ].join('\n'),
+        JSON.stringify({
+          report: reportFile, result: resultFile, seconds,
+          runs: runs.map((r) => ({ method: r.method, runDir: r.runDir, steps: r.metrics.length, seconds: r.seconds, training: adaptationSummary(r.metrics) })),
+          models: result.models.map((m) => ({ method: m.method, head: m.head, clean: m.clean, robust: m.robust, curve: m.curve, diagnostics: m.diagnostics })),
+          comparisons: result.comparisons ?? [],
+        }) + '\n',
       );
+    } else {
+      process.stdout.write(['', `Unseen domain: ${renderEvalTable(result)}`, ...notes, '', `report: ${reportFile}`, `wall time: ${formatDuration(seconds)}`, ''].join('\n'));
     }
     return interrupted ? EXIT_CODES.interrupted : EXIT_CODES.ok;
   } finally {
@@ -173,13 +169,14 @@ function fail(what: string, exit: WorkerExit): never {
 }
 
 /** Trains every method in its own worker, at the same time; progress shows them side by side. */
-async function trainAll(methods: MethodName[], base: Config, runsDir: string, handles: WorkerHandle[], progress: Progress): Promise<DemoRun[]> {
+async function trainAll(methods: MethodName[], configOf: (m: MethodName) => Config, runsDir: string, handles: WorkerHandle[], progress: Progress): Promise<DemoRun[]> {
+  const base = configOf(methods[0]);
   const steps = new Map<MethodName, number>(methods.map((m) => [m, 0]));
   const eta = new Map<MethodName, number | null>();
   const t0 = Date.now();
   const ended = new Map<MethodName, number>();
   const started = methods.map((method) => {
-    const { runDir, handle } = startTraining(runsDir, { ...base, method }, {
+    const { runDir, handle } = startTraining(runsDir, configOf(method), {
       exit: () => ended.set(method, Date.now()),
       'run/progress': (p) => {
         steps.set(method, p.step);
@@ -211,15 +208,25 @@ function rebase(result: EvalResultFile, from: string, to: string): EvalResultFil
   return { ...result, models: result.models.map((m) => ({ ...m, samples: m.samples?.map((s) => ({ ...s, clean: re(s.clean), perturbation: re(s.perturbation), adversarial: re(s.adversarial) })) })) };
 }
 
-/** Whether the paper's claim shows at this budget, said plainly. */
+/** A method's inner loop in words: 'mavrl 1 step (10 at test), lr 0.4, encoder only'. */
+function innerLoopText(c: Config): string {
+  return `${c.method} ${c.innerSteps} step${c.innerSteps === 1 ? '' : 's'} (${c.innerStepsTest} at test), lr ${c.innerLr}, ${c.innerUpdate === 'body' ? 'encoder only' : 'all parameters'}`;
+}
+
+/**
+ * Whether the paper's claim shows at this budget, said plainly: the paired robust difference of
+ * mavrl and aq (own heads) on the same episodes, counted only when both models mean something.
+ */
 function headline(result: EvalResultFile): string[] {
-  const mavrl = result.models.find((m) => m.method === 'mavrl');
-  const aq = result.models.find((m) => m.method === 'aq');
+  const own = (method: string) => result.models.find((m) => m.method === method && !m.model.endsWith(PROTOTYPE_SUFFIX));
+  const mavrl = own('mavrl');
+  const aq = own('aq');
   if (!mavrl || !aq) return [];
-  const d = 100 * (mavrl.robust.mean - aq.robust.mean);
-  const ci = 100 * Math.hypot(mavrl.robust.ci95, aq.robust.ci95);
-  const verdict = Math.abs(d) <= ci ? 'within the confidence interval (no clear difference at this budget)' : d > 0 ? 'mavrl ahead' : 'aq ahead';
-  return [`robust accuracy, mavrl minus aq: ${d >= 0 ? '+' : ''}${d.toFixed(1)} points (± ${ci.toFixed(1)}): ${verdict}. The paper's >10-point gap is for full-scale training (CIFAR-FS, Conv4 width 64, thousands of steps).`];
+  const useless = [mavrl, aq].filter((m) => !meaningful(m.diagnostics));
+  if (useless.length) return [`no verdict: ${useless.map((m) => m.method).join(' and ')} at chance or collapsed on this domain, so robust accuracy says nothing about robustness.`];
+  const c = result.comparisons?.find((x) => x.metric === 'robust' && x.a === mavrl.model && x.b === aq.model);
+  if (!c) return [];
+  return [`${formatComparison(c)}. The paper's >10-point gap is for full-scale training (CIFAR-FS, Conv4 width 64, tens of thousands of steps).`];
 }
 
 export const demoCommand: Command = {

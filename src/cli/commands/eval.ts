@@ -31,12 +31,14 @@ export const EVAL_OPTIONS: OptionSpec[] = [
   { flag: 'attack-step-size', type: 'number', placeholder: 'a', description: 'PGD step size at eps (default eps/4, i.e. 2/255 at 8/255); curve points scale it.' },
   { flag: 'restarts', type: 'number', placeholder: 'n', default: 0, description: 'Extra random restarts of PGD (the worst case per image is kept).' },
   { flag: 'norm', type: 'string', enum: ['linf', 'l2'], default: 'linf', description: 'Threat model norm.' },
-  { flag: 'head', type: 'string', enum: ['auto', 'finetune', 'prototype'], default: 'auto', description: "How models adapt to the support set: their inner loop (finetune), or a frozen-encoder nearest-class-mean head (prototype). auto: prototype for rocl, finetune for the others." },
+  { flag: 'head', type: 'string', enum: ['both', 'auto', 'finetune', 'prototype'], default: 'both', description: "How models adapt to the support set: their inner loop (finetune), or a frozen-encoder nearest-class-mean head (prototype). auto: prototype for rocl, finetune for the others; both: auto and, beside it, the prototype head." },
   { flag: 'inner-steps', type: 'number', placeholder: 'n', description: "Inner-loop steps when finetuning, for every model. Default: each model's innerStepsTest." },
   { flag: 'curve', type: 'string', placeholder: 'list', default: '0,1,2,4,8,16', description: "Radii of the robustness curve: numbers in 1/255 units, or fractions like 0.5/255 taken as they are; 'none' for no curve. Default for L2: eps times 0,1/8,1/4,1/2,1,2." },
-  { flag: 'strong', type: 'boolean', description: 'Gradient-masking check: also attack with PGD-100 and 4 restarts at eps, and compare.' },
-  { flag: 'strong-steps', type: 'number', placeholder: 'n', default: 100, description: 'PGD steps of the --strong attack.' },
-  { flag: 'strong-restarts', type: 'number', placeholder: 'n', default: 4, description: 'Extra random restarts of the --strong attack.' },
+  { flag: 'strong', type: 'boolean', description: 'Gradient-masking check: also attack with 6 separate runs of PGD-100 (step eps/10) at eps, an image robust only if correct under every run, and compare.' },
+  { flag: 'strong-steps', type: 'number', placeholder: 'n', default: 100, description: 'PGD steps of each --strong run.' },
+  { flag: 'strong-restarts', type: 'number', placeholder: 'n', default: 5, description: 'Extra runs of the --strong attack, each from its own random start.' },
+  { flag: 'strong-step-size', type: 'number', placeholder: 'a', description: 'Step size of the --strong attack (default eps/10).' },
+  { flag: 'strong-loss', type: 'string', enum: ['ce', 'margin'], default: 'ce', description: 'Loss of the --strong attack: cross-entropy, or the CW margin.' },
   { flag: 'samples', type: 'boolean', default: true, description: 'Write sample perturbation PNGs of the first episode next to the result.' },
   { flag: 'seed', type: 'number', placeholder: 'n', default: 0, description: 'Seed of the episodes and the attacks.' },
   { flag: 'out', type: 'string', placeholder: 'file.json', description: "Result file. Default: <run>/results/eval-<data>-<split>-<ways>w<shots>s.json for one run, else ./eval-<data>-<split>-<ways>w<shots>s.json." },
@@ -150,12 +152,17 @@ function jobOptions(o: Record<string, OptionValue>): Record<string, string | num
     throw new UsageError(`--threads must be a whole number >= 1, got ${o.threads}`);
   }
   if (o.strong === true) job.strongAttack = true;
-  if ((o['strong-steps'] !== undefined || o['strong-restarts'] !== undefined) && o.strong !== true) {
-    throw new UsageError('--strong-steps and --strong-restarts go with --strong');
+  const strongFlags = ['strong-steps', 'strong-restarts', 'strong-step-size', 'strong-loss'];
+  if (strongFlags.some((f) => o[f] !== undefined) && o.strong !== true) {
+    throw new UsageError(`${strongFlags.map((f) => `--${f}`).join(', ')} go with --strong`);
   }
   copy('strong-steps', 'strongSteps');
   copy('strong-restarts', 'strongRestarts');
-  const strongAttack = o.strong === true ? { steps: job.strongSteps as number | undefined, restarts: job.strongRestarts as number | undefined } : false;
+  copy('strong-step-size', 'strongStepSize');
+  copy('strong-loss', 'strongLoss');
+  const strongAttack = o.strong === true
+    ? { steps: job.strongSteps as number | undefined, restarts: job.strongRestarts as number | undefined, stepSize: job.strongStepSize as number | undefined, loss: job.strongLoss as 'ce' | undefined }
+    : false;
   if (o.samples === false) job.samples = false;
   let curve: number[] | undefined;
   if (o.curve !== undefined) {

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AttackOptions, pgd } from '../attacks';
 import type { Config } from '../config';
 import { UserError } from '../errors';
-import { crossEntropyPerSample } from '../losses';
+import { crossEntropyPerSample, marginLossPerSample } from '../losses';
 import { TaskTensors } from '../meta/common';
 import { adapt, disposeAdapted } from '../meta/inner';
 import { modelSpecOf } from '../meta/learner';
@@ -16,11 +16,18 @@ import { Rng } from '../rng';
 
 export type Head = 'finetune' | 'prototype';
 
-/** One attack of the evaluation; kind 0 is the standard attack at some radius, 1 the stronger one. */
+/**
+ * One attack of the evaluation; kind 0 is the standard attack at some radius, kind 1 + r the r-th
+ * run of the stronger one (each run separate: an image is robust to it only if correct under all).
+ */
 export interface AttackPlan {
   kind: number;
   opts: AttackOptions;
+  /** The attack's loss: cross-entropy (default), or the CW margin max_{j != y} z_j - z_y. */
+  loss?: AttackLossName;
 }
+
+export type AttackLossName = 'ce' | 'margin';
 
 /** A model as tensors, with how it adapts. */
 export interface PreparedModel {
@@ -86,9 +93,10 @@ export function adaptTo(m: PreparedModel, xs: tf.Tensor4D, ys: tf.Tensor1D, ways
  * batch norm normalises a batch by its own statistics, so the model is only the same on the same
  * batch. The caller owns the result.
  */
-export function attackQuery(a: Adapted, xq: tf.Tensor4D, yq: tf.Tensor1D, opts: AttackOptions, rng: Rng): tf.Tensor4D {
+export function attackQuery(a: Adapted, xq: tf.Tensor4D, yq: tf.Tensor1D, opts: AttackOptions, rng: Rng, loss: AttackLossName = 'ce'): tf.Tensor4D {
   if (opts.eps === 0) return tf.clone(xq);
-  return pgd([xq], (advs) => crossEntropyPerSample(a.logits(advs[0]), yq), { ...opts, randomStart: true }, rng)[0];
+  const perSample = loss === 'margin' ? marginLossPerSample : crossEntropyPerSample;
+  return pgd([xq], (advs) => perSample(a.logits(advs[0]), yq), { ...opts, randomStart: true }, rng)[0];
 }
 
 /** The random stream of one attack: the same for every model and thread, per episode, kind and radius. */
@@ -96,24 +104,36 @@ export function attackRng(seed: number, episode: number, kind: number, eps: numb
   return new Rng([seed, 0xa77ac, episode, kind, Math.round(eps * 1e7)]);
 }
 
-/**
- * Predictions of one model on one episode: the clean query, then the query under each plan, in
- * one int32 array (one read of the backend per episode).
- */
-export function predictEpisode(m: PreparedModel, t: TaskTensors, ways: number, plans: readonly AttackPlan[], seed: number, episode: number): Int32Array {
+/** What one model predicts on one episode. */
+export interface EpisodePredictions {
+  /** The clean query's predictions, then the query's under each plan, in one array. */
+  preds: Int32Array;
+  /** Mean over the clean query of the largest softmax probability. */
+  maxSoftmax: number;
+}
+
+/** Predictions of one model on one episode (one read of the backend per episode). */
+export function predictEpisode(m: PreparedModel, t: TaskTensors, ways: number, plans: readonly AttackPlan[], seed: number, episode: number): EpisodePredictions {
   const adapted = adaptTo(m, t.xs, t.ys, ways);
   const preds: tf.Tensor[] = [];
   try {
-    preds.push(tf.tidy(() => tf.argMax(adapted.logits(t.xq), 1)));
+    const confidence = tf.tidy(() => {
+      const logits = adapted.logits(t.xq);
+      preds.push(tf.keep(tf.argMax(logits, 1)));
+      return tf.mean(tf.max(tf.softmax(logits), 1));
+    });
+    preds.push(confidence);
     for (const p of plans) {
-      const adv = attackQuery(adapted, t.xq, t.yq, p.opts, attackRng(seed, episode, p.kind, p.opts.eps));
+      const adv = attackQuery(adapted, t.xq, t.yq, p.opts, attackRng(seed, episode, p.kind, p.opts.eps), p.loss);
       preds.push(tf.tidy(() => tf.argMax(adapted.logits(adv), 1)));
       adv.dispose();
     }
-    const all = tf.concat(preds);
-    const values = all.dataSync() as Int32Array;
-    all.dispose();
-    return values;
+    // The confidence rides along as the last element (as an int32 of its float bits) so that the
+    // episode still takes one read of the backend.
+    const bits = tf.tidy(() => tf.concat([...preds.filter((x) => x !== confidence), tf.reshape(tf.cast(tf.mul(confidence, 1e6), 'int32'), [1])]));
+    const values = bits.dataSync() as Int32Array;
+    bits.dispose();
+    return { preds: values.slice(0, values.length - 1), maxSoftmax: values[values.length - 1] / 1e6 };
   } finally {
     tf.dispose(preds);
     adapted.dispose();

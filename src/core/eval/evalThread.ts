@@ -3,7 +3,7 @@
 // attack randomness comes from (seed, episode), so any thread computes the same numbers.
 import { disposeTask, taskTensors } from '../meta/common';
 import { serveRequests } from '../parallel/requestThread';
-import { predictEpisode, PreparedModel, prepareModel } from './episode';
+import { EpisodePredictions, predictEpisode, PreparedModel, prepareModel } from './episode';
 import type { EvalThreadReply, EvalThreadRequest } from './threads';
 
 let models: PreparedModel[] = [];
@@ -19,14 +19,14 @@ function handle(req: EvalThreadRequest): EvalThreadReply {
   const s = setup;
   const tasks = req.tasks.map((ep) => taskTensors(ep, undefined));
   try {
-    const preds: Int32Array[] = [];
+    const out: EpisodePredictions[] = [];
     const seconds: number[] = [];
     models.forEach((m, i) => {
       const start = performance.now();
-      preds.push(predictEpisode(m, tasks[req.taskOf[i]], s.ways, s.plans, s.seed, req.index));
+      out.push(predictEpisode(m, tasks[req.taskOf[i]], s.ways, s.plans, s.seed, req.index));
       seconds.push((performance.now() - start) / 1000);
     });
-    return { type: 'result', index: req.index, preds, seconds };
+    return { type: 'result', index: req.index, out, seconds };
   } finally {
     tasks.forEach(disposeTask);
   }

@@ -8,7 +8,7 @@ import type { Config } from '../config';
 import type { Episode } from '../data/types';
 import type { ParamArrays } from '../model/params';
 import { RequestThread, type ErrorReply } from '../parallel/requestThread';
-import type { AttackPlan, Head } from './episode';
+import type { AttackPlan, EpisodePredictions, Head } from './episode';
 
 export type EvalThreadRequest =
   | {
@@ -23,7 +23,7 @@ export type EvalThreadRequest =
 
 export type EvalThreadReply =
   | { type: 'ready' }
-  | { type: 'result'; index: number; preds: Int32Array[]; seconds: number[] }
+  | { type: 'result'; index: number; out: EpisodePredictions[]; seconds: number[] }
   | ErrorReply;
 
 /** Fewest episodes per thread that make a thread worth its start-up (a second or so). */

@@ -10,6 +10,7 @@ import { adaptedKeys, classify, encode, ModelSpec } from '../model';
 import { Params } from '../model/params';
 import { Rng } from '../rng';
 import { readScalar } from '../tensorUtil';
+import type { StepMetrics } from '../stepMetrics';
 import { adapt, disposeAdapted, explainMissingGradient, shiftOf, withConstantShift } from './inner';
 
 /** The settings a method step reads: the run's config and the model it trains. */
@@ -18,16 +19,8 @@ export interface MethodContext {
   spec: ModelSpec;
 }
 
-/** Metrics of one task (or the mean over a meta-batch). null: the method has no such figure. */
-export interface StepMetrics {
-  loss: number;
-  /** Mean cross-entropy of the outer loss's supervised terms. */
-  ceLoss: number | null;
-  /** The adversarial-agreement loss between the two adversarial views (mavrl), or rocl's contrastive term. */
-  agreementLoss: number | null;
-  cleanAcc: number | null;
-  robustAcc: number | null;
-}
+export type { StepMetrics } from '../stepMetrics';
+export { STEP_METRIC_KEYS } from '../stepMetrics';
 
 export interface TaskOutcome {
   /** Gradient of the task's outer loss for each trained meta-parameter. */
@@ -115,6 +108,16 @@ export class FastWeights {
     this.shift = ctx.cfg.order === 1 ? tf.tidy(() => shiftOf(this.concrete, params, keys) as unknown as tf.TensorContainer) as unknown as Params : undefined;
   }
 
+  /** |theta' - theta| / |theta| over the encoder: how far the inner loop moved it. */
+  encoderShift(): number {
+    const keys = Object.keys(this.params).filter((k) => k.startsWith('encoder/'));
+    return readScalar(() => {
+      const sq = (ts: tf.Tensor[]) => tf.addN(ts.map((t) => tf.sum(tf.square(t))));
+      const moved = sq(keys.map((k) => tf.sub(this.concrete[k], this.params[k])));
+      return tf.sqrt(tf.div(moved, tf.maximum(sq(keys.map((k) => this.params[k])), 1e-12))) as tf.Scalar;
+    });
+  }
+
   /** The fast weights as a function of the (taped) meta-parameters. */
   taped(p: Params): Params {
     if (this.shift) return withConstantShift(p, this.shift);
@@ -146,6 +149,14 @@ export interface LossParts {
   loss: tf.Scalar;
   /** Scalars to report; read after the gradient is taken. */
   aux?: Partial<Record<'ceLoss' | 'agreementLoss' | 'cleanAcc' | 'robustAcc', tf.Scalar>>;
+}
+
+/**
+ * What every inner-loop method reports besides its loss: the query accuracy of the
+ * meta-parameters before adaptation, and how far the inner loop moved the encoder.
+ */
+export function adaptationMetrics(ctx: MethodContext, params: Params, v: TaskTensors, w: FastWeights): Pick<StepMetrics, 'cleanAccBefore' | 'innerShift'> {
+  return { cleanAccBefore: accuracyOf(ctx, params, v.xq, v.yq), innerShift: w.encoderShift() };
 }
 
 /**
@@ -196,6 +207,9 @@ export function metricsFrom(loss: number, aux: Partial<Record<string, number>>, 
     agreementLoss: aux.agreementLoss ?? null,
     cleanAcc: aux.cleanAcc ?? null,
     robustAcc: aux.robustAcc ?? null,
+    cleanAccBefore: null,
+    innerShift: null,
+    encoderCosine: null,
     ...extra,
   };
 }

@@ -11,7 +11,7 @@ import { disposeParams, Params, ParamArrays, paramsFromArrays, paramsToArrays } 
 import { Adam, AdamState } from '../optim';
 import { ThreadExecutor } from '../parallel/threadExecutor';
 import { Rng } from '../rng';
-import { MethodContext, StepMetrics } from './common';
+import { MethodContext, STEP_METRIC_KEYS, StepMetrics } from './common';
 import { LocalExecutor, modelSpecOf, TaskExecutor } from './tasks';
 
 export { modelSpecOf, runTasksLocally, taskRng, LocalExecutor, type TaskExecutor } from './tasks';
@@ -34,7 +34,7 @@ export function meanMetrics(ms: StepMetrics[]): StepMetrics {
     const vals = ms.map((m) => m[k]).filter((v): v is number => v !== null);
     return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
   };
-  return { loss: mean('loss')!, ceLoss: mean('ceLoss'), agreementLoss: mean('agreementLoss'), cleanAcc: mean('cleanAcc'), robustAcc: mean('robustAcc') };
+  return Object.fromEntries(STEP_METRIC_KEYS.map((k) => [k, mean(k)])) as unknown as StepMetrics;
 }
 
 /**

@@ -20,7 +20,7 @@ export function taskRng(seed: number, step: number, task: number): Rng {
 }
 
 export function modelSpecOf(cfg: Config): ModelSpec {
-  return { backbone: cfg.backbone, width: cfg.width, imageSize: cfg.imageSize, channels: cfg.channels, ways: cfg.ways, projectionDim: cfg.projectionDim };
+  return { backbone: cfg.backbone, width: cfg.width, imageSize: cfg.imageSize, channels: cfg.channels, ways: cfg.ways, projectionDim: cfg.projectionDim, headInit: cfg.headInit };
 }
 
 /** Runs the task steps one after another in this thread; `first` is the index of tasks[0] in its meta-batch. */

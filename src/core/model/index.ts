@@ -16,6 +16,8 @@ export interface ModelSpec {
   /** Outputs of the classifier head. */
   ways: number;
   projectionDim: number;
+  /** Initial classifier head (default random). */
+  headInit?: 'random' | 'zero';
 }
 
 export function featureDim(spec: ModelSpec): number {
@@ -31,7 +33,10 @@ export function initModel(spec: ModelSpec, rng: Rng): Params {
   checkModelSpec(spec);
   const p = spec.backbone === 'conv4' ? conv4Init(rng, spec.channels, spec.width) : resnet12Init(rng, spec.channels, spec.width);
   const d = featureDim(spec);
-  p['head/w'] = glorotUniform(rng, [d, spec.ways]);
+  // Drawn even when zeroed, so the other parameters do not depend on the head's initialisation.
+  const headW = glorotUniform(rng, [d, spec.ways]);
+  p['head/w'] = spec.headInit === 'zero' ? tf.zerosLike(headW) : headW;
+  if (p['head/w'] !== headW) headW.dispose();
   p['head/b'] = tf.zeros([spec.ways]);
   p['proj/fc1/w'] = glorotUniform(rng, [d, d]);
   p['proj/fc1/b'] = tf.zeros([d]);

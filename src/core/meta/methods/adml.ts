@@ -6,7 +6,7 @@ import { accuracy, crossEntropy } from '../../losses';
 import { Params } from '../../model/params';
 import { Rng } from '../../rng';
 import { Episode } from '../../data/types';
-import { ceAttackLoss, disposeTask, FastWeights, keysOf, logitsOf, Method, MethodContext, metricsFrom, outerGradients, TaskOutcome, trainAttack, viewOf } from '../common';
+import { adaptationMetrics, ceAttackLoss, disposeTask, FastWeights, keysOf, logitsOf, Method, MethodContext, metricsFrom, outerGradients, TaskOutcome, trainAttack, viewOf } from '../common';
 
 export const adml: Method = {
   name: 'adml',
@@ -30,7 +30,7 @@ export const adml: Method = {
         };
       });
       advQ.dispose();
-      return { grads, metrics: metricsFrom(loss, aux) };
+      return { grads, metrics: metricsFrom(loss, aux, adaptationMetrics(ctx, params, v, wClean)) };
     } finally {
       wClean.dispose();
       wAdv.dispose();

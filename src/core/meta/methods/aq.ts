@@ -6,7 +6,7 @@ import { Params } from '../../model/params';
 import { Rng } from '../../rng';
 import { Episode } from '../../data/types';
 import {
-  accuracyOf, ceAttackLoss, disposeTask, FastWeights, keysOf, logitsOf, Method, MethodContext, metricsFrom, outerGradients, TaskOutcome, trainAttack, viewOf,
+  accuracyOf, adaptationMetrics, ceAttackLoss, disposeTask, FastWeights, keysOf, logitsOf, Method, MethodContext, metricsFrom, outerGradients, TaskOutcome, trainAttack, viewOf,
 } from '../common';
 
 export const aq: Method = {
@@ -18,14 +18,14 @@ export const aq: Method = {
     const w = new FastWeights(ctx, params, v.xs, v.ys);
     try {
       const [adv] = pgd([v.xq], ceAttackLoss(ctx, w.concrete, v.yq), trainAttack(ctx.cfg), rng.fork(3));
-      const cleanAcc = accuracyOf(ctx, w.concrete, v.xq, v.yq);
+      const extra = { cleanAcc: accuracyOf(ctx, w.concrete, v.xq, v.yq), ...adaptationMetrics(ctx, params, v, w) };
       const { grads, loss, aux } = outerGradients(params, keysOf(params, this.parts(ctx.cfg)), (p) => {
         const logits = logitsOf(ctx, w.taped(p), adv);
         const ce = crossEntropy(logits, v.yq);
         return { loss: ce, aux: { ceLoss: ce, robustAcc: accuracy(logits, v.yq) } };
       });
       adv.dispose();
-      return { grads, metrics: metricsFrom(loss, aux, { cleanAcc }) };
+      return { grads, metrics: metricsFrom(loss, aux, extra) };
     } finally {
       w.dispose();
       disposeTask(v);

@@ -3,7 +3,7 @@ import { accuracy, crossEntropy } from '../../losses';
 import { Params } from '../../model/params';
 import { Rng } from '../../rng';
 import { Episode } from '../../data/types';
-import { disposeTask, FastWeights, keysOf, logitsOf, Method, MethodContext, metricsFrom, outerGradients, TaskOutcome, viewOf } from '../common';
+import { adaptationMetrics, disposeTask, FastWeights, keysOf, logitsOf, Method, MethodContext, metricsFrom, outerGradients, TaskOutcome, viewOf } from '../common';
 
 export const maml: Method = {
   name: 'maml',
@@ -18,7 +18,7 @@ export const maml: Method = {
         const ce = crossEntropy(logits, v.yq);
         return { loss: ce, aux: { ceLoss: ce, cleanAcc: accuracy(logits, v.yq) } };
       });
-      return { grads, metrics: metricsFrom(loss, aux) };
+      return { grads, metrics: metricsFrom(loss, aux, adaptationMetrics(ctx, params, v, w)) };
     } finally {
       w.dispose();
       disposeTask(v);
