@@ -1,10 +1,11 @@
 // robust-meta train: meta-trains one run in this process (the same train() the worker runs).
-// Ctrl-C (or SIGTERM) stops after writing a checkpoint (exit 130); a second one quits at once.
+// Ctrl-C (or SIGTERM) stops after writing a checkpoint (exit 130, or 143 for SIGTERM); a second
+// one quits at once.
 import * as path from 'path';
 import { UserError } from '../../core/errors';
 import { RESUMABLE_KEYS } from '../../runner/checkpoint';
-import { EXIT_CODES } from '../../runner/protocol';
-import { allocateRunDir, readStatus, resolveRunDir, writeStatus } from '../../runner/runStore';
+import { EXIT_CODES, signalExitCode } from '../../runner/protocol';
+import { allocateRunDir, resolveRunDir } from '../../runner/runStore';
 import { train, TrainController } from '../../runner/train';
 import { CONFIG_OPTIONS, configFromArgs, ParsedArgs, UsageError } from '../args';
 import { Command, CONFIG_FILE_OPTION, HELP_OPTION, JSON_OPTION, RUNS_DIR_OPTION, runsDirOf } from '../command';
@@ -34,26 +35,22 @@ async function run(args: ParsedArgs): Promise<number> {
   const controller = new TrainController();
   const progress = new Progress(process.stderr);
   const say = (line: string) => (json ? process.stderr.write(line + '\n') : progress.log(line));
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) {
-      // Second Ctrl-C: leave now; the run keeps its last checkpoint.
-      try {
-        const s = readStatus(runDir);
-        if (s.state === 'running') writeStatus(runDir, { ...s, state: 'stopped', pid: undefined, message: `interrupted at step ${s.step} before a final checkpoint; resume with: robust-meta train --resume ${runDir}` });
-      } catch {
-        // Nothing written yet.
-      }
-      progress.done();
-      process.exit(EXIT_CODES.interrupted);
-    }
-    interrupted = true;
+  /** The signal that asked the run to stop, if one did. */
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signalled = sig;
     controller.cancel();
+    // A second Ctrl-C must quit at once, even in the middle of a long step when no JavaScript
+    // handler could run: without a listener the signal's default action ends the process (the
+    // shell sees 130 or 143). The run keeps its last checkpoint; its lock, whose process is gone,
+    // is stale, so status.json's 'running' reads as interrupted.
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     say('stopping after a checkpoint (Ctrl-C again to quit at once)');
   };
   // SIGTERM (a kill, a service manager) stops the same way: a checkpoint first.
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const out = await train({
       runDir,
@@ -86,14 +83,14 @@ async function run(args: ParsedArgs): Promise<number> {
       process.stdout.write(`${out.state === 'done' ? 'finished' : 'stopped'} at step ${out.step}/${out.totalSteps} in ${out.seconds.toFixed(1)}s: ${out.runDir}\n`);
       if (out.state === 'stopped') process.stdout.write(`resume with: robust-meta train --resume ${out.runDir}\n`);
     }
-    return interrupted ? EXIT_CODES.interrupted : EXIT_CODES.ok;
+    return signalled ? signalExitCode(signalled) : EXIT_CODES.ok;
   } catch (e) {
     progress.done();
     if (e instanceof UserError) emit(json, { event: 'error', message: e.message });
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -115,7 +112,7 @@ export const trainCommand: Command = {
     '  robust-meta train --config my-run.json --eps 4/255',
     '  robust-meta train --resume runs/20261126-181500-mavrl --steps 2000',
     '',
-    'Ctrl-C stops after writing a checkpoint (exit code 130).',
+    'Ctrl-C stops after writing a checkpoint (exit code 130; 143 for SIGTERM); a second Ctrl-C quits at once.',
   ].join('\n'),
   run,
 };
