@@ -24,7 +24,8 @@ export function readConfigFile(file: string): Record<string, unknown> {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // Editors on Windows may save UTF-8 with a byte-order mark, which JSON.parse rejects.
+    value = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new UserError(`${file} is not valid JSON (${(e as Error).message}); fix it, or start from "Robust Meta: New Experiment Config"`);
   }

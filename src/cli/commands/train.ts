@@ -2,7 +2,6 @@
 // Ctrl-C (or SIGTERM) stops after writing a checkpoint (exit 130, or 143 for SIGTERM); a second
 // one quits at once.
 import * as path from 'path';
-import { UserError } from '../../core/errors';
 import { RESUMABLE_KEYS } from '../../runner/checkpoint';
 import { EXIT_CODES, signalExitCode } from '../../runner/protocol';
 import { allocateRunDir, resolveRunDir } from '../../runner/runStore';
@@ -85,8 +84,8 @@ async function run(args: ParsedArgs): Promise<number> {
     }
     return signalled ? signalExitCode(signalled) : EXIT_CODES.ok;
   } catch (e) {
+    // main() prints the error (and its JSON event) for every stage alike.
     progress.done();
-    if (e instanceof UserError) emit(json, { event: 'error', message: e.message });
     throw e;
   } finally {
     process.off('SIGINT', onSignal);
