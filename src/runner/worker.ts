@@ -169,7 +169,7 @@ export function main(): void {
     if (started) stop();
   });
   const onSignal = (sig: NodeJS.Signals) => {
-    if (!started) process.exit(signalExitCode(sig));
+    if (!started || signalled) process.exit(signalExitCode(sig));
     signalled = sig;
     stop();
     // A second signal must end the worker at once, even in the middle of a long step, when no
