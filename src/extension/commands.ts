@@ -284,7 +284,7 @@ export class Commands extends Disposable {
     dir = this.checkedRunDir(dir);
     if (this.sessions.get(dir)?.phase === 'running') throw new Error(`${path.basename(dir)} is already running in this window`);
     const run = readRunEntry(dir);
-    if (run.state === 'running') throw new Error(`${run.id} is running (pid ${run.pid ?? '?'}); stop it before resuming`);
+    if (run.state === 'running') throw new Error(`${run.id} is being trained by another process (pid ${runOwner(dir)?.pid ?? '?'}): one run folder has one writer; stop it before resuming`);
     if (!run.checkpoints.length) throw new Error(`${run.id} has no checkpoint to resume from`);
     // A run folder's config.json is as untrusted as a config file: the same rule for its data.
     const { config } = readRunConfig(dir);
