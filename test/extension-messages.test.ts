@@ -237,6 +237,9 @@ test('config files: names, reading, new file text and free names', () => {
   fs.writeFileSync(p1, text);
   assert.equal(path.basename(freeConfigPath(ws, 'exp one')), 'exp-one-2.robust-meta.json');
   assert.deepEqual(readConfigFile(p1), values);
+  // Saved with a UTF-8 byte-order mark (as some Windows editors do): read the same.
+  fs.writeFileSync(p1, '\uFEFF' + text);
+  assert.deepEqual(readConfigFile(p1), values);
   fs.writeFileSync(p1, '{ broken');
   assert.throws(() => readConfigFile(p1), (e: Error) => e.message.includes(p1) && /not valid JSON/.test(e.message));
   fs.writeFileSync(p1, '[1]');

@@ -11,6 +11,7 @@ import { encodePng } from '../src/core/data';
 import { readCheckpoint } from '../src/runner/checkpoint';
 import { processAlive } from '../src/runner/runLock';
 import { listCheckpointFiles, readMetrics, readRun, readStatus } from '../src/runner/runStore';
+import { makeRun } from './extension-helpers/runs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'robust-meta.js');
@@ -304,4 +305,16 @@ test('--backend tensorflow without @tensorflow/tfjs-node installed: a clear mess
   assert.doesNotMatch(r.stderr, STACK);
   // A run that could not start leaves no folder behind.
   assert.deepEqual(fs.readdirSync(runs).filter((n) => !n.startsWith('.')), []);
+});
+
+test('list shows the step of the metrics it shows beside it, not an older step from status.json', () => {
+  const runs = tmpDir();
+  // status.json is rewritten at most once a second: here it says step 2 while metrics reach 5.
+  makeRun(runs, { id: 'r1', state: 'stopped', step: 2, steps: 10, metrics: 5 });
+  const r = cli(['list', '--runs-dir', runs]);
+  assert.equal(r.status, 0, r.stderr);
+  const row = r.stdout.split('\n').find((l) => l.startsWith('r1'));
+  assert.ok(row, r.stdout);
+  assert.match(row, /\b5\/10\b/);
+  assert.ok(row.includes('0.4000'), `the loss of step 5 (2/5) beside it: ${row}`);
 });

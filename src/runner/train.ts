@@ -317,8 +317,9 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     }
     throw e;
   } finally {
-    await learner?.dispose();
+    // The run's files are all written: the folder is free for the next trainer.
     lock.release();
+    await learner?.dispose();
   }
 }
 
