@@ -168,6 +168,23 @@ test('one writer per run folder: a second lock is refused naming the holder; a s
   assert.equal(fs.readFileSync(lockFile, 'utf8'), other);
 });
 
+test('on a file system without hard links the lock is still taken exclusively', () => {
+  const { dir } = makeRun();
+  const realLink = fs.linkSync;
+  (fs as { linkSync: unknown }).linkSync = () => {
+    throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+  };
+  try {
+    const lock = acquireRunLock(dir);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'train.lock'), 'utf8')).pid, process.pid);
+    assert.throws(() => acquireRunLock(dir), /being trained by another process/);
+    lock.release();
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes('lock')), []);
+  } finally {
+    (fs as { linkSync: unknown }).linkSync = realLink;
+  }
+});
+
 test('resume repairs: damaged metric lines are named in a warning and every whole row is kept', () => {
   const { dir } = makeRun();
   const file = path.join(dir, 'metrics.jsonl');

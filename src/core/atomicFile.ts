@@ -70,12 +70,34 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | readon
     // link() fails when the target exists, and the target appears complete: an atomic create.
     try {
       fs.linkSync(tmp, file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || !NO_HARD_LINKS.has(code ?? '')) throw e;
+      // A file system without hard links (FAT, some network shares): an exclusive create, whose
+      // content appears a moment after the file.
+      createExclusive(file, parts);
     } finally {
       fs.rmSync(tmp, { force: true });
     }
   } else {
     renameWithRetry(tmp, file);
   }
+}
+
+/** Errors of link() on a file system that has no hard links. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
+
+function createExclusive(file: string, parts: readonly Uint8Array[]): void {
+  const fd = fs.openSync(file, 'wx');
+  try {
+    for (const p of parts) writeAll(fd, p);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw writeError(file, e);
+  }
+  fs.closeSync(fd);
 }
 
 /** rename(), retried briefly: on Windows it fails while another process has the target open. */
