@@ -175,6 +175,30 @@ test('a symbolic link loop does not hang; the loop is skipped with a warning', a
   assert.match(w, /b\/self is a broken or looping symbolic link/);
 });
 
+test('symbolic links that leave the data folder are not followed: skipped with a warning naming them', async (t) => {
+  const root = tmpDir();
+  makeFolder(root, ['a', 'b'], 3);
+  const outside = tmpDir();
+  makeFolder(outside, ['stolen'], 4);
+  try {
+    // A class linked to a folder outside (as a class linked to / would read the whole disk),
+    // an image linked to a file outside, and a link that stays inside (followed).
+    fs.symlinkSync(path.join(outside, 'stolen'), path.join(root, 'c'));
+    fs.symlinkSync(path.join(outside, 'stolen', fs.readdirSync(path.join(outside, 'stolen'))[0]), path.join(root, 'a', 'outside.png'));
+    fs.symlinkSync(path.join(root, 'b'), path.join(root, 'b-again'));
+  } catch (e) {
+    t.skip(`cannot create symbolic links here (${(e as Error).message})`);
+    return;
+  }
+  const ds = await loadDataset(root);
+  assert.deepEqual(ds.data.classes, ['a', 'b']);
+  assert.equal(ds.data.labels.length, 6, 'only the 6 images inside the folder');
+  const w = ds.warnings!.join('\n');
+  assert.match(w, /^c is a symbolic link to .*, outside the dataset folder; skipped/m);
+  assert.match(w, /a\/outside\.png is a symbolic link to .*, outside the dataset folder; skipped/);
+  assert.match(w, /b-again leads back to a folder already read/);
+});
+
 test('a FIFO named like an image is not read (it would block forever)', async (t) => {
   const root = tmpDir();
   makeFolder(root, ['a', 'b'], 2);

@@ -48,7 +48,7 @@ test('no cache without a cache dir; miss then hit with one; identical data', asy
   assert.equal(first.loadInfo?.cache, 'miss');
   assert.equal(cacheFiles(cacheDir, '.bin').length, 1);
   assert.equal(cacheFiles(cacheDir, '.json').length, 1);
-  assert.deepEqual(fs.readdirSync(cacheDir).filter((f) => f.includes('.tmp-')), [], 'no temporary files left');
+  assert.deepEqual(fs.readdirSync(cacheDir).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left');
   const second = await loadDataset(root, { cacheDir });
   assert.equal(second.loadInfo?.cache, 'hit');
   same(off, first);

@@ -9,10 +9,11 @@ import { applyDashboardMessage, emptyDashboard } from '../src/extension/dashboar
 import { resultRoot, resultSamples, runView, sampleSetView } from '../src/extension/panelData';
 import { isInside, isPlainFileName, resolveInside } from '../src/extension/paths';
 import { asSampleSet, readRunEntry } from '../src/extension/runFolder';
-import { buildTrainConfig, freeConfigPath, isConfigFileName, newConfigText, readConfigFile } from '../src/extension/trainConfig';
+import { buildTrainConfig, checkedDataPath, freeConfigPath, isConfigFileName, newConfigText, readConfigFile } from '../src/extension/trainConfig';
 import { contentSecurityPolicy, escapeHtml, makeNonce, panelHtml } from '../src/extension/webviewHtml';
 import { dispatchViewMessage, parsePanelState, parseViewMessage, type HostMessage, type RunView } from '../src/extension/webviewProtocol';
 import { resolveConfig } from '../src/core/config';
+import { isSignallablePid, processAlive, runOwner } from '../src/runner/runLock';
 import { evalResult, makeRun, metric, tmpDir } from './extension-helpers/runs';
 
 test('parseViewMessage accepts the declared messages only', () => {
@@ -81,6 +82,8 @@ test('runView: a run this window trains shows the live step; others can be resum
 test('the panel HTML: strict CSP with a nonce, no remote source, escaped title', () => {
   const nonce = makeNonce();
   assert.match(nonce, /^[A-Za-z0-9]{32}$/);
+  // Fresh for every page (from crypto.randomBytes): a thousand nonces are all different.
+  assert.equal(new Set(Array.from({ length: 1000 }, () => makeNonce())).size, 1000);
   const html = panelHtml({ kind: 'dashboard', title: '<run>', cspSource: 'vscode-webview://x', scriptUri: 'vscode-webview://x/main.js', styleUri: 'vscode-webview://x/styles.css', nonce });
   const csp = contentSecurityPolicy('vscode-webview://x', nonce);
   assert.ok(html.includes(escapeHtml(csp)));
@@ -120,6 +123,63 @@ test('sample sets: image names must be plain names inside samples/', () => {
   const view = sampleSetView(set, '/runs/r/samples', (f) => `uri:${f}`);
   assert.equal(view.images[0].clean, `uri:${path.join('/runs/r/samples', 'c.png')}`);
   assert.equal(view.images[0].adversarialPred, 'Shirt');
+});
+
+test('sample images are checked by real path: a plain name that is a symlink out of samples/ is dropped', () => {
+  const samplesDir = tmpDir();
+  const outside = tmpDir();
+  fs.writeFileSync(path.join(outside, 'secret.png'), 'x');
+  for (const n of ['c.png', 'p.png', 'a.png']) fs.writeFileSync(path.join(samplesDir, n), 'x');
+  fs.symlinkSync(path.join(outside, 'secret.png'), path.join(samplesDir, 'evil.png'));
+  const set = asSampleSet({
+    format: 1,
+    step: 2,
+    images: [
+      { clean: 'c.png', perturbation: 'p.png', adversarial: 'a.png' },
+      { clean: 'evil.png', perturbation: 'p.png', adversarial: 'a.png' },
+    ],
+  })!;
+  const view = sampleSetView(set, samplesDir, (f) => f);
+  assert.deepEqual(view.images.map((i) => path.basename(i.clean)), ['c.png']);
+});
+
+test('the workspace rule for data holds for a run folder\'s config.json as for a config file', () => {
+  const ws = tmpDir();
+  const outside = tmpDir();
+  fs.mkdirSync(path.join(ws, 'data'));
+  assert.equal(checkedDataPath('data', ws, [ws], 'x.json'), path.join(ws, 'data'));
+  assert.throws(() => checkedDataPath(outside, ws, [ws], 'runs/r/config.json'), (e: Error) => e.name === 'UserError' && e.message.includes('runs/r/config.json') && /outside the workspace/.test(e.message));
+  // A link inside the workspace that leads out of it is outside too.
+  fs.symlinkSync(outside, path.join(ws, 'link'));
+  assert.throws(() => checkedDataPath('link', ws, [ws], 'x.json'), /outside the workspace/);
+});
+
+test('a crafted status.json pid (-1, 0, a reused pid) is not a running run the tree would stop', () => {
+  const runs = tmpDir();
+  for (const [id, pid] of [['minus-one', -1], ['zero', 0], ['reused', process.pid]] as const) {
+    const dir = makeRun(runs, { id, state: 'done', checkpoints: [10] });
+    // Written by hand, as a run folder someone sent would be: no trainer holds its lock.
+    const status = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, 'status.json'), JSON.stringify({ ...status, state: 'running', pid }));
+    const entry = readRunEntry(dir);
+    assert.equal(entry.state, 'stopped', id);
+    assert.equal(entry.interrupted, true, id);
+    assert.equal(runOwner(dir), undefined, id);
+  }
+  assert.equal(processAlive(-1), false);
+  assert.equal(processAlive(0), false);
+  assert.equal(processAlive(1.5), false);
+  assert.equal(isSignallablePid(-1), false);
+  // A lock naming a live pid with another start time is a reused pid, not the run's process.
+  const dir = makeRun(runs, { id: 'reused-lock', state: 'running', pid: process.pid, checkpoints: [10] });
+  const lockFile = path.join(dir, 'train.lock');
+  const lock = JSON.parse(fs.readFileSync(lockFile, 'utf8'));
+  assert.equal(runOwner(dir)?.pid, process.pid, 'the test process holds this lock');
+  if (lock.startTime !== null) {
+    fs.writeFileSync(lockFile, JSON.stringify({ ...lock, startTime: String(Number(lock.startTime) + 1) }));
+    assert.equal(runOwner(dir), undefined);
+    assert.equal(readRunEntry(dir).state, 'stopped');
+  }
 });
 
 test('result samples resolve relative to the result file and stay inside the run folder', () => {
@@ -176,6 +236,9 @@ test('config files: names, reading, new file text and free names', () => {
   assert.equal(path.basename(p1), 'exp-one.robust-meta.json');
   fs.writeFileSync(p1, text);
   assert.equal(path.basename(freeConfigPath(ws, 'exp one')), 'exp-one-2.robust-meta.json');
+  assert.deepEqual(readConfigFile(p1), values);
+  // Saved with a UTF-8 byte-order mark (as some Windows editors do): read the same.
+  fs.writeFileSync(p1, '\uFEFF' + text);
   assert.deepEqual(readConfigFile(p1), values);
   fs.writeFileSync(p1, '{ broken');
   assert.throws(() => readConfigFile(p1), (e: Error) => e.message.includes(p1) && /not valid JSON/.test(e.message));

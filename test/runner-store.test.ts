@@ -17,6 +17,7 @@ import {
   writeCheckpoint,
 } from '../src/runner/checkpoint';
 import { MetricLine, RUN_FORMAT_VERSION } from '../src/runner/runFormat';
+import { acquireRunLock } from '../src/runner/runLock';
 import {
   allocateRunDir,
   appendMetric,
@@ -120,12 +121,17 @@ test('corrupt or missing config.json and status.json give clear errors naming th
   assert.match(list[0].error ?? '', /status\.json/);
 });
 
-test('a run whose worker is gone is reported stale', () => {
+test('a run whose worker is gone is reported stale; one whose trainer holds the lock is not', () => {
   const { dir } = makeRun(tmpDir());
   writeStatus(dir, { state: 'running', step: 2, totalSteps: 5, pid: 2 ** 22 + 12345 });
   assert.equal(readRun(dir).stale, true);
+  // A live pid in status.json alone proves nothing (pids are reused): the lock does.
   writeStatus(dir, { state: 'running', step: 2, totalSteps: 5, pid: process.pid });
+  assert.equal(readRun(dir).stale, true);
+  const lock = acquireRunLock(dir);
   assert.equal(readRun(dir).stale, false);
+  lock.release();
+  assert.equal(readRun(dir).stale, true);
 });
 
 test('checkpoints round-trip exactly, and only the newest three are kept', () => {

@@ -62,15 +62,16 @@ function generalHelp(): string {
   ].join('\n') + '\n';
 }
 
-function printError(command: string | undefined, e: unknown): number {
+function printError(command: string | undefined, e: unknown, json = false): number {
   const where = command ? `robust-meta ${command}` : 'robust-meta';
-  if (isUserError(e)) {
-    process.stderr.write(`${where}: ${(e as Error).message}\n`);
-    return isUsageError(e) || isSetupError(e) ? EXIT_CODES.usage : EXIT_CODES.failure;
-  }
+  const user = isUserError(e);
+  const code = user ? (isUsageError(e) || isSetupError(e) ? EXIT_CODES.usage : EXIT_CODES.failure) : EXIT_CODES.failure;
   const err = e as Error;
-  process.stderr.write(`${where}: unexpected error: ${err?.message ?? String(e)}\n${err?.stack ?? ''}\n`);
-  return EXIT_CODES.failure;
+  const message = user ? err.message : `unexpected error: ${err?.message ?? String(e)}`;
+  // A --json reader gets every error as an event, whether a flag, the config or the run failed.
+  if (json) process.stdout.write(JSON.stringify({ event: 'error', message, exitCode: code }) + '\n');
+  process.stderr.write(`${where}: ${message}\n${user ? '' : `${err?.stack ?? ''}\n`}`);
+  return code;
 }
 
 /** Runs the CLI with argv (without node and the script) and returns the exit code. */
@@ -100,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       return await entry(rest);
     } catch (e) {
-      return printError('eval', e);
+      return printError('eval', e, rest.includes('--json'));
     }
   }
   const command = COMMANDS.find((c) => c.name === name);
@@ -117,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await command.run(args);
   } catch (e) {
-    return printError(command.name, e);
+    return printError(command.name, e, rest.includes('--json'));
   }
 }
 

@@ -3,6 +3,7 @@
 // fails on machines without internet), so each is tried with require() and skipped if absent.
 import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'path';
+import { UserError } from './errors';
 import { registerWasmKernels } from './kernels/registerWasm';
 import { registerMissingGradients } from './kernels/gradients';
 
@@ -140,7 +141,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     probe.reason = why;
     failures.push(`${name}: ${why}`);
   }
-  throw new Error(`no usable tfjs backend for '${choice}':\n  ${failures.join('\n  ')}`);
+  throw new UserError(`no usable tfjs backend for '${choice}':\n  ${failures.join('\n  ')}`);
 }
 
 function nativeHasGpu(): boolean {

@@ -7,7 +7,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { isUserError } from '../core/errors';
 import type { Job } from '../runner/protocol';
-import { allocateRunDir, RUN_FILES } from '../runner/runStore';
+import { runOwner } from '../runner/runLock';
+import { allocateRunDir, readRunConfig, RUN_FILES } from '../runner/runStore';
 import { formatBackendReport, probeBackend } from './backendProbe';
 import { Disposable } from './disposable';
 import type { ExperimentsTree } from './experimentsTree';
@@ -19,7 +20,7 @@ import { isInsideAny } from './paths';
 import { readRunEntry, type RunEntry } from './runFolder';
 import type { Session, Sessions } from './sessions';
 import * as settings from './settings';
-import { buildTrainConfig, CONFIG_FILE_GLOB, freeConfigPath, isConfigFileName, newConfigText, readConfigFile } from './trainConfig';
+import { buildTrainConfig, checkedDataPath, CONFIG_FILE_GLOB, freeConfigPath, isConfigFileName, newConfigText, readConfigFile } from './trainConfig';
 import type { TreeNode } from './treeModel';
 
 /** Milliseconds deactivate() waits for workers to write their checkpoints. */
@@ -243,20 +244,33 @@ export class Commands extends Disposable {
       return;
     }
     const run = readRunEntry(this.checkedRunDir(dir));
-    if (run.state === 'running' && run.pid) {
-      // Started elsewhere (the CLI, another window): SIGINT is its Ctrl+C, which the CLI and the
-      // worker both answer by stopping after a checkpoint.
-      const send = 'Stop It';
-      const pick = await vscode.window.showWarningMessage(
-        `Run ${run.id} was started outside this window (process ${run.pid}). Ask that process to stop? It writes a checkpoint first.`,
-        { modal: true },
-        send,
-      );
-      if (pick === send) {
-        process.kill(run.pid, 'SIGINT');
-        void vscode.window.setStatusBarMessage(`Robust Meta: asked process ${run.pid} to stop ${run.id}…`, 5000);
-      }
-    } else void vscode.window.showInformationMessage(`Robust Meta: run ${run.id} is not running.`);
+    // Only the process that holds the run's lock, verified by its pid and start time, is ever
+    // signalled: status.json's pid is a file's say-so (a crafted -1 would reach every process of
+    // the user, and a reused pid a stranger).
+    const owner = run.state === 'running' ? runOwner(run.dir) : undefined;
+    if (!owner) {
+      void vscode.window.showInformationMessage(`Robust Meta: run ${run.id} is not running.`);
+      return;
+    }
+    // Signalling a process on a run folder's word is not for an untrusted workspace.
+    if (!(await this.requireTrust('Stop Training for a run started elsewhere'))) return;
+    // Started elsewhere (the CLI, another window): SIGINT is its Ctrl+C, which the CLI and the
+    // worker both answer by stopping after a checkpoint.
+    const send = 'Stop It';
+    const pick = await vscode.window.showWarningMessage(
+      `Run ${run.id} was started outside this window (process ${owner.pid}). Ask that process to stop? It writes a checkpoint first.`,
+      { modal: true },
+      send,
+    );
+    if (pick !== send) return;
+    // Checked again: the process may have ended while the question was open, and its pid been reused.
+    const still = runOwner(run.dir);
+    if (!still || still.pid !== owner.pid || still.startTime !== owner.startTime) {
+      void vscode.window.showInformationMessage(`Robust Meta: run ${run.id} has already stopped.`);
+      return;
+    }
+    process.kill(still.pid, 'SIGINT');
+    void vscode.window.setStatusBarMessage(`Robust Meta: asked process ${still.pid} to stop ${run.id}…`, 5000);
   }
 
   async resumeTraining(arg?: Arg): Promise<void> {
@@ -270,8 +284,11 @@ export class Commands extends Disposable {
     dir = this.checkedRunDir(dir);
     if (this.sessions.get(dir)?.phase === 'running') throw new Error(`${path.basename(dir)} is already running in this window`);
     const run = readRunEntry(dir);
-    if (run.state === 'running') throw new Error(`${run.id} is running (pid ${run.pid ?? '?'}); stop it before resuming`);
+    if (run.state === 'running') throw new Error(`${run.id} is being trained by another process (pid ${runOwner(dir)?.pid ?? '?'}): one run folder has one writer; stop it before resuming`);
     if (!run.checkpoints.length) throw new Error(`${run.id} has no checkpoint to resume from`);
+    // A run folder's config.json is as untrusted as a config file: the same rule for its data.
+    const { config } = readRunConfig(dir);
+    if (config.data) checkedDataPath(config.data, dir, settings.workspaceRoots(), path.join(dir, RUN_FILES.config));
     this.startJob({ kind: 'train', runDir: dir, resume: true }, dir);
     DashboardPanel.createOrShow(this.host, dir);
   }

@@ -43,11 +43,16 @@ export function runView(run: RunEntry, ownedHere: boolean, live?: LiveProgress):
   return view;
 }
 
-/** A run's sample set with each image name turned into a URI; images with unsafe names are dropped. */
+/**
+ * A run's sample set with each image name turned into a URI; images with unsafe names are dropped,
+ * and so are those whose real path leaves samples/ (a plain name may still be a symlink to
+ * anywhere in a run folder someone sent).
+ */
 export function sampleSetView(set: SampleSet, samplesDir: string, toUri: (file: string) => string): SampleSetView {
   const images: SampleView[] = [];
+  const safe = (name: string) => isPlainFileName(name) && isInside(samplesDir, path.join(samplesDir, name));
   for (const im of set.images) {
-    if (![im.clean, im.perturbation, im.adversarial].every(isPlainFileName)) continue;
+    if (![im.clean, im.perturbation, im.adversarial].every(safe)) continue;
     images.push({
       clean: toUri(path.join(samplesDir, im.clean)),
       perturbation: toUri(path.join(samplesDir, im.perturbation)),

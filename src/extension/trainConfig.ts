@@ -24,7 +24,8 @@ export function readConfigFile(file: string): Record<string, unknown> {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // Editors on Windows may save UTF-8 with a byte-order mark, which JSON.parse rejects.
+    value = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new UserError(`${file} is not valid JSON (${(e as Error).message}); fix it, or start from "Robust Meta: New Experiment Config"`);
   }
@@ -53,14 +54,23 @@ export function buildTrainConfig(input: TrainConfigInput): Config {
   const cfg = resolveConfig(values, origin);
   if (cfg.data) {
     const base = input.file ? path.dirname(input.file.path) : (input.allowedRoots[0] ?? process.cwd());
-    const full = path.resolve(base, cfg.data);
-    if (!isInsideAny(input.allowedRoots, full)) {
-      throw new UserError(`${origin}: 'data' ${JSON.stringify(cfg.data)} resolves to ${full}, outside the workspace; the extension only reads data inside the workspace folders (copy or link the data into the workspace, or use the CLI)`);
-    }
-    if (!fs.existsSync(full)) throw new UserError(`${origin}: 'data' ${JSON.stringify(cfg.data)}: ${full} does not exist`);
-    cfg.data = full;
+    cfg.data = checkedDataPath(cfg.data, base, input.allowedRoots, origin);
   }
   return cfg;
+}
+
+/**
+ * The workspace rule for a config's 'data', for every way a run starts (Start, and Resume, which
+ * trains on whatever a run's config.json names): it must resolve inside `allowedRoots` and exist.
+ * Returns the full path.
+ */
+export function checkedDataPath(data: string, base: string, allowedRoots: readonly string[], origin: string): string {
+  const full = path.resolve(base, data);
+  if (!isInsideAny(allowedRoots, full)) {
+    throw new UserError(`${origin}: 'data' ${JSON.stringify(data)} resolves to ${full}, outside the workspace; the extension only reads data inside the workspace folders (copy or link the data into the workspace, or use the CLI)`);
+  }
+  if (!fs.existsSync(full)) throw new UserError(`${origin}: 'data' ${JSON.stringify(data)}: ${full} does not exist`);
+  return full;
 }
 
 /** A new config file's content: the keys people change most, at their defaults. */

@@ -1,6 +1,7 @@
 // The HTML shell of every panel: a strict Content Security Policy (no remote anything; scripts only
 // with this page's nonce; images and styles only from the webview's own resource origin), the
 // bundled script and stylesheet, and a body that names the panel kind. Pure, unit-tested.
+import { randomBytes } from 'crypto';
 import type { PanelKind } from './webviewProtocol';
 
 export interface PanelHtmlOptions {
@@ -13,11 +14,17 @@ export interface PanelHtmlOptions {
   nonce: string;
 }
 
-/** 32 characters from [A-Za-z0-9], fresh for every page. */
-export function makeNonce(random: () => number = Math.random): string {
+/**
+ * 32 characters from [A-Za-z0-9], fresh for every page, from the system's cryptographic random
+ * source: a nonce a page could predict would let injected script run.
+ */
+export function makeNonce(): string {
   const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   let out = '';
-  for (let i = 0; i < 32; i++) out += chars.charAt(Math.floor(random() * chars.length));
+  // Rejection sampling keeps every character equally likely (256 is not a multiple of 62).
+  while (out.length < 32) {
+    for (const b of randomBytes(64)) if (b < 248 && out.length < 32) out += chars.charAt(b % chars.length);
+  }
   return out;
 }
 

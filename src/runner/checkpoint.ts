@@ -131,6 +131,27 @@ function bad(file: string, why: string, hint = 'delete it to resume from an olde
   return new UserError(`checkpoint ${file} ${why}; ${hint}`);
 }
 
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * Checks the fields of a parsed header that the reader relies on, so that a damaged or crafted
+ * file is an error naming it, never a TypeError or a huge allocation further on.
+ */
+function checkHeaderShape(header: unknown, file: string): asserts header is CheckpointHeader {
+  const h = header as Partial<CheckpointHeader> | null;
+  if (typeof h !== 'object' || h === null || Array.isArray(h) || !Array.isArray(h.tensors) || !isCount(h.step) || !isCount(h.dataFloats)) {
+    throw bad(file, 'is corrupt: its header lacks step, tensors or data size');
+  }
+  if (typeof h.config !== 'object' || h.config === null || typeof h.method !== 'string' || !isCount(h.dataCrc32)) {
+    throw bad(file, 'is corrupt: its header lacks config, method or checksum');
+  }
+  for (const e of h.tensors as unknown[]) {
+    const t = e as Partial<TensorEntry> | null;
+    const ok = typeof t === 'object' && t !== null && typeof t.name === 'string' && Array.isArray(t.shape) && t.shape.length <= 8 && t.shape.every(isCount) && isCount(t.offset) && isCount(t.length);
+    if (!ok) throw bad(file, 'is corrupt: a tensor entry of its header lacks name, shape, offset or length');
+  }
+}
+
 /** Parses checkpoint bytes; `file` names it in errors. */
 export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   if (bytes.length < 16) throw bad(file, `is truncated (${bytes.length} bytes, shorter than its 16-byte preamble)`);
@@ -148,9 +169,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   } catch (e) {
     throw bad(file, `is corrupt: its header is not valid JSON (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || !Array.isArray(header.tensors) || typeof header.step !== 'number' || typeof header.dataFloats !== 'number') {
-    throw bad(file, 'is corrupt: its header lacks step, tensors or data size');
-  }
+  checkHeaderShape(header, file);
   const expected = 16 + headerLen + 4 * header.dataFloats;
   if (bytes.length < expected) throw bad(file, `is truncated (${bytes.length} bytes of ${expected})`);
   if (bytes.length > expected) throw bad(file, `is corrupt (${bytes.length} bytes, ${bytes.length - expected} more than its header describes)`);
@@ -195,18 +214,30 @@ export function readCheckpoint(file: string): Checkpoint {
 
 /** Reads only the JSON header (for listings): no data check. */
 export function readCheckpointHeader(file: string): CheckpointHeader {
-  const fd = fs.openSync(file, 'r');
+  let fd: number;
   try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'ENOENT' ? `checkpoint ${file} does not exist` : `cannot read checkpoint ${file} (${code ?? (e as Error).message})`);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
     const pre = Buffer.alloc(16);
     if (fs.readSync(fd, pre, 0, 16, 0) < 16 || pre.toString('latin1', 0, 8) !== CHECKPOINT_MAGIC) throw bad(file, 'is not a robust-meta checkpoint');
     const len = pre.readUInt32LE(12);
+    // The length field is checked against the file before anything is allocated for it.
+    if (16 + len > size) throw bad(file, `is truncated (its header needs ${16 + len} bytes, the file has ${size})`);
     const json = Buffer.alloc(len);
     if (fs.readSync(fd, json, 0, len, 16) < len) throw bad(file, 'is truncated');
+    let header: unknown;
     try {
-      return JSON.parse(json.toString('utf8')) as CheckpointHeader;
+      header = JSON.parse(json.toString('utf8'));
     } catch (e) {
       throw bad(file, `is corrupt: its header is not valid JSON (${(e as Error).message})`);
     }
+    checkHeaderShape(header, file);
+    return header;
   } finally {
     fs.closeSync(fd);
   }
@@ -247,18 +278,38 @@ export function checkCheckpointMatches(ckpt: Checkpoint, cfg: Config, expected?:
 }
 
 /**
- * Writes the checkpoint of `state` into runDir/checkpoints/ (temp name, then rename) and deletes
- * all but the newest `keep`. Returns its path.
+ * Reads a just-written checkpoint back and compares its size and CRC-32 with the bytes meant for
+ * it: a disk that took fewer bytes than it reported, or a file changed under us, is found here,
+ * before older checkpoints are deleted in its favour. A mismatch removes the file.
+ */
+function verifyWritten(file: string, bytes: Uint8Array): void {
+  let back: Buffer;
+  try {
+    back = fs.readFileSync(file);
+  } catch (e) {
+    throw new UserError(`checkpoint ${file} cannot be read back after writing (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the older checkpoints are kept`);
+  }
+  if (back.length !== bytes.length || crc32(back) !== crc32(bytes)) {
+    fs.rmSync(file, { force: true });
+    const what = back.length !== bytes.length ? `${back.length} bytes of ${bytes.length}` : 'the right size but other bytes';
+    throw new UserError(`checkpoint ${file} read back as ${what} (is the disk full or failing?); it was deleted and the older checkpoints are kept`);
+  }
+}
+
+/**
+ * Writes the checkpoint of `state` into runDir/checkpoints/ (temp name, then rename), reads it
+ * back to verify it, and only then deletes all but the newest `keep`: a failed write never costs
+ * the last good checkpoint. Returns its path.
  */
 export function writeCheckpoint(runDir: string, state: LearnerState, cfg: Config, keep = DEFAULT_KEEP_CHECKPOINTS): string {
   const dir = path.join(runDir, RUN_FILES.checkpoints);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, checkpointFileName(state.step));
-  writeFileAtomic(file, encodeCheckpoint(state, cfg));
+  const bytes = encodeCheckpoint(state, cfg);
+  writeFileAtomic(file, bytes);
+  verifyWritten(file, bytes);
   const all = listCheckpointFiles(runDir);
   for (const old of all.slice(0, Math.max(0, all.length - Math.max(1, keep)))) fs.rmSync(old.path, { force: true });
-  // Temp files left by a writer that was killed mid-write.
-  for (const n of fs.readdirSync(dir)) if (n.endsWith('.tmp') && !n.includes(`.${process.pid}.`)) fs.rmSync(path.join(dir, n), { force: true });
   return file;
 }
 

@@ -5,13 +5,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../core/backend';
 import { Config } from '../core/config';
-import { Dataset, episodeAt, loadDataset } from '../core/data';
+import { Dataset, episodeAt, loadDataset, validateForEpisodes } from '../core/data';
 import { UserError } from '../core/errors';
 import { EvalResultFile } from '../core/evalResult';
 import { EvalModel, EvalProgress, EvaluateOptions, evaluate, headFor, resolveEvalOptions, samplePerturbations } from '../core/evaluate';
 import { readCheckpoint, resolveCheckpoint } from './checkpoint';
 import { EvalJobArgs } from './protocol';
 import { isRunDir, readRunConfig, writeJsonAtomic } from './runStore';
+import { setupError } from './train';
 
 export interface EvalJobHooks {
   onProgress?(p: EvalProgress): void;
@@ -89,7 +90,16 @@ export async function runEvalJob(args: EvalJobArgs, hooks: EvalJobHooks = {}): P
     seen.set(m.name, n);
     if (n > 1) m.name = `${m.name} #${n}`;
   }
-  const datasets = await loadForModels(args.data, models.map((m) => m.cfg));
+  // Data that cannot be read or cannot make the evaluation's tasks is the data's fault (exit 2,
+  // as in train), found before any episode runs.
+  let datasets: Dataset[];
+  try {
+    datasets = await loadForModels(args.data, models.map((m) => m.cfg));
+    const o = resolveEvalOptions(models, opts);
+    for (const d of datasets) validateForEpisodes(d, o.split, { ways: o.ways, shots: o.shots, queries: o.queries });
+  } catch (e) {
+    throw setupError(e);
+  }
   for (const d of datasets) for (const w of d.warnings ?? []) hooks.onLog?.('warn', `${d.name}: ${w}`);
   const { result } = await evaluate(models, datasets, { ...opts, signal: hooks.signal }, hooks.onProgress);
   const out = path.resolve(args.out);

@@ -47,7 +47,8 @@ function fail(file: string, why: string): never {
 export function readExperimentSpec(file: string): ExperimentSpec {
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    // A byte-order mark (some Windows editors write one) is not JSON.
+    raw = JSON.parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
   } catch (e) {
     fail(file, `cannot read the experiment spec (${(e as Error).message})`);
   }

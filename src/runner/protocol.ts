@@ -7,8 +7,13 @@ import type { MetricLine, RunState, SampleSet } from './runFormat';
 
 export const PROTOCOL_VERSION = 1;
 
-/** How a worker (and the CLI) exits: 130 after SIGINT, as shells expect. */
-export const EXIT_CODES = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+/** How a worker (and the CLI) exits: 128 + the signal number after SIGINT (130) or SIGTERM (143), as shells report it. */
+export const EXIT_CODES = { ok: 0, failure: 1, usage: 2, interrupted: 130, terminated: 143 } as const;
+
+/** The exit code of a process that stopped cleanly because of `sig`. */
+export function signalExitCode(sig: NodeJS.Signals): number {
+  return sig === 'SIGTERM' ? EXIT_CODES.terminated : EXIT_CODES.interrupted;
+}
 
 /**
  * What a worker is asked to do. train: a fresh run into runDir (absent or empty) with `config`,

@@ -5,7 +5,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { resolveConfig } from '../core/config';
+import { TEMP_SUFFIX, writeError, writeFileAtomic } from '../core/atomicFile';
 import { UserError } from '../core/errors';
+import { runLocked } from './runLock';
 import { MetricLine, RUN_FORMAT_VERSION, RunConfigFile, RunState, RunStatusFile } from './runFormat';
 
 export const RUN_FILES = {
@@ -57,38 +59,8 @@ export function allocateRunDir(runsDir: string, method: string, date = new Date(
   throw new Error(`could not find a free run id under ${root} for ${base}`);
 }
 
-/**
- * Writes a file so that readers see the old content or the new, never a mix: a temp file in the
- * same folder, flushed, then renamed over the target.
- */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  renameWithRetry(tmp, file);
-}
-
-/** rename(), retried briefly: on Windows it fails while another process has the target open. */
-function renameWithRetry(from: string, to: string): void {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      fs.renameSync(from, to);
-      return;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (attempt >= 20 || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) {
-        fs.rmSync(from, { force: true });
-        throw e;
-      }
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
-    }
-  }
-}
+/** The one atomic writer (core/atomicFile.ts), re-exported for the runner's callers. */
+export { writeFileAtomic };
 
 export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
@@ -167,24 +139,19 @@ export function readStatus(runDir: string): RunStatusFile {
   return obj as unknown as RunStatusFile;
 }
 
-/** Whether a process with this id exists on this machine (a run whose worker died stays 'running' on disk). */
-export function processAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // metrics.jsonl
 
 export function appendMetric(runDir: string, line: MetricLine): void {
   // One write() of a whole line: concurrent readers see it entirely or not at all, except after a
   // crash in the middle of the write, which leaves a torn last line.
-  fs.appendFileSync(path.join(runDir, RUN_FILES.metrics), JSON.stringify(line) + '\n');
+  const file = path.join(runDir, RUN_FILES.metrics);
+  try {
+    fs.appendFileSync(file, JSON.stringify(line) + '\n');
+  } catch (e) {
+    // A full disk may leave part of the line: a torn line, which a resume drops with a warning.
+    throw writeError(file, e);
+  }
 }
 
 function checkMetric(file: string, lineNo: number, v: unknown): MetricLine {
@@ -213,12 +180,42 @@ export function readMetrics(runDir: string): MetricLine[] {
 
 /** Parses metric lines; `skipDamaged` drops damaged lines instead of failing (for repairs). */
 export function parseMetrics(text: string, file: string = RUN_FILES.metrics, skipDamaged = false): MetricLine[] {
+  return scanMetrics(text, file, !skipDamaged).rows;
+}
+
+export interface MetricsScan {
+  rows: MetricLine[];
+  /** 1-based numbers of damaged lines (not a metric row), dropped. */
+  damaged: number[];
+  /** 1-based numbers of damaged lines from which a whole row was still recovered. */
+  recovered: number[];
+}
+
+const ROW_START = '{"step":';
+
+/**
+ * A damaged line may still end with a whole row: a write torn by a crash, and the next run's
+ * append that continued on the same line (`{"step":5,"lo{"step":6,...}`). Returns that row.
+ */
+function rowInside(raw: string, file: string, lineNo: number): MetricLine | undefined {
+  for (let i = raw.indexOf(ROW_START, 1); i > 0; i = raw.indexOf(ROW_START, i + 1)) {
+    try {
+      return checkMetric(file, lineNo, JSON.parse(raw.slice(i)));
+    } catch {
+      // Not a whole row from here: try the next start.
+    }
+  }
+  return undefined;
+}
+
+function scanMetrics(text: string, file: string, strict: boolean): MetricsScan {
   const lines = text.split('\n');
-  // Whatever follows the last newline is incomplete.
+  // Whatever follows the last newline is incomplete: a write in progress, or cut by a kill.
   lines.pop();
-  const out: MetricLine[] = [];
+  const out: MetricsScan = { rows: [], damaged: [], recovered: [] };
   lines.forEach((raw, i) => {
     if (raw.trim() === '') return;
+    let row: MetricLine;
     try {
       let v: unknown;
       try {
@@ -226,26 +223,48 @@ export function parseMetrics(text: string, file: string = RUN_FILES.metrics, ski
       } catch {
         throw corrupt(file, `line ${i + 1} is not valid JSON; delete that line to read the rest`);
       }
-      out.push(checkMetric(file, i + 1, v));
+      row = checkMetric(file, i + 1, v);
     } catch (e) {
-      if (!skipDamaged) throw e;
+      if (strict) throw e;
+      out.damaged.push(i + 1);
+      const inside = rowInside(raw, file, i + 1);
+      if (!inside) return;
+      out.recovered.push(i + 1);
+      row = inside;
     }
+    out.rows.push(row);
   });
   return out;
 }
 
+/** "lines 3, 7, 9" (the first few of many). */
+function lineList(nums: number[]): string {
+  const shown = nums.slice(0, 10).join(', ');
+  return `line${nums.length > 1 ? 's' : ''} ${shown}${nums.length > 10 ? ` and ${nums.length - 10} more` : ''}`;
+}
+
 /**
  * Keeps the metric lines of steps 1..step, one per step, dropping a torn last line and the lines
- * written after the checkpoint a run resumes from. Rewritten atomically.
+ * written after the checkpoint a run resumes from. Rewritten atomically. Damaged lines are
+ * dropped, keeping any whole row inside them; the returned warning names them (undefined when
+ * there were none), so a resume never loses rows without a word.
  */
-export function truncateMetrics(runDir: string, step: number): void {
+export function truncateMetrics(runDir: string, step: number): string | undefined {
   const file = path.join(runDir, RUN_FILES.metrics);
-  if (!fs.existsSync(file)) return;
+  if (!fs.existsSync(file)) return undefined;
   const byStep = new Map<number, MetricLine>();
-  // A torn line that a later append ran into is damaged, and dropped with the lines after the checkpoint.
-  for (const m of parseMetrics(fs.readFileSync(file, 'utf8'), file, true)) if (m.step >= 1 && m.step <= step) byStep.set(m.step, m);
+  const scan = scanMetrics(fs.readFileSync(file, 'utf8'), file, false);
+  for (const m of scan.rows) if (m.step >= 1 && m.step <= step) byStep.set(m.step, m);
   const kept = [...byStep.values()].sort((a, b) => a.step - b.step);
   writeFileAtomic(file, kept.map((m) => JSON.stringify(m) + '\n').join(''));
+  if (!scan.damaged.length) return undefined;
+  const lost = scan.damaged.filter((n) => !scan.recovered.includes(n));
+  return (
+    `${file}: ${lineList(scan.damaged)} ${scan.damaged.length > 1 ? 'were' : 'was'} damaged (not a whole metric row: a torn write or garbage)` +
+    (scan.recovered.length ? `; the row at the end of ${lineList(scan.recovered)} was kept` : '') +
+    (lost.length ? `; ${lineList(lost)} could not be read and ${lost.length > 1 ? 'were' : 'was'} dropped` : '') +
+    `; ${kept.length} rows up to step ${step} are kept`
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -256,7 +275,7 @@ export interface RunInfo {
   dir: string;
   config: RunConfigFile;
   status: RunStatusFile;
-  /** status says 'running' but its worker process is gone: it was killed or crashed. */
+  /** status says 'running' but no live process holds the run's lock: it was killed or crashed. */
   stale: boolean;
   /** Checkpoint files, oldest first. */
   checkpoints: { step: number; path: string }[];
@@ -286,6 +305,29 @@ export function listCheckpointFiles(runDir: string): { step: number; path: strin
     .sort((a, b) => a.step - b.step);
 }
 
+/**
+ * Removes the temp files of writers that were killed mid-write (the atomic writer's `*.tmp`) from
+ * the run folder, checkpoints/ and samples/. Returns the paths removed. Only for the run's lock
+ * holder: another live writer's temp file would otherwise be pulled from under it.
+ */
+export function sweepTempFiles(runDir: string): string[] {
+  const removed: string[] = [];
+  for (const dir of [runDir, path.join(runDir, RUN_FILES.checkpoints), path.join(runDir, RUN_FILES.samples)]) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (!n.endsWith(TEMP_SUFFIX)) continue;
+      fs.rmSync(path.join(dir, n), { force: true });
+      removed.push(path.join(dir, n));
+    }
+  }
+  return removed;
+}
+
 export function isRunDir(dir: string): boolean {
   return fs.existsSync(path.join(dir, RUN_FILES.config));
 }
@@ -308,7 +350,9 @@ export function readRun(runDir: string): RunInfo {
     dir,
     config,
     status,
-    stale: status.state === 'running' && !processAlive(status.pid),
+    // The lock, not status.json's pid, says whether a process still trains the run: a pid in a
+    // file may have been reused by another process, or crafted.
+    stale: status.state === 'running' && !runLocked(dir),
     checkpoints: listCheckpointFiles(dir),
     results,
   };

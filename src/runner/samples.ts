@@ -88,3 +88,25 @@ export function listSampleSets(runDir: string): { step: number; file: string }[]
     .map((m) => ({ step: Number(m[1]), file: path.join(dir, m[0]) }))
     .sort((a, b) => a.step - b.step);
 }
+
+/**
+ * Deletes sample PNGs whose step-N.json is missing: the PNGs of a set are written before its JSON,
+ * so a writer killed in between leaves them behind, and nothing would ever list them. Returns the
+ * names removed. Only for the run's lock holder (no other writer is between the two writes).
+ */
+export function sweepOrphanSamples(runDir: string): string[] {
+  const dir = path.join(runDir, RUN_FILES.samples);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const sets = new Set(names.filter((n) => /^step-\d+\.json$/.test(n)).map((n) => n.slice(0, -'.json'.length)));
+  const orphans = names.filter((n) => {
+    const m = /^(step-\d+)-\d+-[a-z]+\.png$/.exec(n);
+    return m !== null && !sets.has(m[1]);
+  });
+  for (const n of orphans) fs.rmSync(path.join(dir, n), { force: true });
+  return orphans;
+}

@@ -13,8 +13,9 @@ import { STEP_METRIC_KEYS, StepMetrics } from '../core/meta/common';
 import { checkCheckpointMatches, DEFAULT_KEEP_CHECKPOINTS, readCheckpoint, RESUMABLE_KEYS, writeCheckpoint, latestCheckpoint } from './checkpoint';
 import { sourceDataPath, versions } from './packageInfo';
 import { MetricLine, RUN_FORMAT_VERSION, RunConfigFile, RunState, SampleSet } from './runFormat';
-import { appendMetric, isRunDir, readRunConfig, readStatus, RUN_FILES, truncateMetrics, writeRunConfig, writeStatus } from './runStore';
-import { writeSamples } from './samples';
+import { acquireRunLock, RunLock } from './runLock';
+import { appendMetric, isRunDir, readRunConfig, readStatus, RUN_FILES, sweepTempFiles, truncateMetrics, writeRunConfig, writeStatus } from './runStore';
+import { sweepOrphanSamples, writeSamples } from './samples';
 
 /** Stops or pauses a running loop between steps. */
 export class TrainController {
@@ -105,7 +106,8 @@ export function isSetupError(e: unknown): boolean {
   return isUserError(e) && (e as { setup?: boolean }).setup === true;
 }
 
-function setupError(e: unknown): unknown {
+/** A UserError as a SetupError (config or data at fault, exit 2); other errors unchanged. */
+export function setupError(e: unknown): unknown {
   if (isUserError(e) && !isSetupError(e)) {
     const s = new SetupError(e.message);
     return s;
@@ -127,27 +129,43 @@ export async function loadSourceDataset(cfg: Config, cacheDir?: string): Promise
 
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
-/** Decides the config of the run and prepares its folder; returns the config and where to start. */
-function prepareRun(opts: TrainOptions): { cfg: Config; fresh: boolean } {
+/**
+ * Decides the config of the run, prepares its folder and takes its lock (one writer per run
+ * folder); returns the config, where to start and the lock. Errors of a damaged run folder or a
+ * held lock are plain UserErrors (exit 1); a config at fault is a SetupError (exit 2).
+ */
+function prepareRun(opts: TrainOptions): { cfg: Config; fresh: boolean; lock: RunLock } {
   const runDir = opts.runDir;
   if (opts.resume) {
     if (!isRunDir(runDir)) throw new UserError(`cannot resume ${runDir}: it is not a run folder (no ${RUN_FILES.config})`);
-    const file = readRunConfig(runDir);
-    const over = opts.overrides ?? {};
-    const bad = Object.keys(over).filter((k) => !(RESUMABLE_KEYS as readonly string[]).includes(k) && JSON.stringify(over[k as keyof Config]) !== JSON.stringify(file.config[k as keyof Config]));
-    if (bad.length) {
-      throw new UserError(`cannot change ${bad.join(', ')} when resuming ${runDir}: a resumed run keeps its config; only ${RESUMABLE_KEYS.join(', ')} may change. Start a new run instead`);
+    const lock = acquireRunLock(runDir);
+    try {
+      const file = readRunConfig(runDir);
+      const over = opts.overrides ?? {};
+      const bad = Object.keys(over).filter((k) => !(RESUMABLE_KEYS as readonly string[]).includes(k) && JSON.stringify(over[k as keyof Config]) !== JSON.stringify(file.config[k as keyof Config]));
+      if (bad.length) {
+        throw new SetupError(`cannot change ${bad.join(', ')} when resuming ${runDir}: a resumed run keeps its config; only ${RESUMABLE_KEYS.join(', ')} may change. Start a new run instead`);
+      }
+      let cfg: Config;
+      try {
+        cfg = resolveConfig({ ...file.config, ...over }, 'resume');
+      } catch (e) {
+        throw setupError(e);
+      }
+      return { cfg, fresh: false, lock };
+    } catch (e) {
+      lock.release();
+      throw e;
     }
-    const cfg = resolveConfig({ ...file.config, ...over }, 'resume');
-    return { cfg, fresh: false };
   }
   if (!opts.config) throw new Error('train: a fresh run needs a config');
   if (fs.existsSync(path.join(runDir, RUN_FILES.config))) {
-    throw new UserError(`${runDir} already holds a run; resume it (--resume ${runDir}) or choose a new folder`);
+    throw new SetupError(`${runDir} already holds a run; resume it (--resume ${runDir}) or choose a new folder`);
   }
   fs.mkdirSync(runDir, { recursive: true });
+  const lock = acquireRunLock(runDir);
   const cfg = { ...opts.config, data: opts.config.data ? path.resolve(opts.config.data) : '' };
-  return { cfg, fresh: true };
+  return { cfg, fresh: true, lock };
 }
 
 /**
@@ -162,13 +180,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
   const controller = opts.controller ?? new TrainController();
   const runDir = path.resolve(opts.runDir);
   const keep = opts.keepCheckpoints ?? DEFAULT_KEEP_CHECKPOINTS;
-  let cfg: Config;
-  let fresh: boolean;
-  try {
-    ({ cfg, fresh } = prepareRun({ ...opts, runDir }));
-  } catch (e) {
-    throw setupError(e);
-  }
+  const { cfg, fresh, lock } = prepareRun({ ...opts, runDir });
 
   let step = 0;
   let checkpointStep: number | undefined;
@@ -206,6 +218,9 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
       throw setupError(e);
     }
     if (!fresh) {
+      // Under the lock no other process writes here: what killed writers left behind can go.
+      const swept = [...sweepTempFiles(runDir), ...sweepOrphanSamples(runDir)];
+      if (swept.length) hooks.onLog?.('info', `removed ${swept.length} file(s) left by an interrupted write: ${swept.map((f) => path.basename(f)).join(', ')}`);
       // A damaged checkpoint is a failure of the run, not of its config: not a SetupError.
       const ckpt = latestCheckpoint(runDir);
       if (ckpt) {
@@ -218,7 +233,8 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
         hooks.onLog?.('info', `${runDir} has no checkpoint yet: starting again from step 0`);
       }
       step = learner.step;
-      truncateMetrics(runDir, step);
+      const damaged = truncateMetrics(runDir, step);
+      if (damaged) hooks.onLog?.('warn', damaged);
     }
 
     status('running');
@@ -292,6 +308,8 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     }
     throw e;
   } finally {
+    // The run's files are all written: the folder is free for the next trainer.
+    lock.release();
     await learner?.dispose();
   }
 }

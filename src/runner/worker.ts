@@ -3,18 +3,31 @@
 // user can act on arrive as their message alone; anything else also carries its stack.
 //
 // Exit codes (EXIT_CODES): 0 the job finished or was cancelled cleanly, 1 it failed, 2 its config
-// or data was at fault, 130 SIGINT. Cancel, SIGINT, SIGTERM and the parent going away all stop
-// a training run after its checkpoint.
+// or data was at fault, 130 SIGINT, 143 SIGTERM. Cancel, SIGINT, SIGTERM and the parent going away
+// all stop a training run after its checkpoint (status.json: stopped); a second signal ends the
+// worker at once.
 import { isUserError } from '../core/errors';
 import { runBench } from './bench';
 import { runEvalJob } from './evalJob';
-import { EXIT_CODES, isParentMessage, Job, ParentMessage, WorkerMessageBody, workerMessage } from './protocol';
+import { EXIT_CODES, isParentMessage, Job, ParentMessage, signalExitCode, WorkerMessageBody, workerMessage } from './protocol';
 import { RunState } from './runFormat';
 import { isSetupError, train, TrainController } from './train';
 import { currentBackend } from '../core/backend';
 
-function send(m: WorkerMessageBody): void {
-  if (process.connected) process.send!(workerMessage(m));
+/**
+ * Sends to the parent if it is still there. The parent may go away at any moment (closed, crashed,
+ * killed): a send then fails, synchronously or later with EPIPE, and without the callback that
+ * failure would be an uncaught 'error' that kills the worker before its checkpoint. The
+ * 'disconnect' handler in main() does the stopping.
+ */
+function send(m: WorkerMessageBody, then?: () => void): void {
+  const done = () => then?.();
+  if (!process.connected || !process.send) return done();
+  try {
+    process.send(workerMessage(m), undefined, {}, () => done());
+  } catch {
+    done();
+  }
 }
 
 const controller = new TrainController();
@@ -115,28 +128,22 @@ async function execute(job: Job): Promise<void> {
   try {
     const state = await runJob(job);
     send({ type: 'job/done', state });
-    if (signalled) code = signalCode(signalled);
+    if (signalled) code = signalExitCode(signalled);
   } catch (e) {
     const err = e as Error;
     const user = isUserError(e);
     send({ type: 'error', message: user ? err.message : `unexpected error: ${err.message}`, userError: user, ...(user ? {} : { stack: err.stack }) });
     if (!user) process.stderr.write(`${err.stack ?? err}\n`);
     send({ type: 'job/done', state: job.kind === 'train' && controller.cancelled ? 'stopped' : 'failed' });
-    code = signalled ? signalCode(signalled) : user ? (isSetupError(e) ? EXIT_CODES.usage : EXIT_CODES.failure) : EXIT_CODES.failure;
+    code = signalled ? signalExitCode(signalled) : user ? (isSetupError(e) ? EXIT_CODES.usage : EXIT_CODES.failure) : EXIT_CODES.failure;
   }
   exitAfterFlush(code);
 }
 
-/** 130 after SIGINT, 143 after SIGTERM: 128 + the signal number, as shells report it. */
-function signalCode(sig: NodeJS.Signals): number {
-  return sig === 'SIGINT' ? EXIT_CODES.interrupted : 128 + 15;
-}
-
-/** Exits once queued IPC messages are out (process.send is asynchronous). */
+/** Exits once queued IPC messages are out (process.send is asynchronous), or at once without a parent. */
 function exitAfterFlush(code: number): void {
-  if (!process.connected) process.exit(code);
-  process.send!(workerMessage({ type: 'log', level: 'info', message: `worker exiting with code ${code}` }), () => {
-    process.disconnect();
+  send({ type: 'log', level: 'info', message: `worker exiting with code ${code}` }, () => {
+    if (process.connected) process.disconnect();
     process.exit(code);
   });
 }
@@ -157,11 +164,18 @@ export function main(): void {
     if (started) stop();
     else process.exit(EXIT_CODES.ok);
   });
+  // An IPC failure that slips past send()'s callback must not kill the worker before its checkpoint.
+  process.on('error', () => {
+    if (started) stop();
+  });
   const onSignal = (sig: NodeJS.Signals) => {
-    // A second signal, or one before any job: leave now.
-    if (signalled || !started) process.exit(signalCode(sig));
+    if (!started || signalled) process.exit(signalExitCode(sig));
     signalled = sig;
     stop();
+    // A second signal must end the worker at once, even in the middle of a long step, when no
+    // JavaScript handler could run: without a listener the signal's default action does that.
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

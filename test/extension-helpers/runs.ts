@@ -5,6 +5,7 @@ import * as path from 'path';
 import { defaultConfig, type Config } from '../../src/core/config';
 import type { EvalResultFile } from '../../src/core/evalResult';
 import { RUN_FORMAT_VERSION, type MetricLine, type RunState } from '../../src/runner/runFormat';
+import { acquireRunLock } from '../../src/runner/runLock';
 import { appendMetric, writeRunConfig, writeStatus } from '../../src/runner/runStore';
 
 export function tmpDir(prefix = 'rm-ext-'): string {
@@ -51,6 +52,8 @@ export function makeRun(runsDir: string, spec: RunSpec): string {
     backend: 'wasm',
     versions: { robustMeta: '0.1.0', tfjs: '4.22.0', node: process.version },
   });
+  // A run said to be running in this process holds its lock, as a trainer does.
+  if (spec.state === 'running' && spec.pid === process.pid) acquireRunLock(dir);
   writeStatus(dir, { state: spec.state ?? 'done', step: spec.step ?? 0, totalSteps: config.steps, pid: spec.pid });
   for (let s = 1; s <= (spec.metrics ?? 0); s++) appendMetric(dir, metric(s));
   if (spec.checkpoints?.length) {

@@ -13,6 +13,7 @@ import { runEvalJob } from '../../runner/evalJob';
 import { sourceDataPath } from '../../runner/packageInfo';
 import { EXIT_CODES, EvalJobArgs } from '../../runner/protocol';
 import { isRunDir, RUN_FILES } from '../../runner/runStore';
+import { isSetupError } from '../../runner/train';
 import { isUsageError, OptionSpec, OptionValue, parseArgs, UsageError } from '../args';
 import { HELP_OPTION, JSON_OPTION, RUNS_DIR_OPTION } from '../command';
 import { Progress } from '../output';
@@ -265,12 +266,13 @@ export async function runEvalCommand(argv: string[], io: EvalIo = { stdout: proc
   try {
     return await run(argv, io);
   } catch (e) {
-    if (isUserError(e)) {
-      io.stderr.write(`robust-meta eval: ${(e as Error).message}\n`);
-      return isUsageError(e) ? EXIT_CODES.usage : EXIT_CODES.failure;
-    }
+    const user = isUserError(e);
+    const code = user ? (isUsageError(e) || isSetupError(e) ? EXIT_CODES.usage : EXIT_CODES.failure) : EXIT_CODES.failure;
     const err = e as Error;
-    io.stderr.write(`robust-meta eval: unexpected error: ${err?.message ?? String(e)}\n${err?.stack ?? ''}\n`);
-    return EXIT_CODES.failure;
+    const message = user ? err.message : `unexpected error: ${err?.message ?? String(e)}`;
+    // As in the other commands: with --json an error is also an event on stdout.
+    if (argv.includes('--json')) io.stdout.write(JSON.stringify({ event: 'error', message, exitCode: code }) + '\n');
+    io.stderr.write(`robust-meta eval: ${message}\n${user ? '' : `${err?.stack ?? ''}\n`}`);
+    return code;
   }
 }

@@ -37,7 +37,10 @@ async function listRun(args: ParsedArgs): Promise<number> {
     if (!e.run) return [e.id, '?', 'unreadable', '', '', '', '', e.error ?? ''];
     const r = e.run;
     const m = lastMetric(e.dir);
-    return [e.id, r.config.config.method, shownState(r), `${r.status.step}/${r.status.totalSteps}`, formatNumber(m?.loss), percent(m?.cleanAcc ?? null), percent(m?.robustAcc ?? null), r.status.state === 'running' && !r.stale ? `ETA ${formatDuration(r.status.etaSeconds)}` : r.status.message ?? ''];
+    // The step of the metrics shown beside it: status.json is rewritten at most once a second,
+    // so the newest metrics line is usually ahead of it.
+    const step = m && m.step > r.status.step ? m.step : r.status.step;
+    return [e.id, r.config.config.method, shownState(r), `${step}/${r.status.totalSteps}`, formatNumber(m?.loss), percent(m?.cleanAcc ?? null), percent(m?.robustAcc ?? null), r.status.state === 'running' && !r.stale ? `ETA ${formatDuration(r.status.etaSeconds)}` : r.status.message ?? ''];
   });
   // Accuracies are of the last step's training queries (clean, and under the training attack).
   process.stdout.write(table(['run', 'method', 'state', 'step', 'loss', 'clean', 'robust', 'note'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'l']) + '\n');

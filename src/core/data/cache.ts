@@ -10,6 +10,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
+import { writeFileAtomic } from '../atomicFile';
 
 export const CACHE_FORMAT_VERSION = 1;
 
@@ -121,31 +122,6 @@ export function readCache(paths: { bin: string; index: string }, fingerprint: st
   }
 }
 
-let tmpCounter = 0;
-
-function writeAtomic(file: string, parts: Uint8Array[]): void {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}-${tmpCounter++}`;
-  try {
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      for (const p of parts) {
-        let off = 0;
-        while (off < p.length) off += fs.writeSync(fd, p, off, p.length - off);
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      // Already gone.
-    }
-    throw e;
-  }
-}
-
 /** Writes an entry; returns undefined on success or a warning saying why it could not be written. */
 export function writeCache(
   paths: { bin: string; index: string },
@@ -177,8 +153,8 @@ export function writeCache(
       binBytes: labelBytes.length + entry.pixels.length,
       checksum: sum.digest(),
     };
-    writeAtomic(paths.bin, [labelBytes, entry.pixels]);
-    writeAtomic(paths.index, [Buffer.from(JSON.stringify(index))]);
+    writeFileAtomic(paths.bin, [labelBytes, entry.pixels]);
+    writeFileAtomic(paths.index, JSON.stringify(index));
     return undefined;
   } catch (e) {
     return `could not write the image cache in ${path.dirname(paths.bin)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the next load will decode the images again`;

@@ -49,6 +49,8 @@ interface Entry {
 }
 
 interface Walker {
+  /** The dataset folder's real path: symbolic links may point anywhere below it, nowhere else. */
+  realRoot: string;
   visited: Set<string>;
   warnings: string[];
   ignored: string[];
@@ -78,11 +80,19 @@ function listDir(dir: string, rel: string, w: Walker): Entry[] | undefined {
     if (d.isDirectory()) out.push({ name: d.name, abs, kind: 'dir' });
     else if (d.isFile()) out.push({ name: d.name, abs, kind: 'file' });
     else if (d.isSymbolicLink()) {
+      const r = rel ? `${rel}/${d.name}` : d.name;
       try {
+        // A dataset folder may come from anyone: a link that leaves it (a class linked to /)
+        // would read files the user never meant to give.
+        const target = fs.realpathSync.native(abs);
+        const inside = path.relative(w.realRoot, target);
+        if (inside.startsWith('..') || path.isAbsolute(inside)) {
+          w.warnings.push(`${r} is a symbolic link to ${target}, outside the dataset folder; skipped (copy or move those files into the dataset folder to use them)`);
+          continue;
+        }
         const st = fs.statSync(abs);
         out.push({ name: d.name, abs, kind: st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other', stat: st });
       } catch (e) {
-        const r = rel ? `${rel}/${d.name}` : d.name;
         w.warnings.push(`${r} is a broken or looping symbolic link (${errCode(e)}); skipped`);
       }
     }
@@ -140,13 +150,15 @@ function collectImages(dir: string, rel: string, depth: number, files: ScannedFi
  * missing, unreadable, not a folder, or lays out its split folders ambiguously.
  */
 export function scanImageFolder(root: string): FolderScan {
-  const w: Walker = { visited: new Set(), warnings: [], ignored: [] };
   let rootStat: fs.Stats;
+  let realRoot: string;
   try {
     rootStat = fs.statSync(root);
+    realRoot = fs.realpathSync.native(root);
   } catch (e) {
     throw new UserError(`dataset folder ${root} does not exist or cannot be opened (${errCode(e)}); check the path`);
   }
+  const w: Walker = { realRoot, visited: new Set(), warnings: [], ignored: [] };
   if (!rootStat.isDirectory()) throw new UserError(`${root} is not a folder; give a folder with one sub-folder of images per class`);
   w.visited.add(dirKey(rootStat));
   try {
