@@ -24,7 +24,7 @@ test('the JSON schema declares every key with its default', () => {
 
 test('each method gets its own inner loop and head by default, under what a config sets', () => {
   const mavrl = resolveConfig({});
-  assert.deepEqual([mavrl.method, mavrl.innerUpdate, mavrl.headInit, mavrl.innerLr, mavrl.outerLoss, mavrl.mavrlAttack], ['mavrl', 'body', 'random', 0.4, 'trades', 'per-view']);
+  assert.deepEqual([mavrl.method, mavrl.innerUpdate, mavrl.headInit, mavrl.innerLr, mavrl.outerLoss, mavrl.mavrlAttack, mavrl.lambda], ['mavrl', 'body', 'random', 0.4, 'trades', 'per-view', 4]);
   const aq = resolveConfig({ method: 'aq' });
   assert.deepEqual([aq.innerUpdate, aq.headInit, aq.innerSteps], ['all', 'zero', 5]);
   assert.equal(resolveConfig({ method: 'rmaml' }).beta, 3);

@@ -34,7 +34,7 @@ export const CONFIG_FIELDS = {
   attackNorm: { type: 'string', default: 'linf', enum: ['linf', 'l2'], description: 'Threat model norm.' },
   attackSteps: { type: 'number', default: 3, min: 1, max: 100, integer: true, description: 'PGD steps of the training attack.' },
   attackStepSize: { type: 'number', default: 0, min: 0, max: 1, description: 'PGD step size; 0 means 2.5 * eps / attackSteps.' },
-  lambda: { type: 'number', default: 1, min: 0, max: 100, description: 'Weight of the adversarial-agreement loss (mavrl).' },
+  lambda: { type: 'number', default: 4, min: 0, max: 100, description: 'Weight of the adversarial-agreement loss (mavrl).' },
   agreement: { type: 'string', default: 'ntxent', enum: ['ntxent', 'cosine', 'kl'], description: 'Agreement loss between the two adversarial views (mavrl).' },
   tau: { type: 'number', default: 0.5, min: 0.01, max: 10, description: 'NT-Xent temperature.' },
   outerLoss: { type: 'string', default: 'trades', enum: ['trades', 'adversarial'], description: "mavrl's supervised outer term per view: 'trades' = CE(clean view) + beta * KL(clean || adversarial view), as the paper; 'adversarial' = CE(adversarial view), the earlier form, for ablation." },
@@ -52,16 +52,17 @@ export const CONFIG_FIELDS = {
 export type ConfigKey = keyof typeof CONFIG_FIELDS;
 
 /**
- * Defaults that differ by method, applied over the table's defaults and under what a config file
- * or flag sets. The inner step sizes were chosen on validation classes of the bundled source
- * (docs/method.md, "Choosing the inner step size"); each baseline got the same grid as mavrl.
+ * Defaults that differ by method, applied over the table's defaults (which are mavrl's, the
+ * default method) and under what a config file
+ * or flag sets. Step sizes and mavrl's lambda were chosen on validation classes by one rule,
+ * each method from the same grid (docs/method.md, "How the step sizes were chosen").
  *  - mavrl: BOIL-style inner loop (the encoder adapts, the head stays), as in the paper.
  *  - maml, aq, adml, rmaml: MAML's inner loop over every parameter from a zero head; aq adapts in
  *    5 steps as in its paper; rmaml weighs its KL term by 3, as its authors' code.
  */
 export const METHOD_DEFAULTS: Record<MethodName, Partial<Config>> = {
   mavrl: { innerUpdate: 'body', headInit: 'random', innerLr: 0.4, beta: 1 },
-  maml: { innerUpdate: 'all', headInit: 'zero', innerLr: 0.4 },
+  maml: { innerUpdate: 'all', headInit: 'zero', innerLr: 0.2 },
   aq: { innerUpdate: 'all', headInit: 'zero', innerLr: 0.4, innerSteps: 5 },
   adml: { innerUpdate: 'all', headInit: 'zero', innerLr: 0.4 },
   rmaml: { innerUpdate: 'all', headInit: 'zero', innerLr: 0.4, beta: 3 },

@@ -30,8 +30,6 @@ export const DEMO_CONFIG: Partial<Config> = {
   shots: 1,
   queries: 5,
   metaBatch: 2,
-  innerSteps: 1,
-  innerStepsTest: 10,
   attackSteps: 3,
   steps: 300,
   checkpointEvery: 100,
