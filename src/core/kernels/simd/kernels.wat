@@ -589,11 +589,13 @@
   ;; c0 (4 channels, Ci % 4 == 0) and output-channel block j (8, Co % 8 == 0):
   ;; dW[t * Ci + c0 + r, j..j+8] += sum over m in [m0, m1) of A_t(m)[c0 + r] * dy[m, j..j+8],
   ;; A_t(m) the pixel that ind[m * T + t] points to (as for convGemm). dW is [T * Ci, Co].
+  ;; The 4 channel values are broadcast by 4 splat loads rather than 1 load and 4 shuffles: loads
+  ;; have ports to spare, while shuffles share the vector pipes with the multiply-adds.
   (func (export "convFilterGemm") (param $ind i32) (param $dy i32) (param $dW i32)
         (param $m0 i32) (param $m1 i32) (param $T i32) (param $Ci i32) (param $Co i32)
     (local $t i32) (local $c i32) (local $j i32) (local $m i32)
-    (local $pind i32) (local $pdy i32) (local $pw i32) (local $rowB i32) (local $T4 i32) (local $cB i32)
-    (local $a v128) (local $s v128) (local $b0 v128) (local $b1 v128)
+    (local $pind i32) (local $pdy i32) (local $pw i32) (local $rowB i32) (local $T4 i32) (local $cB i32) (local $pa i32)
+    (local $s v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local.set $rowB (i32.shl (local.get $Co) (i32.const 2)))
@@ -628,19 +630,19 @@
                 (block $mDone
                   (loop $mLoop
                     (br_if $mDone (i32.ge_u (local.get $m) (local.get $m1)))
-                    (local.set $a (v128.load (i32.add (i32.load (local.get $pind)) (local.get $cB))))
+                    (local.set $pa (i32.add (i32.load (local.get $pind)) (local.get $cB)))
                     (local.set $b0 (v128.load (local.get $pdy)))
                     (local.set $b1 (v128.load offset=16 (local.get $pdy)))
-                    (local.set $s (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $a) (local.get $a)))
+                    (local.set $s (v128.load32_splat (local.get $pa)))
                     (local.set $c00 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c00)))
                     (local.set $c01 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c01)))
-                    (local.set $s (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $a) (local.get $a)))
+                    (local.set $s (v128.load32_splat offset=4 (local.get $pa)))
                     (local.set $c10 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c10)))
                     (local.set $c11 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c11)))
-                    (local.set $s (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $a) (local.get $a)))
+                    (local.set $s (v128.load32_splat offset=8 (local.get $pa)))
                     (local.set $c20 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c20)))
                     (local.set $c21 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c21)))
-                    (local.set $s (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $a) (local.get $a)))
+                    (local.set $s (v128.load32_splat offset=12 (local.get $pa)))
                     (local.set $c30 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c30)))
                     (local.set $c31 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c31)))
                     (local.set $pind (i32.add (local.get $pind) (local.get $T4)))
