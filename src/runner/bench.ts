@@ -263,6 +263,8 @@ export interface EvalBenchResult {
   wall_s: number;
   episodes: number;
   backend: string;
+  /** As in BenchResult. */
+  kernels?: KernelPath;
   /** Threads sharing the episodes (1: all on the main thread). */
   eval_threads: number;
   rss_mb: number;
@@ -324,6 +326,7 @@ export async function runEvalBench(partial: Partial<Config>, episodes = BENCH_DE
     wall_s: round(wall / 1000),
     episodes,
     backend: backend.name,
+    ...(backend.kernels ? { kernels: backend.kernels } : {}),
     eval_threads: evalThreadCount(threads, episodes, backend.name),
     setting: {
       imageSize: cfg.imageSize, channels: cfg.channels, backbone: cfg.backbone, width: cfg.width,

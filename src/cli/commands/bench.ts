@@ -28,7 +28,7 @@ function describeEval(r: EvalBenchResult): string {
   const s = r.setting;
   return [
     `evaluation episodes, ${s.imageSize}x${s.imageSize}x${s.channels}, ${s.backbone} width ${s.width}, ${s.ways}-way ${s.shots}-shot ${s.queries} queries, ${s.innerStepsTest} inner steps, PGD-${s.attackSteps} at ${Math.round(s.eps * 255)}/255`,
-    `backend      ${r.backend}, ${r.eval_threads} eval thread${r.eval_threads === 1 ? '' : 's'}`,
+    `backend      ${r.backend}${r.kernels ? ` (kernels: ${r.kernels})` : ''}, ${r.eval_threads} eval thread${r.eval_threads === 1 ? '' : 's'}`,
     `ms/episode   ${r.ms_per_episode} wall, ${r.cpu_ms_per_episode} cpu (${r.episodes} episodes in ${r.wall_s} s)`,
     `memory       rss ${r.rss_mb} MB, peak ${r.peak_rss_mb} MB`,
   ].join('\n');
