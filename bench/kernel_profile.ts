@@ -1,21 +1,18 @@
-// Per-kernel CPU time of the benchmark step (docs/method.md) on the wasm backend, in one thread.
-// Every registered wasm kernel is wrapped to add its process CPU time (process.cpuUsage, not wall
-// time: the machines are shared) to a table; nested kernel calls count in their caller.
+// Per-kernel CPU time of the benchmark step (docs/method.md) on the wasm backend, in one thread,
+// with the achieved GFLOP/s of the GEMM kernels (src/core/kernels/profile.ts): process CPU time,
+// not wall time, since the machines are shared; nested kernel calls count in their caller.
 //
 //   npm run build && node out/bench/kernel_profile.js [--steps N] [--shapes] [config flags as JSON]
 //   e.g. node out/bench/kernel_profile.js --shapes '{"imageSize":28,"channels":1,"width":32}'
+// ROBUST_META_KERNELS=wasm-simd profiles the build without fused multiply-add.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/core/backend';
 import { resolveConfig, Config } from '../src/core/config';
 import { MetaLearner } from '../src/core/meta/learner';
 import { LocalExecutor, modelSpecOf } from '../src/core/meta/tasks';
+import { profileKernels } from '../src/core/kernels/profile';
 import { Rng } from '../src/core/rng';
 import { randomEpisode } from '../src/runner/bench';
-
-interface Row {
-  calls: number;
-  cpuMs: number;
-}
 
 function cpuMs(): number {
   const u = process.cpuUsage();
@@ -29,50 +26,29 @@ async function main(): Promise<void> {
   const shapes = args.includes('--shapes');
   const json = args.find((a) => a.startsWith('{'));
   const partial: Partial<Config> = json ? JSON.parse(json) : {};
-  await initBackend('wasm');
+  const backend = await initBackend('wasm');
   const cfg = resolveConfig({ steps, ...partial, workers: 1 }, 'bench');
   const learner = new MetaLearner(cfg, new LocalExecutor({ cfg, spec: modelSpecOf(cfg) }));
   const rng = new Rng([cfg.seed, 0xbe4c]);
   const batch = () => Array.from({ length: cfg.metaBatch }, () => randomEpisode(cfg, rng));
-  const table = new Map<string, Row>();
-  let depth = 0;
-  for (const k of tf.getKernelsForBackend('wasm')) {
-    const f = k.kernelFunc;
-    const name = k.kernelName;
-    (k as { kernelFunc: tf.KernelFunc }).kernelFunc = (a) => {
-      if (depth > 0) return f(a);
-      depth++;
-      const c0 = cpuMs();
-      try {
-        return f(a);
-      } finally {
-        depth--;
-        const key = shapes
-          ? `${name} ${Object.values(a.inputs).map((t) => (t ? t.shape.join('x') : '-')).join(',')}`
-          : name;
-        const row = table.get(key) ?? { calls: 0, cpuMs: 0 };
-        row.calls++;
-        row.cpuMs += cpuMs() - c0;
-        table.set(key, row);
-      }
-    };
-  }
   await learner.metaStep(batch()); // warm-up, not counted
-  table.clear();
   const c0 = cpuMs();
   const w0 = performance.now();
-  for (let i = 0; i < steps; i++) await learner.metaStep(batch());
+  const table = await profileKernels(async () => {
+    for (let i = 0; i < steps; i++) await learner.metaStep(batch());
+  }, shapes);
   const stepCpu = (cpuMs() - c0) / steps;
   const stepWall = (performance.now() - w0) / steps;
   const rows = [...table.entries()].sort((a, b) => b[1].cpuMs - a[1].cpuMs);
   const inKernels = rows.reduce((s, [, r]) => s + r.cpuMs, 0) / steps;
   console.log(
-    `one thread, per step: cpu ${stepCpu.toFixed(0)} ms (in kernels ${inKernels.toFixed(0)}), wall ${stepWall.toFixed(0)} ms; ` +
+    `one thread, kernels ${backend.kernels}, per step: cpu ${stepCpu.toFixed(0)} ms (in kernels ${inKernels.toFixed(0)}), wall ${stepWall.toFixed(0)} ms; ` +
       `tensors ${tf.memory().numTensors}; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`,
   );
-  console.log(`${'kernel'.padEnd(64)} ${'calls'.padStart(6)} ${'cpu ms'.padStart(9)}`);
+  console.log(`${'kernel'.padEnd(64)} ${'calls'.padStart(6)} ${'cpu ms'.padStart(9)} ${'GFLOP/s'.padStart(8)}`);
   for (const [key, r] of rows.slice(0, 40)) {
-    console.log(`${key.padEnd(64)} ${String(r.calls / steps).padStart(6)} ${(r.cpuMs / steps).toFixed(1).padStart(9)}`);
+    const gflops = r.flops > 0 ? (r.flops / r.cpuMs / 1e6).toFixed(1) : '';
+    console.log(`${key.padEnd(64)} ${String(r.calls / steps).padStart(6)} ${(r.cpuMs / steps).toFixed(1).padStart(9)} ${gflops.padStart(8)}`);
   }
   await learner.dispose();
 }

@@ -138,6 +138,13 @@ test('a bench job returns its result over the protocol', async () => {
   assert.equal(exit.code, 0);
   assert.equal(result?.steps, 2);
   assert.equal(result?.num_tensors_before, result?.num_tensors_after);
+  if (result?.backend === 'wasm') {
+    // Which kernels ran, and the step's arithmetic against the machine's peak.
+    assert.equal(result.kernels, 'wasm-simd-fma');
+    const flops = result.flops as { step_gflop: number; conv_gflop: number; step_gflops: number; peak: { gflops: number } };
+    assert.ok(flops.conv_gflop > 0 && flops.step_gflop >= flops.conv_gflop, JSON.stringify(flops));
+    assert.ok(flops.step_gflops > 0 && flops.peak.gflops > 0, JSON.stringify(flops));
+  }
 });
 
 test('an eval job on a trained run writes its result and reports the path', async () => {

@@ -1,11 +1,14 @@
 // The kernels on our SIMD wasm module (src/core/kernels: conv2dGemm, conv2dBackpropFilterGemm,
-// batchMatMul) against the cpu backend, and that they take their own path where they should.
+// batchMatMul) against the cpu backend, and that they take their own path where they should; each
+// test runs on both builds of the module (multiply-add fused or not, simd/index.ts).
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../src/core/backend';
+import { Worker } from 'node:worker_threads';
 import { kernelTuning } from '../src/core/kernels/registerWasm';
+import { KernelPath, fmaFused, kernelPath } from '../src/core/kernels/simd';
 import { conv2DGemm } from '../src/core/kernels/conv2dGemm';
 import { conv2DBackpropFilterGemm } from '../src/core/kernels/conv2dBackpropFilterGemm';
 import { batchMatMulGemm } from '../src/core/kernels/batchMatMul';
@@ -48,6 +51,24 @@ function ours(kernel: (args: never) => tf.TensorInfo | null, inputs: tf.NamedTen
   return out !== null;
 }
 
+const PATHS: KernelPath[] = ['wasm-simd', 'wasm-simd-fma'];
+
+/** A test once per build of the SIMD module. */
+function pathTest(name: string, fn: () => Promise<void>): void {
+  for (const p of PATHS) {
+    test(`${name} [${p}]`, async () => {
+      const saved = kernelTuning.kernels;
+      kernelTuning.kernels = p;
+      try {
+        assert.equal(kernelPath(), p);
+        await fn();
+      } finally {
+        kernelTuning.kernels = saved;
+      }
+    });
+  }
+}
+
 before(async () => {
   const info = await initBackend('wasm');
   assert.equal(info.name, 'wasm');
@@ -74,7 +95,7 @@ const CONV: ConvCase[] = [
   { x: [3, 7, 5, 1], f: [3, 3, 1, 8], p: 'same' },
 ];
 
-test('Conv2D: the implicit GEMM matches cpu, and applies to stride 1 with Co % 8 == 0 only', async () => {
+pathTest('Conv2D: the implicit GEMM matches cpu, and applies to stride 1 with Co % 8 == 0 only', async () => {
   for (const c of CONV) {
     const x = () => tf.tensor4d(values(size(c.x), 1), c.x);
     const w = () => tf.tensor4d(values(size(c.f), 2), c.f);
@@ -98,7 +119,7 @@ test('Conv2D: the implicit GEMM matches cpu, and applies to stride 1 with Co % 8
   await compare('conv2d stride 2', () => tf.conv2d(tf.tensor4d(values(2 * 9 * 9 * 3, 4), [2, 9, 9, 3]), tf.tensor4d(values(3 * 3 * 3 * 6, 5), [3, 3, 3, 6]), 2, 'same'));
 });
 
-test('Conv2D gradients (input and filter) through the new kernels match cpu', async () => {
+pathTest('Conv2D gradients (input and filter) through the new kernels match cpu', async () => {
   for (const c of CONV.slice(0, 7)) {
     const f = () => {
       const x = tf.tensor4d(values(size(c.x), 6), c.x);
@@ -110,7 +131,7 @@ test('Conv2D gradients (input and filter) through the new kernels match cpu', as
   }
 });
 
-test('Conv2DBackpropFilter: the implicit GEMM matches cpu (Ci padded to 4 where needed)', async () => {
+pathTest('Conv2DBackpropFilter: the implicit GEMM matches cpu (Ci padded to 4 where needed)', async () => {
   for (const c of CONV) {
     const info = tf.backend_util.computeConv2DInfo(c.x, c.f, 1, 1, c.p as 'same');
     const attrs = { strides: 1, pad: c.p, dataFormat: 'NHWC', filterShape: c.f };
@@ -135,7 +156,7 @@ test('Conv2DBackpropFilter: the implicit GEMM matches cpu (Ci padded to 4 where 
   }
 });
 
-test('Conv2DBackpropInput into <= 3 channels: the narrow implicit GEMM matches cpu', async () => {
+pathTest('Conv2DBackpropInput into <= 3 channels: the narrow implicit GEMM matches cpu', async () => {
   const cases: ConvCase[] = [
     { x: [2, 8, 8, 3], f: [3, 3, 3, 64], p: 'same' },
     { x: [3, 7, 5, 1], f: [3, 3, 1, 8], p: 'same' },
@@ -160,7 +181,7 @@ test('Conv2DBackpropInput into <= 3 channels: the narrow implicit GEMM matches c
   });
 });
 
-test('BatchMatMul: every transpose, batch broadcast and column remainder matches cpu', async () => {
+pathTest('BatchMatMul: every transpose, batch broadcast and column remainder matches cpu', async () => {
   const cases: [number[], number[]][] = [
     [[75, 256], [256, 256]],
     [[7, 13], [13, 5]],
@@ -188,7 +209,7 @@ test('BatchMatMul: every transpose, batch broadcast and column remainder matches
   }
 });
 
-test('no tensors or wasm buffers leak through the new kernels', async () => {
+pathTest('no tensors or wasm buffers leak through the new kernels', async () => {
   await tf.setBackend('wasm');
   assertNoLeak(() =>
     tf.tidy(() => {
@@ -199,4 +220,39 @@ test('no tensors or wasm buffers leak through the new kernels', async () => {
       tf.grads((a: tf.Tensor) => tf.sum(tf.matMul(a, a, false, true)))([d]);
     }),
   );
+});
+
+test('the FMA build is picked by default, in worker threads too, and the environment can turn it off', async () => {
+  // Every Node this package supports (>= 20.9) compiles relaxed SIMD, Node 20 behind its flag.
+  assert.equal(kernelTuning.kernels, 'auto');
+  assert.equal(kernelPath(), 'wasm-simd-fma');
+  const inWorker = (env: NodeJS.ProcessEnv) =>
+    new Promise<string>((resolve, reject) => {
+      const w = new Worker(`process.env.ROBUST_META_KERNELS = ${JSON.stringify(env.ROBUST_META_KERNELS ?? '')};
+        require('worker_threads').parentPort.postMessage(require(${JSON.stringify(require.resolve('../src/core/kernels/simd'))}).kernelPath());`, { eval: true });
+      w.once('message', (m) => { resolve(m as string); void w.terminate(); });
+      w.once('error', reject);
+    });
+  assert.equal(await inWorker({}), 'wasm-simd-fma');
+  assert.equal(await inWorker({ ROBUST_META_KERNELS: 'wasm-simd' }), 'wasm-simd');
+});
+
+test('the two builds differ only in rounding: fused where the CPU has FMA', async () => {
+  await tf.setBackend('wasm');
+  const x = () => tf.tensor4d(values(2 * 8 * 8 * 64, 17), [2, 8, 8, 64]);
+  const w = () => tf.tensor4d(values(3 * 3 * 64 * 64, 18), [3, 3, 64, 64]);
+  const run = async (p: KernelPath) => {
+    const saved = kernelTuning.kernels;
+    kernelTuning.kernels = p;
+    try {
+      return await on('wasm', () => tf.conv2d(x(), w(), 1, 'same'));
+    } finally {
+      kernelTuning.kernels = saved;
+    }
+  };
+  const plain = await run('wasm-simd');
+  const fma = await run('wasm-simd-fma');
+  assert.ok(maxAbsDiff(plain, fma) < 1e-4);
+  // One rounding instead of two changes some of the 4 * 64 * 64 sums' last bits.
+  assert.equal(plain.some((v, i) => v !== fma[i]), fmaFused());
 });

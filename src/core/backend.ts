@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'path';
 import { UserError } from './errors';
 import { registerWasmKernels } from './kernels/registerWasm';
+import { KernelPath, kernelPath } from './kernels/simd';
 import { registerMissingGradients } from './kernels/gradients';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -30,6 +31,8 @@ export interface BackendInfo {
   /** wasm only: whether SIMD and threads are in use. */
   simd?: boolean;
   threads?: number;
+  /** wasm with SIMD: the build of our SIMD module the GEMM kernels run (kernels/simd). */
+  kernels?: KernelPath;
   probes: BackendProbe[];
 }
 
@@ -155,6 +158,7 @@ function describe(name: BackendName, probes: BackendProbe[]): BackendInfo {
   if (name === 'wasm') {
     info.simd = Boolean(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'));
     info.threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 2 : 1;
+    if (info.simd) info.kernels = kernelPath();
   }
   return info;
 }

@@ -1,14 +1,17 @@
 // Times meta-steps on random data, for comparing backends and implementations. The default is the
 // benchmark step of docs/method.md: one mavrl meta-step, 32x32x3 images, Conv4 width 64, 5-way
 // 1-shot 15 queries, meta-batch 4, 1 inner step, 3 attack steps, first-order, Adam.
+import * as fs from 'fs';
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../core/backend';
+import { CONV_KERNELS, profileKernels } from '../core/kernels/profile';
+import { KernelPath, fmaFused } from '../core/kernels/simd';
 import { Config, resolveConfig } from '../core/config';
 import { Dataset, Episode } from '../core/data';
 import { DEFAULT_ATTACK_STEPS, DEFAULT_EPS, evaluate } from '../core/evaluate';
 import { evalThreadCount } from '../core/eval/threads';
-import { MetaLearner, modelSpecOf, threadCount } from '../core/meta/learner';
+import { LocalExecutor, MetaLearner, modelSpecOf, threadCount } from '../core/meta/learner';
 import { initModel } from '../core/model';
 import { disposeParams } from '../core/model/params';
 import { Rng } from '../core/rng';
@@ -28,6 +31,10 @@ export interface BenchResult {
   backend: string;
   simd?: boolean;
   threads?: number;
+  /** wasm with SIMD: the build of our SIMD kernels that ran, 'wasm-simd-fma' or 'wasm-simd'. */
+  kernels?: KernelPath;
+  /** wasm: the arithmetic of the step against the machine's peak (absent on other backends). */
+  flops?: StepFlops;
   /** Threads sharing the tasks of a meta-batch (config 'workers'; 0 means one per core). */
   task_threads: number;
   /** Live tensors after the warm-up step and after the timed steps: equal when nothing leaks. */
@@ -41,6 +48,83 @@ export interface BenchResult {
   setting: Pick<Config, 'imageSize' | 'channels' | 'backbone' | 'width' | 'ways' | 'shots' | 'queries' | 'metaBatch' | 'innerSteps' | 'attackSteps' | 'order'>;
   versions: Versions;
   cpus: number;
+}
+
+/**
+ * The machine's peak for our SIMD kernels, an estimate: cores x clock x floating-point operations
+ * per cycle and core. wasm SIMD vectors have 4 float32 lanes, and x86 cores since Haswell and Zen
+ * issue two vector multiply-adds per cycle: 16 with fused multiply-add (2 pipes x 4 lanes x 2).
+ * Multiply then add takes two instructions: 8 where the same two pipes do both (Intel), 16 on AMD
+ * Zen, which has two more pipes for the adds. The clock is /proc/cpuinfo's `cpu MHz` (what the OS
+ * reports, often the base clock: turbo may run faster, so a kernel can exceed this "peak").
+ */
+export interface PeakEstimate {
+  cores: number;
+  clock_mhz: number;
+  flops_per_cycle: number;
+  gflops_per_core: number;
+  gflops: number;
+}
+
+export interface StepFlops {
+  /** GFLOP of one step in the GEMM kernels (convolutions, backprops, batched products), counted from their shapes. */
+  step_gflop: number;
+  /** The part in the three convolution kernels (Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter). */
+  conv_gflop: number;
+  /** Achieved by the convolution kernels on one core: conv_gflop / their CPU time in a profiled step on one thread. */
+  conv_gflops: number;
+  /** Achieved by the whole step: step_gflop / ms_per_step (wall time, every task thread). */
+  step_gflops: number;
+  /** Share of the step's CPU time (profiled, one thread) in the convolution kernels. */
+  conv_cpu_share: number;
+  peak: PeakEstimate;
+}
+
+/** See PeakEstimate. */
+export function peakEstimate(path: KernelPath | undefined, cpuinfo = readCpuinfo()): PeakEstimate {
+  const mhz = [...cpuinfo.matchAll(/^cpu MHz\s*:\s*([\d.]+)/gm)].map((m) => Number(m[1]));
+  const clock = mhz.length ? mhz.reduce((a, b) => a + b, 0) / mhz.length : (os.cpus()[0]?.speed ?? 0);
+  const amd = /^vendor_id\s*:\s*AuthenticAMD/m.test(cpuinfo);
+  const fused = path === 'wasm-simd-fma' && fmaFused();
+  const flopsPerCycle = fused || amd ? 16 : 8;
+  const cores = os.cpus().length;
+  const perCore = (clock * flopsPerCycle) / 1000;
+  return { cores, clock_mhz: round(clock), flops_per_cycle: flopsPerCycle, gflops_per_core: round(perCore), gflops: round(perCore * cores) };
+}
+
+function readCpuinfo(): string {
+  try {
+    return fs.readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * One more meta-step of `cfg` on this thread alone, every wasm kernel timed in CPU time, for the
+ * FLOP counts and the convolutions' own speed (the timed steps spread tasks over threads, whose
+ * kernels this thread cannot see).
+ */
+async function profiledStep(cfg: Config, tasks: Episode[]): Promise<{ flops: number; convFlops: number; convCpuMs: number; cpuMs: number }> {
+  const learner = new MetaLearner(cfg, new LocalExecutor({ cfg, spec: modelSpecOf(cfg) }));
+  try {
+    const c0 = process.cpuUsage();
+    const table = await profileKernels(() => learner.metaStep(tasks).then(() => undefined));
+    const c = process.cpuUsage(c0);
+    let flops = 0;
+    let convFlops = 0;
+    let convCpuMs = 0;
+    for (const [name, row] of table) {
+      flops += row.flops;
+      if ((CONV_KERNELS as readonly string[]).includes(name)) {
+        convFlops += row.flops;
+        convCpuMs += row.cpuMs;
+      }
+    }
+    return { flops, convFlops, convCpuMs, cpuMs: (c.user + c.system) / 1000 };
+  } finally {
+    await learner.dispose();
+  }
 }
 
 /** A task of random images in [0,1] with balanced labels, from a seeded stream. */
@@ -67,6 +151,8 @@ const MB = 1024 * 1024;
 
 /** One decimal, for figures people read. */
 const round = (x: number) => Math.round(x * 10) / 10;
+/** Three significant digits, for rates and counts that span orders of magnitude. */
+const sig3 = (x: number) => Number(x.toPrecision(3));
 
 interface Versions {
   robustMeta: string;
@@ -117,8 +203,21 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
     await learner.dispose();
   }
   const sorted = [...times].sort((a, b) => a - b);
+  const msPerStep = times.reduce((a, b) => a + b, 0) / times.length;
+  let flops: StepFlops | undefined;
+  if (backend.name === 'wasm') {
+    const p = await profiledStep(cfg, batch());
+    flops = {
+      step_gflop: sig3(p.flops / 1e9),
+      conv_gflop: sig3(p.convFlops / 1e9),
+      conv_gflops: sig3(p.convFlops / p.convCpuMs / 1e6),
+      step_gflops: sig3(p.flops / msPerStep / 1e6),
+      conv_cpu_share: sig3(p.convCpuMs / p.cpuMs),
+      peak: peakEstimate(backend.kernels),
+    };
+  }
   return {
-    ms_per_step: round(times.reduce((a, b) => a + b, 0) / times.length),
+    ms_per_step: round(msPerStep),
     ms_min: round(sorted[0]),
     ms_median: round(sorted[Math.floor(sorted.length / 2)]),
     ms_max: round(sorted[sorted.length - 1]),
@@ -126,6 +225,8 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
     steps: times.length,
     backend: backend.name,
     ...(backend.simd !== undefined ? { simd: backend.simd, threads: backend.threads } : {}),
+    ...(backend.kernels ? { kernels: backend.kernels } : {}),
+    ...(flops ? { flops } : {}),
     task_threads: threadCount(cfg, backend.name),
     num_tensors_before: before,
     num_tensors_after: after,
@@ -162,6 +263,8 @@ export interface EvalBenchResult {
   wall_s: number;
   episodes: number;
   backend: string;
+  /** As in BenchResult. */
+  kernels?: KernelPath;
   /** Threads sharing the episodes (1: all on the main thread). */
   eval_threads: number;
   rss_mb: number;
@@ -223,6 +326,7 @@ export async function runEvalBench(partial: Partial<Config>, episodes = BENCH_DE
     wall_s: round(wall / 1000),
     episodes,
     backend: backend.name,
+    ...(backend.kernels ? { kernels: backend.kernels } : {}),
     eval_threads: evalThreadCount(threads, episodes, backend.name),
     setting: {
       imageSize: cfg.imageSize, channels: cfg.channels, backbone: cfg.backbone, width: cfg.width,

@@ -22,6 +22,8 @@ export interface RunConfigFile {
   config: Config;
   /** Backend used when the run started, e.g. 'wasm'. */
   backend: string;
+  /** With wasm and SIMD: the build of our SIMD kernels it ran, 'wasm-simd-fma' or 'wasm-simd' (older runs lack it). */
+  kernels?: string;
   versions: { robustMeta: string; tfjs: string; node: string };
   /** The source dataset as loaded (config.data may be empty: the bundled default). */
   dataset?: { name: string; source: string; splitOrigin: string; trainClasses: string[] };

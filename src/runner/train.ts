@@ -207,6 +207,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
           createdAt: new Date().toISOString(),
           config: cfg,
           backend: backend.name,
+          ...(backend.kernels ? { kernels: backend.kernels } : {}),
           versions: versions(),
           dataset: { name: ds.name, source: ds.source, splitOrigin: ds.splitOrigin, trainClasses: ds.splits.train.map((c) => ds.data.classes[c]) },
         };

@@ -131,7 +131,7 @@ async function run(args: ParsedArgs): Promise<number> {
       setting: [
         `Meta-trained on the bundled Fashion-MNIST subset (train classes), ${base.steps} meta-steps each, meta-batch ${base.metaBatch}, ${base.ways}-way ${base.shots}-shot ${base.queries} queries, ${base.imageSize}x${base.imageSize}x${base.channels}, ${base.backbone} width ${base.width}, seed ${base.seed}.`,
         `Training attack: PGD-${base.attackSteps} at eps ${(base.eps * 255).toFixed(0)}/255; outer Adam ${base.outerLr}. Inner loops: ${methods.map((m) => innerLoopText(configOf(m))).join('; ')}.`,
-        `Backend ${backend.name}${backend.simd !== undefined ? ` (SIMD ${backend.simd ? 'on' : 'off'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'} per process)` : ''}; total wall time ${formatDuration(seconds)}.`,
+        `Backend ${backend.name}${backend.simd !== undefined ? ` (SIMD ${backend.simd ? 'on' : 'off'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'} per process${backend.kernels ? `, kernels ${backend.kernels}` : ''})` : ''}; total wall time ${formatDuration(seconds)}.`,
       ],
       runs,
       result,

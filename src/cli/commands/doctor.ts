@@ -1,5 +1,6 @@
 // robust-meta doctor: what this machine offers: backends present and the one in use (with wasm's
-// SIMD and threads), versions, CPU cores and memory, and whether the bundled data is there.
+// SIMD, threads and which build of our SIMD kernels runs: wasm-simd-fma or wasm-simd), versions,
+// CPU cores and memory, and whether the bundled data is there.
 import * as fs from 'fs';
 import * as os from 'os';
 import { BackendChoice, initBackend, probeBackends } from '../../core/backend';
@@ -44,7 +45,7 @@ async function run(args: ParsedArgs): Promise<number> {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     memoryGb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    backend: used ? { requested: choice, name: used.name, tfjsName: used.tfjsName, simd: used.simd ?? null, threads: used.threads ?? null } : { requested: choice, error: backendError },
+    backend: used ? { requested: choice, name: used.name, tfjsName: used.tfjsName, simd: used.simd ?? null, threads: used.threads ?? null, kernels: used.kernels ?? null } : { requested: choice, error: backendError },
     backends: (used?.probes ?? probes).map((p) => ({ name: p.name, package: p.packageName, available: p.available, version: p.version ?? null, reason: p.reason ?? null })),
     versions: {
       '@tensorflow/tfjs-core': version('@tensorflow/tfjs-core'),
@@ -66,7 +67,7 @@ async function run(args: ParsedArgs): Promise<number> {
     `node        ${report.node} (v8 ${report.v8}) on ${report.platform}`,
     `cpu         ${report.cpus} cores, ${report.cpuModel}; ${report.memoryGb} GB memory`,
     used
-      ? `backend     ${used.name} in use${used.simd !== undefined ? ` (wasm SIMD ${used.simd ? 'on' : 'off'}, threads ${used.threads})` : ''}${choice !== 'auto' ? ` (asked for ${choice})` : ' (auto)'}`
+      ? `backend     ${used.name} in use${used.simd !== undefined ? ` (wasm SIMD ${used.simd ? 'on' : 'off'}, threads ${used.threads}${used.kernels ? `, kernels: ${used.kernels}` : ''})` : ''}${choice !== 'auto' ? ` (asked for ${choice})` : ' (auto)'}`
       : `backend     none usable for '${choice}': ${backendError}`,
     'backends:',
     ...report.backends.map((b) => `  ${mark(b.available)}${b.name.padEnd(15)} ${b.package}${b.version ? ` ${b.version}` : ''}${b.reason ? ` - ${b.reason}` : ''}`),

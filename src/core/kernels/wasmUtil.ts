@@ -48,6 +48,12 @@ export const kernelTuning = {
   matmul: 'auto' as 'auto' | 'original',
   /** Conv2D: 'auto' takes our implicit GEMM (conv2dGemm.ts) where it applies, 'original' wasm's own. */
   conv2d: 'auto' as 'auto' | 'original',
+  /**
+   * Build of our SIMD module (simd/index.ts): 'auto' takes 'wasm-simd-fma' where the runtime has
+   * relaxed SIMD, else 'wasm-simd'; 'wasm-simd' forces multiply-then-add (tests, before/after
+   * benchmarks). The environment variable ROBUST_META_KERNELS=wasm-simd sets it in every thread.
+   */
+  kernels: (process.env.ROBUST_META_KERNELS === 'wasm-simd' ? 'wasm-simd' : 'auto') as 'auto' | 'wasm-simd' | 'wasm-simd-fma',
   /** If set, kernels add the milliseconds spent per phase here (benchmarks). */
   profile: null as Record<string, number> | null,
   /** The clock for `profile` (a benchmark may use process CPU time). */

@@ -1,7 +1,14 @@
 // Our SIMD wasm module (kernels.wat), instantiated on the heap of the tfjs wasm backend it serves:
 // it imports that backend's WebAssembly.Memory, so it reads and writes tensors in place. One
 // instance per memory (each worker thread has its own tfjs, backend and heap).
-import { SIMD_MODULE_BASE64 } from './simdModule';
+//
+// Two builds of that module (simdModule.ts): with fused multiply-add (relaxed SIMD) in the GEMM
+// loops, and without. Node 20 has relaxed SIMD behind a V8 flag, which kernelPath() turns on
+// before compiling anything of ours; V8 flags are per process, so worker threads started after it
+// have it too, and each process (the CLI, a run's worker) finds it again on its own.
+import * as v8 from 'v8';
+import { kernelTuning } from '../wasmUtil';
+import { SIMD_FMA_MODULE_BASE64, SIMD_MODULE_BASE64 } from './simdModule';
 
 // The WebAssembly global of Node, typed here (the project's TypeScript libs do not declare it).
 interface WasmMemory {
@@ -11,6 +18,7 @@ interface WasmApi {
   Memory: new (d: { initial: number }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (m: object, imports: object) => { exports: unknown };
+  validate(bytes: Uint8Array): boolean;
 }
 const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
@@ -36,6 +44,7 @@ export interface SimdExports {
   convNarrow(ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Cin: number, Cout: number): void;
   convFilterGemm(ind: number, dy: number, dW: number, m0: number, m1: number, T: number, Ci: number, Co: number): void;
   gemm(A: number, B: number, C: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, acc: number): void;
+  maddProbe(a: number, b: number, c: number): number;
 }
 
 /** The slice of tfjs-backend-wasm's backend that locates tensors and the heap. */
@@ -44,8 +53,61 @@ export interface HeapBackend {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
 }
 
-let compiled: object | undefined;
-const instances = new WeakMap<WasmMemory, SimdExports>();
+/**
+ * Which build of the SIMD module the GEMM kernels run: 'wasm-simd-fma' (f32x4.relaxed_madd) or
+ * 'wasm-simd' (multiply then add). The names are what doctor, bench and a run's config.json show.
+ */
+export type KernelPath = 'wasm-simd-fma' | 'wasm-simd';
+
+const BYTES: Record<KernelPath, string> = { 'wasm-simd-fma': SIMD_FMA_MODULE_BASE64, 'wasm-simd': SIMD_MODULE_BASE64 };
+const compiled: Partial<Record<KernelPath, object>> = {};
+const instances: Record<KernelPath, WeakMap<WasmMemory, SimdExports>> = { 'wasm-simd-fma': new WeakMap(), 'wasm-simd': new WeakMap() };
+let relaxedSimd: boolean | undefined;
+
+/** Whether this runtime compiles relaxed SIMD, turning on Node 20's flag for it the first time. */
+function hasRelaxedSimd(): boolean {
+  if (relaxedSimd === undefined) {
+    const bytes = Buffer.from(SIMD_FMA_MODULE_BASE64, 'base64');
+    if (!WebAssembly.validate(bytes)) {
+      try {
+        v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      } catch {
+        // Not a Node with this flag: the plain build runs.
+      }
+    }
+    relaxedSimd = WebAssembly.validate(bytes);
+  }
+  return relaxedSimd;
+}
+
+/** The build the kernels use now: kernelTuning.kernels, where 'auto' means FMA if it compiles. */
+export function kernelPath(): KernelPath {
+  const asked = kernelTuning.kernels;
+  if (asked === 'wasm-simd') return asked;
+  if (hasRelaxedSimd()) return 'wasm-simd-fma';
+  if (asked === 'wasm-simd-fma') throw new Error('SIMD kernels: wasm-simd-fma asked for, but this runtime has no relaxed SIMD');
+  return 'wasm-simd';
+}
+
+/**
+ * Whether the FMA build's relaxed_madd is fused here (one rounding, the CPU's FMA instruction);
+ * relaxed SIMD lets a runtime without FMA multiply then add instead. False without relaxed SIMD.
+ */
+export function fmaFused(): boolean {
+  if (!hasRelaxedSimd()) return false;
+  const e = 2 ** -12;
+  return simdOn(new WebAssembly.Memory({ initial: 1 }), 'wasm-simd-fma').maddProbe(1 + e, 1 - e, -1) !== 0;
+}
+
+function simdOn(memory: WasmMemory, path: KernelPath): SimdExports {
+  let exp = instances[path].get(memory);
+  if (!exp) {
+    compiled[path] ??= new WebAssembly.Module(Buffer.from(BYTES[path], 'base64'));
+    exp = new WebAssembly.Instance(compiled[path]!, { env: { memory } }).exports as unknown as SimdExports;
+    instances[path].set(memory, exp);
+  }
+  return exp;
+}
 
 /** The backend's heap memory, or undefined where it is not reachable (another tfjs build). */
 export function heapMemory(backend: unknown): WasmMemory | undefined {
@@ -61,13 +123,7 @@ export function simdAvailable(backend: unknown): boolean {
 export function simdFor(backend: unknown): { exports: SimdExports; memory: WasmMemory } {
   const memory = heapMemory(backend);
   if (!memory) throw new Error('SIMD kernels: the wasm backend does not expose its memory');
-  let exp = instances.get(memory);
-  if (!exp) {
-    compiled ??= new WebAssembly.Module(Buffer.from(SIMD_MODULE_BASE64, 'base64'));
-    exp = new WebAssembly.Instance(compiled!, { env: { memory } }).exports as unknown as SimdExports;
-    instances.set(memory, exp);
-  }
-  return { exports: exp, memory };
+  return { exports: simdOn(memory, kernelPath()), memory };
 }
 
 /** Byte offset of a tensor's data in the heap. */

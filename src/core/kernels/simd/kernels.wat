@@ -1,5 +1,13 @@
 ;; SIMD loops that run on the tfjs wasm backend's own heap (its memory is imported), for the
-;; kernels in ../bnReluPool.ts. Compiled to simdModule.ts by scripts/build-simd-kernels.js.
+;; kernels in .. (bnReluPool.ts, the implicit GEMMs, batchMatMul.ts). Compiled to simdModule.ts by
+;; scripts/build-simd-kernels.js, twice: as written, where the GEMM loops accumulate with relaxed
+;; SIMD's fused f32x4.relaxed_madd (one instruction where there were two), and with each
+;; (f32x4.relaxed_madd a b c) spelled (f32x4.add c (f32x4.mul a b)) for runtimes without relaxed
+;; SIMD. index.ts picks one at start.
+;;
+;; The GEMM loops are written one step at a time on purpose: V8's optimizing compiler unrolls
+;; them itself and keeps the 4 x 8 tile in registers, while a hand-unrolled body (4 channels per
+;; iteration, measured) had its loads hoisted and its accumulators spilled, at half the speed.
 ;;
 ;; Layout: NHWC float32, C % 4 == 0; every pointer is a byte offset into the heap, 4-aligned.
 ;; A "row" is the C channels of one pixel (C*4 bytes); per-channel vectors are [C] float32.
@@ -278,6 +286,13 @@
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (br $nLoop))))
 
+  ;; Lane 0 of f32x4.relaxed_madd(a, b, c): with a = 1 + 2^-12, b = 1 - 2^-12, c = -1, it is
+  ;; -2^-24 where the runtime fuses the multiply-add (one rounding) and 0 where it does not, which
+  ;; tells the peak estimate whether FMA runs (index.ts).
+  (func (export "maddProbe") (param $a f32) (param $b f32) (param $c f32) (result f32)
+    (f32x4.extract_lane 0
+      (f32x4.relaxed_madd (f32x4.splat (local.get $a)) (f32x4.splat (local.get $b)) (f32x4.splat (local.get $c)))))
+
   ;; C[M, N] = A[M, K] @ B[K, N] (+ C when $acc is 1): row-major, row strides lda, ldb, ldc in
   ;; floats. Tiles of 4 rows x 8 columns (8 v128 accumulators), then 1 x 8 for the last M % 4
   ;; rows; the last N % 8 columns by scalar dot products.
@@ -320,17 +335,17 @@
                 (local.set $b0 (v128.load (local.get $pb)))
                 (local.set $b1 (v128.load offset=16 (local.get $pb)))
                 (local.set $a (v128.load32_splat (local.get $pa0)))
-                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
-                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+                (local.set $c00 (f32x4.relaxed_madd (local.get $a) (local.get $b0) (local.get $c00)))
+                (local.set $c01 (f32x4.relaxed_madd (local.get $a) (local.get $b1) (local.get $c01)))
                 (local.set $a (v128.load32_splat (local.get $pa1)))
-                (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
-                (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+                (local.set $c10 (f32x4.relaxed_madd (local.get $a) (local.get $b0) (local.get $c10)))
+                (local.set $c11 (f32x4.relaxed_madd (local.get $a) (local.get $b1) (local.get $c11)))
                 (local.set $a (v128.load32_splat (local.get $pa2)))
-                (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
-                (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+                (local.set $c20 (f32x4.relaxed_madd (local.get $a) (local.get $b0) (local.get $c20)))
+                (local.set $c21 (f32x4.relaxed_madd (local.get $a) (local.get $b1) (local.get $c21)))
                 (local.set $a (v128.load32_splat (local.get $pa3)))
-                (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
-                (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+                (local.set $c30 (f32x4.relaxed_madd (local.get $a) (local.get $b0) (local.get $c30)))
+                (local.set $c31 (f32x4.relaxed_madd (local.get $a) (local.get $b1) (local.get $c31)))
                 (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
                 (local.set $pa1 (i32.add (local.get $pa1) (i32.const 4)))
                 (local.set $pa2 (i32.add (local.get $pa2) (i32.const 4)))
@@ -380,8 +395,8 @@
               (loop $kLoop1
                 (br_if $kDone1 (i32.eqz (local.get $k)))
                 (local.set $a (v128.load32_splat (local.get $pa0)))
-                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (v128.load (local.get $pb)))))
-                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (v128.load offset=16 (local.get $pb)))))
+                (local.set $c00 (f32x4.relaxed_madd (local.get $a) (v128.load (local.get $pb)) (local.get $c00)))
+                (local.set $c01 (f32x4.relaxed_madd (local.get $a) (v128.load offset=16 (local.get $pb)) (local.get $c01)))
                 (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
                 (local.set $pb (i32.add (local.get $pb) (local.get $ldbB)))
                 (local.set $k (i32.sub (local.get $k) (i32.const 1)))
@@ -527,17 +542,17 @@
                   (local.set $b0 (v128.load (local.get $pb)))
                   (local.set $b1 (v128.load offset=16 (local.get $pb)))
                   (local.set $a (v128.load32_splat (local.get $pa0)))
-                  (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
-                  (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+                  (local.set $c00 (f32x4.relaxed_madd (local.get $a) (local.get $b0) (local.get $c00)))
+                  (local.set $c01 (f32x4.relaxed_madd (local.get $a) (local.get $b1) (local.get $c01)))
                   (local.set $a (v128.load32_splat (local.get $pa1)))
-                  (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
-                  (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+                  (local.set $c10 (f32x4.relaxed_madd (local.get $a) (local.get $b0) (local.get $c10)))
+                  (local.set $c11 (f32x4.relaxed_madd (local.get $a) (local.get $b1) (local.get $c11)))
                   (local.set $a (v128.load32_splat (local.get $pa2)))
-                  (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
-                  (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+                  (local.set $c20 (f32x4.relaxed_madd (local.get $a) (local.get $b0) (local.get $c20)))
+                  (local.set $c21 (f32x4.relaxed_madd (local.get $a) (local.get $b1) (local.get $c21)))
                   (local.set $a (v128.load32_splat (local.get $pa3)))
-                  (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
-                  (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+                  (local.set $c30 (f32x4.relaxed_madd (local.get $a) (local.get $b0) (local.get $c30)))
+                  (local.set $c31 (f32x4.relaxed_madd (local.get $a) (local.get $b1) (local.get $c31)))
                   (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
                   (local.set $pa1 (i32.add (local.get $pa1) (i32.const 4)))
                   (local.set $pa2 (i32.add (local.get $pa2) (i32.const 4)))
@@ -574,11 +589,13 @@
   ;; c0 (4 channels, Ci % 4 == 0) and output-channel block j (8, Co % 8 == 0):
   ;; dW[t * Ci + c0 + r, j..j+8] += sum over m in [m0, m1) of A_t(m)[c0 + r] * dy[m, j..j+8],
   ;; A_t(m) the pixel that ind[m * T + t] points to (as for convGemm). dW is [T * Ci, Co].
+  ;; The 4 channel values are broadcast by 4 splat loads rather than 1 load and 4 shuffles: loads
+  ;; have ports to spare, while shuffles share the vector pipes with the multiply-adds.
   (func (export "convFilterGemm") (param $ind i32) (param $dy i32) (param $dW i32)
         (param $m0 i32) (param $m1 i32) (param $T i32) (param $Ci i32) (param $Co i32)
     (local $t i32) (local $c i32) (local $j i32) (local $m i32)
-    (local $pind i32) (local $pdy i32) (local $pw i32) (local $rowB i32) (local $T4 i32) (local $cB i32)
-    (local $a v128) (local $s v128) (local $b0 v128) (local $b1 v128)
+    (local $pind i32) (local $pdy i32) (local $pw i32) (local $rowB i32) (local $T4 i32) (local $cB i32) (local $pa i32)
+    (local $s v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local.set $rowB (i32.shl (local.get $Co) (i32.const 2)))
@@ -613,21 +630,21 @@
                 (block $mDone
                   (loop $mLoop
                     (br_if $mDone (i32.ge_u (local.get $m) (local.get $m1)))
-                    (local.set $a (v128.load (i32.add (i32.load (local.get $pind)) (local.get $cB))))
+                    (local.set $pa (i32.add (i32.load (local.get $pind)) (local.get $cB)))
                     (local.set $b0 (v128.load (local.get $pdy)))
                     (local.set $b1 (v128.load offset=16 (local.get $pdy)))
-                    (local.set $s (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $a) (local.get $a)))
-                    (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
-                    (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
-                    (local.set $s (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $a) (local.get $a)))
-                    (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
-                    (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
-                    (local.set $s (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $a) (local.get $a)))
-                    (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
-                    (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
-                    (local.set $s (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $a) (local.get $a)))
-                    (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
-                    (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
+                    (local.set $s (v128.load32_splat (local.get $pa)))
+                    (local.set $c00 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c00)))
+                    (local.set $c01 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c01)))
+                    (local.set $s (v128.load32_splat offset=4 (local.get $pa)))
+                    (local.set $c10 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c10)))
+                    (local.set $c11 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c11)))
+                    (local.set $s (v128.load32_splat offset=8 (local.get $pa)))
+                    (local.set $c20 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c20)))
+                    (local.set $c21 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c21)))
+                    (local.set $s (v128.load32_splat offset=12 (local.get $pa)))
+                    (local.set $c30 (f32x4.relaxed_madd (local.get $s) (local.get $b0) (local.get $c30)))
+                    (local.set $c31 (f32x4.relaxed_madd (local.get $s) (local.get $b1) (local.get $c31)))
                     (local.set $pind (i32.add (local.get $pind) (local.get $T4)))
                     (local.set $pdy (i32.add (local.get $pdy) (local.get $rowB)))
                     (local.set $m (i32.add (local.get $m) (i32.const 1)))
@@ -683,12 +700,12 @@
               (local.set $w2 (v128.load (i32.add (i32.add (local.get $pb) (i32.shl (local.get $rowB) (i32.const 1))) (local.get $o))))
               (local.set $x (v128.load (i32.add (local.get $pa0) (local.get $o))))
               (local.set $y (v128.load (i32.add (local.get $pa1) (local.get $o))))
-              (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $x) (local.get $w0))))
-              (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $x) (local.get $w1))))
-              (local.set $a02 (f32x4.add (local.get $a02) (f32x4.mul (local.get $x) (local.get $w2))))
-              (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $y) (local.get $w0))))
-              (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $y) (local.get $w1))))
-              (local.set $a12 (f32x4.add (local.get $a12) (f32x4.mul (local.get $y) (local.get $w2))))
+              (local.set $a00 (f32x4.relaxed_madd (local.get $x) (local.get $w0) (local.get $a00)))
+              (local.set $a01 (f32x4.relaxed_madd (local.get $x) (local.get $w1) (local.get $a01)))
+              (local.set $a02 (f32x4.relaxed_madd (local.get $x) (local.get $w2) (local.get $a02)))
+              (local.set $a10 (f32x4.relaxed_madd (local.get $y) (local.get $w0) (local.get $a10)))
+              (local.set $a11 (f32x4.relaxed_madd (local.get $y) (local.get $w1) (local.get $a11)))
+              (local.set $a12 (f32x4.relaxed_madd (local.get $y) (local.get $w2) (local.get $a12)))
               (br_if $vLoop (i32.lt_u (local.tee $o (i32.add (local.get $o) (i32.const 16))) (local.get $rowB))))
             (local.set $pb (i32.add (local.get $pb) (i32.mul (local.get $rowB) (i32.const 3))))
             (local.set $pind (i32.add (local.get $pind) (i32.const 4)))
