@@ -49,7 +49,8 @@ for (const method of ['maml', 'aq', 'adml', 'rmaml', 'mavrl'] as MethodName[]) {
       // The training metrics say the same: before adaptation near chance, after it well above.
       assert.ok(a.before !== null && a.after !== null && a.innerShift !== null);
       assert.ok(a.after! >= a.before! + 0.15, `${method}: training query accuracy ${a.before} before adaptation, ${a.after} after`);
-      assert.ok(a.innerShift! > 0.005, `${method}: the inner loop moves the encoder by ${a.innerShift}`);
+      // Encoder-only inner loops must move the encoder; MAML's may adapt mostly through the head.
+      if (cfg.innerUpdate === 'body') assert.ok(a.innerShift! > 0.005, `${method}: the inner loop moves the encoder by ${a.innerShift}`);
       if (method === 'mavrl') {
         // Two views, two adapted encoders: their features on the same images are not one network's.
         assert.ok(a.encoderCosine !== null && a.encoderCosine < 0.995, `mavrl: adapted encoders' feature cosine ${a.encoderCosine}`);

@@ -65,8 +65,11 @@ test('a run killed after its step-10 checkpoint and resumed matches an uninterru
 
   const resumed = spawnSync(process.execPath, [BIN, 'train', '--resume', killed.runDir, '--json'], { encoding: 'utf8' });
   assert.equal(resumed.status, 0, resumed.stderr);
-  const started = JSON.parse(resumed.stdout.split('\n')[0]);
-  assert.equal(started.event, 'started');
+  // Resume may first log what it repaired (a torn metrics line, temp files the kill left).
+  const events = resumed.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string; step: number; message?: string });
+  const first = events.findIndex((e) => e.event !== 'log');
+  const started = events[first];
+  assert.equal(started.event, 'started', JSON.stringify(events.slice(0, first + 1)));
   assert.ok(started.step >= 10 && started.step % 2 === 0 && started.step <= before, `resumed from step ${started.step} with ${before} metric lines`);
   assert.equal(lastEvent(resumed.stdout).state, 'done');
 
