@@ -285,6 +285,15 @@ export interface RunInfo {
 
 const CHECKPOINT_RE = /^step-(\d{8,})\.ckpt$/;
 
+/** The names in a run's sub-folder; none when it does not exist (yet) or cannot be read. */
+export function namesIn(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 export function checkpointFileName(step: number): string {
   return `step-${String(step).padStart(8, '0')}.ckpt`;
 }
@@ -292,13 +301,7 @@ export function checkpointFileName(step: number): string {
 /** The checkpoint files of a run, oldest first (temp files of an unfinished write are not listed). */
 export function listCheckpointFiles(runDir: string): { step: number; path: string }[] {
   const dir = path.join(runDir, RUN_FILES.checkpoints);
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names
+  return namesIn(dir)
     .map((n) => ({ m: CHECKPOINT_RE.exec(n), n }))
     .filter((x) => x.m)
     .map((x) => ({ step: Number(x.m![1]), path: path.join(dir, x.n) }))

@@ -9,7 +9,7 @@ import { Dataset, episodeAt } from '../core/data';
 import { samplePerturbations } from '../core/evaluate';
 import { MetaLearner } from '../core/meta/learner';
 import { RUN_FORMAT_VERSION, SampleImage, SampleSet } from './runFormat';
-import { RUN_FILES, writeJsonAtomic } from './runStore';
+import { namesIn, RUN_FILES, writeJsonAtomic } from './runStore';
 
 /** Sample sets a run keeps; older ones are deleted. */
 export const KEEP_SAMPLE_SETS = 20;
@@ -76,13 +76,7 @@ function prune(dir: string): void {
 /** The sample sets of a run, oldest first. */
 export function listSampleSets(runDir: string): { step: number; file: string }[] {
   const dir = path.join(runDir, RUN_FILES.samples);
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names
+  return namesIn(dir)
     .map((n) => /^step-(\d+)\.json$/.exec(n))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ step: Number(m[1]), file: path.join(dir, m[0]) }))
@@ -96,12 +90,7 @@ export function listSampleSets(runDir: string): { step: number; file: string }[]
  */
 export function sweepOrphanSamples(runDir: string): string[] {
   const dir = path.join(runDir, RUN_FILES.samples);
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
+  const names = namesIn(dir);
   const sets = new Set(names.filter((n) => /^step-\d+\.json$/.test(n)).map((n) => n.slice(0, -'.json'.length)));
   const orphans = names.filter((n) => {
     const m = /^(step-\d+)-\d+-[a-z]+\.png$/.exec(n);
