@@ -7,7 +7,7 @@ import * as path from 'path';
 export interface BackendReport {
   choice: string;
   /** The backend a run with this choice would use, or why none loads. */
-  selected?: { name: string; tfjsVersion: string; simd?: boolean; threads?: number };
+  selected?: { name: string; tfjsVersion: string; simd?: boolean; threads?: number; /** webgpu: the adapter, in one line. */ adapter?: string };
   error?: string;
   probes: { name: string; packageName: string; available: boolean; version?: string; reason?: string }[];
 }
@@ -43,7 +43,7 @@ export function probeBackend(choice: string, timeoutMs = 60_000): Promise<Backen
 export function formatBackendReport(r: BackendReport): string[] {
   const lines = [`Backend setting: ${r.choice}`];
   if (r.selected) {
-    const extra = r.selected.name === 'wasm' ? ` (SIMD ${r.selected.simd ? 'on' : 'off'}, ${r.selected.threads ?? 1} thread(s))` : '';
+    const extra = r.selected.name === 'wasm' ? ` (SIMD ${r.selected.simd ? 'on' : 'off'}, ${r.selected.threads ?? 1} thread(s))` : r.selected.adapter ? ` (${r.selected.adapter})` : '';
     lines.push(`A run would use: ${r.selected.name}${extra}, tfjs ${r.selected.tfjsVersion}`);
   } else lines.push(`No backend loads: ${r.error ?? 'unknown reason'}`);
   lines.push('Backends on this machine:');

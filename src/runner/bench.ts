@@ -4,6 +4,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../core/backend';
+import { adapterLabel } from '../core/webgpu';
 import { Config, resolveConfig } from '../core/config';
 import { Dataset, Episode } from '../core/data';
 import { DEFAULT_ATTACK_STEPS, DEFAULT_EPS, evaluate } from '../core/evaluate';
@@ -26,6 +27,8 @@ export interface BenchResult {
   warmup_ms: number;
   steps: number;
   backend: string;
+  /** webgpu: the adapter, in one line. */
+  adapter?: string;
   simd?: boolean;
   threads?: number;
   /** Threads sharing the tasks of a meta-batch (config 'workers'; 0 means one per core). */
@@ -125,6 +128,7 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
     warmup_ms: round(warmup),
     steps: times.length,
     backend: backend.name,
+    ...(backend.adapter ? { adapter: adapterLabel(backend.adapter) } : {}),
     ...(backend.simd !== undefined ? { simd: backend.simd, threads: backend.threads } : {}),
     task_threads: threadCount(cfg, backend.name),
     num_tensors_before: before,
@@ -162,6 +166,8 @@ export interface EvalBenchResult {
   wall_s: number;
   episodes: number;
   backend: string;
+  /** webgpu: the adapter, in one line. */
+  adapter?: string;
   /** Threads sharing the episodes (1: all on the main thread). */
   eval_threads: number;
   rss_mb: number;
@@ -223,6 +229,7 @@ export async function runEvalBench(partial: Partial<Config>, episodes = BENCH_DE
     wall_s: round(wall / 1000),
     episodes,
     backend: backend.name,
+    ...(backend.adapter ? { adapter: adapterLabel(backend.adapter) } : {}),
     eval_threads: evalThreadCount(threads, episodes, backend.name),
     setting: {
       imageSize: cfg.imageSize, channels: cfg.channels, backbone: cfg.backbone, width: cfg.width,

@@ -10,6 +10,7 @@
 //   results/           <name>.json (EvalResultFile, see src/core/evalResult.ts)
 import type { Config } from '../core/config';
 import type { StepMetrics } from '../core/meta/common';
+import type { GpuAdapter } from '../core/webgpu';
 
 export const RUN_FORMAT_VERSION = 1;
 
@@ -22,6 +23,8 @@ export interface RunConfigFile {
   config: Config;
   /** Backend used when the run started, e.g. 'wasm'. */
   backend: string;
+  /** webgpu only: the adapter it ran on (vendor, architecture, driver). */
+  adapter?: GpuAdapter;
   versions: { robustMeta: string; tfjs: string; node: string };
   /** The source dataset as loaded (config.data may be empty: the bundled default). */
   dataset?: { name: string; source: string; splitOrigin: string; trainClasses: string[] };

@@ -5,7 +5,7 @@
 import * as path from 'path';
 import * as fs from 'fs';
 import { Config, resolveConfig } from '../core/config';
-import { initBackend } from '../core/backend';
+import { backendLabel, initBackend } from '../core/backend';
 import { Dataset, Episode, EpisodeSpec, episodeAt, loadDataset, validateForEpisodes } from '../core/data';
 import { isUserError, UserError } from '../core/errors';
 import { MetaLearner } from '../core/meta/learner';
@@ -183,7 +183,8 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     let backendName: string;
     try {
       const backend = await initBackend(cfg.backend);
-      backendName = backend.name;
+      backendName = backendLabel(backend);
+      for (const note of backend.skipped) hooks.onLog?.('info', `backend ${note}`);
       ds = await loadSourceDataset(cfg, opts.cacheDir);
       for (const w of ds.warnings ?? []) hooks.onLog?.('warn', `${ds.name}: ${w}`);
       learner = new MetaLearner(cfg);
@@ -194,6 +195,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
           createdAt: new Date().toISOString(),
           config: cfg,
           backend: backend.name,
+          ...(backend.adapter ? { adapter: backend.adapter } : {}),
           versions: versions(),
           dataset: { name: ds.name, source: ds.source, splitOrigin: ds.splitOrigin, trainClasses: ds.splits.train.map((c) => ds.data.classes[c]) },
         };
