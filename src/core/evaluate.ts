@@ -17,6 +17,7 @@ import { disposeTask, taskTensors, TaskTensors } from './meta/common';
 import { paramsToArrays } from './model/params';
 import type { ParamArrays, Params } from './model/params';
 import { imageToPng } from './png';
+import { readValues } from './tensorUtil';
 
 export type { Head } from './eval/episode';
 export type HeadChoice = Head | 'auto';
@@ -287,7 +288,7 @@ export async function evaluate(
     const labels = new Map<number, Int32Array[]>();
     const setup = {
       type: 'setup' as const,
-      models: models.map((m, i) => ({ name: m.name, cfg: m.cfg, params: arraysOf(m.params), head: heads[i], steps: steps[i] })),
+      models: await Promise.all(models.map(async (m, i) => ({ name: m.name, cfg: m.cfg, params: await arraysOf(m.params), head: heads[i], steps: steps[i] }))),
       plans, ways: o.ways, seed: o.seed,
     };
     const job = (e: number): EpisodeJob => {
@@ -359,7 +360,7 @@ export async function evaluate(
   return { result, perEpisode };
 }
 
-function arraysOf(p: Params | ParamArrays): ParamArrays {
+async function arraysOf(p: Params | ParamArrays): Promise<ParamArrays> {
   return isTensorParams(p) ? paramsToArrays(p) : p;
 }
 
@@ -388,11 +389,11 @@ async function evaluateHere(
       const secs: number[] = [];
       try {
         for (const ep of eps) tensors.push(taskTensors(ep, undefined));
-        prepared.forEach((m, i) => {
+        for (const [i, m] of prepared.entries()) {
           const start = performance.now();
-          preds.push(predictEpisode(m, tensors[taskOf[i]], ways, plans, seed, e));
+          preds.push(await predictEpisode(m, tensors[taskOf[i]], ways, plans, seed, e));
           secs.push((performance.now() - start) / 1000);
-        });
+        }
       } finally {
         tensors.forEach(disposeTask);
       }
@@ -464,7 +465,7 @@ export interface PerturbationSamples {
  * the model adapted on the episode's support set. The whole query set is attacked (batch norm
  * sees the same batch as in evaluate); `count` images of it are returned, as PNGs with labels.
  */
-export function samplePerturbations(model: EvalModel, episode: Episode, opts: SampleOptions = {}): PerturbationSamples {
+export async function samplePerturbations(model: EvalModel, episode: Episode, opts: SampleOptions = {}): Promise<PerturbationSamples> {
   const o = resolveEvalOptions([model], {
     ways: episode.ways, shots: episode.shots, queries: episode.queries, episodes: 1, seed: opts.seed, head: opts.head, innerSteps: opts.innerSteps,
     attack: { ...opts.attack, eps: opts.eps }, curve: [],
@@ -488,9 +489,12 @@ export function samplePerturbations(model: EvalModel, episode: Episode, opts: Sa
     const a = o.attack;
     const adv = attackQuery(adapted, t.xq, t.yq, { eps: a.eps, steps: a.steps, stepSize: a.stepSize, norm: a.norm, restarts: a.restarts }, attackRng(o.seed, 0, 2, a.eps));
     const both = tf.tidy(() => tf.concat([tf.argMax(adapted!.logits(t.xq), 1), tf.argMax(adapted!.logits(adv), 1)]));
-    preds = both.dataSync() as Int32Array;
-    advData = adv.dataSync() as Float32Array;
-    tf.dispose([both, adv]);
+    try {
+      preds = (await readValues(both)) as Int32Array;
+      advData = (await readValues(adv)) as Float32Array;
+    } finally {
+      tf.dispose([both, adv]);
+    }
   } finally {
     adapted?.dispose();
     disposeTask(t);

@@ -211,7 +211,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
       const ckpt = latestCheckpoint(runDir);
       if (ckpt) {
         const loaded = readCheckpoint(ckpt);
-        checkCheckpointMatches(loaded, cfg, learner.getState().params);
+        checkCheckpointMatches(loaded, cfg, (await learner.getState()).params);
         learner.setState(loaded.state);
         resumedFrom = ckpt;
         checkpointStep = loaded.header.step;
@@ -232,7 +232,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     let emaMs: number | undefined;
     let lastStatusWrite = 0;
     const doCheckpoint = async (etaSeconds?: number) => {
-      const file = writeCheckpoint(runDir, learner!.getState(), cfg, keep);
+      const file = writeCheckpoint(runDir, await learner!.getState(), cfg, keep);
       checkpointStep = step;
       // Before telling anyone: a parent that kills the worker on this news finds it in status.json.
       status('running', { etaSeconds });

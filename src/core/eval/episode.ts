@@ -13,6 +13,7 @@ import { adaptedKeys, classify, encode, ModelSpec } from '../model';
 import { disposeParams, ParamArrays, Params, paramsFromArrays } from '../model/params';
 import { prototypeLogits, prototypes } from '../model/prototype';
 import { Rng } from '../rng';
+import { readValues } from '../tensorUtil';
 
 export type Head = 'finetune' | 'prototype';
 
@@ -100,7 +101,7 @@ export function attackRng(seed: number, episode: number, kind: number, eps: numb
  * Predictions of one model on one episode: the clean query, then the query under each plan, in
  * one int32 array (one read of the backend per episode).
  */
-export function predictEpisode(m: PreparedModel, t: TaskTensors, ways: number, plans: readonly AttackPlan[], seed: number, episode: number): Int32Array {
+export async function predictEpisode(m: PreparedModel, t: TaskTensors, ways: number, plans: readonly AttackPlan[], seed: number, episode: number): Promise<Int32Array> {
   const adapted = adaptTo(m, t.xs, t.ys, ways);
   const preds: tf.Tensor[] = [];
   try {
@@ -111,9 +112,11 @@ export function predictEpisode(m: PreparedModel, t: TaskTensors, ways: number, p
       adv.dispose();
     }
     const all = tf.concat(preds);
-    const values = all.dataSync() as Int32Array;
-    all.dispose();
-    return values;
+    try {
+      return (await readValues(all)) as Int32Array;
+    } finally {
+      all.dispose();
+    }
   } finally {
     tf.dispose(preds);
     adapted.dispose();

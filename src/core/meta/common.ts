@@ -9,7 +9,7 @@ import { accuracy, crossEntropyPerSample } from '../losses';
 import { adaptedKeys, classify, encode, ModelSpec } from '../model';
 import { Params } from '../model/params';
 import { Rng } from '../rng';
-import { readScalar } from '../tensorUtil';
+import { readScalar, readValues } from '../tensorUtil';
 import { adapt, disposeAdapted, explainMissingGradient, shiftOf, withConstantShift } from './inner';
 
 /** The settings a method step reads: the run's config and the model it trains. */
@@ -40,7 +40,7 @@ export interface Method {
   name: string;
   /** Parameter-name prefixes the outer loss depends on. */
   parts(cfg: Config): string[];
-  taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): TaskOutcome;
+  taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): Promise<TaskOutcome>;
 }
 
 export interface TaskTensors {
@@ -138,7 +138,7 @@ export function ceAttackLoss(ctx: MethodContext, p: Params, y: tf.Tensor1D) {
 }
 
 /** Accuracy of a model on a batch, as a number (no gradient). */
-export function accuracyOf(ctx: MethodContext, p: Params, x: tf.Tensor4D, y: tf.Tensor1D): number {
+export function accuracyOf(ctx: MethodContext, p: Params, x: tf.Tensor4D, y: tf.Tensor1D): Promise<number> {
   return readScalar(() => accuracy(logitsOf(ctx, p, x), y));
 }
 
@@ -152,11 +152,11 @@ export interface LossParts {
  * Gradient of the outer loss for the trained meta-parameters, with the loss and auxiliary
  * scalars as numbers. The loss function receives the meta-parameters as taped tensors.
  */
-export function outerGradients(
+export async function outerGradients(
   params: Params,
   keys: string[],
   f: (p: Params) => LossParts,
-): { grads: Params; loss: number; aux: Partial<Record<keyof NonNullable<LossParts['aux']>, number>> } {
+): Promise<{ grads: Params; loss: number; aux: Partial<Record<keyof NonNullable<LossParts['aux']>, number>> }> {
   const kept: tf.Tensor[] = [];
   let auxT: LossParts['aux'] = {};
   let grads: tf.Tensor[];
@@ -181,9 +181,16 @@ export function outerGradients(
     return explainMissingGradient(e);
   }
   const aux: Record<string, number> = {};
-  for (const [name, t] of Object.entries(auxT ?? {})) aux[name] = (t as tf.Tensor).dataSync()[0];
-  const loss = lossT.dataSync()[0];
-  tf.dispose([...kept, lossT]);
+  let loss: number;
+  try {
+    for (const [name, t] of Object.entries(auxT ?? {})) aux[name] = (await readValues(t as tf.Tensor))[0];
+    loss = (await readValues(lossT))[0];
+  } catch (e) {
+    tf.dispose(grads);
+    throw e;
+  } finally {
+    tf.dispose([...kept, lossT]);
+  }
   const g: Params = {};
   keys.forEach((k, i) => (g[k] = grads[i]));
   return { grads: g, loss, aux };

@@ -25,7 +25,7 @@ export const mavrl: Method = {
   name: 'mavrl',
   parts: (cfg) => (cfg.agreement === 'kl' ? ['encoder/', 'head/'] : ['encoder/', 'head/', 'proj/']),
 
-  taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): TaskOutcome {
+  async taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): Promise<TaskOutcome> {
     const { cfg, spec } = ctx;
     const v1 = viewOf(task, ctx, rng.fork(1));
     const v2 = viewOf(task, ctx, rng.fork(2));
@@ -39,8 +39,8 @@ export const mavrl: Method = {
         trainAttack(cfg),
         rng.fork(3),
       );
-      const cleanAcc = cfg.trades ? undefined : accuracyOf(ctx, w1.concrete, v1.xq, v1.yq);
-      const { grads, loss, aux } = outerGradients(params, keysOf(params, this.parts(cfg)), (p) => {
+      const cleanAcc = cfg.trades ? undefined : await accuracyOf(ctx, w1.concrete, v1.xq, v1.yq);
+      const { grads, loss, aux } = await outerGradients(params, keysOf(params, this.parts(cfg)), (p) => {
         const p1 = w1.taped(p);
         const p2 = w2.taped(p);
         const f1 = encode(spec, p1, a1);

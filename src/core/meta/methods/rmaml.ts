@@ -12,14 +12,14 @@ export const rmaml: Method = {
   name: 'rmaml',
   parts: () => ['encoder/', 'head/'],
 
-  taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): TaskOutcome {
+  async taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): Promise<TaskOutcome> {
     const v = viewOf(task, ctx, rng.fork(1));
     const w = new FastWeights(ctx, params, v.xs, v.ys);
     try {
       const cleanTarget = tf.tidy(() => logitsOf(ctx, w.concrete, v.xq));
       const [adv] = pgd([v.xq], ([x]) => klPerSample(cleanTarget, logitsOf(ctx, w.concrete, x)), trainAttack(ctx.cfg), rng.fork(3));
       cleanTarget.dispose();
-      const { grads, loss, aux } = outerGradients(params, keysOf(params, this.parts(ctx.cfg)), (p) => {
+      const { grads, loss, aux } = await outerGradients(params, keysOf(params, this.parts(ctx.cfg)), (p) => {
         const fast = w.taped(p);
         const clean = logitsOf(ctx, fast, v.xq);
         const robust = logitsOf(ctx, fast, adv);
