@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'path';
 import { registerWasmKernels } from './kernels/registerWasm';
 import { registerMissingGradients } from './kernels/gradients';
+import { electronRefusal } from './realNode';
 import { adapterLabel, GpuAdapter, startWebgpu } from './webgpu';
 
 export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -144,13 +145,14 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       continue;
     }
     let adapter: GpuAdapter | undefined;
-    let why: string | undefined;
-    if (name === 'webgpu') {
+    // Under Electron, Dawn and tfjs-node would not fail cleanly: they are never loaded there.
+    let why = electronRefusal(name);
+    if (why === undefined && name === 'webgpu') {
       const started = await startWebgpu(choice === 'webgpu');
       if ('reason' in started) why = started.reason;
       else adapter = started.adapter;
-    } else {
-      why = name === 'wasm' ? await tryWasm() : name === 'cpu' ? await tryCpu() : await tryNative(name);
+    } else if (why === undefined) {
+      why = name === 'wasm' ? await tryWasm() : name === 'cpu' ? await tryCpu() : await tryNative(name as 'tensorflow-gpu' | 'tensorflow');
     }
     if (why === undefined) {
       if (name === 'tensorflow-gpu' && !nativeHasGpu()) {

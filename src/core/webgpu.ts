@@ -27,11 +27,15 @@ export interface GpuAdapter {
   software: boolean;
 }
 
-/** One line for an adapter: 'nvidia ampere, NVIDIA GeForce RTX 3080 (driver 550.54)'. */
+/**
+ * One line for an adapter, vendor and architecture first (the status bar keeps only those), then
+ * the driver's description (or the device name), e.g. 'google swiftshader, SwiftShader driver
+ * 5.0.0, software'.
+ */
 export function adapterLabel(a: GpuAdapter): string {
-  const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown adapter';
-  const detail = [a.device, a.description].filter(Boolean).join(', ');
-  return `${name}${detail ? `, ${detail}` : ''}${a.software ? ' (software)' : ''}`;
+  return [[a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown adapter', a.description || a.device, a.software ? 'software' : '']
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** Where Debian's chromium-common puts SwiftShader's Vulkan driver manifest. */

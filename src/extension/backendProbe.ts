@@ -3,6 +3,7 @@
 // backend does not belong in the extension host.
 import { fork } from 'child_process';
 import * as path from 'path';
+import { forkOptionsFor } from './workerAdapter';
 
 export interface BackendReport {
   choice: string;
@@ -14,10 +15,13 @@ export interface BackendReport {
 
 export function probeBackend(choice: string, timeoutMs = 60_000): Promise<BackendReport> {
   return new Promise((resolve, reject) => {
+    // On the runtime a worker for this choice would get, so that the answer is the run's.
+    const { execPath, env } = forkOptionsFor(choice);
     const child = fork(path.join(__dirname, 'backendProbeMain.js'), [choice], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      execPath,
       execArgv: [],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      env,
     });
     let stderr = '';
     let report: BackendReport | undefined;

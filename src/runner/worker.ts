@@ -11,7 +11,13 @@ import { runEvalJob } from './evalJob';
 import { EXIT_CODES, isParentMessage, Job, ParentMessage, WorkerMessageBody, workerMessage } from './protocol';
 import { RunState } from './runFormat';
 import { isSetupError, train, TrainController } from './train';
-import { currentBackend } from '../core/backend';
+import { backendLabel, currentBackend } from '../core/backend';
+
+/** The backend in use with its adapter, for worker/ready. */
+function readyBackend(): string {
+  const b = currentBackend();
+  return b ? backendLabel(b) : 'unknown';
+}
 
 function send(m: WorkerMessageBody): void {
   if (process.connected) process.send!(workerMessage(m));
@@ -55,7 +61,7 @@ async function runJob(job: Job): Promise<RunState> {
         onProgress: (p) => {
           if (!readySent) {
             readySent = true;
-            send({ type: 'worker/ready', backend: currentBackend()?.name ?? 'unknown', pid: process.pid });
+            send({ type: 'worker/ready', backend: readyBackend(), pid: process.pid });
           }
           send({ type: 'run/progress', step: p.episodesDone, totalSteps: p.episodes, etaSeconds: p.etaSeconds, msPerStep: (p.elapsedSeconds * 1000) / p.episodesDone, label: 'episodes' });
         },
@@ -67,7 +73,7 @@ async function runJob(job: Job): Promise<RunState> {
     }
     case 'bench': {
       const result = await runBench(job.args as Record<string, never>, (done, total, ms) => {
-        if (done === 0) send({ type: 'worker/ready', backend: currentBackend()?.name ?? 'unknown', pid: process.pid });
+        if (done === 0) send({ type: 'worker/ready', backend: readyBackend(), pid: process.pid });
         send({ type: 'run/progress', step: done, totalSteps: total, etaSeconds: null, msPerStep: ms, label: done === 0 ? 'warm-up' : 'steps' });
       });
       send({ type: 'bench/result', result });
