@@ -21,7 +21,7 @@ before(async () => {
 
 /** Query accuracy on 5-way 1-shot tasks of the held-out classes after `steps` inner steps. */
 async function heldOutAccuracy(learner: MetaLearner, steps: number): Promise<number> {
-  const { result } = await evaluate([{ name: 'm', cfg: learner.cfg, params: paramsToArrays(learner.params) }], ds, {
+  const { result } = await evaluate([{ name: 'm', cfg: learner.cfg, params: await paramsToArrays(learner.params) }], ds, {
     split: 'test', ways: 5, shots: 1, queries: 5, episodes: 24, innerSteps: steps, head: 'auto', attack: { steps: 1 }, curve: [], threads: 1, seed: 5,
   });
   return result.models[0].clean.mean;

@@ -50,14 +50,14 @@ for (const norm of ['linf', 'l2'] as const) {
   test(`PGD ${norm} stays in the eps-ball and [0,1] and raises the loss of a trained model`, async () => {
     await testBackend();
     const { xs, ys, model } = await trainedLinear();
-    const clean = readScalar(() => crossEntropy(model(xs), ys));
-    const cleanAcc = readScalar(() => tf.mean(tf.cast(tf.equal(tf.argMax(model(xs), 1), ys), 'float32')));
+    const clean = await readScalar(() => crossEntropy(model(xs), ys));
+    const cleanAcc = await readScalar(() => tf.mean(tf.cast(tf.equal(tf.argMax(model(xs), 1), ys), 'float32')));
     assert.ok(cleanAcc > 0.75, `the linear model should fit T-shirt vs pullover, got ${cleanAcc}`);
     const eps = norm === 'linf' ? 8 / 255 : 1.0;
     const opts: AttackOptions = { eps, stepSize: eps / 4, steps: 10, norm, randomStart: true, restarts: 1 };
     const [adv] = pgd([xs], ([x]) => crossEntropyPerSample(model(x), ys), opts, new Rng(1));
     checkInBall(xs, adv, eps, norm);
-    const robust = readScalar(() => crossEntropy(model(adv), ys));
+    const robust = await readScalar(() => crossEntropy(model(adv), ys));
     assert.ok(robust > 1.5 * clean, `adversarial loss ${robust} should clearly exceed clean loss ${clean}`);
   });
 }
@@ -67,7 +67,7 @@ test('FGSM stays in the ball and raises the loss', async () => {
   const { xs, ys, model } = await trainedLinear();
   const [adv] = fgsm([xs], ([x]) => crossEntropyPerSample(model(x), ys), 4 / 255);
   checkInBall(xs, adv, 4 / 255, 'linf');
-  assert.ok(readScalar(() => crossEntropy(model(adv), ys)) > readScalar(() => crossEntropy(model(xs), ys)));
+  assert.ok((await readScalar(() => crossEntropy(model(adv), ys))) > (await readScalar(() => crossEntropy(model(xs), ys))));
 });
 
 test('label-free bilevel attack raises the disagreement between two encoders', async () => {
@@ -80,11 +80,11 @@ test('label-free bilevel attack raises the disagreement between two encoders', a
   const n = 16, px = 28 * 28;
   const x = tf.tensor4d(Float32Array.from(ds.data.pixels.subarray(0, n * px), (v) => v / 255), [n, 28, 28, 1]);
   const loss = ([a, b]: tf.Tensor4D[]) => ntXentPerSample(project(p1, encode(spec, p1, a)), project(p2, encode(spec, p2, b)), 0.5);
-  const before = readScalar(() => tf.mean(loss([x, x])));
+  const before = await readScalar(() => tf.mean(loss([x, x])));
   const [a1, a2] = pgd([x, x], loss, { eps: 8 / 255, stepSize: 2 / 255, steps: 5 }, new Rng(3));
   checkInBall(x, a1, 8 / 255, 'linf');
   checkInBall(x, a2, 8 / 255, 'linf');
-  const after = readScalar(() => tf.mean(loss([a1, a2])));
+  const after = await readScalar(() => tf.mean(loss([a1, a2])));
   assert.ok(after > before, `NT-Xent after the attack ${after} should exceed ${before}`);
 });
 

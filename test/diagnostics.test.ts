@@ -95,7 +95,7 @@ test('a model made to collapse onto one class is reported at chance and collapse
   params['head/b'].dispose();
   params['head/w'] = tf.zeros([...params['head/w'].shape]);
   params['head/b'] = tf.tensor1d([10, 0, 0, 0, 0]);
-  const collapsed = { name: 'collapsed', cfg, params: paramsToArrays(params) };
+  const collapsed = { name: 'collapsed', cfg, params: await paramsToArrays(params) };
   disposeParams(params);
   const { result } = await evaluate([collapsed], ds, { ways: 5, shots: 1, queries: 4, episodes: 6, attack: { steps: 2 }, curve: [], head: 'both', threads: 1 });
   const own = result.models.find((m) => m.head === 'finetune')!;

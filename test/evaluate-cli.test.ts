@@ -21,7 +21,7 @@ const DATA = path.join(REPO, 'data', 'fashion-mnist-small');
 async function writeCheckpoint(file: string, method: 'maml' | 'rocl', seed: number): Promise<void> {
   const cfg = tinyConfig({ method, seed, width: 4, ways: 3, queries: 2, innerStepsTest: 1 });
   const learner = new MetaLearner(cfg);
-  fs.writeFileSync(file, encodeCheckpoint(learner.getState(), cfg));
+  fs.writeFileSync(file, encodeCheckpoint(await learner.getState(), cfg));
   await learner.dispose();
 }
 

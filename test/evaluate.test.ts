@@ -134,10 +134,10 @@ test('PNG: floats in [0,1] round-trip through imageToPng, with nearest-neighbour
 let ds: Dataset;
 const EPS = 8 / 255;
 
-function model(name: string, method: 'maml' | 'rocl', seed: number, over = {}): EvalModel {
+async function model(name: string, method: 'maml' | 'rocl', seed: number, over = {}): Promise<EvalModel> {
   const cfg = tinyConfig({ method, width: 4, ways: 3, queries: 2, innerStepsTest: 2, innerLr: 0.1, ...over });
   const params = initModel(modelSpecOf(cfg), new Rng(seed));
-  const arrays = paramsToArrays(params);
+  const arrays = await paramsToArrays(params);
   disposeParams(params);
   return { name, cfg, params: arrays };
 }
@@ -150,8 +150,8 @@ before(async () => {
 });
 
 test('two models on the same episodes: identical to evaluating each alone, robust <= clean, curve not rising, no tensor leak', async () => {
-  const a = model('maml-a', 'maml', 1);
-  const b = model('rocl-b', 'rocl', 2);
+  const a = await model('maml-a', 'maml', 1);
+  const b = await model('rocl-b', 'rocl', 2);
   const before = tf.memory().numTensors;
   const counts: number[] = [];
   const progress: number[] = [];
@@ -188,7 +188,7 @@ test('two models on the same episodes: identical to evaluating each alone, robus
 });
 
 test('the same parameters under two names give the same numbers; tensors as params are not freed', async () => {
-  const arrays = model('x', 'maml', 5);
+  const arrays = await model('x', 'maml', 5);
   const tensors = { ...arrays, name: 'y', params: initModel(modelSpecOf(arrays.cfg), new Rng(5)) };
   const before = tf.memory().numTensors;
   const out = await evaluate([arrays, tensors], ds, { ...SMALL, episodes: 2, curve: [0, EPS], strongAttack: { steps: 4, restarts: 1 } });
@@ -202,7 +202,7 @@ test('the same parameters under two names give the same numbers; tensors as para
 });
 
 test('episodes shared among worker threads give the same numbers as one thread', async () => {
-  const models = [model('maml-a', 'maml', 1), model('rocl-b', 'rocl', 2)];
+  const models = [await model('maml-a', 'maml', 1), await model('rocl-b', 'rocl', 2)];
   const opts = { ...SMALL, episodes: 4, curve: [0, EPS] };
   const one = await evaluate(models, ds, { ...opts, threads: 1 });
   const progress: number[] = [];
@@ -221,22 +221,22 @@ test('episodes shared among worker threads give the same numbers as one thread',
 });
 
 test('models that cannot take the episodes fail with a UserError that says what to do', async () => {
-  const wrongWays = model('five-way', 'maml', 1, { ways: 5 });
+  const wrongWays = await model('five-way', 'maml', 1, { ways: 5 });
   await assert.rejects(evaluate([wrongWays], ds, SMALL), (e: unknown) => isUserError(e) && /--ways 5, or the prototype head/.test((e as Error).message));
   // The prototype head takes any ways.
   const out = await evaluate([wrongWays], ds, { ...SMALL, head: 'prototype', episodes: 1, curve: [] });
   assert.equal(out.result.models[0].head, 'prototype');
-  const wrongSize = model('rgb', 'maml', 1, { channels: 3 });
+  const wrongSize = await model('rgb', 'maml', 1, { channels: 3 });
   await assert.rejects(evaluate([wrongSize], ds, SMALL), (e: unknown) => isUserError(e) && /takes 28x28x3 images/.test((e as Error).message));
-  await assert.rejects(evaluate([model('m', 'maml', 1)], ds, { ...SMALL, ways: 6, head: 'prototype' }), (e: unknown) => isUserError(e) && /lower the ways/.test((e as Error).message));
-  await assert.rejects(evaluate([model('m', 'maml', 1), model('m', 'rocl', 2)], ds, SMALL), /two models are named 'm'/);
+  await assert.rejects(evaluate([await model('m', 'maml', 1)], ds, { ...SMALL, ways: 6, head: 'prototype' }), (e: unknown) => isUserError(e) && /lower the ways/.test((e as Error).message));
+  await assert.rejects(evaluate([await model('m', 'maml', 1), await model('m', 'rocl', 2)], ds, SMALL), /two models are named 'm'/);
 });
 
 test('evaluation stops between episodes when its signal aborts', async () => {
   const ac = new AbortController();
   const before = tf.memory().numTensors;
   await assert.rejects(
-    evaluate([model('m', 'rocl', 1)], ds, { ...SMALL, episodes: 5, signal: ac.signal }, (p) => {
+    evaluate([await model('m', 'rocl', 1)], ds, { ...SMALL, episodes: 5, signal: ac.signal }, (p) => {
       if (p.episodesDone === 1) ac.abort(new Error('stop here'));
     }),
     /stop here/,
@@ -244,11 +244,11 @@ test('evaluation stops between episodes when its signal aborts', async () => {
   assert.equal(tf.memory().numTensors, before);
 });
 
-test('samplePerturbations: PNGs whose perturbation lies within eps, with labels', () => {
-  const m = model('m', 'maml', 3);
+test('samplePerturbations: PNGs whose perturbation lies within eps, with labels', async () => {
+  const m = await model('m', 'maml', 3);
   const episode = episodeAt(ds.data, ds.splits.test, { ways: 3, shots: 1, queries: 2 }, 0, 0);
   const before = tf.memory().numTensors;
-  const out = samplePerturbations(m, episode, { eps: EPS, count: 4, classNames: ds.data.classes, attack: { steps: 3 } });
+  const out = await samplePerturbations(m, episode, { eps: EPS, count: 4, classNames: ds.data.classes, attack: { steps: 3 } });
   assert.equal(tf.memory().numTensors, before);
   assert.equal(out.samples.length, 4);
   close(out.amplification, 0.5 / EPS, 1e-9);
@@ -275,5 +275,5 @@ test('samplePerturbations: PNGs whose perturbation lies within eps, with labels'
       assert.ok(exact[i] + delta > -0.02 && exact[i] + delta < 1.02);
     }
   }
-  assert.throws(() => samplePerturbations(m, episode, { eps: EPS, count: 0 }), /sample count must be a whole number >= 1/);
+  await assert.rejects(samplePerturbations(m, episode, { eps: EPS, count: 0 }), /sample count must be a whole number >= 1/);
 });

@@ -15,14 +15,14 @@ test('meta-trained maml scores well above chance on held-out Fashion-MNIST class
   const cfg = tinyConfig({ method: 'maml', width: 16, innerLr: 0.1, outerLr: 0.003, innerStepsTest: 10, seed: 3 });
   const spec = { ways: cfg.ways, shots: cfg.shots, queries: cfg.queries };
   const learner = new MetaLearner(cfg);
-  const untrained = paramsToArrays(learner.params);
+  const untrained = await paramsToArrays(learner.params);
   try {
     for (let s = 0; s < 100; s++) {
       await learner.metaStep(Array.from({ length: cfg.metaBatch }, (_, i) => episodeAt(ds.data, ds.splits.train, spec, cfg.seed, s * cfg.metaBatch + i)));
     }
     const { result } = await evaluate(
       [
-        { name: 'trained', cfg, params: paramsToArrays(learner.params) },
+        { name: 'trained', cfg, params: await paramsToArrays(learner.params) },
         { name: 'untrained', cfg, params: untrained },
       ],
       ds,

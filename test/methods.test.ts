@@ -13,13 +13,13 @@ import { disposeParams } from '../src/core/model/params';
 import { Rng } from '../src/core/rng';
 
 /** The method's own outer loss on fixed tasks with fixed random streams (no update). */
-function heldLoss(learner: MetaLearner, tasks: Episode[]): number {
+async function heldLoss(learner: MetaLearner, tasks: Episode[]): Promise<number> {
   let sum = 0;
-  tasks.forEach((task, i) => {
-    const out = METHOD_IMPLS[learner.cfg.method].taskStep(learner.params, task, learner.ctx, new Rng([99, i]));
+  for (const [i, task] of tasks.entries()) {
+    const out = await METHOD_IMPLS[learner.cfg.method].taskStep(learner.params, task, learner.ctx, new Rng([99, i]));
     disposeParams(out.grads);
     sum += out.metrics.loss;
-  });
+  }
   return sum / tasks.length;
 }
 
@@ -32,7 +32,7 @@ for (const method of METHODS) {
     const held = Array.from({ length: 6 }, (_, i) => episodeAt(ds.data, ds.splits.train, spec, 12345, i));
     const learner = new MetaLearner(cfg);
     try {
-      const before = heldLoss(learner, held);
+      const before = await heldLoss(learner, held);
       let afterStep2 = 0;
       for (let s = 0; s < 30; s++) {
         const tasks = Array.from({ length: cfg.metaBatch }, (_, i) => episodeAt(ds.data, ds.splits.train, spec, cfg.seed, s * cfg.metaBatch + i));
@@ -41,7 +41,7 @@ for (const method of METHODS) {
         if (s === 1) afterStep2 = tf.memory().numTensors;
       }
       assert.equal(tf.memory().numTensors, afterStep2, 'tensor count after step 30 differs from after step 2');
-      const after = heldLoss(learner, held);
+      const after = await heldLoss(learner, held);
       assert.ok(after < before, `${method}: held-out loss went from ${before.toFixed(4)} to ${after.toFixed(4)}`);
     } finally {
       await learner.dispose();

@@ -40,7 +40,7 @@ test('images smaller than 16 px are refused with a message', async () => {
 test('parameters round-trip through plain arrays exactly', async () => {
   await testBackend();
   const p = initModel(spec({}), new Rng(7));
-  const back = paramsFromArrays(paramsToArrays(p));
+  const back = paramsFromArrays(await paramsToArrays(p));
   assert.deepEqual(Object.keys(back), Object.keys(p).sort());
   for (const k of Object.keys(p)) assert.deepEqual(back[k].dataSync(), p[k].dataSync(), k);
   assert.equal(countParams(back), countParams(p));
@@ -48,8 +48,8 @@ test('parameters round-trip through plain arrays exactly', async () => {
 
 test('the same seed gives the same initial parameters', async () => {
   await testBackend();
-  const a = paramsToArrays(initModel(spec({}), new Rng(3)));
-  const b = paramsToArrays(initModel(spec({}), new Rng(3)));
+  const a = await paramsToArrays(initModel(spec({}), new Rng(3)));
+  const b = await paramsToArrays(initModel(spec({}), new Rng(3)));
   assert.deepEqual(a, b);
 });
 
@@ -60,13 +60,13 @@ test('a learner state (parameters and Adam moments) restores the exact next step
   const tasks = [randomTask(cfg, rng), randomTask(cfg, rng), randomTask(cfg, rng)];
   const a = new MetaLearner(cfg);
   await a.metaStep([tasks[0]]);
-  const saved = a.getState();
+  const saved = await a.getState();
   await a.metaStep([tasks[1]]);
   const b = new MetaLearner(cfg);
   b.setState(saved);
   await b.metaStep([tasks[1]]);
   assert.equal(b.step, a.step);
-  assert.deepEqual(paramsToArrays(b.params), paramsToArrays(a.params));
+  assert.deepEqual(await paramsToArrays(b.params), await paramsToArrays(a.params));
   await a.dispose();
   await b.dispose();
 });

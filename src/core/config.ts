@@ -43,7 +43,7 @@ export const CONFIG_FIELDS = {
   augment: { type: 'boolean', default: true, description: 'Random crop with padding, horizontal flip and brightness/colour jitter for the views.' },
   steps: { type: 'number', default: 1000, min: 1, max: 10_000_000, integer: true, description: 'Meta-steps to train.' },
   seed: { type: 'number', default: 0, min: 0, max: 2 ** 31 - 1, integer: true, description: 'Seed of every random choice (initialisation, tasks, augmentations, attacks).' },
-  backend: { type: 'string', default: 'auto', enum: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], description: 'tfjs backend; auto picks the best present.' },
+  backend: { type: 'string', default: 'auto', enum: ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'], description: 'tfjs backend; auto picks the best present.' },
   workers: { type: 'number', default: 0, min: 0, max: 64, integer: true, description: 'Parallel workers for the tasks of a meta-batch (0: one per core, capped by metaBatch).' },
   data: { type: 'string', default: '', description: 'Source dataset: an image folder or an IDX folder. Empty: the bundled Fashion-MNIST subset.' },
   checkpointEvery: { type: 'number', default: 50, min: 1, max: 1_000_000, integer: true, description: 'Write a checkpoint every this many steps (and at the end, and on stop).' },

@@ -19,6 +19,7 @@ import { disposeTask, taskTensors, TaskTensors } from './meta/common';
 import { paramsToArrays } from './model/params';
 import type { ParamArrays, Params } from './model/params';
 import { imageToPng } from './png';
+import { readValues } from './tensorUtil';
 
 export type { Head } from './eval/episode';
 export type HeadChoice = Head | 'auto' | 'both';
@@ -305,7 +306,7 @@ export async function evaluate(
     const labels = new Map<number, Int32Array[]>();
     const setup = {
       type: 'setup' as const,
-      models: entries.map((x, i) => ({ name: x.name, cfg: x.model.cfg, params: arraysOf(x.model.params), head: x.head, steps: steps[i] })),
+      models: await Promise.all(entries.map(async (x, i) => ({ name: x.name, cfg: x.model.cfg, params: await arraysOf(x.model.params), head: x.head, steps: steps[i] }))),
       plans, ways: o.ways, seed: o.seed,
     };
     const job = (e: number): EpisodeJob => {
@@ -431,7 +432,7 @@ function attackPlans(o: ResolvedEvalOptions): AttackPlan[] {
 }
 
 
-function arraysOf(p: Params | ParamArrays): ParamArrays {
+async function arraysOf(p: Params | ParamArrays): Promise<ParamArrays> {
   return isTensorParams(p) ? paramsToArrays(p) : p;
 }
 
@@ -459,11 +460,11 @@ async function evaluateHere(
       const secs: number[] = [];
       try {
         for (const ep of eps) tensors.push(taskTensors(ep, undefined));
-        prepared.forEach((m, i) => {
+        for (const [i, m] of prepared.entries()) {
           const start = performance.now();
-          out.push(predictEpisode(m, tensors[taskOf[i]], ways, plans, seed, e));
+          out.push(await predictEpisode(m, tensors[taskOf[i]], ways, plans, seed, e));
           secs.push((performance.now() - start) / 1000);
-        });
+        }
       } finally {
         tensors.forEach(disposeTask);
       }
@@ -535,7 +536,7 @@ export interface PerturbationSamples {
  * the model adapted on the episode's support set. The whole query set is attacked (batch norm
  * sees the same batch as in evaluate); `count` images of it are returned, as PNGs with labels.
  */
-export function samplePerturbations(model: EvalModel, episode: Episode, opts: SampleOptions = {}): PerturbationSamples {
+export async function samplePerturbations(model: EvalModel, episode: Episode, opts: SampleOptions = {}): Promise<PerturbationSamples> {
   const o = resolveEvalOptions([model], {
     ways: episode.ways, shots: episode.shots, queries: episode.queries, episodes: 1, seed: opts.seed, head: opts.head, innerSteps: opts.innerSteps,
     attack: { ...opts.attack, eps: opts.eps }, curve: [],
@@ -559,9 +560,12 @@ export function samplePerturbations(model: EvalModel, episode: Episode, opts: Sa
     const a = o.attack;
     const adv = attackQuery(adapted, t.xq, t.yq, { eps: a.eps, steps: a.steps, stepSize: a.stepSize, norm: a.norm, restarts: a.restarts }, attackRng(o.seed, 0, 2, a.eps));
     const both = tf.tidy(() => tf.concat([tf.argMax(adapted!.logits(t.xq), 1), tf.argMax(adapted!.logits(adv), 1)]));
-    preds = both.dataSync() as Int32Array;
-    advData = adv.dataSync() as Float32Array;
-    tf.dispose([both, adv]);
+    try {
+      preds = (await readValues(both)) as Int32Array;
+      advData = (await readValues(adv)) as Float32Array;
+    } finally {
+      tf.dispose([both, adv]);
+    }
   } finally {
     adapted?.dispose();
     disposeTask(t);

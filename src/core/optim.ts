@@ -1,7 +1,7 @@
 // Adam over a named parameter map, with optional global-norm gradient clipping. Its state (the
 // moment estimates and step count) is part of a checkpoint, so a resumed run continues exactly.
 import * as tf from '@tensorflow/tfjs-core';
-import { readScalar } from './tensorUtil';
+import { readScalar, sumAll } from './tensorUtil';
 import { Params, ParamArrays, paramsFromArrays, paramsToArrays, disposeParams } from './model/params';
 
 export interface AdamOptions {
@@ -30,10 +30,10 @@ export class Adam {
    * Applies one update to `params` in place (replacing and freeing its tensors) and returns the
    * gradient's global norm before clipping.
    */
-  apply(params: Params, grads: Params): number {
+  async apply(params: Params, grads: Params): Promise<number> {
     const { lr, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, clipNorm = 0 } = this.opts;
     const keys = Object.keys(grads).sort();
-    const norm = readScalar(() => tf.sqrt(tf.addN(keys.map((k) => tf.sum(tf.square(grads[k]))))));
+    const norm = await readScalar(() => tf.sqrt(sumAll(keys.map((k) => tf.sum(tf.square(grads[k]))))));
     const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
     this.t += 1;
     const c1 = 1 - Math.pow(beta1, this.t);
@@ -56,8 +56,8 @@ export class Adam {
     return norm;
   }
 
-  getState(): AdamState {
-    return { t: this.t, m: paramsToArrays(this.m), v: paramsToArrays(this.v) };
+  async getState(): Promise<AdamState> {
+    return { t: this.t, m: await paramsToArrays(this.m), v: await paramsToArrays(this.v) };
   }
 
   setState(s: AdamState): void {

@@ -3,21 +3,25 @@
 // backend does not belong in the extension host.
 import { fork } from 'child_process';
 import * as path from 'path';
+import { forkOptionsFor } from './workerAdapter';
 
 export interface BackendReport {
   choice: string;
   /** The backend a run with this choice would use, or why none loads. */
-  selected?: { name: string; tfjsVersion: string; simd?: boolean; threads?: number };
+  selected?: { name: string; tfjsVersion: string; simd?: boolean; threads?: number; /** webgpu: the adapter, in one line. */ adapter?: string };
   error?: string;
   probes: { name: string; packageName: string; available: boolean; version?: string; reason?: string }[];
 }
 
 export function probeBackend(choice: string, timeoutMs = 60_000): Promise<BackendReport> {
   return new Promise((resolve, reject) => {
+    // On the runtime a worker for this choice would get, so that the answer is the run's.
+    const { execPath, env } = forkOptionsFor(choice);
     const child = fork(path.join(__dirname, 'backendProbeMain.js'), [choice], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      execPath,
       execArgv: [],
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      env,
     });
     let stderr = '';
     let report: BackendReport | undefined;
@@ -43,7 +47,7 @@ export function probeBackend(choice: string, timeoutMs = 60_000): Promise<Backen
 export function formatBackendReport(r: BackendReport): string[] {
   const lines = [`Backend setting: ${r.choice}`];
   if (r.selected) {
-    const extra = r.selected.name === 'wasm' ? ` (SIMD ${r.selected.simd ? 'on' : 'off'}, ${r.selected.threads ?? 1} thread(s))` : '';
+    const extra = r.selected.name === 'wasm' ? ` (SIMD ${r.selected.simd ? 'on' : 'off'}, ${r.selected.threads ?? 1} thread(s))` : r.selected.adapter ? ` (${r.selected.adapter})` : '';
     lines.push(`A run would use: ${r.selected.name}${extra}, tfjs ${r.selected.tfjsVersion}`);
   } else lines.push(`No backend loads: ${r.error ?? 'unknown reason'}`);
   lines.push('Backends on this machine:');

@@ -38,6 +38,11 @@ export function backendSetting(): BackendChoice {
   return BACKEND_CHOICES.includes(v) ? (v as BackendChoice) : 'auto';
 }
 
+/** robustMeta.nodePath: the Node.js that runs workers whose backend cannot run under Electron; '' for node on PATH. */
+export function nodePathSetting(): string {
+  return (cfg().get<string>('nodePath') ?? '').trim();
+}
+
 export function defaultMethod(): MethodName {
   const v = cfg().get<string>('defaultMethod') ?? 'mavrl';
   return (METHODS as readonly string[]).includes(v) ? (v as MethodName) : 'mavrl';

@@ -25,7 +25,8 @@ export class TrainingStatusBar extends Disposable {
     const p = s.progress;
     const step = p ? `${p.step}/${p.totalSteps}` : 'starting';
     const eta = p?.etaSeconds != null ? ` · ETA ${formatDuration(p.etaSeconds)}` : '';
-    const backend = s.backend ? ` · ${s.backend}` : '';
+    // 'webgpu (nvidia ampere, <driver>)' shows as 'webgpu (nvidia ampere)'; the tooltip has it all.
+    const backend = s.backend ? ` · ${s.backend.replace(/,.*\)$/, ')')}` : '';
     const more = live.length > 1 ? ` (+${live.length - 1})` : '';
     const icon = s.phase === 'stopping' ? '$(debug-pause)' : '$(sync~spin)';
     this.item.text = `${icon} ${s.id.length > 24 ? 'run' : s.id} ${step}${eta}${backend}${more}`;

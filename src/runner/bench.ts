@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../core/backend';
 import { CONV_KERNELS, profileKernels } from '../core/kernels/profile';
 import { KernelPath, fmaFused } from '../core/kernels/simd';
+import { adapterLabel } from '../core/webgpu';
 import { Config, resolveConfig } from '../core/config';
 import { Dataset, Episode } from '../core/data';
 import { DEFAULT_ATTACK_STEPS, DEFAULT_EPS, evaluate } from '../core/evaluate';
@@ -29,6 +30,8 @@ export interface BenchResult {
   warmup_ms: number;
   steps: number;
   backend: string;
+  /** webgpu: the adapter, in one line. */
+  adapter?: string;
   simd?: boolean;
   threads?: number;
   /** wasm with SIMD: the build of our SIMD kernels that ran, 'wasm-simd-fma' or 'wasm-simd'. */
@@ -224,6 +227,7 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
     warmup_ms: round(warmup),
     steps: times.length,
     backend: backend.name,
+    ...(backend.adapter ? { adapter: adapterLabel(backend.adapter) } : {}),
     ...(backend.simd !== undefined ? { simd: backend.simd, threads: backend.threads } : {}),
     ...(backend.kernels ? { kernels: backend.kernels } : {}),
     ...(flops ? { flops } : {}),
@@ -265,6 +269,8 @@ export interface EvalBenchResult {
   backend: string;
   /** As in BenchResult. */
   kernels?: KernelPath;
+  /** webgpu: the adapter, in one line. */
+  adapter?: string;
   /** Threads sharing the episodes (1: all on the main thread). */
   eval_threads: number;
   rss_mb: number;
@@ -327,6 +333,7 @@ export async function runEvalBench(partial: Partial<Config>, episodes = BENCH_DE
     episodes,
     backend: backend.name,
     ...(backend.kernels ? { kernels: backend.kernels } : {}),
+    ...(backend.adapter ? { adapter: adapterLabel(backend.adapter) } : {}),
     eval_threads: evalThreadCount(threads, episodes, backend.name),
     setting: {
       imageSize: cfg.imageSize, channels: cfg.channels, backbone: cfg.backbone, width: cfg.width,

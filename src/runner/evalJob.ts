@@ -105,20 +105,20 @@ export async function runEvalJob(args: EvalJobArgs, hooks: EvalJobHooks = {}): P
   const out = path.resolve(args.out);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   if (args.options.samples !== false && args.options.samples !== 'false') {
-    writeEvalSamples(out, result, models, datasets, opts);
+    await writeEvalSamples(out, result, models, datasets, opts);
   }
   writeJsonAtomic(out, result);
   return { path: out, result };
 }
 
-function writeEvalSamples(out: string, result: EvalResultFile, models: EvalModel[], datasets: Dataset[], opts: EvaluateOptions): void {
+async function writeEvalSamples(out: string, result: EvalResultFile, models: EvalModel[], datasets: Dataset[], opts: EvaluateOptions): Promise<void> {
   const dir = out.replace(/\.json$/i, '') + '-samples';
   fs.mkdirSync(dir, { recursive: true });
   const o = resolveEvalOptions(models, opts);
-  models.forEach((m, i) => {
+  for (const [i, m] of models.entries()) {
     const ds = datasets.find((d) => d.data.height === m.cfg.imageSize && d.data.channels === m.cfg.channels)!;
     const episode = episodeAt(ds.data, ds.splits[o.split], { ways: o.ways, shots: o.shots, queries: o.queries }, o.seed, 0);
-    const s = samplePerturbations(m, episode, {
+    const s = await samplePerturbations(m, episode, {
       eps: o.attack.eps,
       attack: { steps: o.attack.steps, stepSize: o.attack.stepSize, norm: o.attack.norm },
       head: headFor(m.cfg, o.head),
@@ -138,5 +138,5 @@ function writeEvalSamples(out: string, result: EvalResultFile, models: EvalModel
       const rel = (f: string) => path.relative(path.dirname(out), path.join(dir, f)).split(path.sep).join('/');
       return { clean: rel(files.clean), perturbation: rel(files.perturbation), adversarial: rel(files.adversarial), trueLabel: x.trueName, cleanPred: x.cleanPredName, adversarialPred: x.adversarialPredName };
     });
-  });
+  }
 }

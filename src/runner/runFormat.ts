@@ -10,6 +10,7 @@
 //   results/           <name>.json (EvalResultFile, see src/core/evalResult.ts)
 import type { Config } from '../core/config';
 import type { StepMetrics } from '../core/stepMetrics';
+import type { GpuAdapter } from '../core/webgpu';
 
 export const RUN_FORMAT_VERSION = 1;
 
@@ -24,6 +25,8 @@ export interface RunConfigFile {
   backend: string;
   /** With wasm and SIMD: the build of our SIMD kernels it ran, 'wasm-simd-fma' or 'wasm-simd' (older runs lack it). */
   kernels?: string;
+  /** webgpu only: the adapter it ran on (vendor, architecture, driver). */
+  adapter?: GpuAdapter;
   versions: { robustMeta: string; tfjs: string; node: string };
   /** The source dataset as loaded (config.data may be empty: the bundled default). */
   dataset?: { name: string; source: string; splitOrigin: string; trainClasses: string[] };

@@ -40,7 +40,7 @@ export async function writeSamples(runDir: string, step: number, learner: MetaLe
   } catch {
     return undefined;
   }
-  const out = samplePerturbations({ name: cfg.method, cfg, params: learner.params }, episode, {
+  const out = await samplePerturbations({ name: cfg.method, cfg, params: learner.params }, episode, {
     eps: cfg.eps,
     count: SAMPLE_COUNT,
     classNames: ds.data.classes,

@@ -5,7 +5,7 @@
 import * as path from 'path';
 import * as fs from 'fs';
 import { Config, resolveConfig } from '../core/config';
-import { initBackend } from '../core/backend';
+import { backendLabel, initBackend } from '../core/backend';
 import { Dataset, Episode, EpisodeSpec, episodeAt, loadDataset, validateForEpisodes } from '../core/data';
 import { isUserError, UserError } from '../core/errors';
 import { MetaLearner } from '../core/meta/learner';
@@ -196,7 +196,8 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     let backendName: string;
     try {
       const backend = await initBackend(cfg.backend);
-      backendName = backend.name;
+      backendName = backendLabel(backend);
+      for (const note of backend.skipped) hooks.onLog?.('info', `backend ${note}`);
       ds = await loadSourceDataset(cfg, opts.cacheDir);
       for (const w of ds.warnings ?? []) hooks.onLog?.('warn', `${ds.name}: ${w}`);
       learner = new MetaLearner(cfg);
@@ -208,6 +209,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
           config: cfg,
           backend: backend.name,
           ...(backend.kernels ? { kernels: backend.kernels } : {}),
+          ...(backend.adapter ? { adapter: backend.adapter } : {}),
           versions: versions(),
           dataset: { name: ds.name, source: ds.source, splitOrigin: ds.splitOrigin, trainClasses: ds.splits.train.map((c) => ds.data.classes[c]) },
         };
@@ -226,7 +228,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
       const ckpt = latestCheckpoint(runDir);
       if (ckpt) {
         const loaded = readCheckpoint(ckpt);
-        checkCheckpointMatches(loaded, cfg, learner.getState().params);
+        checkCheckpointMatches(loaded, cfg, (await learner.getState()).params);
         learner.setState(loaded.state);
         resumedFrom = ckpt;
         checkpointStep = loaded.header.step;
@@ -248,7 +250,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     let emaMs: number | undefined;
     let lastStatusWrite = 0;
     const doCheckpoint = async (etaSeconds?: number) => {
-      const file = writeCheckpoint(runDir, learner!.getState(), cfg, keep);
+      const file = writeCheckpoint(runDir, await learner!.getState(), cfg, keep);
       checkpointStep = step;
       // Before telling anyone: a parent that kills the worker on this news finds it in status.json.
       status('running', { etaSeconds });

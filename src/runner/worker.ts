@@ -12,7 +12,13 @@ import { runEvalJob } from './evalJob';
 import { EXIT_CODES, isParentMessage, Job, ParentMessage, signalExitCode, WorkerMessageBody, workerMessage } from './protocol';
 import { RunState } from './runFormat';
 import { isSetupError, train, TrainController } from './train';
-import { currentBackend } from '../core/backend';
+import { backendLabel, currentBackend } from '../core/backend';
+
+/** The backend in use with its adapter, for worker/ready. */
+function readyBackend(): string {
+  const b = currentBackend();
+  return b ? backendLabel(b) : 'unknown';
+}
 
 /**
  * Sends to the parent if it is still there. The parent may go away at any moment (closed, crashed,
@@ -68,7 +74,7 @@ async function runJob(job: Job): Promise<RunState> {
         onProgress: (p) => {
           if (!readySent) {
             readySent = true;
-            send({ type: 'worker/ready', backend: currentBackend()?.name ?? 'unknown', pid: process.pid });
+            send({ type: 'worker/ready', backend: readyBackend(), pid: process.pid });
           }
           send({ type: 'run/progress', step: p.episodesDone, totalSteps: p.episodes, etaSeconds: p.etaSeconds, msPerStep: (p.elapsedSeconds * 1000) / p.episodesDone, label: 'episodes' });
         },
@@ -80,7 +86,7 @@ async function runJob(job: Job): Promise<RunState> {
     }
     case 'bench': {
       const result = await runBench(job.args as Record<string, never>, (done, total, ms) => {
-        if (done === 0) send({ type: 'worker/ready', backend: currentBackend()?.name ?? 'unknown', pid: process.pid });
+        if (done === 0) send({ type: 'worker/ready', backend: readyBackend(), pid: process.pid });
         send({ type: 'run/progress', step: done, totalSteps: total, etaSeconds: null, msPerStep: ms, label: done === 0 ? 'warm-up' : 'steps' });
       });
       send({ type: 'bench/result', result });

@@ -1,9 +1,10 @@
 // robust-meta doctor: what this machine offers: backends present and the one in use (with wasm's
-// SIMD, threads and which build of our SIMD kernels runs: wasm-simd-fma or wasm-simd), versions,
-// CPU cores and memory, and whether the bundled data is there.
+// SIMD, threads and which build of our SIMD kernels runs: wasm-simd-fma or wasm-simd; or webgpu's
+// adapter), versions, CPU cores and memory, and whether the bundled data is there.
 import * as fs from 'fs';
 import * as os from 'os';
-import { BackendChoice, initBackend, probeBackends } from '../../core/backend';
+import { BACKEND_CHOICES, BackendChoice, initBackend, probeBackends } from '../../core/backend';
+import { adapterLabel } from '../../core/webgpu';
 import { packageRoot, packageVersion, bundledDataPath, DEFAULT_SOURCE_DATA, DEFAULT_UNSEEN_DOMAIN } from '../../runner/packageInfo';
 import { ParsedArgs, UsageError } from '../args';
 import { Command, HELP_OPTION, JSON_OPTION } from '../command';
@@ -45,7 +46,7 @@ async function run(args: ParsedArgs): Promise<number> {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     memoryGb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    backend: used ? { requested: choice, name: used.name, tfjsName: used.tfjsName, simd: used.simd ?? null, threads: used.threads ?? null, kernels: used.kernels ?? null } : { requested: choice, error: backendError },
+    backend: used ? { requested: choice, name: used.name, tfjsName: used.tfjsName, simd: used.simd ?? null, threads: used.threads ?? null, kernels: used.kernels ?? null, adapter: used.adapter ?? null, skipped: used.skipped } : { requested: choice, error: backendError },
     backends: (used?.probes ?? probes).map((p) => ({ name: p.name, package: p.packageName, available: p.available, version: p.version ?? null, reason: p.reason ?? null })),
     versions: {
       '@tensorflow/tfjs-core': version('@tensorflow/tfjs-core'),
@@ -53,6 +54,8 @@ async function run(args: ParsedArgs): Promise<number> {
       '@tensorflow/tfjs-backend-cpu': version('@tensorflow/tfjs-backend-cpu'),
       '@tensorflow/tfjs-node': version('@tensorflow/tfjs-node'),
       '@tensorflow/tfjs-node-gpu': version('@tensorflow/tfjs-node-gpu'),
+      '@tensorflow/tfjs-backend-webgpu': version('@tensorflow/tfjs-backend-webgpu'),
+      webgpu: version('webgpu'),
       sharp: version('sharp'),
     },
     data,
@@ -69,6 +72,7 @@ async function run(args: ParsedArgs): Promise<number> {
     used
       ? `backend     ${used.name} in use${used.simd !== undefined ? ` (wasm SIMD ${used.simd ? 'on' : 'off'}, threads ${used.threads}${used.kernels ? `, kernels: ${used.kernels}` : ''})` : ''}${choice !== 'auto' ? ` (asked for ${choice})` : ' (auto)'}`
       : `backend     none usable for '${choice}': ${backendError}`,
+    ...(used?.adapter ? [`adapter     ${adapterLabel(used.adapter)}`] : []),
     'backends:',
     ...report.backends.map((b) => `  ${mark(b.available)}${b.name.padEnd(15)} ${b.package}${b.version ? ` ${b.version}` : ''}${b.reason ? ` - ${b.reason}` : ''}`),
     'bundled data:',
@@ -81,7 +85,7 @@ async function run(args: ParsedArgs): Promise<number> {
 export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'Check the machine: backends present and used, SIMD/threads, versions, cores, bundled data.',
-  usage: '[--backend auto|tensorflow-gpu|tensorflow|wasm|cpu] [--json]',
-  options: [HELP_OPTION, JSON_OPTION, { flag: 'backend', type: 'string', enum: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], default: 'auto', description: 'Backend to try.' }],
+  usage: `[--backend ${BACKEND_CHOICES.join('|')}] [--json]`,
+  options: [HELP_OPTION, JSON_OPTION, { flag: 'backend', type: 'string', enum: BACKEND_CHOICES, default: 'auto', description: 'Backend to try.' }],
   run,
 };

@@ -13,6 +13,7 @@ import { adaptedKeys, classify, encode, ModelSpec } from '../model';
 import { disposeParams, ParamArrays, Params, paramsFromArrays } from '../model/params';
 import { prototypeLogits, prototypes } from '../model/prototype';
 import { Rng } from '../rng';
+import { readValues } from '../tensorUtil';
 
 export type Head = 'finetune' | 'prototype';
 
@@ -113,7 +114,7 @@ export interface EpisodePredictions {
 }
 
 /** Predictions of one model on one episode (one read of the backend per episode). */
-export function predictEpisode(m: PreparedModel, t: TaskTensors, ways: number, plans: readonly AttackPlan[], seed: number, episode: number): EpisodePredictions {
+export async function predictEpisode(m: PreparedModel, t: TaskTensors, ways: number, plans: readonly AttackPlan[], seed: number, episode: number): Promise<EpisodePredictions> {
   const adapted = adaptTo(m, t.xs, t.ys, ways);
   const preds: tf.Tensor[] = [];
   try {
@@ -128,12 +129,15 @@ export function predictEpisode(m: PreparedModel, t: TaskTensors, ways: number, p
       preds.push(tf.tidy(() => tf.argMax(adapted.logits(adv), 1)));
       adv.dispose();
     }
-    // The confidence rides along as the last element (as an int32 of its float bits) so that the
+    // The confidence rides along as the last element (times 1e6, as an int32) so that the
     // episode still takes one read of the backend.
     const bits = tf.tidy(() => tf.concat([...preds.filter((x) => x !== confidence), tf.reshape(tf.cast(tf.mul(confidence, 1e6), 'int32'), [1])]));
-    const values = bits.dataSync() as Int32Array;
-    bits.dispose();
-    return { preds: values.slice(0, values.length - 1), maxSoftmax: values[values.length - 1] / 1e6 };
+    try {
+      const values = (await readValues(bits)) as Int32Array;
+      return { preds: values.slice(0, values.length - 1), maxSoftmax: values[values.length - 1] / 1e6 };
+    } finally {
+      bits.dispose();
+    }
   } finally {
     tf.dispose(preds);
     adapted.dispose();

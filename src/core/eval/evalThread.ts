@@ -9,7 +9,7 @@ import type { EvalThreadReply, EvalThreadRequest } from './threads';
 let models: PreparedModel[] = [];
 let setup: Extract<EvalThreadRequest, { type: 'setup' }> | undefined;
 
-function handle(req: EvalThreadRequest): EvalThreadReply {
+async function handle(req: EvalThreadRequest): Promise<EvalThreadReply> {
   if (req.type === 'setup') {
     setup = req;
     models = req.models.map((m) => prepareModel(m.name, m.cfg, m.params, m.head, m.steps, req.ways));
@@ -21,11 +21,11 @@ function handle(req: EvalThreadRequest): EvalThreadReply {
   try {
     const out: EpisodePredictions[] = [];
     const seconds: number[] = [];
-    models.forEach((m, i) => {
+    for (const [i, m] of models.entries()) {
       const start = performance.now();
-      out.push(predictEpisode(m, tasks[req.taskOf[i]], s.ways, s.plans, s.seed, req.index));
+      out.push(await predictEpisode(m, tasks[req.taskOf[i]], s.ways, s.plans, s.seed, req.index));
       seconds.push((performance.now() - start) / 1000);
-    });
+    }
     return { type: 'result', index: req.index, out, seconds };
   } finally {
     tasks.forEach(disposeTask);

@@ -9,7 +9,7 @@ import { accuracy, crossEntropyPerSample } from '../losses';
 import { adaptedKeys, classify, encode, ModelSpec } from '../model';
 import { Params } from '../model/params';
 import { Rng } from '../rng';
-import { readScalar } from '../tensorUtil';
+import { readScalar, readValues, sumAll } from '../tensorUtil';
 import type { StepMetrics } from '../stepMetrics';
 import { adapt, disposeAdapted, explainMissingGradient, shiftOf, withConstantShift } from './inner';
 
@@ -33,7 +33,7 @@ export interface Method {
   name: string;
   /** Parameter-name prefixes the outer loss depends on. */
   parts(cfg: Config): string[];
-  taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): TaskOutcome;
+  taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): Promise<TaskOutcome>;
 }
 
 export interface TaskTensors {
@@ -109,10 +109,10 @@ export class FastWeights {
   }
 
   /** |theta' - theta| / |theta| over the encoder: how far the inner loop moved it. */
-  encoderShift(): number {
+  encoderShift(): Promise<number> {
     const keys = Object.keys(this.params).filter((k) => k.startsWith('encoder/'));
     return readScalar(() => {
-      const sq = (ts: tf.Tensor[]) => tf.addN(ts.map((t) => tf.sum(tf.square(t))));
+      const sq = (ts: tf.Tensor[]) => sumAll(ts.map((t) => tf.sum(tf.square(t))));
       const moved = sq(keys.map((k) => tf.sub(this.concrete[k], this.params[k])));
       return tf.sqrt(tf.div(moved, tf.maximum(sq(keys.map((k) => this.params[k])), 1e-12))) as tf.Scalar;
     });
@@ -141,7 +141,7 @@ export function ceAttackLoss(ctx: MethodContext, p: Params, y: tf.Tensor1D) {
 }
 
 /** Accuracy of a model on a batch, as a number (no gradient). */
-export function accuracyOf(ctx: MethodContext, p: Params, x: tf.Tensor4D, y: tf.Tensor1D): number {
+export function accuracyOf(ctx: MethodContext, p: Params, x: tf.Tensor4D, y: tf.Tensor1D): Promise<number> {
   return readScalar(() => accuracy(logitsOf(ctx, p, x), y));
 }
 
@@ -155,19 +155,19 @@ export interface LossParts {
  * What every inner-loop method reports besides its loss: the query accuracy of the
  * meta-parameters before adaptation, and how far the inner loop moved the encoder.
  */
-export function adaptationMetrics(ctx: MethodContext, params: Params, v: TaskTensors, w: FastWeights): Pick<StepMetrics, 'cleanAccBefore' | 'innerShift'> {
-  return { cleanAccBefore: accuracyOf(ctx, params, v.xq, v.yq), innerShift: w.encoderShift() };
+export async function adaptationMetrics(ctx: MethodContext, params: Params, v: TaskTensors, w: FastWeights): Promise<Pick<StepMetrics, 'cleanAccBefore' | 'innerShift'>> {
+  return { cleanAccBefore: await accuracyOf(ctx, params, v.xq, v.yq), innerShift: await w.encoderShift() };
 }
 
 /**
  * Gradient of the outer loss for the trained meta-parameters, with the loss and auxiliary
  * scalars as numbers. The loss function receives the meta-parameters as taped tensors.
  */
-export function outerGradients(
+export async function outerGradients(
   params: Params,
   keys: string[],
   f: (p: Params) => LossParts,
-): { grads: Params; loss: number; aux: Partial<Record<keyof NonNullable<LossParts['aux']>, number>> } {
+): Promise<{ grads: Params; loss: number; aux: Partial<Record<keyof NonNullable<LossParts['aux']>, number>> }> {
   const kept: tf.Tensor[] = [];
   let auxT: LossParts['aux'] = {};
   let grads: tf.Tensor[];
@@ -192,9 +192,16 @@ export function outerGradients(
     return explainMissingGradient(e);
   }
   const aux: Record<string, number> = {};
-  for (const [name, t] of Object.entries(auxT ?? {})) aux[name] = (t as tf.Tensor).dataSync()[0];
-  const loss = lossT.dataSync()[0];
-  tf.dispose([...kept, lossT]);
+  let loss: number;
+  try {
+    for (const [name, t] of Object.entries(auxT ?? {})) aux[name] = (await readValues(t as tf.Tensor))[0];
+    loss = (await readValues(lossT))[0];
+  } catch (e) {
+    tf.dispose(grads);
+    throw e;
+  } finally {
+    tf.dispose([...kept, lossT]);
+  }
   const g: Params = {};
   keys.forEach((k, i) => (g[k] = grads[i]));
   return { grads: g, loss, aux };

@@ -69,14 +69,14 @@ export class MetaLearner {
   /** One meta-step on the given tasks (a meta-batch). */
   async metaStep(tasks: Episode[]): Promise<MetaStepResult> {
     const { gradSum, metrics } = await this.executor.run(this.params, tasks, this.step);
-    const gradNorm = this.adam.apply(this.params, gradSum);
+    const gradNorm = await this.adam.apply(this.params, gradSum);
     disposeParams(gradSum);
     this.step += 1;
     return { step: this.step, gradNorm, ...meanMetrics(metrics) };
   }
 
-  getState(): LearnerState {
-    return { step: this.step, params: paramsToArrays(this.params), adam: this.adam.getState() };
+  async getState(): Promise<LearnerState> {
+    return { step: this.step, params: await paramsToArrays(this.params), adam: await this.adam.getState() };
   }
 
   setState(s: LearnerState): void {

@@ -24,12 +24,12 @@ export function modelSpecOf(cfg: Config): ModelSpec {
 }
 
 /** Runs the task steps one after another in this thread; `first` is the index of tasks[0] in its meta-batch. */
-export function runTasksLocally(ctx: MethodContext, params: Params, tasks: Episode[], step: number, first = 0): { gradSum: Params; metrics: StepMetrics[] } {
+export async function runTasksLocally(ctx: MethodContext, params: Params, tasks: Episode[], step: number, first = 0): Promise<{ gradSum: Params; metrics: StepMetrics[] }> {
   const method = METHOD_IMPLS[ctx.cfg.method];
   let gradSum: Params | undefined;
   const metrics: StepMetrics[] = [];
-  tasks.forEach((task, i) => {
-    const out: TaskOutcome = method.taskStep(params, task, ctx, taskRng(ctx.cfg.seed, step, first + i));
+  for (const [i, task] of tasks.entries()) {
+    const out: TaskOutcome = await method.taskStep(params, task, ctx, taskRng(ctx.cfg.seed, step, first + i));
     metrics.push(out.metrics);
     if (!gradSum) gradSum = out.grads;
     else {
@@ -42,7 +42,7 @@ export function runTasksLocally(ctx: MethodContext, params: Params, tasks: Episo
       disposeParams(prev);
       disposeParams(out.grads);
     }
-  });
+  }
   return { gradSum: gradSum!, metrics };
 }
 

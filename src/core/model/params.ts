@@ -3,6 +3,7 @@
 // what the inner loop adapts.
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../rng';
+import { readValues } from '../tensorUtil';
 
 export type Params = Record<string, tf.Tensor>;
 
@@ -13,9 +14,9 @@ export interface ParamArray {
 }
 export type ParamArrays = Record<string, ParamArray>;
 
-export function paramsToArrays(p: Params): ParamArrays {
+export async function paramsToArrays(p: Params): Promise<ParamArrays> {
   const out: ParamArrays = {};
-  for (const k of Object.keys(p).sort()) out[k] = { shape: p[k].shape.slice(), data: p[k].dataSync() as Float32Array };
+  for (const k of Object.keys(p).sort()) out[k] = { shape: p[k].shape.slice(), data: (await readValues(p[k])) as Float32Array };
   return out;
 }
 

@@ -65,13 +65,13 @@ function isErrorReply(m: { type: string }): m is ErrorReply {
  * The thread's side, called once by its entry file: initialises the backend the caller named, then
  * answers each request with `handle`'s reply, or an ErrorReply when it throws.
  */
-export function serveRequests<Req, Reply>(handle: (req: Req) => Reply): void {
+export function serveRequests<Req, Reply>(handle: (req: Req) => Reply | Promise<Reply>): void {
   const ready = initBackend(workerData.backend as BackendChoice);
   parentPort!.on('message', async (req: Req) => {
     let reply: Reply | ErrorReply;
     try {
       await ready;
-      reply = handle(req);
+      reply = await handle(req);
     } catch (e) {
       reply = { type: 'error', message: isUserError(e) ? (e as Error).message : String((e as Error)?.stack ?? e), userError: isUserError(e) };
     }

@@ -5,11 +5,11 @@ import { disposeParams, paramsFromArrays, paramsToArrays } from '../model/params
 import { serveRequests } from './requestThread';
 import type { ThreadReply, ThreadRequest } from './threadProtocol';
 
-serveRequests((req: ThreadRequest): ThreadReply => {
+serveRequests(async (req: ThreadRequest): Promise<ThreadReply> => {
   const params = paramsFromArrays(req.params);
   try {
-    const out = runTasksLocally({ cfg: req.cfg, spec: modelSpecOf(req.cfg) }, params, req.tasks, req.step, req.first);
-    const reply: ThreadReply = { type: 'result', gradSum: paramsToArrays(out.gradSum), metrics: out.metrics };
+    const out = await runTasksLocally({ cfg: req.cfg, spec: modelSpecOf(req.cfg) }, params, req.tasks, req.step, req.first);
+    const reply: ThreadReply = { type: 'result', gradSum: await paramsToArrays(out.gradSum), metrics: out.metrics };
     disposeParams(out.gradSum);
     return reply;
   } finally {

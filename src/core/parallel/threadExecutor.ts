@@ -23,13 +23,13 @@ export class ThreadExecutor implements TaskExecutor {
   async run(params: Params, tasks: Episode[], step: number): Promise<{ gradSum: Params; metrics: StepMetrics[] }> {
     const parts = this.threads.length + 1;
     const bounds = Array.from({ length: parts + 1 }, (_, i) => Math.round((i * tasks.length) / parts));
-    const arrays = paramsToArrays(params);
+    const arrays = await paramsToArrays(params);
     const remote = this.threads.map((t, i) => {
       const share = tasks.slice(bounds[i + 1], bounds[i + 2]);
       return share.length ? t.request({ type: 'run', cfg: this.ctx.cfg, params: arrays, tasks: share, step, first: bounds[i + 1] }) : undefined;
     });
     // This thread's share runs while the others compute theirs.
-    const local = runTasksLocally(this.ctx, params, tasks.slice(0, bounds[1]), step, 0);
+    const local = await runTasksLocally(this.ctx, params, tasks.slice(0, bounds[1]), step, 0);
     const results = await Promise.all(remote.map((p) => p ?? Promise.resolve(undefined)));
     const metrics = [...local.metrics];
     let gradSum = local.gradSum;

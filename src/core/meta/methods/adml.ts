@@ -12,7 +12,7 @@ export const adml: Method = {
   name: 'adml',
   parts: () => ['encoder/', 'head/'],
 
-  taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): TaskOutcome {
+  async taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): Promise<TaskOutcome> {
     const v = viewOf(task, ctx, rng.fork(1));
     // The support attack runs through the meta-model itself: there are no fast weights yet.
     const [advS] = pgd([v.xs], ceAttackLoss(ctx, params, v.ys), trainAttack(ctx.cfg), rng.fork(2));
@@ -20,7 +20,7 @@ export const adml: Method = {
     const wAdv = new FastWeights(ctx, params, advS, v.ys);
     try {
       const [advQ] = pgd([v.xq], ceAttackLoss(ctx, wClean.concrete, v.yq), trainAttack(ctx.cfg), rng.fork(3));
-      const { grads, loss, aux } = outerGradients(params, keysOf(params, this.parts(ctx.cfg)), (p) => {
+      const { grads, loss, aux } = await outerGradients(params, keysOf(params, this.parts(ctx.cfg)), (p) => {
         const robustLogits = logitsOf(ctx, wClean.taped(p), advQ);
         const cleanLogits = logitsOf(ctx, wAdv.taped(p), v.xq);
         const ce = tf.add(crossEntropy(robustLogits, v.yq), crossEntropy(cleanLogits, v.yq)) as tf.Scalar;
@@ -30,7 +30,7 @@ export const adml: Method = {
         };
       });
       advQ.dispose();
-      return { grads, metrics: metricsFrom(loss, aux, adaptationMetrics(ctx, params, v, wClean)) };
+      return { grads, metrics: metricsFrom(loss, aux, await adaptationMetrics(ctx, params, v, wClean)) };
     } finally {
       wClean.dispose();
       wAdv.dispose();

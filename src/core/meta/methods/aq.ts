@@ -13,13 +13,13 @@ export const aq: Method = {
   name: 'aq',
   parts: () => ['encoder/', 'head/'],
 
-  taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): TaskOutcome {
+  async taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): Promise<TaskOutcome> {
     const v = viewOf(task, ctx, rng.fork(1));
     const w = new FastWeights(ctx, params, v.xs, v.ys);
     try {
       const [adv] = pgd([v.xq], ceAttackLoss(ctx, w.concrete, v.yq), trainAttack(ctx.cfg), rng.fork(3));
-      const extra = { cleanAcc: accuracyOf(ctx, w.concrete, v.xq, v.yq), ...adaptationMetrics(ctx, params, v, w) };
-      const { grads, loss, aux } = outerGradients(params, keysOf(params, this.parts(ctx.cfg)), (p) => {
+      const extra = { cleanAcc: await accuracyOf(ctx, w.concrete, v.xq, v.yq), ...(await adaptationMetrics(ctx, params, v, w)) };
+      const { grads, loss, aux } = await outerGradients(params, keysOf(params, this.parts(ctx.cfg)), (p) => {
         const logits = logitsOf(ctx, w.taped(p), adv);
         const ce = crossEntropy(logits, v.yq);
         return { loss: ce, aux: { ceLoss: ce, robustAcc: accuracy(logits, v.yq) } };

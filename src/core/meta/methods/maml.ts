@@ -9,16 +9,16 @@ export const maml: Method = {
   name: 'maml',
   parts: () => ['encoder/', 'head/'],
 
-  taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): TaskOutcome {
+  async taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): Promise<TaskOutcome> {
     const v = viewOf(task, ctx, rng.fork(1));
     const w = new FastWeights(ctx, params, v.xs, v.ys);
     try {
-      const { grads, loss, aux } = outerGradients(params, keysOf(params, this.parts(ctx.cfg)), (p) => {
+      const { grads, loss, aux } = await outerGradients(params, keysOf(params, this.parts(ctx.cfg)), (p) => {
         const logits = logitsOf(ctx, w.taped(p), v.xq);
         const ce = crossEntropy(logits, v.yq);
         return { loss: ce, aux: { ceLoss: ce, cleanAcc: accuracy(logits, v.yq) } };
       });
-      return { grads, metrics: metricsFrom(loss, aux, adaptationMetrics(ctx, params, v, w)) };
+      return { grads, metrics: metricsFrom(loss, aux, await adaptationMetrics(ctx, params, v, w)) };
     } finally {
       w.dispose();
       disposeTask(v);

@@ -59,7 +59,7 @@ export function bilevelAttack(
 }
 
 /** Mean cosine of the two encoders' features on the same images: 1 when they are one network. */
-function encoderCosine(spec: ModelSpec, p1: Params, p2: Params, x: tf.Tensor4D): number {
+function encoderCosine(spec: ModelSpec, p1: Params, p2: Params, x: tf.Tensor4D): Promise<number> {
   return readScalar(() => tf.sub(1, tf.mean(cosineConsistencyPerSample(encode(spec, p1, x), encode(spec, p2, x)))) as tf.Scalar);
 }
 
@@ -103,7 +103,7 @@ export const mavrl: Method = {
   name: 'mavrl',
   parts: (cfg) => (cfg.agreement === 'kl' ? ['encoder/', 'head/'] : ['encoder/', 'head/', 'proj/']),
 
-  taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): TaskOutcome {
+  async taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): Promise<TaskOutcome> {
     const { cfg, spec } = ctx;
     const v1 = viewOf(task, ctx, rng.fork(1));
     const v2 = viewOf(task, ctx, rng.fork(2));
@@ -113,11 +113,11 @@ export const mavrl: Method = {
       const [a1, a2] = bilevelAttack(spec, cfg.mavrlAttack, cfg.tau, w1.concrete, w2.concrete, v1.xq, v2.xq, trainAttack(cfg), rng.fork(3));
       const trades = cfg.outerLoss === 'trades';
       const adaptation = {
-        ...adaptationMetrics(ctx, params, v1, w1),
-        encoderCosine: encoderCosine(spec, w1.concrete, w2.concrete, v1.xq),
-        ...(trades ? {} : { cleanAcc: (accuracyOf(ctx, w1.concrete, v1.xq, v1.yq) + accuracyOf(ctx, w2.concrete, v2.xq, v2.yq)) / 2 }),
+        ...(await adaptationMetrics(ctx, params, v1, w1)),
+        encoderCosine: await encoderCosine(spec, w1.concrete, w2.concrete, v1.xq),
+        ...(trades ? {} : { cleanAcc: ((await accuracyOf(ctx, w1.concrete, v1.xq, v1.yq)) + (await accuracyOf(ctx, w2.concrete, v2.xq, v2.yq))) / 2 }),
       };
-      const { grads, loss, aux } = outerGradients(params, keysOf(params, this.parts(cfg)), (p) => {
+      const { grads, loss, aux } = await outerGradients(params, keysOf(params, this.parts(cfg)), (p) => {
         const p1 = w1.taped(p);
         const p2 = w2.taped(p);
         const f1 = encode(spec, p1, a1);

@@ -25,14 +25,14 @@ export const rmaml: Method = {
   name: 'rmaml',
   parts: () => ['encoder/', 'head/'],
 
-  taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): TaskOutcome {
+  async taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): Promise<TaskOutcome> {
     const v = viewOf(task, ctx, rng.fork(1));
     const w = new FastWeights(ctx, params, v.xs, v.ys);
     try {
       const advQ = klAttack(ctx, w.concrete, v.xq, rng.fork(3));
       const advS = klAttack(ctx, w.concrete, v.xs, rng.fork(4));
-      const extra = adaptationMetrics(ctx, params, v, w);
-      const { grads, loss, aux } = outerGradients(params, keysOf(params, this.parts(ctx.cfg)), (p) => {
+      const extra = await adaptationMetrics(ctx, params, v, w);
+      const { grads, loss, aux } = await outerGradients(params, keysOf(params, this.parts(ctx.cfg)), (p) => {
         const fast = w.taped(p);
         const clean = logitsOf(ctx, fast, v.xq);
         const robust = logitsOf(ctx, fast, advQ);

@@ -11,13 +11,14 @@ import { Params } from '../../model/params';
 import { prototypeLogits, prototypes } from '../../model/prototype';
 import { Rng } from '../../rng';
 import { Episode } from '../../data/types';
+import { readValues } from '../../tensorUtil';
 import { disposeTask, keysOf, Method, MethodContext, metricsFrom, outerGradients, shapeOf, TaskOutcome, taskTensors, trainAttack } from '../common';
 
 export const rocl: Method = {
   name: 'rocl',
   parts: () => ['encoder/', 'proj/'],
 
-  taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): TaskOutcome {
+  async taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): Promise<TaskOutcome> {
     const { cfg, spec } = ctx;
     const shape = shapeOf(task);
     const all = new Float32Array(task.support.length + task.query.length);
@@ -42,13 +43,13 @@ export const rocl: Method = {
       };
     });
     try {
-      const { grads, loss, aux } = outerGradients(params, keysOf(params, this.parts(cfg)), (p) => {
+      const { grads, loss, aux } = await outerGradients(params, keysOf(params, this.parts(cfg)), (p) => {
         const target = project(p, encode(spec, p, x2));
         const natural = ntXent(project(p, encode(spec, p, x1)), target, cfg.tau);
         const robust = ntXent(project(p, encode(spec, p, adv)), target, cfg.tau);
         return { loss: tf.add(natural, robust) as tf.Scalar, aux: { agreementLoss: robust } };
       });
-      return { grads, metrics: metricsFrom(loss, aux, { cleanAcc: cleanAcc.dataSync()[0], robustAcc: robustAcc.dataSync()[0] }) };
+      return { grads, metrics: metricsFrom(loss, aux, { cleanAcc: (await readValues(cleanAcc))[0], robustAcc: (await readValues(robustAcc))[0] }) };
     } finally {
       tf.dispose([x1, x2, adv, cleanAcc, robustAcc]);
       disposeTask(clean);
