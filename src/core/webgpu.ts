@@ -168,7 +168,7 @@ interface GpuErrorLike {
 interface DeviceLike {
   pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;
   popErrorScope(): Promise<GpuErrorLike | null>;
-  addEventListener(type: 'uncapturederror', f: (ev: { error: GpuErrorLike }) => void): void;
+  onuncapturederror: ((ev: { error: GpuErrorLike }) => void) | null;
   lost: Promise<{ reason: string; message: string }>;
 }
 interface WebgpuBackendLike {
@@ -199,8 +199,11 @@ function captureGpuErrors(backend: WebgpuBackendLike): void {
     state.first ??= what;
   };
   // Errors outside any scope: at queue submission, buffer upload, or from Dawn itself.
-  device.addEventListener('uncapturederror', (ev) => keep(`WebGPU error after kernel ${state.lastProgram}: ${firstLine(ev.error)}`));
-  void device.lost.then((info) => keep(`the GPU device was lost (${info.reason}): ${firstLine(info)}`));
+  device.onuncapturederror = (ev) => keep(`WebGPU error after kernel ${state.lastProgram}: ${firstLine(ev.error)}`);
+  // 'destroyed' is our own doing (stopWebgpu), not a failure.
+  void device.lost.then((info) => {
+    if (info.reason !== 'destroyed') keep(`the GPU device was lost (${info.reason}): ${firstLine(info)}`);
+  });
   const run = backend.runWebGPUProgram.bind(backend);
   backend.runWebGPUProgram = (program, ...rest) => {
     const name = program.constructor.name;

@@ -194,10 +194,12 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     let ds: Dataset;
     let resumedFrom: string | undefined;
     let backendName: string;
+    // Backends auto passed over, and why: said once the run has started.
+    let backendNotes: string[] = [];
     try {
       const backend = await initBackend(cfg.backend);
       backendName = backendLabel(backend);
-      for (const note of backend.skipped) hooks.onLog?.('info', `backend ${note}`);
+      backendNotes = backend.skipped;
       ds = await loadSourceDataset(cfg, opts.cacheDir);
       for (const w of ds.warnings ?? []) hooks.onLog?.('warn', `${ds.name}: ${w}`);
       learner = new MetaLearner(cfg);
@@ -243,6 +245,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     status('running');
     running = true;
     hooks.onStarted?.({ runDir, step, totalSteps: cfg.steps, backend: backendName, resumedFrom });
+    for (const note of backendNotes) hooks.onLog?.('info', `backend ${note}`);
     if (!fresh && step >= cfg.steps) {
       hooks.onLog?.('info', `${runDir} is already at step ${step} of ${cfg.steps}; pass a larger --steps to train further`);
     }
