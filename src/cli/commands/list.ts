@@ -34,16 +34,18 @@ async function listRun(args: ParsedArgs): Promise<number> {
     return 0;
   }
   const rows = entries.map((e) => {
-    if (!e.run) return [e.id, '?', 'unreadable', '', '', '', '', e.error ?? ''];
+    if (!e.run) return [e.id, '?', 'unreadable', '', '', '', '', '', e.error ?? ''];
     const r = e.run;
     const m = lastMetric(e.dir);
     // The step of the metrics shown beside it: status.json is rewritten at most once a second,
     // so the newest metrics line is usually ahead of it.
     const step = m && m.step > r.status.step ? m.step : r.status.step;
-    return [e.id, r.config.config.method, shownState(r), `${step}/${r.status.totalSteps}`, formatNumber(m?.loss), percent(m?.cleanAcc ?? null), percent(m?.robustAcc ?? null), r.status.state === 'running' && !r.stale ? `ETA ${formatDuration(r.status.etaSeconds)}` : r.status.message ?? ''];
+    const a = adaptationSummary(recentMetrics(e.dir));
+    return [e.id, r.config.config.method, shownState(r), `${step}/${r.status.totalSteps}`, formatNumber(m?.loss), percent(a.before), percent(a.after), percent(a.robust), r.status.state === 'running' && !r.stale ? `ETA ${formatDuration(r.status.etaSeconds)}` : r.status.message ?? ''];
   });
-  // Accuracies are of the last step's training queries (clean, and under the training attack).
-  process.stdout.write(table(['run', 'method', 'state', 'step', 'loss', 'clean', 'robust', 'note'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'l']) + '\n');
+  process.stdout.write(table(['run', 'method', 'state', 'step', 'loss', 'before', 'after', 'robust', 'note'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'l']) + '\n');
+  // A single step's accuracy on a few queries is noise; the mean of the last 50 steps shows the trend.
+  process.stdout.write('before/after: training query accuracy before and after the inner loop; robust: after, under the training attack (means of the last 50 steps)\n');
   return 0;
 }
 
