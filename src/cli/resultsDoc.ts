@@ -8,6 +8,7 @@ import { PROTOTYPE_SUFFIX, type EvalResultFile, type ModelEval } from '../core/e
 import { meaningful, pairedDifference } from '../core/eval/diagnostics';
 import type { ExperimentOutcome } from '../runner/experiment';
 import { lineChart, Series } from './report';
+import { formatDifference } from './table';
 
 /** Two-sided 97.5% Student t quantiles for 1..10 degrees of freedom. */
 const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
@@ -150,8 +151,7 @@ export function claimVerdict(r: EvalResultFile): string {
   if (!rm || !ra || !cm || !ca) return '**no verdict**: the results have no per-episode accuracies (written by an older version); rerun the evaluation.';
   const d = pairedDifference(rm, ra, r.setting.seed);
   const clean = pairedDifference(cm, ca, r.setting.seed);
-  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
-  const said = `paired robust difference mavrl - aq ${pts(d.mean)} [${pts(d.low)}, ${pts(d.high)}] points, clean ${pts(clean.mean)} [${pts(clean.low)}, ${pts(clean.high)}]`;
+  const said = `paired robust difference mavrl - aq ${formatDifference(d)} points, clean ${formatDifference(clean)}`;
   if (d.low > 0 && clean.mean >= -0.02) return `**mavrl beats aq** (${said}).`;
   if (d.low > 0) return `**not counted**: mavrl is more robust but its clean accuracy is more than 2 points below aq's (${said}).`;
   if (d.high < 0) return `**aq beats mavrl** on robust accuracy (${said}).`;

@@ -99,9 +99,14 @@ function diagnosticCells(m: ModelEval): string[] {
   return [(100 * d.meanMaxSoftmax.mean).toFixed(1), (100 * d.topClassShare.mean).toFixed(1), d.robustGivenClean === null ? '-' : (100 * d.robustGivenClean).toFixed(1), note];
 }
 
+/** A difference of fractions with its interval, in signed points: '+3.1 [+1.0, +5.2]'. */
+export function formatDifference(d: { mean: number; low: number; high: number }): string {
+  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+  return `${pts(d.mean)} [${pts(d.low)}, ${pts(d.high)}]`;
+}
+
 /** 'robust: mavrl - aq = +3.1 [+1.0, +5.2] points (paired, 95% bootstrap)', with a word on whether it excludes 0. */
 export function formatComparison(c: PairedComparison): string {
-  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
   const verdict = c.low > 0 ? `${c.a} higher` : c.high < 0 ? `${c.b} higher` : 'no difference beyond the interval';
-  return `${c.metric}: ${c.a} - ${c.b} = ${pts(c.mean)} [${pts(c.low)}, ${pts(c.high)}] points (paired, 95% bootstrap): ${verdict}`;
+  return `${c.metric}: ${c.a} - ${c.b} = ${formatDifference(c)} points (paired, 95% bootstrap): ${verdict}`;
 }

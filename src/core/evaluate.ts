@@ -411,7 +411,6 @@ function entriesFor(models: readonly EvalModel[], choice: HeadChoice): EvalEntry
   return out;
 }
 
-
 /**
  * One attack per distinct radius above 0 (the point at eps is the robust figure), then the
  * stronger attack's runs, each separate (kind 1 + run).
@@ -430,7 +429,6 @@ function attackPlans(o: ResolvedEvalOptions): AttackPlan[] {
   }
   return plans;
 }
-
 
 async function arraysOf(p: Params | ParamArrays): Promise<ParamArrays> {
   return isTensorParams(p) ? paramsToArrays(p) : p;

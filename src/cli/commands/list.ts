@@ -36,11 +36,14 @@ async function listRun(args: ParsedArgs): Promise<number> {
   const rows = entries.map((e) => {
     if (!e.run) return [e.id, '?', 'unreadable', '', '', '', '', '', e.error ?? ''];
     const r = e.run;
-    const m = lastMetric(e.dir);
+    // One read of metrics.jsonl gives the last line and the recent means; a damaged file still
+    // shows its last good line.
+    const metrics = recentMetrics(e.dir);
+    const m = metrics.length ? metrics[metrics.length - 1] : lastMetric(e.dir);
     // The step of the metrics shown beside it: status.json is rewritten at most once a second,
     // so the newest metrics line is usually ahead of it.
     const step = m && m.step > r.status.step ? m.step : r.status.step;
-    const a = adaptationSummary(recentMetrics(e.dir));
+    const a = adaptationSummary(metrics);
     return [e.id, r.config.config.method, shownState(r), `${step}/${r.status.totalSteps}`, formatNumber(m?.loss), percent(a.before), percent(a.after), percent(a.robust), r.status.state === 'running' && !r.stale ? `ETA ${formatDuration(r.status.etaSeconds)}` : r.status.message ?? ''];
   });
   process.stdout.write(table(['run', 'method', 'state', 'step', 'loss', 'before', 'after', 'robust', 'note'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'l']) + '\n');
