@@ -124,6 +124,12 @@ export async function main(argv: string[]): Promise<number> {
 
 /** The bin entry: runs main and exits with its code once output is written. */
 export function cli(): void {
+  // A reader that goes away (`robust-meta list | head`) is not an error of ours: stop quietly,
+  // as other command-line tools do, instead of dying on EPIPE with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT_CODES.ok);
+    throw e;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
