@@ -1,0 +1,45 @@
+// The one way to read a file (or message) whose format is declared in src/formats/: check the
+// parsed value against its TypeBox schema and fail with a message that names the file and the
+// path inside it ("runs/x/status.json: /step: expected integer"). Dependency-free apart from
+// TypeBox (no tfjs, no node imports), so the webview can use the same declarations.
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/** A file or message does not match its declared format. The message is for the user as is. */
+export class FormatError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${source}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ''}`);
+    // The CLI and extension print a UserError's message alone, without a stack (core/errors.ts).
+    this.name = 'UserError';
+  }
+}
+
+/** The problems of `value` against `schema`, each as "<json pointer>: <message>", at most `max`. */
+export function formatProblems(schema: TSchema, value: unknown, max = 10): string[] {
+  const out: string[] = [];
+  for (const e of Value.Errors(schema, value)) {
+    out.push(`${e.path || '/'}: ${e.message}`);
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
+/** `value` typed as the schema's type when it matches; otherwise a FormatError naming `source`. */
+export function check<T extends TSchema>(schema: T, value: unknown, source: string): Static<T> {
+  if (Value.Check(schema, value)) return value;
+  throw new FormatError(source, formatProblems(schema, value));
+}
+
+/** JSON text parsed (a UTF-8 byte-order mark accepted) and checked; bad JSON is a FormatError too. */
+export function parseJson<T extends TSchema>(schema: T, text: string, source: string): Static<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (e) {
+    throw new FormatError(source, [`not valid JSON (${(e as Error).message})`]);
+  }
+  return check(schema, value, source);
+}
