@@ -2,7 +2,7 @@
 // comparison table, training curves and the robustness curve as inline SVG, and sample
 // perturbations as inline base64 PNGs. Pure functions of the data, so they are testable.
 import type { EvalResultFile, ModelEval } from '../core/evalResult';
-import type { MetricLine } from '../runner/runFormat';
+import type { MetricRow } from '../formats/run';
 import { meaningful } from '../core/eval/diagnostics';
 import { adaptationSummary, formatAdaptation } from '../core/stepMetrics';
 import { formatComparison } from './table';
@@ -104,7 +104,7 @@ export function smooth(points: [number, number][], window: number): [number, num
 export interface ReportRun {
   method: string;
   runDir: string;
-  metrics: MetricLine[];
+  metrics: MetricRow[];
   seconds: number;
 }
 
@@ -162,7 +162,7 @@ export function renderReport(d: ReportData): string {
     d.runs.map((x) => ({ name: x.method, points: smooth(x.metrics.map((m) => [m.step, m.loss] as [number, number]), window) })),
     { title: `Training loss (moving average of ${window})`, xLabel: 'meta-step', yLabel: 'outer loss' },
   );
-  const trainingSeries = (name: string, lines: MetricLine[], pick: (m: MetricLine) => number | null | undefined): Series => ({
+  const trainingSeries = (name: string, lines: MetricRow[], pick: (m: MetricRow) => number | null | undefined): Series => ({
     name,
     points: smooth(lines.filter((m) => typeof pick(m) === 'number').map((m) => [m.step, pick(m)!] as [number, number]), window),
   });

@@ -1,6 +1,6 @@
 // Chart and table view-models built from metric lines and evaluation results. Pure functions with
 // no Node, DOM or vscode import: the webview bundle uses them to draw, the unit tests check them.
-import type { MetricLine } from '../runner/runFormat';
+import type { MetricRow } from '../formats/run';
 import { recentMean, STEP_METRIC_KEYS } from '../core/stepMetrics';
 import type { Estimate, EvalResultFile } from '../core/evalResult';
 
@@ -38,7 +38,7 @@ export function downsample(points: Point[], max = MAX_POINTS): Point[] {
  * (from the worker and from the file) and a resumed run repeats the steps after its checkpoint:
  * a line replaces every line at or after its step. Returns the same array, changed in place.
  */
-export function mergeMetrics(into: MetricLine[], incoming: readonly MetricLine[]): MetricLine[] {
+export function mergeMetrics(into: MetricRow[], incoming: readonly MetricRow[]): MetricRow[] {
   for (const line of incoming) {
     const last = into.length ? into[into.length - 1].step : -Infinity;
     if (line.step > last) {
@@ -62,11 +62,11 @@ export function mergeMetrics(into: MetricLine[], incoming: readonly MetricLine[]
  * that a long run's history reaches a panel in one small message; shorter lists are returned as
  * they are. A metric a method does not have stays null.
  */
-export function thinMetrics(lines: readonly MetricLine[], max: number): MetricLine[] {
-  if (lines.length <= max || max < 1) return lines as MetricLine[];
-  const out: MetricLine[] = [];
+export function thinMetrics(lines: readonly MetricRow[], max: number): MetricRow[] {
+  if (lines.length <= max || max < 1) return lines as MetricRow[];
+  const out: MetricRow[] = [];
   const size = lines.length / max;
-  const mean = (group: readonly MetricLine[], pick: (l: MetricLine) => number | null): number | null => {
+  const mean = (group: readonly MetricRow[], pick: (l: MetricRow) => number | null): number | null => {
     let sum = 0;
     let n = 0;
     for (const l of group) {
@@ -106,7 +106,7 @@ export interface TrainingSeries {
   innerShift: Point[];
 }
 
-function series(lines: readonly MetricLine[], pick: (l: MetricLine) => number | null, scale = 1): Point[] {
+function series(lines: readonly MetricRow[], pick: (l: MetricRow) => number | null, scale = 1): Point[] {
   const out: Point[] = [];
   for (const l of lines) {
     const v = pick(l);
@@ -116,13 +116,13 @@ function series(lines: readonly MetricLine[], pick: (l: MetricLine) => number | 
 }
 
 /** The dashboard's training charts; metrics a method does not have (null) give empty series. */
-export function trainingSeries(lines: readonly MetricLine[], max = MAX_POINTS): TrainingSeries {
+export function trainingSeries(lines: readonly MetricRow[], max = MAX_POINTS): TrainingSeries {
   return {
-    agreement: downsample(series(lines, (l) => l.agreementLoss), max),
-    ce: downsample(series(lines, (l) => l.ceLoss), max),
+    agreement: downsample(series(lines, (l) => l.agreementLoss ?? null), max),
+    ce: downsample(series(lines, (l) => l.ceLoss ?? null), max),
     loss: downsample(series(lines, (l) => l.loss), max),
-    clean: downsample(series(lines, (l) => l.cleanAcc, 100), max),
-    robust: downsample(series(lines, (l) => l.robustAcc, 100), max),
+    clean: downsample(series(lines, (l) => l.cleanAcc ?? null, 100), max),
+    robust: downsample(series(lines, (l) => l.robustAcc ?? null, 100), max),
     before: downsample(series(lines, (l) => l.cleanAccBefore ?? null, 100), max),
     encoderCosine: downsample(series(lines, (l) => l.encoderCosine ?? null), max),
     innerShift: downsample(series(lines, (l) => l.innerShift ?? null, 100), max),
@@ -215,7 +215,7 @@ export interface RunSummaryRow {
   agreementLoss: number | null;
 }
 
-export function runSummaryRow(run: { id: string; method: string; state: string; step: number }, lines: readonly MetricLine[]): RunSummaryRow {
+export function runSummaryRow(run: { id: string; method: string; state: string; step: number }, lines: readonly MetricRow[]): RunSummaryRow {
   return {
     run: run.id,
     method: run.method,

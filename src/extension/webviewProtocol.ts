@@ -4,7 +4,7 @@
 //
 // The host never trusts what a webview sends: parseViewMessage() validates every message, and a
 // webview never names a file path, only ids the host looks up in its own run folder.
-import type { MetricLine, RunState } from '../runner/runFormat';
+import type { MetricRow, RunState } from '../formats/run';
 import type { EvalResultFile } from '../core/evalResult';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
@@ -64,15 +64,15 @@ export interface ResultView {
 
 export interface CompareRunView {
   run: RunView;
-  metrics: MetricLine[];
+  metrics: MetricRow[];
 }
 
 /** Host -> webview. */
 export type HostMessage =
   | { type: 'panel/state'; state: PanelState }
-  | { type: 'dashboard/init'; run: RunView; metrics: MetricLine[]; samples: SampleSetView | null; results: ResultView[] }
+  | { type: 'dashboard/init'; run: RunView; metrics: MetricRow[]; samples: SampleSetView | null; results: ResultView[] }
   /** New metric lines; `reset` replaces all lines (the file was rewritten). */
-  | { type: 'dashboard/metrics'; metrics: MetricLine[]; reset?: boolean }
+  | { type: 'dashboard/metrics'; metrics: MetricRow[]; reset?: boolean }
   | { type: 'dashboard/run'; run: RunView }
   | { type: 'dashboard/samples'; samples: SampleSetView }
   | { type: 'dashboard/results'; results: ResultView[] }
