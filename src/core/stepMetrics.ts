@@ -1,5 +1,6 @@
 // The figures of one meta-step, as the learner returns them and metrics.jsonl stores them.
 // Dependency-free, so the extension's chart code and the webview can read the keys too.
+import { formatPercent } from '../formats/display';
 import type { StepMetrics } from '../formats/run';
 
 /** Metrics of one task (or the mean over a meta-batch), declared with metrics.jsonl in src/formats/run.ts. */
@@ -53,7 +54,7 @@ export function adaptationSummary(lines: readonly StepFigures[], n = 50): Adapta
  * attack; inner loop moves the encoder 3.4%; adapted encoders' feature cosine 0.985".
  */
 export function formatAdaptation(a: AdaptationSummary): string {
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const pct = formatPercent;
   const parts: string[] = [];
   if (a.after !== null) parts.push(`query accuracy ${a.before !== null ? `${pct(a.before)} before adaptation -> ` : ''}${pct(a.after)}${a.before !== null ? ' after' : ''}`);
   if (a.robust !== null) parts.push(`${pct(a.robust)} under the training attack`);

@@ -158,17 +158,6 @@ export interface ResultRow {
   warnings: string[];
 }
 
-/** "45.2 ± 1.3" from a fraction estimate. */
-export function formatEstimate(e: Estimate | undefined): string {
-  if (!e || !Number.isFinite(e.mean)) return '–';
-  return `${(e.mean * 100).toFixed(1)} ± ${(e.ci95 * 100).toFixed(1)}`;
-}
-
-export function formatEps(eps: number): string {
-  const k = eps * 255;
-  return Math.abs(k - Math.round(k)) < 1e-6 ? `${Math.round(k)}/255` : eps.toPrecision(3);
-}
-
 /** One row per model of a result: clean and robust accuracy with their 95% CI. */
 export function resultRows(result: EvalResultFile, source = ''): ResultRow[] {
   const s = result.setting;
@@ -227,19 +216,3 @@ export function runSummaryRow(run: { id: string; method: string; state: string; 
   };
 }
 
-export function formatPercent(v: number | null): string {
-  return v === null ? '–' : `${(v * 100).toFixed(1)}`;
-}
-
-export function formatNumber(v: number | null, digits = 3): string {
-  return v === null ? '–' : v.toFixed(digits);
-}
-
-/** Seconds as "1h 02m", "3m 05s", "12s". */
-export function formatDuration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '–';
-  const s = Math.round(seconds);
-  if (s >= 3600) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
-}

@@ -8,7 +8,8 @@ import type { MetricRow } from '../../formats/run';
 import { adaptationSummary, formatAdaptation } from '../../core/stepMetrics';
 import { ParsedArgs, UsageError } from '../args';
 import { Command, HELP_OPTION, JSON_OPTION, RUNS_DIR_OPTION, runsDirOf } from '../command';
-import { formatDuration, formatNumber, percent, table } from '../output';
+import { formatDuration, formatNumber, formatPercent as percent } from '../../formats/display';
+import { table } from '../output';
 
 /** The state to show: a 'running' run whose process is gone was killed or crashed. */
 export function shownState(run: RunInfo): string {
