@@ -16,6 +16,8 @@ export interface CliJobOptions {
   onQuit?(sig: NodeJS.Signals): void;
   /** Where the job runs; default a worker thread of this process. */
   executor?: Executor;
+  /** The job cannot stop half-way (bench): the first signal ends it and the command at once. */
+  quitAtOnce?: boolean;
 }
 
 export interface CliJobOutcome {
@@ -30,8 +32,9 @@ export async function runCliJob(job: Job, o: CliJobOptions = {}): Promise<CliJob
   const running = (o.executor ?? threadExecutor).start(job, { onEvent: o.onEvent });
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (signalled) {
+    if (signalled || o.quitAtOnce) {
       o.onQuit?.(sig);
+      running.kill();
       process.exit(sig === 'SIGTERM' ? 143 : 130);
     }
     signalled = sig;

@@ -39,6 +39,8 @@ export interface RunningJob {
   readonly done: Promise<JobResult>;
   /** Stop after the next checkpoint (train) or episode (eval). */
   cancel(): void;
+  /** End the job now; a training run keeps its last checkpoint. */
+  kill(): void;
 }
 
 export interface Executor {
@@ -106,7 +108,7 @@ export function localExecutor(workerOptions: StartWorkerOptions = {}): Executor 
             else resolve(result);
           }),
       );
-      return { done, cancel: () => handle.cancel() };
+      return { done, cancel: () => handle.cancel(), kill: () => handle.kill() };
     },
   };
 }
