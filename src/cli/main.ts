@@ -11,6 +11,7 @@ import { benchCommand } from './commands/bench';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
 import { experimentCommand } from './commands/experiment';
+import { jobCommand } from './commands/job';
 import { listCommand, showCommand } from './commands/list';
 import { trainCommand } from './commands/train';
 
@@ -31,8 +32,8 @@ function loadEval(): EvalEntry | undefined {
   }
 }
 
-const COMMANDS: Command[] = [trainCommand, benchCommand, demoCommand, experimentCommand, listCommand, showCommand, doctorCommand];
-const COMMAND_NAMES = ['train', 'eval', 'bench', 'demo', 'experiment', 'list', 'show', 'doctor', 'help'];
+const COMMANDS: Command[] = [trainCommand, benchCommand, demoCommand, experimentCommand, jobCommand, listCommand, showCommand, doctorCommand];
+const COMMAND_NAMES = ['train', 'eval', 'bench', 'demo', 'experiment', 'job', 'list', 'show', 'doctor', 'help'];
 
 function optionHelp(o: OptionSpec): string {
   const flag = `--${o.flag}${o.type === 'boolean' ? '' : ` <${o.placeholder ?? 'value'}>`}${o.short ? `, -${o.short}` : ''}`;
