@@ -1,5 +1,5 @@
 // Per-kernel CPU time of the benchmark step (docs/method.md) on the wasm backend, in one thread,
-// with the achieved GFLOP/s of the GEMM kernels (src/core/kernels/profile.ts): process CPU time,
+// with the achieved GFLOP/s of the GEMM kernels (tfjs-wasm-training-kernels' profile.ts): process CPU time,
 // not wall time, since the machines are shared; nested kernel calls count in their caller.
 //
 //   npm run build && node out/bench/kernel_profile.js [--steps N] [--shapes] [config flags as JSON]
@@ -10,7 +10,7 @@ import { initBackend } from '../src/core/backend';
 import { resolveConfig, Config } from '../src/core/config';
 import { MetaLearner } from '../src/core/meta/learner';
 import { LocalExecutor, modelSpecOf } from '../src/core/meta/tasks';
-import { profileKernels } from '../src/core/kernels/profile';
+import { profileKernels } from 'tfjs-wasm-training-kernels';
 import { Rng } from '../src/core/rng';
 import { randomEpisode } from '../src/runner/bench';
 

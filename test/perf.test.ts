@@ -2,8 +2,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { kernelFlops } from '../src/core/kernels/profile';
-import { fmaFused } from '../src/core/kernels/simd';
+import { fmaFused, kernelFlops } from 'tfjs-wasm-training-kernels';
 import { peakEstimate } from '../src/runner/bench';
 
 const info = (shape: number[]) => ({ shape, dtype: 'float32', dataId: {} }) as unknown as tf.TensorInfo;

@@ -10,9 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'path';
 import { UserError } from './errors';
-import { registerWasmKernels } from './kernels/registerWasm';
-import { KernelPath, kernelPath } from './kernels/simd';
-import { registerMissingGradients } from './kernels/gradients';
+import { KernelPath, kernelPath, registerTrainingGradients, registerWasmKernels } from 'tfjs-wasm-training-kernels';
 import { electronRefusal } from './realNode';
 import { adapterLabel, GpuAdapter, startWebgpu } from './webgpu';
 
@@ -40,7 +38,7 @@ export interface BackendInfo {
   /** wasm only: whether SIMD and threads are in use. */
   simd?: boolean;
   threads?: number;
-  /** wasm with SIMD: the build of our SIMD module the GEMM kernels run (kernels/simd). */
+  /** wasm with SIMD: the build of our SIMD module the GEMM kernels run (tfjs-wasm-training-kernels). */
   kernels?: KernelPath;
   /** webgpu only: the adapter it runs on. */
   adapter?: GpuAdapter;
@@ -131,10 +129,9 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   if (!BACKEND_CHOICES.includes(choice)) {
     throw new Error(`unknown backend '${choice}': use one of ${BACKEND_CHOICES.join(', ')}`);
   }
-  // tfjs-core's CommonJS bundle defines no gradients: see scripts/vendor-gradients.js.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require('../../vendor/tfjs-gradients');
-  registerMissingGradients();
+  // tfjs-core's CommonJS bundle defines no gradients; the kernels package registers them (every
+  // backend needs them), with the second-order ones tfjs lacks.
+  registerTrainingGradients();
   // Prod mode drops tfjs's console notices (such as the cpu backend's advert for tfjs-node, which
   // we already show in our own words) and its debug-only checks.
   tf.enableProdMode();

@@ -63,7 +63,7 @@ export const EvalJobSchema = Type.Object({ kind: Type.Literal('eval'), args: Eva
 export const BenchJobSchema = Type.Object({
   kind: Type.Literal('bench'),
   args: Options,
-  eval: Type.Optional(Type.Object({ episodes: Type.Integer({ minimum: 1 }) })),
+  eval: Type.Optional(Type.Object({ episodes: Type.Integer({ minimum: 1 }), curve: Type.Optional(Type.Boolean()) })),
 });
 
 /** What a worker is asked to do; a JSON job file holds one. */

@@ -5,12 +5,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../core/backend';
-import { CONV_KERNELS, profileKernels } from '../core/kernels/profile';
-import { KernelPath, fmaFused } from '../core/kernels/simd';
+import { CONV_KERNELS, KernelPath, fmaFused, profileKernels } from 'tfjs-wasm-training-kernels';
 import { adapterLabel } from '../core/webgpu';
 import { Config, resolveConfig } from '../core/config';
 import { Dataset, Episode } from '../core/data';
-import { DEFAULT_ATTACK_STEPS, DEFAULT_EPS, evaluate } from '../core/evaluate';
+import { DEFAULT_ATTACK_STEPS, DEFAULT_CURVE_255, DEFAULT_EPS, evaluate } from '../core/evaluate';
 import { evalThreadCount } from '../core/eval/threads';
 import { LocalExecutor, MetaLearner, modelSpecOf, threadCount } from '../core/meta/learner';
 import { initModel } from '../core/model';
@@ -275,7 +274,12 @@ export interface EvalBenchResult {
   eval_threads: number;
   rss_mb: number;
   peak_rss_mb: number;
-  setting: Pick<Config, 'imageSize' | 'channels' | 'backbone' | 'width' | 'ways' | 'shots' | 'queries' | 'innerStepsTest'> & { attackSteps: number; eps: number };
+  setting: Pick<Config, 'imageSize' | 'channels' | 'backbone' | 'width' | 'ways' | 'shots' | 'queries' | 'innerStepsTest'> & {
+    attackSteps: number;
+    eps: number;
+    /** Radii of the robustness curve also attacked (bench --eval --curve), else []. */
+    curve: number[];
+  };
   versions: Versions;
   cpus: number;
 }
@@ -304,21 +308,28 @@ export function randomDataset(cfg: Config, classes: number, perClass: number, rn
  * Times the evaluation protocol of docs/method.md on random images with a freshly initialised
  * model: per episode, innerStepsTest SGD steps on the clean support set, the clean query, and
  * PGD-20 (L-inf, 8/255, random start) on the query, over the evaluation's threads. No curve and
- * no strong attack, so that one episode is the unit the PyTorch reference times too.
+ * no strong attack, so that one episode is the unit the PyTorch reference times too; `withCurve`
+ * adds the default robustness curve (PGD-20 at 1, 2, 4, 8 and 16/255), as a default `eval` runs.
  */
-export async function runEvalBench(partial: Partial<Config>, episodes = BENCH_DEFAULT_EPISODES, onProgress?: (done: number, total: number, etaSeconds: number) => void): Promise<EvalBenchResult> {
+export async function runEvalBench(
+  partial: Partial<Config>,
+  episodes = BENCH_DEFAULT_EPISODES,
+  onProgress?: (done: number, total: number, etaSeconds: number) => void,
+  withCurve = false,
+): Promise<EvalBenchResult> {
   const cfg = resolveConfig(partial, 'bench');
   const backend = await initBackend(cfg.backend);
   const rng = new Rng([cfg.seed, 0xe7a1]);
   const data = randomDataset(cfg, Math.max(2 * cfg.ways, 10), cfg.shots + cfg.queries, rng);
   const params = initModel(modelSpecOf(cfg), new Rng([cfg.seed, 0x1a17]));
   const threads = cfg.workers > 0 ? cfg.workers : 'auto';
+  const curve = DEFAULT_CURVE_255.map((e) => e / 255);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   try {
     await evaluate([{ name: cfg.method, cfg, params }], data, {
       episodes, ways: cfg.ways, shots: cfg.shots, queries: cfg.queries, seed: cfg.seed,
-      head: 'finetune', curve: [], strongAttack: false, threads,
+      head: 'finetune', curve: withCurve ? curve : [], strongAttack: false, threads,
       attack: { eps: DEFAULT_EPS, steps: DEFAULT_ATTACK_STEPS },
     }, (p) => onProgress?.(p.episodesDone, p.episodes, p.etaSeconds));
   } finally {
@@ -338,7 +349,7 @@ export async function runEvalBench(partial: Partial<Config>, episodes = BENCH_DE
     setting: {
       imageSize: cfg.imageSize, channels: cfg.channels, backbone: cfg.backbone, width: cfg.width,
       ways: cfg.ways, shots: cfg.shots, queries: cfg.queries, innerStepsTest: cfg.innerStepsTest,
-      attackSteps: DEFAULT_ATTACK_STEPS, eps: DEFAULT_EPS,
+      attackSteps: DEFAULT_ATTACK_STEPS, eps: DEFAULT_EPS, curve: withCurve ? curve : [],
     },
     ...environment(),
   };

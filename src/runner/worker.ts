@@ -152,7 +152,7 @@ class JobRunner {
       ? await runEvalBench(args, job.eval.episodes, (done, total, etaSeconds) => {
           this.ready();
           this.send({ type: 'run/progress', step: done, totalSteps: total, etaSeconds, msPerStep: 0, label: 'episodes' });
-        })
+        }, job.eval.curve === true)
       : await runBench(args, (done, total, ms) => {
           this.ready();
           this.send({ type: 'run/progress', step: done, totalSteps: total, etaSeconds: ((total - done) * ms) / 1000, msPerStep: ms, label: done === 0 ? 'warm-up' : 'steps' });

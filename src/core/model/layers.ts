@@ -1,6 +1,6 @@
 // Functional layers shared by the backbones.
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedBnReluPool, fusedBnReluPoolApplies } from '../kernels/bnReluPool';
+import { fusedBnReluPool, fusedBnReluPoolApplies } from 'tfjs-wasm-training-kernels';
 import { Params } from './params';
 
 const BN_EPS = 1e-5;
@@ -16,7 +16,7 @@ export function batchNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor): tf
 
 /**
  * Batch norm (batch statistics), ReLU and 2x2 max-pool: Conv4's block after its conv. On wasm one
- * fused kernel pair (kernels/bnReluPool.ts) where it applies, else the composite ops.
+ * fused kernel pair (tfjs-wasm-training-kernels) where it applies, else the composite ops.
  */
 export function bnReluPool(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor4D {
   if (fusedBnReluPoolApplies(x)) return fusedBnReluPool(x, gamma, beta, BN_EPS);

@@ -1,6 +1,23 @@
 // Shared pieces of the wasm kernel tests (kernels, simdKernels, bnReluPool).
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { registerTrainingGradients, registerWasmKernels } from '../../src';
+
+/**
+ * The setup a user of this package does: tfjs's gradients and ours, our wasm kernels, then the
+ * wasm backend (prod mode, as the engine runs it).
+ */
+export async function startWasm(): Promise<void> {
+  registerTrainingGradients();
+  tf.enableProdMode();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+  wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
+  registerWasmKernels();
+  assert.ok(await tf.setBackend('wasm'), 'the wasm backend did not initialise');
+}
 
 /**
  * n deterministic values in [offset - scale, offset + scale) from a seed (a linear congruential

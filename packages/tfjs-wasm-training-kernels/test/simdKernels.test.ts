@@ -1,19 +1,18 @@
-// The kernels on our SIMD wasm module (src/core/kernels: conv2dGemm, conv2dBackpropFilterGemm,
+// The kernels on our SIMD wasm module (src: conv2dGemm, conv2dBackpropFilterGemm,
 // batchMatMul) against the cpu backend, and that they take their own path where they should; each
 // test runs on both builds of the module (multiply-add fused or not, simd/index.ts).
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { initBackend } from '../src/core/backend';
 import { Worker } from 'node:worker_threads';
-import { kernelTuning } from '../src/core/kernels/registerWasm';
-import { KernelPath, fmaFused, kernelPath } from '../src/core/kernels/simd';
-import { conv2DGemm } from '../src/core/kernels/conv2dGemm';
-import { conv2DBackpropFilterGemm } from '../src/core/kernels/conv2dBackpropFilterGemm';
-import { batchMatMulGemm } from '../src/core/kernels/batchMatMul';
-import { conv2DBackpropInputNarrow } from '../src/core/kernels/conv2dBackpropInputNarrow';
-import { assertNoLeak, values } from './helpers/kernels';
+import { kernelTuning } from '../src/registerWasm';
+import { KernelPath, fmaFused, kernelPath } from '../src/simd';
+import { conv2DGemm } from '../src/conv2dGemm';
+import { conv2DBackpropFilterGemm } from '../src/conv2dBackpropFilterGemm';
+import { batchMatMulGemm } from '../src/batchMatMul';
+import { conv2DBackpropInputNarrow } from '../src/conv2dBackpropInputNarrow';
+import { assertNoLeak, values, startWasm } from './helpers/kernels';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -70,8 +69,7 @@ function pathTest(name: string, fn: () => Promise<void>): void {
 }
 
 before(async () => {
-  const info = await initBackend('wasm');
-  assert.equal(info.name, 'wasm');
+  await startWasm();
 });
 
 interface ConvCase {
@@ -229,7 +227,7 @@ test('the FMA build is picked by default, in worker threads too, and the environ
   const inWorker = (env: NodeJS.ProcessEnv) =>
     new Promise<string>((resolve, reject) => {
       const w = new Worker(`process.env.ROBUST_META_KERNELS = ${JSON.stringify(env.ROBUST_META_KERNELS ?? '')};
-        require('worker_threads').parentPort.postMessage(require(${JSON.stringify(require.resolve('../src/core/kernels/simd'))}).kernelPath());`, { eval: true });
+        require('worker_threads').parentPort.postMessage(require(${JSON.stringify(require.resolve('../src/simd'))}).kernelPath());`, { eval: true });
       w.once('message', (m) => { resolve(m as string); void w.terminate(); });
       w.once('error', reject);
     });

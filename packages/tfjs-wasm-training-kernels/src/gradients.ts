@@ -134,3 +134,13 @@ export function registerMissingGradients(): void {
   const tile = tf.getGradient('Tile') as (tf.GradConfig & { [OURS]?: boolean }) | undefined;
   if (!tile?.[OURS]) tf.registerGradient(Object.assign({ [OURS]: true }, fastTileGrad));
 }
+
+/**
+ * Everything training needs on tfjs-core's Node bundle: tfjs's own gradients, which that bundle
+ * does not register (scripts/vendor-gradients.js bundles them), then ours; idempotent.
+ */
+export function registerTrainingGradients(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('../vendor/tfjs-gradients');
+  registerMissingGradients();
+}

@@ -1,4 +1,4 @@
-// The fused batch norm + ReLU + max-pool op (src/core/kernels/bnReluPool.ts) on wasm, against the
+// The fused batch norm + ReLU + max-pool op (src/bnReluPool.ts) on wasm, against the
 // composite ops on the cpu backend: values and gradients, odd sizes, ties, negative gamma; the
 // composite path under nested tapes (second order); no leaks; the SIMD module up to date.
 import { test, before } from 'node:test';
@@ -8,12 +8,22 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { initBackend } from '../src/core/backend';
-import { bnReluPool } from '../src/core/model/layers';
-import { fusedBnReluPoolApplies, fusion } from '../src/core/kernels/bnReluPool';
-import { SIMD_WAT_SHA256 } from '../src/core/kernels/simd/simdModule';
-import { assertNoLeak, values } from './helpers/kernels';
+import { fusedBnReluPool, fusedBnReluPoolApplies, fusion } from '../src/bnReluPool';
+import { SIMD_WAT_SHA256 } from '../src/simd/simdModule';
+import { assertNoLeak, values, startWasm } from './helpers/kernels';
 
+const BN_EPS = 1e-5;
+
+/**
+ * The op as a user of the package writes it (robust-meta's Conv4 block): the fused kernel where
+ * it applies, else batch norm with the batch's statistics, ReLU and a 2x2 max-pool.
+ */
+function bnReluPool(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor4D {
+  if (fusedBnReluPoolApplies(x)) return fusedBnReluPool(x, gamma, beta, BN_EPS);
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  const y = tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta as tf.Tensor1D, gamma as tf.Tensor1D, BN_EPS);
+  return tf.maxPool(tf.relu(y), 2, 2, 'valid');
+}
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -70,8 +80,7 @@ async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]
 }
 
 before(async () => {
-  const info = await initBackend('wasm');
-  assert.equal(info.name, 'wasm');
+  await startWasm();
 });
 
 test('the fused op applies on wasm for Conv4 shapes, not on cpu nor for C % 4 != 0', async () => {
@@ -135,7 +144,7 @@ test('no tensors or wasm buffers leak', async () => {
 });
 
 test('simdModule.ts is built from the current kernels.wat', () => {
-  const wat = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'core', 'kernels', 'simd', 'kernels.wat'));
+  const wat = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'simd', 'kernels.wat'));
   const sha = crypto.createHash('sha256').update(wat).digest('hex');
   assert.equal(sha, SIMD_WAT_SHA256, 'kernels.wat changed: rerun scripts/build-simd-kernels.js (see its header)');
 });

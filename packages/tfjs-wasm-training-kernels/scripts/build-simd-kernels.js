@@ -1,4 +1,4 @@
-// Compiles src/core/kernels/simd/kernels.wat to src/core/kernels/simd/simdModule.ts (the wasm
+// Compiles src/simd/kernels.wat to src/simd/simdModule.ts (the wasm
 // bytes as base64), which is committed: building the project needs no WebAssembly toolchain.
 // Rerun after editing the .wat; it needs wabt's wat2wasm on the PATH, e.g.
 //   npm exec --yes --package=wabt@1.0.39 -- node scripts/build-simd-kernels.js
@@ -15,7 +15,7 @@ const os = require('os');
 const path = require('path');
 const v8 = require('v8');
 
-const dir = path.join(__dirname, '..', 'src', 'core', 'kernels', 'simd');
+const dir = path.join(__dirname, '..', 'src', 'simd');
 const wat = path.join(dir, 'kernels.wat');
 const target = path.join(dir, 'simdModule.ts');
 const MADD = '(f32x4.relaxed_madd';

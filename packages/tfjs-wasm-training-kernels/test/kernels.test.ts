@@ -1,12 +1,11 @@
-// The wasm kernels and gradients of src/core/kernels, checked against the cpu backend.
+// The wasm kernels and gradients of this package, checked against the cpu backend.
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { initBackend } from '../src/core/backend';
-import { registerWasmKernels, originalWasmKernel, kernelTuning } from '../src/core/kernels/registerWasm';
-import { registerMissingGradients } from '../src/core/kernels/gradients';
-import { assertNoLeak, values } from './helpers/kernels';
+import { registerWasmKernels, originalWasmKernel, kernelTuning } from '../src/registerWasm';
+import { registerMissingGradients } from '../src/gradients';
+import { assertNoLeak, values, startWasm } from './helpers/kernels';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 type Shape4 = [number, number, number, number];
@@ -190,8 +189,7 @@ async function withTuning(t: Partial<typeof kernelTuning>, f: () => Promise<void
 
 before(async () => {
   // The production path: tfjs's gradients, ours, our wasm kernels, then the wasm backend.
-  const info = await initBackend('wasm');
-  assert.equal(info.name, 'wasm');
+  await startWasm();
 });
 
 test('registration is idempotent and keeps the original kernels', () => {

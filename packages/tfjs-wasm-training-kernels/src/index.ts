@@ -1,0 +1,7 @@
+// tfjs-wasm-training-kernels: what training a convolutional network on tfjs-backend-wasm 4.22
+// needs beyond that backend (see README.md). The public API; everything else is internal.
+export { registerWasmKernels, originalWasmKernel, kernelTuning } from './registerWasm';
+export { registerMissingGradients, registerTrainingGradients } from './gradients';
+export { KernelPath, kernelPath, fmaFused } from './simd';
+export { fusedBnReluPool, fusedBnReluPoolApplies, fusion } from './bnReluPool';
+export { CONV_KERNELS, GEMM_KERNELS, KernelRow, kernelFlops, profileKernels } from './profile';
