@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { checkField, Config, CONFIG_FIELDS, ConfigKey, resolveConfig } from '../core/config';
 import { UserError } from '../core/errors';
+import { configDataPath, readConfigFile } from '../core/configFile';
 
 /** A mistake in how the command was called or configured: exit code 2. */
 export class UsageError extends UserError {
@@ -186,26 +187,6 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
   return { options, positionals };
 }
 
-/** Reads a config file: JSON whose keys are config keys (a "$schema" key is allowed). */
-export function readConfigFile(file: string): Record<string, unknown> {
-  const abs = path.resolve(file);
-  let text: string;
-  try {
-    text = fs.readFileSync(abs, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read config file ${abs} (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (e as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    // Editors on Windows may save UTF-8 with a byte-order mark, which JSON.parse rejects.
-    value = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (e) {
-    throw new UsageError(`config file ${abs} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`config file ${abs} must hold a JSON object of config keys`);
-  return value as Record<string, unknown>;
-}
-
 export interface ConfigFromArgs {
   config: Config;
   /** The keys set explicitly (by --config or a flag), with their values. */
@@ -221,13 +202,16 @@ export function configFromArgs(parsed: ParsedArgs, base: Partial<Config> = {}): 
   const explicit: Record<string, unknown> = {};
   const file = parsed.options['config'];
   if (typeof file === 'string') {
-    const fromFile = readConfigFile(file);
+    let fromFile: Record<string, unknown>;
     try {
+      fromFile = readConfigFile(file);
       resolveConfig(fromFile, `config file ${path.resolve(file)}`);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
     for (const [k, v] of Object.entries(fromFile)) if (k !== '$schema') explicit[k] = v;
+    // The file's data is relative to the file's folder, as in the extension; a --data flag (below) to the current directory.
+    if (typeof fromFile.data === 'string' && fromFile.data) explicit.data = configDataPath(fromFile.data, file);
   }
   for (const [flag, value] of Object.entries(parsed.options)) {
     const key = CONFIG_FLAG_TO_KEY.get(flag);

@@ -17,11 +17,24 @@ export class FormatError extends Error {
   }
 }
 
-/** The problems of `value` against `schema`, each as "<json pointer>: <message>", at most `max`. */
+/** A value as the user wrote it, shortened. */
+function shown(v: unknown): string {
+  const s = v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** TypeBox's message, made concrete where it is vague: a union of constants lists them. */
+function describe(schema: TSchema, message: string): string {
+  const options = (schema as { anyOf?: { const?: unknown }[] }).anyOf;
+  if (options && options.length && options.every((o) => o.const !== undefined)) return `expected one of ${options.map((o) => String(o.const)).join(', ')}`;
+  return message.replace(/^Expected/, 'expected');
+}
+
+/** The problems of `value` against `schema`, each as "<json pointer>: <message>, got <value>", at most `max`. */
 export function formatProblems(schema: TSchema, value: unknown, max = 10): string[] {
   const out: string[] = [];
   for (const e of Value.Errors(schema, value)) {
-    out.push(`${e.path || '/'}: ${e.message}`);
+    out.push(`${e.path || '/'}: ${describe(e.schema, e.message)}, got ${shown(e.value)}`);
     if (out.length >= max) break;
   }
   return out;
@@ -31,6 +44,14 @@ export function formatProblems(schema: TSchema, value: unknown, max = 10): strin
 export function check<T extends TSchema>(schema: T, value: unknown, source: string): Static<T> {
   if (Value.Check(schema, value)) return value;
   throw new FormatError(source, formatProblems(schema, value));
+}
+
+/**
+ * Like check, after filling what the schema gives a default for (a copy: `value` is not changed),
+ * for files whose older versions lack fields that have a meaningful default.
+ */
+export function checkWithDefaults<T extends TSchema>(schema: T, value: unknown, source: string): Static<T> {
+  return check(schema, Value.Default(schema, Value.Clone(value)), source);
 }
 
 /** JSON text parsed (a UTF-8 byte-order mark accepted) and checked; bad JSON is a FormatError too. */

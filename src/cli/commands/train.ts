@@ -9,7 +9,8 @@ import { allocateRunDir, readStatus, resolveRunDir, writeStatus } from '../../ru
 import { jobError, jsonEventWriter, jsonLine, runCliJob } from '../jobs';
 import { CONFIG_OPTIONS, configFromArgs, ParsedArgs, UsageError } from '../args';
 import { Command, CONFIG_FILE_OPTION, HELP_OPTION, JSON_OPTION, RUNS_DIR_OPTION, runsDirOf } from '../command';
-import { formatNumber, Progress } from '../output';
+import { formatNumber } from '../../formats/display';
+import { Progress } from '../output';
 
 async function run(args: ParsedArgs): Promise<number> {
   if (args.positionals.length) throw new UsageError(`train takes no positional arguments, got ${args.positionals.join(' ')}`);
