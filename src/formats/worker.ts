@@ -9,7 +9,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { BenchResult, EvalBenchResult } from '../runner/bench';
 import { ConfigSchema } from './config';
-import { MetricLineSchema, RunStateSchema, SampleSetSchema } from './run';
+import { MetricLineOnDisk, RunStateSchema, SampleSetSchema, type MetricLine } from './run';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -102,9 +102,10 @@ export const WorkerMessageSchema = Type.Union([
     msPerStep: Type.Number(),
     /** What is counted when not meta-steps: 'episodes', 'warm-up', 'steps'. */
     label: Type.Optional(Type.String()),
-    loss: Type.Optional(Type.Number()),
+    loss: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
   }),
-  message('run/metric', { metric: MetricLineSchema }),
+  // A figure that was not finite arrives as null (messages travel as JSON, which has no NaN), as in metrics.jsonl.
+  message('run/metric', { metric: Type.Unsafe<MetricLine>(MetricLineOnDisk) }),
   message('run/samples', { samplesDir: Type.String(), samples: SampleSetSchema }),
   message('run/checkpoint', { step: Type.Integer(), path: Type.String() }),
   message('run/result', { path: Type.String() }),
