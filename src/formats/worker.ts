@@ -3,13 +3,13 @@
 // `--json` stream, so whoever reads one reads the other (the extension over IPC, a script or a
 // remote executor over stdout). Dependency-free apart from TypeBox: no tfjs, no node imports.
 //
-// Payloads whose formats are declared elsewhere (the config, a metrics line, a sample set, a
-// bench result) are checked here as objects only, and typed through type-only imports that
-// vanish at run time; their own declarations validate them where they are read from files.
+// The config, a metrics line and a sample set are the run folder's own declarations (./config,
+// ./run). A bench result, which has no file of its own, is checked as an object only and typed
+// through a type-only import that vanishes at run time.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import type { Config } from '../core/config';
 import type { BenchResult, EvalBenchResult } from '../runner/bench';
-import type { MetricLine, SampleSet } from '../runner/runFormat';
+import { ConfigSchema } from './config';
+import { MetricLineOnDisk, RunStateSchema, SampleSetSchema, type MetricLine } from './run';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -21,8 +21,6 @@ const Payload = <T>(description: string) => Type.Unsafe<T>(Type.Object({}, { des
 
 const Options = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]));
 
-export const RunStateSchema = Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed'), Type.Literal('stopped')]);
-
 /**
  * train: a fresh run into runDir (absent or empty) with `config`, or with resume: true the run in
  * runDir from its newest checkpoint, its config changed only by `overrides` (steps,
@@ -31,9 +29,10 @@ export const RunStateSchema = Type.Union([Type.Literal('running'), Type.Literal(
 export const TrainJobSchema = Type.Object({
   kind: Type.Literal('train'),
   runDir: Type.String(),
-  config: Type.Optional(Payload<Config>('a resolved config (config.json of a run)')),
+  config: Type.Optional(ConfigSchema),
   resume: Type.Boolean(),
-  overrides: Type.Optional(Payload<Partial<Config>>('config keys that may change on resume')),
+  /** Config keys that may change on resume. */
+  overrides: Type.Optional(Type.Partial(ConfigSchema)),
   /** Folder for the decoded-image cache. */
   cacheDir: Type.Optional(Type.String()),
 });
@@ -103,10 +102,11 @@ export const WorkerMessageSchema = Type.Union([
     msPerStep: Type.Number(),
     /** What is counted when not meta-steps: 'episodes', 'warm-up', 'steps'. */
     label: Type.Optional(Type.String()),
-    loss: Type.Optional(Type.Number()),
+    loss: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
   }),
-  message('run/metric', { metric: Payload<MetricLine>('a metrics.jsonl line') }),
-  message('run/samples', { samplesDir: Type.String(), samples: Payload<SampleSet>('samples/step-N.json') }),
+  // A figure that was not finite arrives as null (messages travel as JSON, which has no NaN), as in metrics.jsonl.
+  message('run/metric', { metric: Type.Unsafe<MetricLine>(MetricLineOnDisk) }),
+  message('run/samples', { samplesDir: Type.String(), samples: SampleSetSchema }),
   message('run/checkpoint', { step: Type.Integer(), path: Type.String() }),
   message('run/result', { path: Type.String() }),
   message('run/paused', { paused: Type.Boolean() }),

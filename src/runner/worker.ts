@@ -221,7 +221,8 @@ function threadMain(): void {
   const port = parentPort!;
   const runner = new JobRunner(
     (m, then) => {
-      port.postMessage(workerMessage(m));
+      // As JSON, like the IPC channel of a worker process: the same message either way (NaN as null).
+      port.postMessage(JSON.parse(JSON.stringify(workerMessage(m))));
       then?.();
     },
     (code) => process.exit(code),
