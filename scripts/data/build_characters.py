@@ -210,8 +210,10 @@ def main():
     sc['cjk'] = sorted(rng(a.seed, 'cjk').sample(cjk, min(CJK_CLASSES, len(cjk))))
     chars = [(s, c) for s in sc for c in sc[s]]
     if a.max_classes:
-        order = rng(a.seed, 'subset').sample(chars, len(chars))
-        chars = sorted(order[: a.max_classes * 2], key=lambda sc_: (sc_[0], sc_[1]))  # spare ones for those with too few fonts
+        # Every script in turn (seeded order within each), with spares for those with too few fonts.
+        per = {s_: rng(a.seed, 'subset', s_).sample(sc[s_], len(sc[s_])) for s_ in sc}
+        order = [(s_, per[s_][i]) for i in range(max(map(len, per.values()))) for s_ in sorted(per) if i < len(per[s_])]
+        chars = order[: a.max_classes * 2]
 
     face_cache = {}
 
