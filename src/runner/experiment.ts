@@ -17,26 +17,49 @@ import { packageRoot } from './packageInfo';
 import { writeJsonAtomic } from './runStore';
 import type { ExperimentEvalJob } from './experimentEval';
 
+/** An unseen domain of a spec with several: its dataset and a seeded split of its classes. */
+export interface UnseenDomain {
+  /** A word, used in the settings' labels (unseen-<name>-<k>shot). */
+  name: string;
+  path: string;
+  /** Classes for validation (used only when the validation is on the unseen domain) and for testing. */
+  val: number;
+  test: number;
+}
+
 export interface ExperimentSpec {
   name: string;
   /** Source domain (image or IDX folder); 'bundled:<name>' for data shipped with the package. */
   source: string;
-  unseen: string;
+  /** One unseen domain (split by unseenSplit) or several, each with its own split. */
+  unseen: string | UnseenDomain[];
   methods: MethodName[];
   seeds: number[];
+  /** Seeds of the methods that train on other seeds than `seeds` (fewer for the cheaper baselines). */
+  methodSeeds?: Partial<Record<MethodName, number[]>>;
   train: Partial<Config>;
-  /** The seed method's hyper-parameter, chosen on the unseen domain's validation classes. */
-  validation: { method: MethodName; key: keyof Config; values: number[]; episodes: number };
+  /**
+   * The seed method's hyper-parameter, chosen on validation classes: of the (first) unseen domain,
+   * or with on 'source', of the source domain's val split (no unseen image is then used for a choice).
+   */
+  validation: { method: MethodName; key: keyof Config; values: number[]; episodes: number; on?: 'unseen' | 'source' };
+  /**
+   * The pre-registered verdict rule: its wording, printed in the report, and the clean accuracy
+   * (in points) mavrl may lose to aq and still win. Default: the rule of the first experiment.
+   */
+  verdict?: { rule: string; cleanMargin: number };
   eval: {
     shots: number[];
+    /** Shot counts evaluated on the held-out source classes (default: shots); [] for none. */
+    sourceShots?: number[];
     episodes: number;
     queries: number;
     attackSteps: number;
     curve255: number[];
     strong: { steps: number; restarts: number; episodes: number };
   };
-  /** Classes of the unseen domain for validation and for testing (a seeded split). */
-  unseenSplit: { val: number; test: number };
+  /** Classes of the unseen domain for validation and for testing (a seeded split); for the one-domain form. */
+  unseenSplit?: { val: number; test: number };
   parallel: number;
 }
 
@@ -55,20 +78,53 @@ export function readExperimentSpec(file: string): ExperimentSpec {
   const s = raw as ExperimentSpec;
   if (typeof s !== 'object' || s === null) fail(file, 'the spec must be a JSON object');
   if (typeof s.name !== 'string' || !/^[\w.-]+$/.test(s.name)) fail(file, "'name' must be a word (letters, digits, . _ -)");
-  if (typeof s.source !== 'string' || typeof s.unseen !== 'string') fail(file, "'source' and 'unseen' must be dataset paths");
+  if (typeof s.source !== 'string') fail(file, "'source' must be a dataset path");
+  if (Array.isArray(s.unseen)) {
+    if (!s.unseen.length) fail(file, "'unseen' lists no domain");
+    for (const [i, d] of s.unseen.entries()) {
+      if (typeof d !== 'object' || d === null || typeof d.name !== 'string' || !/^[\w.]+$/.test(d.name) || typeof d.path !== 'string') fail(file, `'unseen[${i}]' needs a name (letters, digits, _ .) and a path`);
+      if (!Number.isInteger(d.val) || d.val < 0 || !Number.isInteger(d.test) || d.test < 1) fail(file, `'unseen[${i}]' needs val >= 0 and test >= 1 class counts`);
+    }
+    if (new Set(s.unseen.map((d) => d.name)).size !== s.unseen.length) fail(file, "the unseen domains' names must differ");
+  } else if (typeof s.unseen !== 'string') fail(file, "'unseen' must be a dataset path or a list of {name, path, val, test}");
+  if (s.verdict !== undefined && (typeof s.verdict.rule !== 'string' || !(s.verdict.cleanMargin >= 0))) fail(file, "'verdict' needs a rule (text) and cleanMargin (points, >= 0)");
   if (!Array.isArray(s.methods) || !s.methods.length || s.methods.some((m) => !(METHODS as readonly string[]).includes(m))) {
     fail(file, `'methods' must list some of ${METHODS.join(', ')}`);
   }
   if (!Array.isArray(s.seeds) || !s.seeds.length || s.seeds.some((x) => !Number.isInteger(x) || x < 0)) fail(file, "'seeds' must list whole numbers >= 0");
+  for (const [m, seeds] of Object.entries(s.methodSeeds ?? {})) {
+    if (!s.methods.includes(m as MethodName)) fail(file, `'methodSeeds' names ${m}, which is not in 'methods'`);
+    if (!Array.isArray(seeds) || !seeds.length || seeds.some((x) => !Number.isInteger(x) || x < 0)) fail(file, `'methodSeeds.${m}' must list whole numbers >= 0`);
+  }
   resolveConfig(s.train ?? {}, `${file} (train)`);
   const v = s.validation;
   if (!v || !s.methods.includes(v.method) || !Array.isArray(v.values) || !v.values.length) fail(file, "'validation' needs a method of the spec, a config key and values");
+  if (v.on !== undefined && v.on !== 'unseen' && v.on !== 'source') fail(file, "'validation.on' must be 'unseen' or 'source'");
   for (const value of v.values) resolveConfig({ ...s.train, [v.key]: value }, `${file} (validation ${String(v.key)})`);
   const e = s.eval;
   if (!e || !Array.isArray(e.shots) || !e.shots.length || !(e.episodes >= 1) || !(e.queries >= 1) || !(e.attackSteps >= 1) || !e.strong) fail(file, "'eval' needs shots, episodes, queries, attackSteps, curve255 and strong");
-  if (!s.unseenSplit || !(s.unseenSplit.val >= 1) || !(s.unseenSplit.test >= 1)) fail(file, "'unseenSplit' needs val and test class counts >= 1");
+  if (e.sourceShots !== undefined && (!Array.isArray(e.sourceShots) || e.sourceShots.some((k) => !e.shots.includes(k)))) fail(file, "'eval.sourceShots' must list some of 'eval.shots'");
+  if (typeof s.unseen === 'string' && (!s.unseenSplit || !(s.unseenSplit.val >= 1) || !(s.unseenSplit.test >= 1))) fail(file, "'unseenSplit' needs val and test class counts >= 1");
+  if (v.on !== 'source' && unseenDomains(s, '.')[0].val < 1) fail(file, "the validation is on the unseen domain, so its first domain needs val >= 1 classes (or set validation.on to 'source')");
   if (!Number.isInteger(s.parallel) || s.parallel < 1) fail(file, "'parallel' must be a whole number >= 1");
   return s;
+}
+
+/** The training seeds of a method: its own list in methodSeeds, else the spec's seeds. */
+export function seedsOf(s: ExperimentSpec, m: MethodName): number[] {
+  return s.methodSeeds?.[m] ?? s.seeds;
+}
+
+/**
+ * The spec's unseen domains with resolved paths and their settings' label prefix: 'unseen' for the
+ * one-domain form (as its reports always said), 'unseen-<name>' for each of several.
+ */
+export function unseenDomains(s: ExperimentSpec, specDir: string): (UnseenDomain & { label: string })[] {
+  if (typeof s.unseen === 'string') {
+    const p = datasetPath(s.unseen, specDir);
+    return [{ name: path.basename(p), path: p, val: s.unseenSplit!.val, test: s.unseenSplit!.test, label: 'unseen' }];
+  }
+  return s.unseen.map((d) => ({ ...d, path: datasetPath(d.path, specDir), label: `unseen-${d.name}` }));
 }
 
 /** 'bundled:glyphs' -> the package's data/glyphs; other paths relative to the spec file. */
@@ -148,16 +204,17 @@ class Experiment {
   readonly spec: ExperimentSpec;
   readonly specDir: string;
   readonly source: string;
-  readonly unseen: string;
+  readonly unseen: (UnseenDomain & { label: string })[];
   readonly t0 = Date.now();
 
   constructor(readonly o: ExperimentOptions) {
     this.spec = readExperimentSpec(o.specFile);
     this.specDir = path.dirname(path.resolve(o.specFile));
     this.source = o.source ? path.resolve(o.source) : datasetPath(this.spec.source, this.specDir);
-    this.unseen = datasetPath(this.spec.unseen, this.specDir);
-    for (const [what, p] of [['source', this.source], ['unseen', this.unseen]]) {
-      if (!fs.existsSync(p)) throw new UserError(`the ${what} dataset ${p} does not exist; give it with --${what === 'source' ? 'source' : 'unseen'}`);
+    this.unseen = unseenDomains(this.spec, this.specDir);
+    if (!fs.existsSync(this.source)) throw new UserError(`the source dataset ${this.source} does not exist; give it with --source`);
+    for (const d of this.unseen) {
+      if (!fs.existsSync(d.path)) throw new UserError(`the unseen dataset ${d.path} does not exist; build it (see the spec's $comment) or fix its path in ${o.specFile}`);
     }
     fs.mkdirSync(path.join(o.outDir, 'logs'), { recursive: true });
     fs.mkdirSync(path.join(o.outDir, 'results'), { recursive: true });
@@ -214,8 +271,8 @@ class Experiment {
     return JSON.parse(fs.readFileSync(out, 'utf8')) as EvalResultFile;
   }
 
-  unseenLoad(): ExperimentEvalJob['load'] {
-    return { splitCounts: { train: 0, val: this.spec.unseenSplit.val, test: this.spec.unseenSplit.test }, splitSeed: 0 };
+  unseenLoad(d: UnseenDomain): ExperimentEvalJob['load'] {
+    return { splitCounts: { train: 0, val: d.val, test: d.test }, splitSeed: 0 };
   }
 
   async run(): Promise<ExperimentOutcome> {
@@ -225,16 +282,17 @@ class Experiment {
     const defaultValue = Number(resolveConfig(spec.train)[v.key]);
     const baselines = spec.methods.filter((m) => m !== v.method);
     // Phase 1: every baseline run and the seed method's validation runs (first seed), in parallel.
-    const valRuns: RunKey[] = v.values.map((value) => ({ method: v.method, seed: spec.seeds[0], value: value === defaultValue ? undefined : value }));
-    const firstJobs: RunKey[] = [...valRuns, ...baselines.flatMap((m) => spec.seeds.map((seed) => ({ method: m, seed })))];
+    const valRuns: RunKey[] = v.values.map((value) => ({ method: v.method, seed: seedsOf(spec, v.method)[0], value: value === defaultValue ? undefined : value }));
+    const firstJobs: RunKey[] = [...valRuns, ...baselines.flatMap((m) => seedsOf(spec, m).map((seed) => ({ method: m, seed })))];
     const trained = new Map<string, TrainJobOutput>();
     await pool(spec.parallel, firstJobs.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
     // Phase 2: the value with the best robust accuracy on the unseen domain's validation classes.
     const valModels = valRuns.map((k) => ({ name: runName(k, valKey), checkpoint: trained.get(runName(k, valKey))!.checkpoint }));
+    const onSource = v.on === 'source';
     const valResult = await this.evaluate('validation', {
       models: valModels,
-      data: this.unseen,
-      load: this.unseenLoad(),
+      data: onSource ? this.source : this.unseen[0].path,
+      load: onSource ? {} : this.unseenLoad(this.unseen[0]),
       options: { split: 'val', shots: spec.eval.shots[0], episodes: v.episodes, queries: spec.eval.queries, attackSteps: spec.eval.attackSteps, seed: 1, curve: [], threads: 1, head: 'auto' },
     });
     const own = (k: RunKey) => ({ key: k, ...valResult.models.find((m) => m.model === runName(k, valKey))! });
@@ -244,18 +302,22 @@ class Experiment {
     this.o.log(`[${this.elapsed()}] validation chose ${valKey} = ${chosen} for ${v.method}`);
     // Phase 3: the seed method's other seeds with the chosen value.
     const mainRuns: RunKey[] = spec.methods.flatMap((m) =>
-      spec.seeds.map((seed) => (m === v.method ? { method: m, seed, value: chosen === defaultValue ? undefined : chosen } : { method: m, seed })),
+      seedsOf(spec, m).map((seed) => (m === v.method ? { method: m, seed, value: chosen === defaultValue ? undefined : chosen } : { method: m, seed })),
     );
     await pool(spec.parallel, mainRuns.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
     // Phase 4: every model on the same episodes, per domain and shot; the curve and the strong
     // attack on the unseen domain.
     const models = mainRuns.map((k) => ({ name: runName(k, valKey), checkpoint: trained.get(runName(k, valKey))!.checkpoint }));
-    const settings: { label: string; domain: 'source' | 'unseen'; shots: number; strong: boolean }[] = [];
+    // With several unseen domains the curve is drawn on one setting (the first domain's first shot
+    // count); the one-domain form keeps its curves on every first-shot setting.
+    const several = Array.isArray(spec.unseen);
+    const settings: { label: string; domain?: UnseenDomain; shots: number; strong: boolean; curve: boolean }[] = [];
     for (const shots of spec.eval.shots) {
-      settings.push({ label: `unseen-${shots}shot`, domain: 'unseen', shots, strong: false });
-      settings.push({ label: `source-${shots}shot`, domain: 'source', shots, strong: false });
+      const first = shots === spec.eval.shots[0];
+      for (const [i, d] of this.unseen.entries()) settings.push({ label: `${d.label}-${shots}shot`, domain: d, shots, strong: false, curve: first && (!several || i === 0) });
+      if ((spec.eval.sourceShots ?? spec.eval.shots).includes(shots)) settings.push({ label: `source-${shots}shot`, shots, strong: false, curve: first && !several });
     }
-    settings.push({ label: `unseen-${spec.eval.shots[0]}shot-strong`, domain: 'unseen', shots: spec.eval.shots[0], strong: true });
+    settings.push({ label: `${this.unseen[0].label}-${spec.eval.shots[0]}shot-strong`, domain: this.unseen[0], shots: spec.eval.shots[0], strong: true, curve: false });
     // One job per (setting, model group), so both cores stay busy.
     const groups = Math.max(1, spec.parallel);
     const chunks = Array.from({ length: groups }, (_, g) => models.filter((_, i) => i % groups === g)).filter((c) => c.length);
@@ -263,8 +325,8 @@ class Experiment {
       chunks.map((chunk, g) => async () => {
         const r = await this.evaluate(`${s.label}-part${g}`, {
           models: chunk,
-          data: s.domain === 'unseen' ? this.unseen : this.source,
-          load: s.domain === 'unseen' ? this.unseenLoad() : {},
+          data: s.domain ? s.domain.path : this.source,
+          load: s.domain ? this.unseenLoad(s.domain) : {},
           options: {
             split: 'test',
             shots: s.shots,
@@ -272,7 +334,7 @@ class Experiment {
             queries: spec.eval.queries,
             attackSteps: spec.eval.attackSteps,
             seed: 2,
-            curve: s.strong || s.shots !== spec.eval.shots[0] ? [] : spec.eval.curve255.map((e) => e / 255),
+            curve: s.curve ? spec.eval.curve255.map((e) => e / 255) : [],
             strongAttack: s.strong ? { steps: spec.eval.strong.steps, restarts: spec.eval.strong.restarts } : undefined,
             // The experiment already runs `parallel` jobs side by side, one core each.
             threads: 1,
@@ -293,7 +355,7 @@ class Experiment {
     return {
       spec,
       source: this.source,
-      unseen: this.unseen,
+      unseen: this.unseen.map((d) => d.path),
       chosen: { key: valKey, value: chosen, validation: valResult },
       runs: mainRuns.map((k) => ({ ...k, name: runName(k, valKey), ...trained.get(runName(k, valKey))! })),
       results: Object.fromEntries(results),
@@ -305,7 +367,8 @@ class Experiment {
 export interface ExperimentOutcome {
   spec: ExperimentSpec;
   source: string;
-  unseen: string;
+  /** The unseen domains' dataset paths, in the spec's order. */
+  unseen: string[];
   chosen: { key: string; value: number; validation: EvalResultFile };
   runs: (RunKey & TrainJobOutput & { name: string })[];
   /** By setting label: 'unseen-1shot', 'source-5shot', 'unseen-1shot-strong', ... */
