@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { readExperimentSpec, seedsOf, unseenDomains } from '../src/runner/experiment';
+import { overallClaim, type VerdictKind } from '../src/cli/resultsDoc';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -44,4 +45,12 @@ test('the one-domain form keeps its label and split', () => {
   assert.equal(d.label, 'unseen');
   assert.deepEqual([d.val, d.test], [8, 16]);
   assert.deepEqual(seedsOf(s, 'maml'), s.seeds);
+});
+
+test('the overall claim follows the pre-registered rule over the unseen domains', () => {
+  const m = (o: Record<string, VerdictKind[]>) => overallClaim(new Map(Object.entries(o)));
+  assert.match(m({ icons: ['mavrl', 'none'], textures: ['none', 'mavrl'] }), /^the claim holds/);
+  assert.match(m({ icons: ['mavrl', 'mavrl'], textures: ['aq', 'mavrl'] }), /^the claim fails \(aq beats/);
+  assert.match(m({ icons: ['none', 'not-counted'], textures: ['none', 'no-verdict'] }), /^the claim fails \(mavrl beats aq on no/);
+  assert.match(m({ icons: ['mavrl', 'none'], textures: ['none', 'none'] }), /^mixed/);
 });

@@ -92,13 +92,18 @@ export function writeResultsDoc(o: ExperimentOutcome, docFile: string, command: 
 
   lines.push('## The claim', '');
   lines.push(`Verdict rule${spec.verdict ? ' (pre-registered in the spec before the run)' : ''}: ${spec.verdict?.rule ?? DEFAULT_RULE}`, '');
+  const kinds = new Map<string, VerdictKind[]>();
   for (const s of settings.filter((x) => x.startsWith('unseen'))) {
     const a = agg.get(`${s}/mavrl`);
     const b = agg.get(`${s}/aq`);
     if (!a || !b) continue;
-    lines.push(`- ${s}: ${claimVerdict(o.results[s], (spec.verdict?.cleanMargin ?? 2) / 100)} Robust: mavrl ${cell(a.robust)} vs aq ${cell(b.robust)}; clean: mavrl ${cell(a.clean)} vs aq ${cell(b.clean)}.`);
+    const v = claimOutcome(o.results[s], (spec.verdict?.cleanMargin ?? 2) / 100);
+    const domain = s.replace(/-\d+shot$/, '');
+    kinds.set(domain, [...(kinds.get(domain) ?? []), v.kind]);
+    lines.push(`- ${s}: ${v.text} Robust: mavrl ${cell(a.robust)} vs aq ${cell(b.robust)}; clean: mavrl ${cell(a.clean)} vs aq ${cell(b.clean)}.`);
   }
   lines.push('');
+  if (spec.verdict && kinds.size) lines.push(`**Overall, by the rule: ${overallClaim(kinds)}**`, '');
 
   const curveSettings = settings.filter((s) => o.results[s].models.some((m) => m.curve.length > 1)).sort((a, b) => (a.startsWith('unseen') ? -1 : 1) - (b.startsWith('unseen') ? -1 : 1));
   if (curveSettings.length) lines.push('## Robustness curves', '');
@@ -147,19 +152,38 @@ function seedMean(models: ModelEval[], metric: 'clean' | 'robust'): number[] | u
 
 const DEFAULT_RULE = "mavrl beats aq on a setting when the paired robust difference mavrl - aq (per episode, averaged over seeds; 95% bootstrap interval over episodes) lies above 0, mavrl's clean accuracy is no more than 2 points below aq's, and neither model is at chance or collapsed on any seed.";
 
+export type VerdictKind = 'mavrl' | 'aq' | 'none' | 'not-counted' | 'no-verdict';
+
+/**
+ * The claim over the unseen domains (the rule of experiments/full-strength.json): it holds when
+ * mavrl beats aq on every domain in some shot count and aq beats mavrl nowhere; it fails when aq
+ * beats mavrl somewhere or mavrl wins nowhere; otherwise the result is mixed.
+ */
+export function overallClaim(byDomain: Map<string, VerdictKind[]>): string {
+  const all = [...byDomain.values()].flat();
+  if (all.includes('aq')) return 'the claim fails (aq beats mavrl beyond the interval on some unseen setting).';
+  if (!all.includes('mavrl')) return 'the claim fails (mavrl beats aq on no unseen setting).';
+  if ([...byDomain.values()].every((k) => k.includes('mavrl'))) return 'the claim holds (mavrl beats aq on every unseen domain, and aq beats mavrl nowhere).';
+  return 'mixed (mavrl beats aq on some unseen domains but not on all).';
+}
+
 /** The verdict of the pre-registered rule on one setting, said plainly; cleanMargin as a fraction. */
 export function claimVerdict(r: EvalResultFile, cleanMargin = 0.02): string {
+  return claimOutcome(r, cleanMargin).text;
+}
+
+export function claimOutcome(r: EvalResultFile, cleanMargin = 0.02): { kind: VerdictKind; text: string } {
   const of = (method: string) => r.models.filter((m) => methodOf(m.model) === method);
   const [mv, aq] = [of('mavrl'), of('aq')];
   const useless = [...mv, ...aq].filter((m) => !meaningful(m.diagnostics));
-  if (useless.length) return `**no verdict**: ${useless.map((m) => m.model).join(', ')} at chance or collapsed, so robust accuracy there is not robustness.`;
+  if (useless.length) return { kind: 'no-verdict', text: `**no verdict**: ${useless.map((m) => m.model).join(', ')} at chance or collapsed, so robust accuracy there is not robustness.` };
   const [rm, ra, cm, ca] = [seedMean(mv, 'robust'), seedMean(aq, 'robust'), seedMean(mv, 'clean'), seedMean(aq, 'clean')];
-  if (!rm || !ra || !cm || !ca) return '**no verdict**: the results have no per-episode accuracies (written by an older version); rerun the evaluation.';
+  if (!rm || !ra || !cm || !ca) return { kind: 'no-verdict', text: '**no verdict**: the results have no per-episode accuracies (written by an older version); rerun the evaluation.' };
   const d = pairedDifference(rm, ra, r.setting.seed);
   const clean = pairedDifference(cm, ca, r.setting.seed);
   const said = `paired robust difference mavrl - aq ${formatDifference(d)} points, clean ${formatDifference(clean)}`;
-  if (d.low > 0 && clean.mean >= -cleanMargin) return `**mavrl beats aq** (${said}).`;
-  if (d.low > 0) return `**not counted**: mavrl is more robust but its clean accuracy is more than ${+(cleanMargin * 100).toFixed(2)} points below aq's (${said}).`;
-  if (d.high < 0) return `**aq beats mavrl** on robust accuracy (${said}).`;
-  return `**no difference beyond the interval** (${said}).`;
+  if (d.low > 0 && clean.mean >= -cleanMargin) return { kind: 'mavrl', text: `**mavrl beats aq** (${said}).` };
+  if (d.low > 0) return { kind: 'not-counted', text: `**not counted**: mavrl is more robust but its clean accuracy is more than ${+(cleanMargin * 100).toFixed(2)} points below aq's (${said}).` };
+  if (d.high < 0) return { kind: 'aq', text: `**aq beats mavrl** on robust accuracy (${said}).` };
+  return { kind: 'none', text: `**no difference beyond the interval** (${said}).` };
 }
