@@ -2,8 +2,8 @@
 // train on which data with which seeds, the seed method's hyper-parameter to choose on
 // validation classes, and how to evaluate. Published as schemas/experiment.schema.json.
 // Dependency-free (no tfjs, no node imports).
-import { Type, type Static } from '@sinclair/typebox';
-import { METHODS } from '../core/config';
+import { Type, type Static, type TArray, type TInteger } from '@sinclair/typebox';
+import { METHODS, type MethodName } from '../core/config';
 import { ConfigSchema } from './config';
 
 const Method = Type.Union(METHODS.map((m) => Type.Literal(m)));
@@ -15,9 +15,31 @@ export const ExperimentSpecSchema = Type.Object(
     $comment: Type.Optional(Type.String()),
     name: Type.String({ pattern: '^[\\w.-]+$', description: 'A word (letters, digits, . _ -): names the experiment folder.' }),
     source: Type.String({ description: "Source domain (image or IDX folder, relative to the spec file); 'bundled:<name>' for data shipped with the package." }),
-    unseen: Type.String({ description: 'The unseen domain, given like source.' }),
+    unseen: Type.Union(
+      [
+        Type.String({ description: 'One unseen domain, given like source; its classes are split by unseenSplit.' }),
+        Type.Array(
+          Type.Object(
+            {
+              name: Type.String({ pattern: '^[\\w.]+$', description: 'A word, used in the settings\' labels (unseen-<name>-<k>shot).' }),
+              path: Type.String({ description: 'The dataset, given like source.' }),
+              val: Type.Integer({ minimum: 0, description: 'Classes for validation (used only when the validation is on the unseen domain).' }),
+              test: Count('Classes for testing.'),
+            },
+            { additionalProperties: false },
+          ),
+          { minItems: 1, description: 'Several unseen domains, each with its own seeded class split.' },
+        ),
+      ],
+      { description: 'The unseen domain(s).' },
+    ),
     methods: Type.Array(Method, { minItems: 1, description: 'Methods to train and compare.' }),
     seeds: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, description: 'Seeds of the runs of every method.' }),
+    methodSeeds: Type.Optional(
+      Type.Partial(Type.Object(Object.fromEntries(METHODS.map((m) => [m, Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1 })])) as Record<MethodName, TArray<TInteger>>, { additionalProperties: false }), {
+        description: "Seeds of the methods that train on other seeds than 'seeds' (fewer for the cheaper baselines).",
+      }),
+    ),
     train: Type.Partial(ConfigSchema, { description: 'Config keys of every training run (the method and seed come from methods and seeds).' }),
     validation: Type.Object(
       {
@@ -25,11 +47,22 @@ export const ExperimentSpecSchema = Type.Object(
         key: Type.KeyOf(ConfigSchema, { description: 'The config key to choose.' }),
         values: Type.Array(Type.Number(), { minItems: 1 }),
         episodes: Count('Episodes of the validation evaluation.'),
+        on: Type.Optional(Type.Union([Type.Literal('unseen'), Type.Literal('source')], { description: "Validation classes of the (first) unseen domain (default), or of the source domain's val split (no unseen image is then used for a choice)." })),
       },
-      { description: "The seed method's hyper-parameter, chosen on the unseen domain's validation classes." },
+      { description: "The seed method's hyper-parameter, chosen on validation classes." },
+    ),
+    verdict: Type.Optional(
+      Type.Object(
+        {
+          rule: Type.String({ description: 'The pre-registered rule, printed in the report.' }),
+          cleanMargin: Type.Number({ minimum: 0, description: 'Clean accuracy (points) mavrl may lose to aq and still win.' }),
+        },
+        { additionalProperties: false, description: 'The pre-registered verdict rule. Default: the rule of the first experiment.' },
+      ),
     ),
     eval: Type.Object({
       shots: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1 }),
+      sourceShots: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { description: 'Shot counts evaluated on the held-out source classes (default: shots); [] for none.' })),
       episodes: Count('Episodes of each evaluation.'),
       queries: Count('Query images per class.'),
       attackSteps: Count('PGD steps of the evaluation attack.'),
@@ -37,7 +70,7 @@ export const ExperimentSpecSchema = Type.Object(
       strong: Type.Object({ steps: Count('PGD steps of the strong attack.'), restarts: Type.Integer({ minimum: 0 }), episodes: Count('Episodes of the strong attack.') }),
     }),
     /** Classes of the unseen domain for validation and for testing (a seeded split). */
-    unseenSplit: Type.Object({ val: Count('Validation classes of the unseen domain.'), test: Count('Test classes of the unseen domain.') }),
+    unseenSplit: Type.Optional(Type.Object({ val: Count('Validation classes of the unseen domain.'), test: Count('Test classes of the unseen domain.') })),
     parallel: Count('Jobs at a time (one core each).'),
   },
   { additionalProperties: false, title: 'robust-meta experiment spec' },

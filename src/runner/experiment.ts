@@ -21,6 +21,11 @@ import { EvalJobArgs, Job } from './protocol';
 import { allocateRunDir, writeJsonAtomic } from './runStore';
 
 export type { ExperimentSpec };
+export type UnseenDomain = Exclude<ExperimentSpec['unseen'], string>[number];
+
+function fail(file: string, why: string): never {
+  throw new UserError(`${file}: ${why}`);
+}
 
 /** Reads and validates an experiment spec (src/formats/experiment.ts); errors name the file and the path inside it. */
 export function readExperimentSpec(file: string): ExperimentSpec {
@@ -35,6 +40,15 @@ export function readExperimentSpec(file: string): ExperimentSpec {
   const v = s.validation;
   if (!s.methods.includes(v.method)) throw new UserError(`${file}: /validation/method: ${v.method} is not one of the spec's methods (${s.methods.join(', ')})`);
   for (const value of v.values) resolveConfig({ ...s.train, [v.key]: value }, `${file} (validation ${v.key})`);
+  // What the schema cannot say: relations between fields.
+  if (Array.isArray(s.unseen) && new Set(s.unseen.map((d) => d.name)).size !== s.unseen.length) fail(file, "/unseen: the unseen domains' names must differ");
+  for (const m of Object.keys(s.methodSeeds ?? {})) {
+    if (!s.methods.includes(m as MethodName)) fail(file, `/methodSeeds: names ${m}, which is not in 'methods'`);
+  }
+  const e = s.eval;
+  if (e.sourceShots?.some((k) => !e.shots.includes(k))) fail(file, "/eval/sourceShots: must list some of 'eval.shots'");
+  if (typeof s.unseen === 'string' && !s.unseenSplit) fail(file, "/unseenSplit: needs val and test class counts >= 1 when 'unseen' is one dataset path");
+  if (v.on !== 'source' && unseenDomains(s, '.')[0].val < 1) fail(file, "/validation: the validation is on the unseen domain, so its first domain needs val >= 1 classes (or set validation.on to 'source')");
   return s;
 }
 
@@ -55,6 +69,23 @@ export interface ExperimentOptions {
   log: (line: string) => void;
   /** Where the jobs run; default worker processes on this machine. */
   executor?: Executor;
+}
+
+/** The training seeds of a method: its own list in methodSeeds, else the spec's seeds. */
+export function seedsOf(s: ExperimentSpec, m: MethodName): number[] {
+  return s.methodSeeds?.[m] ?? s.seeds;
+}
+
+/**
+ * The spec's unseen domains with resolved paths and their settings' label prefix: 'unseen' for the
+ * one-domain form (as its reports always said), 'unseen-<name>' for each of several.
+ */
+export function unseenDomains(s: ExperimentSpec, specDir: string): (UnseenDomain & { label: string })[] {
+  if (typeof s.unseen === 'string') {
+    const p = datasetPath(s.unseen, specDir);
+    return [{ name: path.basename(p), path: p, val: s.unseenSplit!.val, test: s.unseenSplit!.test, label: 'unseen' }];
+  }
+  return s.unseen.map((d) => ({ ...d, path: datasetPath(d.path, specDir), label: `unseen-${d.name}` }));
 }
 
 /** An evaluation of the experiment: named checkpoints on a dataset with its split and options. */
@@ -113,7 +144,7 @@ class Experiment {
   readonly spec: ExperimentSpec;
   readonly specDir: string;
   readonly source: string;
-  readonly unseen: string;
+  readonly unseen: (UnseenDomain & { label: string })[];
   readonly t0 = Date.now();
   readonly executor: Executor;
 
@@ -122,9 +153,10 @@ class Experiment {
     this.spec = readExperimentSpec(o.specFile);
     this.specDir = path.dirname(path.resolve(o.specFile));
     this.source = o.source ? path.resolve(o.source) : datasetPath(this.spec.source, this.specDir);
-    this.unseen = datasetPath(this.spec.unseen, this.specDir);
-    for (const [what, p] of [['source', this.source], ['unseen', this.unseen]]) {
-      if (!fs.existsSync(p)) throw new UserError(`the ${what} dataset ${p} does not exist; give it with --${what === 'source' ? 'source' : 'unseen'}`);
+    this.unseen = unseenDomains(this.spec, this.specDir);
+    if (!fs.existsSync(this.source)) throw new UserError(`the source dataset ${this.source} does not exist; give it with --source`);
+    for (const d of this.unseen) {
+      if (!fs.existsSync(d.path)) throw new UserError(`the unseen dataset ${d.path} does not exist; build it (see the spec's $comment) or fix its path in ${o.specFile}`);
     }
     fs.mkdirSync(path.join(o.outDir, 'logs'), { recursive: true });
     fs.mkdirSync(path.join(o.outDir, 'results'), { recursive: true });
@@ -183,8 +215,8 @@ class Experiment {
     return parseJson(EvalResultFileSchema, fs.readFileSync(out, 'utf8'), out);
   }
 
-  unseenLoad(): EvalJobArgs['load'] {
-    return { splitCounts: { train: 0, val: this.spec.unseenSplit.val, test: this.spec.unseenSplit.test }, splitSeed: 0 };
+  unseenLoad(d: UnseenDomain): EvalJobArgs['load'] {
+    return { splitCounts: { train: 0, val: d.val, test: d.test }, splitSeed: 0 };
   }
 
   async run(): Promise<ExperimentOutcome> {
@@ -194,16 +226,17 @@ class Experiment {
     const defaultValue = Number(resolveConfig(spec.train)[v.key]);
     const baselines = spec.methods.filter((m) => m !== v.method);
     // Phase 1: every baseline run and the seed method's validation runs (first seed), in parallel.
-    const valRuns: RunKey[] = v.values.map((value) => ({ method: v.method, seed: spec.seeds[0], value: value === defaultValue ? undefined : value }));
-    const firstJobs: RunKey[] = [...valRuns, ...baselines.flatMap((m) => spec.seeds.map((seed) => ({ method: m, seed })))];
+    const valRuns: RunKey[] = v.values.map((value) => ({ method: v.method, seed: seedsOf(spec, v.method)[0], value: value === defaultValue ? undefined : value }));
+    const firstJobs: RunKey[] = [...valRuns, ...baselines.flatMap((m) => seedsOf(spec, m).map((seed) => ({ method: m, seed })))];
     const trained = new Map<string, TrainJobOutput>();
     await pool(spec.parallel, firstJobs.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
     // Phase 2: the value with the best robust accuracy on the unseen domain's validation classes.
     const valModels = valRuns.map((k) => ({ name: runName(k, valKey), checkpoint: trained.get(runName(k, valKey))!.checkpoint }));
+    const onSource = v.on === 'source';
     const valResult = await this.evaluate('validation', {
       models: valModels,
-      data: this.unseen,
-      load: this.unseenLoad(),
+      data: onSource ? this.source : this.unseen[0].path,
+      load: onSource ? {} : this.unseenLoad(this.unseen[0]),
       options: { split: 'val', shots: spec.eval.shots[0], episodes: v.episodes, queries: spec.eval.queries, attackSteps: spec.eval.attackSteps, seed: 1, curve: '', threads: 1, head: 'auto' },
     });
     const own = (k: RunKey) => ({ key: k, ...valResult.models.find((m) => m.model === runName(k, valKey))! });
@@ -213,18 +246,22 @@ class Experiment {
     this.o.log(`[${this.elapsed()}] validation chose ${valKey} = ${chosen} for ${v.method}`);
     // Phase 3: the seed method's other seeds with the chosen value.
     const mainRuns: RunKey[] = spec.methods.flatMap((m) =>
-      spec.seeds.map((seed) => (m === v.method ? { method: m, seed, value: chosen === defaultValue ? undefined : chosen } : { method: m, seed })),
+      seedsOf(spec, m).map((seed) => (m === v.method ? { method: m, seed, value: chosen === defaultValue ? undefined : chosen } : { method: m, seed })),
     );
     await pool(spec.parallel, mainRuns.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
     // Phase 4: every model on the same episodes, per domain and shot; the curve and the strong
     // attack on the unseen domain.
     const models = mainRuns.map((k) => ({ name: runName(k, valKey), checkpoint: trained.get(runName(k, valKey))!.checkpoint }));
-    const settings: { label: string; domain: 'source' | 'unseen'; shots: number; strong: boolean }[] = [];
+    // With several unseen domains the curve is drawn on one setting (the first domain's first shot
+    // count); the one-domain form keeps its curves on every first-shot setting.
+    const several = Array.isArray(spec.unseen);
+    const settings: { label: string; domain?: UnseenDomain; shots: number; strong: boolean; curve: boolean }[] = [];
     for (const shots of spec.eval.shots) {
-      settings.push({ label: `unseen-${shots}shot`, domain: 'unseen', shots, strong: false });
-      settings.push({ label: `source-${shots}shot`, domain: 'source', shots, strong: false });
+      const first = shots === spec.eval.shots[0];
+      for (const [i, d] of this.unseen.entries()) settings.push({ label: `${d.label}-${shots}shot`, domain: d, shots, strong: false, curve: first && (!several || i === 0) });
+      if ((spec.eval.sourceShots ?? spec.eval.shots).includes(shots)) settings.push({ label: `source-${shots}shot`, shots, strong: false, curve: first && !several });
     }
-    settings.push({ label: `unseen-${spec.eval.shots[0]}shot-strong`, domain: 'unseen', shots: spec.eval.shots[0], strong: true });
+    settings.push({ label: `${this.unseen[0].label}-${spec.eval.shots[0]}shot-strong`, domain: this.unseen[0], shots: spec.eval.shots[0], strong: true, curve: false });
     // One job per (setting, model group), so both cores stay busy.
     const groups = Math.max(1, spec.parallel);
     const chunks = Array.from({ length: groups }, (_, g) => models.filter((_, i) => i % groups === g)).filter((c) => c.length);
@@ -232,8 +269,8 @@ class Experiment {
       chunks.map((chunk, g) => async () => {
         const r = await this.evaluate(`${s.label}-part${g}`, {
           models: chunk,
-          data: s.domain === 'unseen' ? this.unseen : this.source,
-          load: s.domain === 'unseen' ? this.unseenLoad() : {},
+          data: s.domain ? s.domain.path : this.source,
+          load: s.domain ? this.unseenLoad(s.domain) : {},
           options: {
             split: 'test',
             shots: s.shots,
@@ -242,7 +279,7 @@ class Experiment {
             attackSteps: spec.eval.attackSteps,
             seed: 2,
             // Radii in 1/255 units, as eval's --curve takes them.
-            curve: s.strong || s.shots !== spec.eval.shots[0] ? '' : spec.eval.curve255.join(','),
+            curve: s.curve ? spec.eval.curve255.join(',') : '',
             ...(s.strong ? { strongAttack: true, strongSteps: spec.eval.strong.steps, strongRestarts: spec.eval.strong.restarts } : {}),
             // The experiment already runs `parallel` jobs side by side, one core each.
             threads: 1,
@@ -263,7 +300,7 @@ class Experiment {
     return {
       spec,
       source: this.source,
-      unseen: this.unseen,
+      unseen: this.unseen.map((d) => d.path),
       chosen: { key: valKey, value: chosen, validation: valResult },
       runs: mainRuns.map((k) => ({ ...k, name: runName(k, valKey), ...trained.get(runName(k, valKey))! })),
       results: Object.fromEntries(results),
@@ -275,7 +312,8 @@ class Experiment {
 export interface ExperimentOutcome {
   spec: ExperimentSpec;
   source: string;
-  unseen: string;
+  /** The unseen domains' dataset paths, in the spec's order. */
+  unseen: string[];
   chosen: { key: string; value: number; validation: EvalResultFile };
   runs: (RunKey & TrainJobOutput & { name: string })[];
   /** By setting label: 'unseen-1shot', 'source-5shot', 'unseen-1shot-strong', ... */

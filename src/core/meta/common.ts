@@ -1,7 +1,7 @@
 // What every method's per-task step shares: the task as tensors, the two views, fast weights for
 // first or second order, and gradients with auxiliary metrics.
 import * as tf from '@tensorflow/tfjs-core';
-import { augmentBatch, ImageShape } from '../augment';
+import { augmentBatch, augmentOptionsOf, type AugmentOptions, ImageShape } from '../augment';
 import { Config, attackStepSize } from '../config';
 import { Episode } from '../data/types';
 import { AttackOptions } from '../attacks';
@@ -56,10 +56,10 @@ function nhwc(data: Float32Array, s: ImageShape): tf.Tensor4D {
  * The task as tensors, optionally as an augmented view (support and query each augmented per
  * image). A view is drawn from `rng`, so the same stream gives the same view.
  */
-export function taskTensors(task: Episode, rng: Rng | undefined): TaskTensors {
+export function taskTensors(task: Episode, rng: Rng | undefined, opts?: AugmentOptions): TaskTensors {
   const shape = shapeOf(task);
-  const s = rng ? augmentBatch(task.support, shape, rng) : task.support;
-  const q = rng ? augmentBatch(task.query, shape, rng) : task.query;
+  const s = rng ? augmentBatch(task.support, shape, rng, opts) : task.support;
+  const q = rng ? augmentBatch(task.query, shape, rng, opts) : task.query;
   return {
     shape,
     xs: nhwc(s, shape),
@@ -75,7 +75,7 @@ export function disposeTask(t: TaskTensors): void {
 
 /** A view for a method: augmented when the config says so, else the clean task. */
 export function viewOf(task: Episode, ctx: MethodContext, rng: Rng): TaskTensors {
-  return taskTensors(task, ctx.cfg.augment ? rng : undefined);
+  return taskTensors(task, ctx.cfg.augment ? rng : undefined, augmentOptionsOf(ctx.cfg));
 }
 
 export function trainAttack(cfg: Config): AttackOptions {

@@ -3,7 +3,7 @@
 // NT-Xent to view 2, and the loss is NT-Xent(view 1, view 2) + NT-Xent(adversarial view 1, view 2).
 // Its accuracies are those of the prototype head on the task, as it has no classifier.
 import * as tf from '@tensorflow/tfjs-core';
-import { augmentBatch } from '../../augment';
+import { augmentBatch, augmentOptionsOf } from '../../augment';
 import { pgd } from '../../attacks';
 import { accuracy, ntXent, ntXentPerSample } from '../../losses';
 import { encode, project } from '../../model';
@@ -27,8 +27,8 @@ export const rocl: Method = {
     // rocl needs two different views even when augmentation is off: otherwise its positive
     // pairs would be identical images and the loss would teach nothing.
     const n = all.length / (shape.height * shape.width * shape.channels);
-    const x1 = tf.tensor4d(augmentBatch(all, shape, rng.fork(1)), [n, shape.height, shape.width, shape.channels]);
-    const x2 = tf.tensor4d(augmentBatch(all, shape, rng.fork(2)), [n, shape.height, shape.width, shape.channels]);
+    const x1 = tf.tensor4d(augmentBatch(all, shape, rng.fork(1), augmentOptionsOf(ctx.cfg)), [n, shape.height, shape.width, shape.channels]);
+    const x2 = tf.tensor4d(augmentBatch(all, shape, rng.fork(2), augmentOptionsOf(ctx.cfg)), [n, shape.height, shape.width, shape.channels]);
     const z2 = tf.tidy(() => project(params, encode(spec, params, x2)));
     const [adv] = pgd([x1], ([x]) => ntXentPerSample(project(params, encode(spec, params, x)), z2, cfg.tau), trainAttack(cfg), rng.fork(3));
     z2.dispose();
