@@ -3,7 +3,7 @@
 // path inside it ("runs/x/status.json: /step: expected integer"). Dependency-free apart from
 // TypeBox (no tfjs, no node imports), so the webview can use the same declarations.
 import type { Static, TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 
 /** A file or message does not match its declared format. The message is for the user as is. */
 export class FormatError extends Error {
@@ -30,12 +30,29 @@ function describe(schema: TSchema, message: string): string {
   return message.replace(/^Expected/, 'expected');
 }
 
+/** Errors that say the value is of another JSON kind than the schema (string, array, object, ...). */
+const KIND_ERRORS = new Set<number>([ValueErrorType.Array, ValueErrorType.Boolean, ValueErrorType.Integer, ValueErrorType.Literal, ValueErrorType.Null, ValueErrorType.Number, ValueErrorType.Object, ValueErrorType.String]);
+
+/**
+ * The errors worth showing for one error: a union's own message ("expected union value") says
+ * nothing, so it is replaced by the errors of the alternatives the value is of the right kind for
+ * (a list given where a string or a list is allowed is checked as a list).
+ */
+function* concrete(e: ValueError): Generator<ValueError> {
+  if (e.type !== ValueErrorType.Union) return yield e;
+  const fitting = e.errors.map((it) => [...it]).filter((errs) => !errs.some((x) => x.path === e.path && KIND_ERRORS.has(x.type)));
+  if (fitting.length !== 1) return yield e;
+  for (const x of fitting[0]) yield* concrete(x);
+}
+
 /** The problems of `value` against `schema`, each as "<json pointer>: <message>, got <value>", at most `max`. */
 export function formatProblems(schema: TSchema, value: unknown, max = 10): string[] {
   const out: string[] = [];
-  for (const e of Value.Errors(schema, value)) {
-    out.push(`${e.path || '/'}: ${describe(e.schema, e.message)}, got ${shown(e.value)}`);
-    if (out.length >= max) break;
+  for (const top of Value.Errors(schema, value)) {
+    for (const e of concrete(top)) {
+      out.push(`${e.path || '/'}: ${describe(e.schema, e.message)}, got ${shown(e.value)}`);
+      if (out.length >= max) return out;
+    }
   }
   return out;
 }
