@@ -221,7 +221,9 @@ export function configFromArgs(parsed: ParsedArgs, base: Partial<Config> = {}): 
   const explicit: Record<string, unknown> = {};
   const file = parsed.options['config'];
   if (typeof file === 'string') {
-    const fromFile = readConfigFile(file);
+    // The `slurm` section is the executor's, not a config key (cli/slurmOptions.ts reads it).
+    const { slurm: _executorSection, ...fromFile } = readConfigFile(file);
+    void _executorSection;
     try {
       resolveConfig(fromFile, `config file ${path.resolve(file)}`);
     } catch (e) {

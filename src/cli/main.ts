@@ -10,6 +10,7 @@ import { benchCommand } from './commands/bench';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
 import { experimentCommand } from './commands/experiment';
+import { jobsCommand } from './commands/jobs';
 import { listCommand, showCommand } from './commands/list';
 import { trainCommand } from './commands/train';
 
@@ -30,8 +31,8 @@ function loadEval(): EvalEntry | undefined {
   }
 }
 
-const COMMANDS: Command[] = [trainCommand, benchCommand, demoCommand, experimentCommand, listCommand, showCommand, doctorCommand];
-const COMMAND_NAMES = ['train', 'eval', 'bench', 'demo', 'experiment', 'list', 'show', 'doctor', 'help'];
+const COMMANDS: Command[] = [trainCommand, benchCommand, demoCommand, experimentCommand, jobsCommand, listCommand, showCommand, doctorCommand];
+const COMMAND_NAMES = ['train', 'eval', 'bench', 'demo', 'experiment', 'jobs', 'list', 'show', 'doctor', 'help'];
 
 function optionHelp(o: OptionSpec): string {
   const flag = `--${o.flag}${o.type === 'boolean' ? '' : ` <${o.placeholder ?? 'value'}>`}${o.short ? `, -${o.short}` : ''}`;

@@ -10,6 +10,8 @@ import { startTrainThread } from '../trainThread';
 import { CONFIG_OPTIONS, configFromArgs, ParsedArgs, UsageError } from '../args';
 import { Command, CONFIG_FILE_OPTION, HELP_OPTION, JSON_OPTION, RUNS_DIR_OPTION, runsDirOf } from '../command';
 import { formatNumber, Progress } from '../output';
+import { executorOf, SLURM_CLI_OPTIONS, slurmFlagsGiven } from '../slurmOptions';
+import { submitTrain } from '../slurmTrain';
 
 function emit(json: boolean, event: Record<string, unknown>): void {
   if (json) process.stdout.write(JSON.stringify(event) + '\n');
@@ -17,6 +19,9 @@ function emit(json: boolean, event: Record<string, unknown>): void {
 
 async function run(args: ParsedArgs): Promise<number> {
   if (args.positionals.length) throw new UsageError(`train takes no positional arguments, got ${args.positionals.join(' ')}`);
+  if (executorOf(args) === 'slurm') return submitTrain(args);
+  const stray = slurmFlagsGiven(args);
+  if (stray.length) throw new UsageError(`--${stray[0]} is a Slurm option; add --executor slurm`);
   const json = args.options.json === true;
   const runsDir = runsDirOf(args);
   const resumeRef = args.options.resume as string | undefined;
@@ -28,6 +33,8 @@ async function run(args: ParsedArgs): Promise<number> {
     if (fixed.length) {
       throw new UsageError(`--resume keeps the run's config; only ${RESUMABLE_KEYS.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')} may be given with it, not ${fixed.join(', ')}`);
     }
+  } else if (typeof args.options['run-dir'] === 'string') {
+    runDir = path.resolve(args.options['run-dir']);
   } else {
     runDir = allocateRunDir(runsDir, config.method).dir;
   }
@@ -110,7 +117,9 @@ export const trainCommand: Command = {
     CONFIG_FILE_OPTION,
     { flag: 'resume', type: 'string', placeholder: 'run', description: 'Resume this run (folder or id) from its newest checkpoint; only --steps, --checkpoint-every, --backend, --workers may change.' },
     RUNS_DIR_OPTION,
+    { flag: 'run-dir', type: 'string', placeholder: 'dir', description: 'Train into this new folder instead of one made under --runs-dir (the Slurm batch script uses it).' },
     { ...JSON_OPTION, description: 'Print events as JSON lines on stdout (started, metric, checkpoint, log, done, error).' },
+    ...SLURM_CLI_OPTIONS,
     ...CONFIG_OPTIONS,
   ],
   details: [
@@ -118,6 +127,7 @@ export const trainCommand: Command = {
     '  robust-meta train --method aq --steps 200 --image-size 28 --channels 1',
     '  robust-meta train --config my-run.json --eps 4/255',
     '  robust-meta train --resume runs/20261126-181500-mavrl --steps 2000',
+    '  robust-meta train --config my-run.json --executor slurm --partition gpu --time 4:00:00',
     '',
     'Ctrl-C stops after writing a checkpoint (exit code 130; 143 for SIGTERM); a second Ctrl-C quits at once.',
   ].join('\n'),
