@@ -218,8 +218,12 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
         writeRunConfig(runDir, file);
       }
     } catch (e) {
-      // A fresh run that could not start leaves no folder behind.
-      if (fresh && !isRunDir(runDir)) fs.rmSync(runDir, { recursive: true, force: true });
+      // A fresh run that could not start leaves no folder behind, apart from the record of the
+      // Slurm job that ran it (slurm/: its script, output and exit, which tell the user why).
+      if (fresh && !isRunDir(runDir)) {
+        for (const name of fs.existsSync(runDir) ? fs.readdirSync(runDir) : []) if (name !== 'slurm') fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
+        if (fs.existsSync(runDir) && !fs.readdirSync(runDir).length) fs.rmdirSync(runDir);
+      }
       throw setupError(e);
     }
     if (!fresh) {

@@ -133,7 +133,7 @@ export function listJobs(roots: string[]): JobView[] {
             // A damaged status.json is `robust-meta show`'s to report; the job state stands.
           }
         }
-        if (view.finished && view.state !== 'COMPLETED') view.message = jobErrorMessage(trainJobLog(f.folder, s.jobId));
+        if (view.finished && !['COMPLETED', 'CANCELLED'].includes(view.state.split(' ')[0])) view.message = jobErrorMessage(trainJobLog(f.folder, s.jobId));
       }
       views.push(view);
     }

@@ -99,7 +99,7 @@ export function batchScript(s: BatchScriptSpec): string {
     ...(s.options.setup ?? []),
     ...select,
     'JOB="${SLURM_ARRAY_JOB_ID:-${SLURM_JOB_ID:-local}}${SLURM_ARRAY_TASK_ID:+_$SLURM_ARRAY_TASK_ID}"',
-    'echo "robust-meta: job $JOB on $(hostname) at $(date -u +%FT%TZ), restart ${SLURM_RESTART_COUNT:-0}: $*" >&2',
+    'echo "slurm job $JOB on $(hostname) at $(date -u +%FT%TZ), restart ${SLURM_RESTART_COUNT:-0}: $*" >&2',
     'near_limit=0',
     '# Time limit near: stop after a checkpoint (one SIGTERM), then requeue below.',
     'trap \'near_limit=1; kill -TERM "$child" 2>/dev/null\' USR1',
