@@ -86,6 +86,13 @@ export interface ExperimentOptions {
   /** Where the markdown report goes. */
   docFile: string;
   log: (line: string) => void;
+  /**
+   * Runs one job (`robust-meta` or the eval entry, as node arguments) and resolves with its
+   * stdout; default: a child process here. The Slurm executor submits it instead (slurm/arrays.ts).
+   */
+  runJob?: (kind: 'train' | 'eval', args: string[], logFile: string) => Promise<string>;
+  /** Jobs started at once (default: the spec's `parallel`); a scheduler takes them all. */
+  jobsAtOnce?: number;
 }
 
 interface TrainJobOutput {
@@ -163,6 +170,14 @@ class Experiment {
     fs.mkdirSync(path.join(o.outDir, 'results'), { recursive: true });
   }
 
+  private runJob(kind: 'train' | 'eval', args: string[], logFile: string): Promise<string> {
+    return this.o.runJob ? this.o.runJob(kind, args, logFile) : runChild(args, logFile);
+  }
+
+  private get atOnce(): number {
+    return this.o.jobsAtOnce ?? this.spec.parallel;
+  }
+
   private elapsed(): string {
     return `${((Date.now() - this.t0) / 60000).toFixed(1)} min`;
   }
@@ -184,7 +199,7 @@ class Experiment {
     fs.mkdirSync(path.dirname(cfgFile), { recursive: true });
     writeJsonAtomic(cfgFile, cfg);
     this.o.log(`[${this.elapsed()}] train ${name}`);
-    const out = await runChild([cli(), 'train', '--config', cfgFile, '--runs-dir', path.join(this.o.outDir, 'runs', name), '--json'], path.join(this.o.outDir, 'logs', `train-${name}.log`));
+    const out = await this.runJob('train', [cli(), 'train', '--config', cfgFile, '--runs-dir', path.join(this.o.outDir, 'runs', name), '--json'], path.join(this.o.outDir, 'logs', `train-${name}.log`));
     const doneEvent = out
       .split('\n')
       .filter((l) => l.startsWith('{'))
@@ -208,7 +223,7 @@ class Experiment {
       fs.rmSync(out, { force: true });
       writeJsonAtomic(jobFile, { ...job, out });
       this.o.log(`[${this.elapsed()}] eval ${label} (${job.models.length} models, ${job.options.episodes} episodes)`);
-      await runChild([evalEntry(), jobFile], path.join(this.o.outDir, 'logs', `eval-${label}.log`));
+      await this.runJob('eval', [evalEntry(), jobFile], path.join(this.o.outDir, 'logs', `eval-${label}.log`));
       this.o.log(`[${this.elapsed()}] evaluated ${label}`);
     }
     return JSON.parse(fs.readFileSync(out, 'utf8')) as EvalResultFile;
@@ -228,7 +243,7 @@ class Experiment {
     const valRuns: RunKey[] = v.values.map((value) => ({ method: v.method, seed: spec.seeds[0], value: value === defaultValue ? undefined : value }));
     const firstJobs: RunKey[] = [...valRuns, ...baselines.flatMap((m) => spec.seeds.map((seed) => ({ method: m, seed })))];
     const trained = new Map<string, TrainJobOutput>();
-    await pool(spec.parallel, firstJobs.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
+    await pool(this.atOnce, firstJobs.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
     // Phase 2: the value with the best robust accuracy on the unseen domain's validation classes.
     const valModels = valRuns.map((k) => ({ name: runName(k, valKey), checkpoint: trained.get(runName(k, valKey))!.checkpoint }));
     const valResult = await this.evaluate('validation', {
@@ -246,7 +261,7 @@ class Experiment {
     const mainRuns: RunKey[] = spec.methods.flatMap((m) =>
       spec.seeds.map((seed) => (m === v.method ? { method: m, seed, value: chosen === defaultValue ? undefined : chosen } : { method: m, seed })),
     );
-    await pool(spec.parallel, mainRuns.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
+    await pool(this.atOnce, mainRuns.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
     // Phase 4: every model on the same episodes, per domain and shot; the curve and the strong
     // attack on the unseen domain.
     const models = mainRuns.map((k) => ({ name: runName(k, valKey), checkpoint: trained.get(runName(k, valKey))!.checkpoint }));
@@ -281,7 +296,7 @@ class Experiment {
         return { setting: s, result: r };
       }),
     );
-    const parts = await pool(spec.parallel, jobs);
+    const parts = await pool(this.atOnce, jobs);
     const results = new Map<string, EvalResultFile>();
     for (const { setting, result } of parts) {
       const prev = results.get(setting.label);

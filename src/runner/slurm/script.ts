@@ -28,6 +28,8 @@ export interface BatchTask {
   /** Where the command's stdout and stderr go (appended); default: the job's output file. */
   stdout?: string;
   stderr?: string;
+  /** Empty `stdout` when the task starts: a requeued task's output is its last attempt's alone. */
+  freshStdout?: boolean;
 }
 
 export interface BatchScriptSpec {
@@ -70,6 +72,7 @@ function taskCommands(t: BatchTask): string[] {
     out.push(`set -- ${shellLine(t.argv)}`);
   }
   out.push(`STDOUT=${shellQuote(t.stdout ?? '/dev/stdout')}; STDERR=${shellQuote(t.stderr ?? '/dev/stderr')}`);
+  if (t.freshStdout && t.stdout) out.push(': >"$STDOUT"');
   return out;
 }
 
