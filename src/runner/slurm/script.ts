@@ -71,7 +71,7 @@ function taskCommands(t: BatchTask): string[] {
   } else {
     out.push(`set -- ${shellLine(t.argv)}`);
   }
-  out.push(`STDOUT=${shellQuote(t.stdout ?? '/dev/stdout')}; STDERR=${shellQuote(t.stderr ?? '/dev/stderr')}`);
+  out.push(`STDOUT=${t.stdout ? shellQuote(t.stdout) : "''"}; STDERR=${t.stderr ? shellQuote(t.stderr) : "''"}`);
   if (t.freshStdout && t.stdout) out.push(': >"$STDOUT"');
   return out;
 }
@@ -108,7 +108,11 @@ export function batchScript(s: BatchScriptSpec): string {
     'trap \'near_limit=1; kill -TERM "$child" 2>/dev/null\' USR1',
     '# scancel and preemption signal every process of the job: robust-meta got its own SIGTERM.',
     "trap ':' TERM",
-    '"$@" >>"$STDOUT" 2>>"$STDERR" &',
+    '# The command\'s output: the job\'s own output file unless the task names files.',
+    'exec 3>&1 4>&2',
+    'if [ -n "$STDOUT" ]; then exec 3>>"$STDOUT"; fi',
+    'if [ -n "$STDERR" ]; then exec 4>>"$STDERR"; fi',
+    '"$@" >&3 2>&4 3>&- 4>&- &',
     'child=$!',
     'wait "$child"; rc=$?',
     '# A trap interrupts wait; wait again for the command\'s own exit status.',
@@ -117,7 +121,7 @@ export function batchScript(s: BatchScriptSpec): string {
     `if [ "$near_limit" = 1 ] && [ "$rc" -ne 0 ] && [ "\${SLURM_RESTART_COUNT:-0}" -lt ${s.maxRequeues} ]; then requeued=true; fi`,
     'mkdir -p "$EXIT_DIR"',
     'printf \'{"jobId":"%s","exitCode":%d,"endedAt":"%s","requeued":%s%s}\\n\' "$JOB" "$rc" "$(date -u +%FT%TZ)" "$requeued" "${SLURM_ARRAY_TASK_ID:+,\\"arrayTask\\":$SLURM_ARRAY_TASK_ID}" >"$EXIT_DIR/exit-$JOB.json.tmp" && mv "$EXIT_DIR/exit-$JOB.json.tmp" "$EXIT_DIR/exit-$JOB.json"',
-    'if [ "$requeued" = true ]; then scontrol requeue "${SLURM_JOB_ID}"; fi',
+    'if [ "$requeued" = true ] && [ -n "${SLURM_JOB_ID:-}" ]; then scontrol requeue "$SLURM_JOB_ID"; fi',
     'exit "$rc"',
   ];
   return [...header, '', ...body, ''].join('\n');
