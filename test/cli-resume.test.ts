@@ -37,10 +37,10 @@ function trainUntilKilled(args: string[], killAt: number): Promise<{ runDir: str
       while ((nl = buf.indexOf('\n')) >= 0) {
         const e = JSON.parse(buf.slice(0, nl));
         buf = buf.slice(nl + 1);
-        if (e.event === 'started') runDir = e.runDir;
-        if (e.event === 'metric') lastMetric = e.step;
-        if (e.event === 'checkpoint' && e.step >= killAt) checkpointed = true;
-        if (e.event === 'metric' && checkpointed) child.kill('SIGKILL');
+        if (e.type === 'run/started') runDir = e.runDir;
+        if (e.type === 'run/metric') lastMetric = e.metric.step;
+        if (e.type === 'run/checkpoint' && e.step >= killAt) checkpointed = true;
+        if (e.type === 'run/metric' && checkpointed) child.kill('SIGKILL');
       }
     });
     child.on('exit', (code, signal) => {
@@ -66,10 +66,10 @@ test('a run killed after its step-10 checkpoint and resumed matches an uninterru
   const resumed = spawnSync(process.execPath, [BIN, 'train', '--resume', killed.runDir, '--json'], { encoding: 'utf8' });
   assert.equal(resumed.status, 0, resumed.stderr);
   // Resume may first log what it repaired (a torn metrics line, temp files the kill left).
-  const events = resumed.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string; step: number; message?: string });
-  const first = events.findIndex((e) => e.event !== 'log');
+  const events = resumed.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; step: number; message?: string });
+  const first = events.findIndex((e) => e.type !== 'log');
   const started = events[first];
-  assert.equal(started.event, 'started', JSON.stringify(events.slice(0, first + 1)));
+  assert.equal(started.type, 'run/started', JSON.stringify(events.slice(0, first + 1)));
   assert.ok(started.step >= 10 && started.step % 2 === 0 && started.step <= before, `resumed from step ${started.step} with ${before} metric lines`);
   assert.equal(lastEvent(resumed.stdout).state, 'done');
 

@@ -110,12 +110,12 @@ test('train, list and show a tiny run; resume refuses a changed model; a corrupt
   let r = cli(['train', ...TINY, '--steps', '3', '--checkpoint-every', '2', '--runs-dir', runs, '--json']);
   assert.equal(r.code, 0, r.stderr);
   // Log events may come first (a backend skipped on the way: webgpu without a Vulkan driver).
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event !== 'log');
-  assert.equal(events[0].event, 'started');
-  assert.deepEqual(events.filter((e) => e.event === 'metric').map((e) => e.step), [1, 2, 3]);
-  assert.deepEqual(events.filter((e) => e.event === 'checkpoint').map((e) => e.step), [2, 3]);
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type !== 'log');
+  assert.equal(events[0].type, 'run/started');
+  assert.deepEqual(events.filter((e) => e.type === 'run/metric').map((e) => e.metric.step), [1, 2, 3]);
+  assert.deepEqual(events.filter((e) => e.type === 'run/checkpoint').map((e) => e.step), [2, 3]);
   const done = events[events.length - 1];
-  assert.equal(done.event, 'done');
+  assert.equal(done.type, 'job/done');
   assert.equal(done.state, 'done');
   const runDir: string = done.runDir;
 
@@ -174,7 +174,7 @@ test('Ctrl-C (SIGINT) stops train after a checkpoint with exit code 130', async 
   let sent = false;
   child.stdout.setEncoding('utf8').on('data', (t: string) => {
     out += t;
-    if (!sent && /"event":"metric","step":3\b/.test(out)) {
+    if (!sent && /"type":"run\/metric","metric":\{"step":3\b/.test(out)) {
       sent = true;
       child.kill('SIGINT');
     }
@@ -182,7 +182,7 @@ test('Ctrl-C (SIGINT) stops train after a checkpoint with exit code 130', async 
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.equal(code, 130);
   const done = JSON.parse(out.trim().split('\n').pop()!);
-  assert.equal(done.event, 'done');
+  assert.equal(done.type, 'job/done');
   assert.equal(done.state, 'stopped');
   assert.ok(done.step >= 3 && done.step < 500);
   assert.ok(fs.existsSync(path.join(done.runDir, 'checkpoints', `step-${String(done.step).padStart(8, '0')}.ckpt`)));

@@ -60,7 +60,7 @@ function spawnCli(args: string[], onEvent: (e: Record<string, unknown>, child: C
 
 /** The run folder named by the `started` event (log events may come before it). */
 function startedRunDir(stdout: string): string {
-  const started = events(stdout).find((e) => e.event === 'started');
+  const started = events(stdout).find((e) => e.type === 'run/started');
   assert.ok(started, `a started event in ${stdout}`);
   return String(started.runDir);
 }
@@ -79,7 +79,7 @@ test('a full disk (injected) ends the run with a clear message, keeps the last g
   assert.match(r.stderr, /robust-meta train: disk full while writing .*step-00000006\.ckpt: ENOSPC/);
   assert.doesNotMatch(r.stderr, STACK);
   const last = events(r.stdout).pop()!;
-  assert.equal(last.event, 'error');
+  assert.equal(last.type, 'error');
   assert.match(String(last.message), /disk full while writing/);
   const runDir = startedRunDir(r.stdout);
   // The checkpoints written before the disk filled are all there, whole; no temp file is left.
@@ -89,7 +89,7 @@ test('a full disk (injected) ends the run with a clear message, keeps the last g
   // Space again: the run resumes from step 4 and finishes.
   const resumed = cli(['train', '--resume', runDir, '--json']);
   assert.equal(resumed.status, 0, resumed.stderr);
-  assert.equal(events(resumed.stdout).find((e) => e.event === 'started')?.step, 4);
+  assert.equal(events(resumed.stdout).find((e) => e.type === 'run/started')?.step, 4);
   assertOneRowPerStep(runDir, 12);
   assert.equal(readStatus(runDir).state, 'done');
 });
@@ -126,7 +126,7 @@ test('a full disk (a real 700 KB tmpfs): a clear message, a readable newest chec
     fs.cpSync(runDir, roomy, { recursive: true });
     const resumed = cli(['train', '--resume', roomy, '--json']);
     assert.equal(resumed.status, 0, resumed.stderr);
-    assert.equal(events(resumed.stdout).find((e) => e.event === 'started')?.step, ckpts[ckpts.length - 1].step);
+    assert.equal(events(resumed.stdout).find((e) => e.type === 'run/started')?.step, ckpts[ckpts.length - 1].step);
     assertOneRowPerStep(roomy, 30);
   } finally {
     spawnSync('umount', [small]);
@@ -146,7 +146,7 @@ test('two resumes of one run at once: one trains, the other is refused with a cl
   assert.equal(lost.code, 1, `the other is refused (exit 1): ${lost.stderr}`);
   assert.match(lost.stderr, /is being trained by another process \(pid \d+, since .*\): one run folder has one writer\. Stop that run first/);
   assert.doesNotMatch(lost.stderr, STACK);
-  assert.equal(events(lost.stdout).pop()?.event, 'error');
+  assert.equal(events(lost.stdout).pop()?.type, 'error');
   assertOneRowPerStep(runDir, 80);
   assert.equal(readStatus(runDir).state, 'done');
   assert.equal(fs.existsSync(path.join(runDir, 'train.lock')), false, 'the lock is released at the end');
@@ -196,8 +196,8 @@ test('Ctrl-C stops after a checkpoint; a second Ctrl-C quits at once, without wa
   let secondAt = 0;
   let stepMs = 0;
   const run = spawnCli(['train', ...SLOW, '--runs-dir', runs, '--json'], (e, child) => {
-    if (e.event !== 'metric' || secondAt) return;
-    stepMs = Number(e.msPerStep);
+    if (e.type !== 'run/metric' || secondAt) return;
+    stepMs = Number((e.metric as { msPerStep: number }).msPerStep);
     // Both signals land in the middle of the next step.
     setTimeout(() => {
       child.kill('SIGINT');
@@ -222,7 +222,7 @@ test('SIGTERM stops after a checkpoint with exit code 143, as the worker does', 
   const runs = tmpDir();
   let sent = false;
   const run = spawnCli(['train', ...TINY, '--steps', '400', '--checkpoint-every', '100', '--runs-dir', runs, '--json'], (e, child) => {
-    if (e.event === 'metric' && !sent) {
+    if (e.type === 'run/metric' && !sent) {
       sent = true;
       child.kill('SIGTERM');
     }
@@ -230,7 +230,7 @@ test('SIGTERM stops after a checkpoint with exit code 143, as the worker does', 
   const out = await run.exit;
   assert.equal(out.code, 143, out.stderr);
   const done = events(out.stdout).pop()!;
-  assert.equal(done.event, 'done');
+  assert.equal(done.type, 'job/done');
   assert.equal(done.state, 'stopped');
   const runDir = String(done.runDir);
   assert.equal(listCheckpointFiles(runDir).pop()?.step, done.step);
@@ -276,7 +276,7 @@ test('exit codes and messages: a damaged config.json on --resume (1), a huge che
   const bad = cli(['train', '--json', '--no-such-flag', '3', '--runs-dir', runs]);
   assert.equal(bad.status, 2, bad.stderr);
   const ev = events(bad.stdout).pop()!;
-  assert.equal(ev.event, 'error');
+  assert.equal(ev.type, 'error');
   assert.match(String(ev.message), /no-such-flag/);
   assert.equal(ev.exitCode, 2);
 

@@ -1,11 +1,12 @@
 // robust-meta: the command line over the same engine and runner as the VS Code extension.
 // Exit codes: 0 ok, 1 failure, 2 usage or config error, 130 interrupted (Ctrl-C).
 import { isUserError } from '../core/errors';
-import { EXIT_CODES } from '../runner/protocol';
+import { EXIT_CODES, workerMessage } from '../runner/protocol';
 import { isSetupError } from '../runner/train';
 import { packageVersion } from '../runner/packageInfo';
 import { isUsageError, OptionSpec, parseArgs, suggest } from './args';
 import { Command } from './command';
+import { jsonLine } from './jobs';
 import { benchCommand } from './commands/bench';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
@@ -70,7 +71,7 @@ function printError(command: string | undefined, e: unknown, json = false): numb
   const err = e as Error;
   const message = user ? err.message : `unexpected error: ${err?.message ?? String(e)}`;
   // A --json reader gets every error as an event, whether a flag, the config or the run failed.
-  if (json) process.stdout.write(JSON.stringify({ event: 'error', message, exitCode: code }) + '\n');
+  if (json) process.stdout.write(jsonLine(workerMessage({ type: 'error', message, userError: user, exitCode: code })));
   process.stderr.write(`${where}: ${message}\n${user ? '' : `${err?.stack ?? ''}\n`}`);
   return code;
 }

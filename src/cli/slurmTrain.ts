@@ -26,7 +26,7 @@ export async function submitTrain(args: ParsedArgs): Promise<number> {
     if (args.options['run-dir'] !== undefined) throw new UsageError('--run-dir is for the batch script itself; with --executor slurm the run folder is made under --runs-dir');
     sub = submitNewRun(allocateRunDir(runsDir, config.method).dir, config, options ?? {});
   }
-  if (json) process.stdout.write(JSON.stringify({ event: 'submitted', executor: 'slurm', jobId: sub.jobId, runDir: sub.runDir, script: sub.script, log: sub.log }) + '\n');
+  if (json) process.stdout.write(JSON.stringify({ type: 'slurm/submitted', jobId: sub.jobId, runDir: sub.runDir, script: sub.script, log: sub.log }) + '\n');
   else {
     process.stdout.write(
       [

@@ -1,12 +1,13 @@
-// The parent side of the worker protocol, for the extension and the CLI: fork a worker for one
-// job, receive its messages as typed events, cancel, pause or resume it, and learn how it ended.
+// The parent side of the worker protocol, for the extension, the CLI and the local executor:
+// start a worker for one job, receive its messages as typed events, cancel, pause or resume it, and learn how it ended.
 // A worker that dies without saying it is done (killed, crashed, out of memory) is reported with
 // its exit code or signal, and its training run is marked failed in status.json; its checkpoints
 // stay, so the run can be resumed.
 import { ChildProcess, fork } from 'child_process';
 import * as path from 'path';
 import { Config } from '../core/config';
-import { EXIT_CODES, isWorkerMessage, Job, ParentMessageBody, parentMessage, WorkerMessage } from './protocol';
+import { Worker } from 'worker_threads';
+import { EXIT_CODES, isWorkerMessage, Job, ParentMessage, ParentMessageBody, parentMessage, WORKER_THREAD_TAG, WorkerMessage } from './protocol';
 import { RunState } from './runFormat';
 import { allocateRunDir, listCheckpointFiles, readMetrics, readStatus, writeStatus } from './runStore';
 
@@ -42,8 +43,10 @@ export interface StartWorkerOptions {
   execArgv?: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Pipe the worker's stdout and stderr to the handlers instead of inheriting them. */
+  /** Pipe the worker's stdout and stderr to the handlers instead of inheriting them (process only). */
   pipe?: boolean;
+  /** Run the worker in a thread of this process instead of a child process (execPath, execArgv, env, cwd and pipe do not apply). */
+  thread?: boolean;
 }
 
 export interface WorkerHandle {
@@ -92,8 +95,16 @@ function markRunFailed(runDir: string, message: string): void {
   }
 }
 
-/** Forks a worker, starts `job` in it and routes its messages to `handlers`. */
-export function startWorker(job: Job, handlers: WorkerHandlers = {}, opts: StartWorkerOptions = {}): WorkerHandle {
+/** The two ends a worker can run at: a child process or a thread of this process. */
+interface Channel {
+  readonly pid: number | undefined;
+  post(m: ParentMessage): void;
+  onMessage(h: (m: unknown) => void): void;
+  onExit(h: (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => void): void;
+  kill(signal: NodeJS.Signals): void;
+}
+
+function processChannel(opts: StartWorkerOptions, handlers: WorkerHandlers): Channel {
   const child: ChildProcess = fork(opts.workerPath ?? defaultWorkerPath(), [], {
     execPath: opts.execPath,
     execArgv: opts.execArgv ?? [],
@@ -101,13 +112,57 @@ export function startWorker(job: Job, handlers: WorkerHandlers = {}, opts: Start
     cwd: opts.cwd,
     stdio: opts.pipe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  let finalState: RunState | undefined;
-  let error: { message: string; userError: boolean } | undefined;
   if (opts.pipe) {
     child.stdout?.setEncoding('utf8').on('data', (t: string) => handlers.stdout?.(t));
     child.stderr?.setEncoding('utf8').on('data', (t: string) => handlers.stderr?.(t));
   }
-  child.on('message', (raw) => {
+  let spawnError: Error | undefined;
+  child.on('error', (e) => {
+    spawnError = e;
+  });
+  return {
+    pid: child.pid,
+    post: (m) => {
+      if (child.connected) child.send(m);
+    },
+    onMessage: (h) => child.on('message', h),
+    onExit: (h) => child.on('exit', (code, signal) => h(code, signal, spawnError)),
+    kill: (signal) => child.kill(signal),
+  };
+}
+
+/**
+ * A worker thread dies with this process, as a loop run in the process itself would: the CLI runs
+ * its jobs this way, so that killing the CLI kills the job (and a resume finds the run as a kill
+ * left it). Its messages are the same; signals stay with this thread, which relays them as cancel.
+ */
+function threadChannel(opts: StartWorkerOptions): Channel {
+  const worker = new Worker(opts.workerPath ?? defaultWorkerPath(), { workerData: { tag: WORKER_THREAD_TAG } });
+  let terminated: NodeJS.Signals | null = null;
+  return {
+    pid: process.pid,
+    post: (m) => worker.postMessage(m),
+    onMessage: (h) => worker.on('message', h),
+    onExit: (h) => {
+      let error: Error | undefined;
+      worker.on('error', (e) => {
+        error = e;
+      });
+      worker.on('exit', (code) => h(terminated ? null : code, terminated, error));
+    },
+    kill: (signal) => {
+      terminated = signal;
+      void worker.terminate();
+    },
+  };
+}
+
+/** Starts a worker (a child process, or a thread with opts.thread), starts `job` in it and routes its messages to `handlers`. */
+export function startWorker(job: Job, handlers: WorkerHandlers = {}, opts: StartWorkerOptions = {}): WorkerHandle {
+  const channel = opts.thread ? threadChannel(opts) : processChannel(opts, handlers);
+  let finalState: RunState | undefined;
+  let error: { message: string; userError: boolean } | undefined;
+  channel.onMessage((raw) => {
     if (!isWorkerMessage(raw)) return;
     if (raw.type === 'job/done') finalState = raw.state;
     if (raw.type === 'error') error = { message: raw.message, userError: raw.userError };
@@ -116,15 +171,11 @@ export function startWorker(job: Job, handlers: WorkerHandlers = {}, opts: Start
     h?.(raw);
   });
   const done = new Promise<WorkerExit>((resolve) => {
-    let spawnError: Error | undefined;
-    child.on('error', (e) => {
-      spawnError = e;
-    });
-    child.on('exit', (code, signal) => {
+    channel.onExit((code, signal, spawnError) => {
       const crashed = finalState === undefined;
       let message = error?.message;
       if (crashed) {
-        const what = `the worker process (pid ${child.pid}) ${describeExit(code, signal)}${spawnError ? ` (${spawnError.message})` : ''}`;
+        const what = `the worker ${opts.thread ? 'thread' : 'process'} (pid ${channel.pid}) ${describeExit(code, signal)}${spawnError ? ` (${spawnError.message})` : ''}`;
         message = message ? `${message}; ${what}` : what;
         if (job.kind === 'train') markRunFailed(job.runDir, what);
       }
@@ -133,20 +184,16 @@ export function startWorker(job: Job, handlers: WorkerHandlers = {}, opts: Start
       resolve(exit);
     });
   });
-  const post = (m: ParentMessageBody) => {
-    if (child.connected) child.send(parentMessage(m));
-  };
+  const post = (m: ParentMessageBody) => channel.post(parentMessage(m));
   post({ type: 'job/start', job });
   return {
-    pid: child.pid,
+    pid: channel.pid,
     job,
     done,
     cancel: () => post({ type: 'job/cancel' }),
     pause: () => post({ type: 'job/pause' }),
     resume: () => post({ type: 'job/resume' }),
-    kill: (signal: NodeJS.Signals = 'SIGKILL') => {
-      child.kill(signal);
-    },
+    kill: (signal: NodeJS.Signals = 'SIGKILL') => channel.kill(signal),
   };
 }
 

@@ -1,6 +1,6 @@
 // Evaluation as a job over files: checkpoints (or run folders) and a dataset folder in, a result
-// file (EvalResultFile) with sample perturbation PNGs beside it out. The worker's 'eval' job and
-// the demo run this; the numbers come from core/evaluate.ts.
+// file (EvalResultFile) with sample perturbation PNGs beside it out. The worker's 'eval' job (the
+// CLI's eval, the extension's, the experiment's) runs this; the numbers come from core/evaluate.ts.
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../core/backend';
@@ -65,11 +65,11 @@ export function loadEvalModel(ref: string): EvalModel {
   return { name: `${ckpt.header.method} (${runName}, step ${ckpt.header.step})`, cfg: ckpt.header.config, params: ckpt.state.params, checkpoint: file };
 }
 
-/** The dataset at each image shape the models take. */
-export async function loadForModels(dataPath: string, cfgs: Config[]): Promise<Dataset[]> {
+/** The dataset at each image shape the models take, split as `load` says (default: the dataset's own split). */
+export async function loadForModels(dataPath: string, cfgs: Config[], load: EvalJobArgs['load'] = {}): Promise<Dataset[]> {
   const shapes = [...new Map(cfgs.map((c) => [`${c.imageSize}x${c.channels}`, c])).values()];
   const out: Dataset[] = [];
-  for (const c of shapes) out.push(await loadDataset(dataPath, { imageSize: c.imageSize, channels: c.channels as 1 | 3 }));
+  for (const c of shapes) out.push(await loadDataset(dataPath, { ...load, imageSize: c.imageSize, channels: c.channels as 1 | 3 }));
   return out;
 }
 
@@ -83,6 +83,10 @@ export async function runEvalJob(args: EvalJobArgs, hooks: EvalJobHooks = {}): P
   const opts = evaluateOptionsFrom(args.options);
   await initBackend((args.options.backend as Config['backend']) ?? 'auto');
   const models = args.checkpoints.map(loadEvalModel);
+  if (args.names) {
+    if (args.names.length !== models.length) throw new UserError(`eval job: ${args.names.length} names for ${models.length} checkpoints`);
+    models.forEach((m, i) => (m.name = args.names![i]));
+  }
   // Two runs of the same method would get the same name otherwise.
   const seen = new Map<string, number>();
   for (const m of models) {
@@ -94,7 +98,7 @@ export async function runEvalJob(args: EvalJobArgs, hooks: EvalJobHooks = {}): P
   // as in train), found before any episode runs.
   let datasets: Dataset[];
   try {
-    datasets = await loadForModels(args.data, models.map((m) => m.cfg));
+    datasets = await loadForModels(args.data, models.map((m) => m.cfg), args.load);
     const o = resolveEvalOptions(models, opts);
     for (const d of datasets) validateForEpisodes(d, o.split, { ways: o.ways, shots: o.shots, queries: o.queries });
   } catch (e) {

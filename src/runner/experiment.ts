@@ -4,18 +4,19 @@
 // the same seeded episodes (held-out source classes and the unseen domain's test classes, each
 // shot setting), with gradient-masking checks, and writes a markdown report with figures.
 //
-// Jobs run as child processes, `parallel` at a time (one core each), and leave their outputs in
-// the experiment folder: run again and finished jobs are skipped, so a killed experiment resumes.
+// Jobs (formats/worker.ts) run through an executor (runner/executor.ts; by default worker processes
+// on this machine), `parallel` at a time (one core each), and leave their outputs in the experiment
+// folder: run again and finished jobs are skipped, so a killed experiment resumes.
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawn } from 'child_process';
 import { Config, METHODS, MethodName, resolveConfig } from '../core/config';
 import { UserError } from '../core/errors';
 import { EvalResultFile } from '../core/evalResult';
 import { chooseOnValidation, pairedComparisons } from '../core/eval/diagnostics';
 import { packageRoot } from './packageInfo';
-import { writeJsonAtomic } from './runStore';
-import type { ExperimentEvalJob } from './experimentEval';
+import { Executor, JobResult, localExecutor } from './executor';
+import { EvalJobArgs, Job } from './protocol';
+import { allocateRunDir, writeJsonAtomic } from './runStore';
 
 export interface ExperimentSpec {
   name: string;
@@ -86,13 +87,19 @@ export interface ExperimentOptions {
   /** Where the markdown report goes. */
   docFile: string;
   log: (line: string) => void;
-  /**
-   * Runs one job (`robust-meta` or the eval entry, as node arguments) and resolves with its
-   * stdout; default: a child process here. The Slurm executor submits it instead (slurm/arrays.ts).
-   */
-  runJob?: (kind: 'train' | 'eval', args: string[], logFile: string) => Promise<string>;
+  /** Where the jobs run; default worker processes on this machine. */
+  executor?: Executor;
   /** Jobs started at once (default: the spec's `parallel`); a scheduler takes them all. */
   jobsAtOnce?: number;
+}
+
+/** An evaluation of the experiment: named checkpoints on a dataset with its split and options. */
+interface ExperimentEval {
+  models: { name: string; checkpoint: string }[];
+  data: string;
+  load: EvalJobArgs['load'];
+  /** eval's options (EvalJobArgs.options). */
+  options: EvalJobArgs['options'];
 }
 
 interface TrainJobOutput {
@@ -113,27 +120,14 @@ export function runName(k: RunKey, valKey: string): string {
   return `${k.method}-seed${k.seed}${k.value === undefined ? '' : `-${valKey}${k.value}`}`;
 }
 
-const node = process.execPath;
-const cli = () => path.join(packageRoot(), 'bin', 'robust-meta.js');
-const evalEntry = () => path.join(__dirname, 'experimentEval.js');
-
-function runChild(args: string[], logFile: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(node, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const log = fs.createWriteStream(logFile, { flags: 'a' });
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      log.write(d);
-    });
-    child.stderr.on('data', (d: Buffer) => log.write(d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      log.end();
-      if (code === 0) resolve(out);
-      else reject(new Error(`${path.basename(args[0])} ${args[1] ?? ''} exited with ${signal ?? `code ${code}`}; see ${logFile}`));
-    });
-  });
+/** Runs a job through the executor, its events and output logged to `logFile`; fails with the job's error. */
+async function runJob(executor: Executor, job: Job, what: string, logFile: string): Promise<JobResult> {
+  const r = await executor.start(job, { logFile }).done;
+  if (r.state !== 'done') {
+    const why = r.message ?? `it ended ${r.state}`;
+    throw r.userError ? new UserError(`${what}: ${why}; see ${logFile}`) : new Error(`${what} failed: ${why}; see ${logFile}`);
+  }
+  return r;
 }
 
 /** Runs thunks with at most `n` at a time. */
@@ -157,8 +151,10 @@ class Experiment {
   readonly source: string;
   readonly unseen: string;
   readonly t0 = Date.now();
+  readonly executor: Executor;
 
   constructor(readonly o: ExperimentOptions) {
+    this.executor = o.executor ?? localExecutor();
     this.spec = readExperimentSpec(o.specFile);
     this.specDir = path.dirname(path.resolve(o.specFile));
     this.source = o.source ? path.resolve(o.source) : datasetPath(this.spec.source, this.specDir);
@@ -168,10 +164,6 @@ class Experiment {
     }
     fs.mkdirSync(path.join(o.outDir, 'logs'), { recursive: true });
     fs.mkdirSync(path.join(o.outDir, 'results'), { recursive: true });
-  }
-
-  private runJob(kind: 'train' | 'eval', args: string[], logFile: string): Promise<string> {
-    return this.o.runJob ? this.o.runJob(kind, args, logFile) : runChild(args, logFile);
   }
 
   private get atOnce(): number {
@@ -199,37 +191,39 @@ class Experiment {
     fs.mkdirSync(path.dirname(cfgFile), { recursive: true });
     writeJsonAtomic(cfgFile, cfg);
     this.o.log(`[${this.elapsed()}] train ${name}`);
-    const out = await this.runJob('train', [cli(), 'train', '--config', cfgFile, '--runs-dir', path.join(this.o.outDir, 'runs', name), '--json'], path.join(this.o.outDir, 'logs', `train-${name}.log`));
-    const doneEvent = out
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((e) => e.event === 'done');
-    if (!doneEvent || doneEvent.state !== 'done' || typeof doneEvent.checkpoint !== 'string') throw new Error(`training ${name} did not finish; see logs/train-${name}.log`);
-    const result: TrainJobOutput = { runDir: String(doneEvent.runDir), checkpoint: doneEvent.checkpoint, seconds: Number(doneEvent.seconds) };
+    // As `robust-meta train --config <cfgFile> --runs-dir runs/<name>` would: a new run folder there.
+    const runsDir = path.join(this.o.outDir, 'runs', name);
+    const job: Job = { kind: 'train', runDir: allocateRunDir(runsDir, k.method).dir, config: resolveConfig(cfg, cfgFile), resume: false, cacheDir: path.join(runsDir, '.cache') };
+    const r = await runJob(this.executor, job, `training ${name}`, path.join(this.o.outDir, 'logs', `train-${name}.log`));
+    if (!r.done?.runDir || !r.done.checkpoint) throw new Error(`training ${name} did not finish; see logs/train-${name}.log`);
+    const result: TrainJobOutput = { runDir: r.done.runDir, checkpoint: r.done.checkpoint, seconds: r.done.seconds ?? 0 };
     writeJsonAtomic(done, result);
     this.o.log(`[${this.elapsed()}] trained ${name} in ${result.seconds.toFixed(0)} s`);
     return result;
   }
 
-  /** Evaluates checkpoints in one child process unless the result exists. */
-  async evaluate(label: string, job: Omit<ExperimentEvalJob, 'out'>): Promise<EvalResultFile> {
+  /** Evaluates checkpoints in one job unless the result exists. */
+  async evaluate(label: string, e: ExperimentEval): Promise<EvalResultFile> {
     const out = path.join(this.o.outDir, 'results', `${label}.json`);
     const jobFile = path.join(this.o.outDir, 'results', `${label}.job.json`);
-    const jobText = JSON.stringify({ ...job, out }, null, 2) + '\n';
+    const job: Job = {
+      kind: 'eval',
+      args: { checkpoints: e.models.map((m) => m.checkpoint), names: e.models.map((m) => m.name), data: e.data, load: e.load, out, options: { ...e.options, samples: false } },
+    };
+    const jobText = JSON.stringify(job, null, 2) + '\n';
     const reusable = fs.existsSync(out) && fs.existsSync(jobFile) && fs.readFileSync(jobFile, 'utf8') === jobText;
     if (!reusable) {
       // As for training: no old result may stay beside a new job file.
       fs.rmSync(out, { force: true });
-      writeJsonAtomic(jobFile, { ...job, out });
-      this.o.log(`[${this.elapsed()}] eval ${label} (${job.models.length} models, ${job.options.episodes} episodes)`);
-      await this.runJob('eval', [evalEntry(), jobFile], path.join(this.o.outDir, 'logs', `eval-${label}.log`));
+      writeJsonAtomic(jobFile, job);
+      this.o.log(`[${this.elapsed()}] eval ${label} (${e.models.length} models, ${e.options.episodes} episodes)`);
+      await runJob(this.executor, job, `evaluation ${label}`, path.join(this.o.outDir, 'logs', `eval-${label}.log`));
       this.o.log(`[${this.elapsed()}] evaluated ${label}`);
     }
     return JSON.parse(fs.readFileSync(out, 'utf8')) as EvalResultFile;
   }
 
-  unseenLoad(): ExperimentEvalJob['load'] {
+  unseenLoad(): EvalJobArgs['load'] {
     return { splitCounts: { train: 0, val: this.spec.unseenSplit.val, test: this.spec.unseenSplit.test }, splitSeed: 0 };
   }
 
@@ -250,7 +244,7 @@ class Experiment {
       models: valModels,
       data: this.unseen,
       load: this.unseenLoad(),
-      options: { split: 'val', shots: spec.eval.shots[0], episodes: v.episodes, queries: spec.eval.queries, attackSteps: spec.eval.attackSteps, seed: 1, curve: [], threads: 1, head: 'auto' },
+      options: { split: 'val', shots: spec.eval.shots[0], episodes: v.episodes, queries: spec.eval.queries, attackSteps: spec.eval.attackSteps, seed: 1, curve: '', threads: 1, head: 'auto' },
     });
     const own = (k: RunKey) => ({ key: k, ...valResult.models.find((m) => m.model === runName(k, valKey))! });
     const best = chooseOnValidation(valRuns.map(own));
@@ -287,8 +281,9 @@ class Experiment {
             queries: spec.eval.queries,
             attackSteps: spec.eval.attackSteps,
             seed: 2,
-            curve: s.strong || s.shots !== spec.eval.shots[0] ? [] : spec.eval.curve255.map((e) => e / 255),
-            strongAttack: s.strong ? { steps: spec.eval.strong.steps, restarts: spec.eval.strong.restarts } : undefined,
+            // Radii in 1/255 units, as eval's --curve takes them.
+            curve: s.strong || s.shots !== spec.eval.shots[0] ? '' : spec.eval.curve255.join(','),
+            ...(s.strong ? { strongAttack: true, strongSteps: spec.eval.strong.steps, strongRestarts: spec.eval.strong.restarts } : {}),
             // The experiment already runs `parallel` jobs side by side, one core each.
             threads: 1,
           },

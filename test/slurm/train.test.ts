@@ -24,8 +24,8 @@ function jobs(cwd: string, runs: string): JobView[] {
 
 function submitted(r: { code: number | null; stdout: string; stderr: string }): { jobId: string; runDir: string; script: string } {
   assert.equal(r.code, 0, r.stderr);
-  const e = JSON.parse(r.stdout.trim().split('\n').pop()!) as { event: string; jobId: string; runDir: string; script: string };
-  assert.equal(e.event, 'submitted');
+  const e = JSON.parse(r.stdout.trim().split('\n').pop()!) as { type: string; jobId: string; runDir: string; script: string };
+  assert.equal(e.type, 'slurm/submitted');
   return e;
 }
 

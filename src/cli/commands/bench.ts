@@ -1,5 +1,9 @@
-// robust-meta bench: times meta-steps on random data (docs/method.md, "The benchmark step").
-import { BENCH_DEFAULT_EPISODES, BENCH_DEFAULT_STEPS, BenchResult, EvalBenchResult, runBench, runEvalBench } from '../../runner/bench';
+// robust-meta bench: times meta-steps on random data (docs/method.md, "The benchmark step"), as a
+// bench job in a worker process.
+import { BENCH_DEFAULT_EPISODES, BENCH_DEFAULT_STEPS, BenchResult, EvalBenchResult } from '../../runner/bench';
+import { localExecutor } from '../../runner/executor';
+import { Job } from '../../runner/protocol';
+import { jobError, runCliJob } from '../jobs';
 import { CONFIG_OPTIONS, configFromArgs, ParsedArgs, UsageError } from '../args';
 import { Command, CONFIG_FILE_OPTION, HELP_OPTION, JSON_OPTION } from '../command';
 import { Progress } from '../output';
@@ -34,29 +38,37 @@ function describeEval(r: EvalBenchResult): string {
   ].join('\n');
 }
 
-async function runEval(args: ParsedArgs, json: boolean, progress: Progress): Promise<number> {
-  const { config } = configFromArgs(args);
-  const episodes = args.options.episodes === undefined ? BENCH_DEFAULT_EPISODES : Number(args.options.episodes);
-  if (!Number.isInteger(episodes) || episodes < 1) throw new UsageError(`--episodes must be a whole number >= 1, got ${args.options.episodes}`);
-  const result = await runEvalBench(config, episodes, (done, total, etaSeconds) => {
-    if (!json) progress.update({ step: done, total, etaSeconds });
+/** Runs a bench job in a worker process of its own (its memory figures are the job's alone), with progress on stderr. */
+async function benchJob(job: Job, json: boolean): Promise<BenchResult | EvalBenchResult> {
+  const progress = new Progress(process.stderr);
+  const { result } = await runCliJob(job, {
+    executor: localExecutor(),
+    quitAtOnce: true,
+    onQuit: () => progress.done(),
+    onEvent: (m) => {
+      if (json || m.type !== 'run/progress') return;
+      progress.update({ step: m.step, total: m.totalSteps, etaSeconds: m.etaSeconds, ...(m.label === 'episodes' ? {} : { fields: { ms: m.msPerStep.toFixed(0) } }) });
+    },
   });
   progress.done();
-  process.stdout.write(json ? JSON.stringify(result) + '\n' : describeEval(result) + '\n');
-  return 0;
+  if (result.state !== 'done' || !result.bench) throw jobError(result);
+  return result.bench;
 }
 
 async function run(args: ParsedArgs): Promise<number> {
   if (args.positionals.length) throw new UsageError(`bench takes no positional arguments, got ${args.positionals.join(' ')}`);
   const json = args.options.json === true;
-  const progress = new Progress(process.stderr);
-  if (args.options.eval === true) return runEval(args, json, progress);
+  if (args.options.eval === true) {
+    const { config } = configFromArgs(args);
+    const episodes = args.options.episodes === undefined ? BENCH_DEFAULT_EPISODES : Number(args.options.episodes);
+    if (!Number.isInteger(episodes) || episodes < 1) throw new UsageError(`--episodes must be a whole number >= 1, got ${args.options.episodes}`);
+    const result = (await benchJob({ kind: 'bench', args: config, eval: { episodes } }, json)) as EvalBenchResult;
+    process.stdout.write(json ? JSON.stringify(result) + '\n' : describeEval(result) + '\n');
+    return 0;
+  }
   if (args.options.episodes !== undefined) throw new UsageError('--episodes goes with --eval (meta-steps are counted by --steps)');
   const { config } = configFromArgs(args, { steps: BENCH_DEFAULT_STEPS });
-  const result = await runBench(config, (done, total, ms) => {
-    if (!json) progress.update({ step: done, total, fields: { ms: ms.toFixed(0) }, etaSeconds: ((total - done) * ms) / 1000 });
-  });
-  progress.done();
+  const result = (await benchJob({ kind: 'bench', args: config }, json)) as BenchResult;
   process.stdout.write(json ? JSON.stringify(result) + '\n' : describe(result) + '\n');
   return result.num_tensors_after > result.num_tensors_before ? 1 : 0;
 }

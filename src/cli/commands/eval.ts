@@ -1,17 +1,19 @@
 // robust-meta eval: one or several checkpoints (files or run folders) on the same seeded episodes
 // of a dataset's held-out classes. Clean and robust accuracy with 95% CIs, the robustness curve,
 // gradient-masking checks; writes the result JSON with sample perturbation PNGs beside it and
-// prints a table (or the JSON with --json). The job itself is runner/evalJob.ts, shared with the
-// worker and the demo; this file is the command line around it.
+// prints a table (or the JSON with --json). The job itself is runner/evalJob.ts, run by the worker
+// (in a thread of this process, as cli/jobs.ts does for every command); this file is the command
+// line around it.
 import * as fs from 'fs';
 import * as path from 'path';
 import { BACKEND_CHOICES } from '../../core/backend';
 import { isUserError } from '../../core/errors';
 import { DEFAULT_ATTACK_STEPS, DEFAULT_EPISODES, DEFAULT_QUERIES, resolveEvalOptions } from '../../core/evaluate';
 import { readCheckpointHeader, resolveCheckpoint } from '../../runner/checkpoint';
-import { runEvalJob } from '../../runner/evalJob';
 import { sourceDataPath } from '../../runner/packageInfo';
-import { EXIT_CODES, EvalJobArgs } from '../../runner/protocol';
+import { EXIT_CODES, EvalJobArgs, workerMessage } from '../../runner/protocol';
+import { EvalResultFile } from '../../core/evalResult';
+import { jobError, jsonLine, runCliJob } from '../jobs';
 import { isRunDir, RUN_FILES } from '../../runner/runStore';
 import { isSetupError } from '../../runner/train';
 import { isUsageError, OptionSpec, OptionValue, parseArgs, UsageError } from '../args';
@@ -232,30 +234,27 @@ async function run(argv: string[], io: EvalIo): Promise<number> {
   const json = args.options.json === true;
   const progress = args.options.quiet === true ? undefined : new Progress(io.stderr as NodeJS.WriteStream, 'episode');
   if (typeof args.options.data !== 'string') progress?.log(`no --data: evaluating on the ${job.split ?? 'test'} classes of ${data}, the first model's training data`);
-  const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSigint);
   const jobArgs: EvalJobArgs = { checkpoints: files, data, out, options: job };
-  try {
-    const { path: written, result } = await runEvalJob(jobArgs, {
-      signal: controller.signal,
-      onProgress: (p) => progress?.update({ step: p.episodesDone, total: p.episodes, etaSeconds: p.etaSeconds }),
-      onLog: (level, message) => (progress ? progress.log(`${level}: ${message}`) : io.stderr.write(`${level}: ${message}\n`)),
-    });
-    progress?.done();
-    if (json) io.stdout.write(JSON.stringify(result, null, 2) + '\n');
-    else io.stdout.write(renderEvalTable(result) + `\nwrote ${path.relative(process.cwd(), written) || written}\n`);
-    return EXIT_CODES.ok;
-  } catch (e) {
-    progress?.done();
-    if (controller.signal.aborted) {
-      io.stderr.write('robust-meta eval: interrupted; no result written\n');
-      return EXIT_CODES.interrupted;
-    }
-    throw e;
-  } finally {
-    process.removeListener('SIGINT', onSigint);
+  const { result, signalled } = await runCliJob(
+    { kind: 'eval', args: jobArgs },
+    {
+      onEvent: (m) => {
+        if (m.type === 'run/progress') progress?.update({ step: m.step, total: m.totalSteps, etaSeconds: m.etaSeconds });
+        else if (m.type === 'log' && m.level === 'warn') progress ? progress.log(`${m.level}: ${m.message}`) : io.stderr.write(`${m.level}: ${m.message}\n`);
+      },
+    },
+  );
+  progress?.done();
+  if (signalled) {
+    io.stderr.write('robust-meta eval: interrupted; no result written\n');
+    return EXIT_CODES.interrupted;
   }
+  if (result.state !== 'done' || !result.resultPath) throw jobError(result);
+  const written = result.resultPath;
+  const evalResult = JSON.parse(fs.readFileSync(written, 'utf8')) as EvalResultFile;
+  if (json) io.stdout.write(JSON.stringify(evalResult, null, 2) + '\n');
+  else io.stdout.write(renderEvalTable(evalResult) + `\nwrote ${path.relative(process.cwd(), written) || written}\n`);
+  return EXIT_CODES.ok;
 }
 
 /**
@@ -271,7 +270,7 @@ export async function runEvalCommand(argv: string[], io: EvalIo = { stdout: proc
     const err = e as Error;
     const message = user ? err.message : `unexpected error: ${err?.message ?? String(e)}`;
     // As in the other commands: with --json an error is also an event on stdout.
-    if (argv.includes('--json')) io.stdout.write(JSON.stringify({ event: 'error', message, exitCode: code }) + '\n');
+    if (argv.includes('--json')) io.stdout.write(jsonLine(workerMessage({ type: 'error', message, userError: user, exitCode: code })));
     io.stderr.write(`robust-meta eval: ${message}\n${user ? '' : `${err?.stack ?? ''}\n`}`);
     return code;
   }

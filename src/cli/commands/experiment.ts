@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { runExperiment } from '../../runner/experiment';
 import { EXIT_CODES } from '../../runner/protocol';
-import { SlurmArrays } from '../../runner/slurm/arrays';
+import { slurmExecutor, SlurmExecutor } from '../../runner/slurm/executor';
 import { ParsedArgs, UsageError } from '../args';
 import { executorOf, SLURM_CLI_OPTIONS, slurmFlagsGiven, slurmOptionsFromArgs } from '../slurmOptions';
 import { Command, HELP_OPTION } from '../command';
@@ -18,17 +18,17 @@ async function run(args: ParsedArgs): Promise<number> {
   const docFile = path.resolve(String(args.options.doc ?? path.join('docs', 'results.md')));
   const command = ['robust-meta experiment', specFile, ...(args.options.source ? ['--source', String(args.options.source)] : [])].join(' ');
   const log = (line: string) => process.stderr.write(line + '\n');
-  const slurm = executorOf(args) === 'slurm' ? slurmExecutor(args, specFile, outDir, name, log) : undefined;
+  const slurm = executorOf(args) === 'slurm' ? slurmExecutorOf(args, specFile, outDir, name, log) : undefined;
   if (!slurm && slurmFlagsGiven(args).length) throw new UsageError(`--${slurmFlagsGiven(args)[0]} is a Slurm option; add --executor slurm`);
   // Ctrl-C leaves no job of ours running on the cluster.
   const onSignal = () => {
-    slurm?.arrays.cancelAll();
+    slurm?.cancelAll();
     process.exit(EXIT_CODES.interrupted);
   };
   if (slurm) process.once('SIGINT', onSignal);
   let outcome;
   try {
-    outcome = await runExperiment({ specFile, source: args.options.source as string | undefined, outDir, docFile, log, ...slurm?.experiment });
+    outcome = await runExperiment({ specFile, source: args.options.source as string | undefined, outDir, docFile, log, ...(slurm ? { executor: slurm, jobsAtOnce: Number.MAX_SAFE_INTEGER } : {}) });
   } finally {
     process.off('SIGINT', onSignal);
   }
@@ -40,18 +40,14 @@ async function run(args: ParsedArgs): Promise<number> {
 }
 
 /** The experiment's jobs as Slurm job arrays; options from the flags and the spec's `slurm` section. */
-function slurmExecutor(args: ParsedArgs, specFile: string, outDir: string, name: string, log: (line: string) => void) {
+function slurmExecutorOf(args: ParsedArgs, specFile: string, outDir: string, name: string, log: (line: string) => void): SlurmExecutor {
   let section: unknown;
   try {
     section = (JSON.parse(fs.readFileSync(specFile, 'utf8').replace(/^\uFEFF/, '')) as { slurm?: unknown }).slurm;
   } catch {
     // readExperimentSpec reports an unreadable spec in its own words.
   }
-  const arrays = new SlurmArrays({ folder: outDir, options: slurmOptionsFromArgs(args, section, path.resolve(specFile)) ?? {}, workDir: process.cwd(), name: `rm-${name}`, log });
-  return {
-    arrays,
-    experiment: { runJob: (kind: 'train' | 'eval', argv: string[], logFile: string) => arrays.run(kind, [process.execPath, ...argv], logFile), jobsAtOnce: Number.MAX_SAFE_INTEGER },
-  };
+  return slurmExecutor({ folder: outDir, options: slurmOptionsFromArgs(args, section, path.resolve(specFile)) ?? {}, workDir: process.cwd(), name: `rm-${name}`, log });
 }
 
 export const experimentCommand: Command = {

@@ -1,21 +1,17 @@
-// robust-meta train: meta-trains one run in this process (the same train() the worker runs, in a
-// thread of its own so that signals are answered at once).
+// robust-meta train: meta-trains one run in a worker thread of this process (the worker and
+// protocol the extension uses; a thread of its own so that signals are answered at once).
 // Ctrl-C (or SIGTERM) stops after writing a checkpoint (exit 130, or 143 for SIGTERM); a second
 // one quits at once.
 import * as path from 'path';
 import { RESUMABLE_KEYS } from '../../runner/checkpoint';
-import { EXIT_CODES, signalExitCode } from '../../runner/protocol';
+import { EXIT_CODES, signalExitCode, TrainJob, WorkerMessage, workerMessage } from '../../runner/protocol';
 import { allocateRunDir, readStatus, resolveRunDir, writeStatus } from '../../runner/runStore';
-import { startTrainThread } from '../trainThread';
+import { jobError, jsonEventWriter, jsonLine, runCliJob } from '../jobs';
 import { CONFIG_OPTIONS, configFromArgs, ParsedArgs, UsageError } from '../args';
 import { Command, CONFIG_FILE_OPTION, HELP_OPTION, JSON_OPTION, RUNS_DIR_OPTION, runsDirOf } from '../command';
 import { formatNumber, Progress } from '../output';
 import { executorOf, SLURM_CLI_OPTIONS, slurmFlagsGiven } from '../slurmOptions';
 import { submitTrain } from '../slurmTrain';
-
-function emit(json: boolean, event: Record<string, unknown>): void {
-  if (json) process.stdout.write(JSON.stringify(event) + '\n');
-}
 
 async function run(args: ParsedArgs): Promise<number> {
   if (args.positionals.length) throw new UsageError(`train takes no positional arguments, got ${args.positionals.join(' ')}`);
@@ -41,38 +37,19 @@ async function run(args: ParsedArgs): Promise<number> {
 
   const progress = new Progress(process.stderr);
   const say = (line: string) => (json ? process.stderr.write(line + '\n') : progress.log(line));
-  const thread = startTrainThread(
-    {
-      runDir,
-      config: resumeRef === undefined ? config : undefined,
-      resume: resumeRef !== undefined,
-      overrides: resumeRef !== undefined ? explicit : undefined,
-      cacheDir: path.join(path.resolve(runsDir), '.cache'),
-    },
-    {
-      onStarted: (i) => {
-        emit(json, { event: 'started', runDir: i.runDir, step: i.step, totalSteps: i.totalSteps, backend: i.backend, resumedFrom: i.resumedFrom ?? null });
-        if (!json) say(`${i.resumedFrom ? 'resuming' : 'training'} ${i.runDir} on ${i.backend}${i.resumedFrom ? ` from step ${i.step}` : ''} (${i.totalSteps} steps)`);
-      },
-      onProgress: (p) => {
-        if (!json) progress.update({ step: p.step, total: p.totalSteps, etaSeconds: p.etaSeconds, fields: { loss: formatNumber(p.loss), 'ms/step': String(Math.round(p.msPerStep)) } });
-      },
-      onMetric: (m) => emit(json, { event: 'metric', ...m }),
-      onCheckpoint: (step, file) => {
-        emit(json, { event: 'checkpoint', step, path: file });
-      },
-      onLog: (level, message) => {
-        emit(json, { event: 'log', level, message });
-        if (!json) say(`${level === 'warn' ? 'warning: ' : ''}${message}`);
-      },
-    },
-  );
-  /** The signal that asked the run to stop, if one did. */
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (signalled) {
-      // Second signal: quit now, without waiting for the step in progress (the loop runs in its
-      // own thread, so this handler runs at once). The run keeps its last checkpoint.
+  const job: TrainJob = {
+    kind: 'train',
+    runDir,
+    ...(resumeRef === undefined ? { config } : { overrides: explicit }),
+    resume: resumeRef !== undefined,
+    cacheDir: path.join(path.resolve(runsDir), '.cache'),
+  };
+  const { result, signalled } = await runCliJob(job, {
+    onEvent: json ? jsonEventWriter((l) => process.stdout.write(l)) : (m) => showEvent(m, say, progress),
+    onStop: () => say('stopping after a checkpoint (Ctrl-C again to quit at once)'),
+    // Second signal: quit now, without waiting for the step in progress (the loop runs in its own
+    // thread, so this handler runs at once). The run keeps its last checkpoint.
+    onQuit: () => {
       try {
         const s = readStatus(runDir);
         if (s.state === 'running') writeStatus(runDir, { ...s, state: 'stopped', pid: undefined, message: `interrupted at step ${s.step} before a final checkpoint; resume with: robust-meta train --resume ${runDir}` });
@@ -80,32 +57,25 @@ async function run(args: ParsedArgs): Promise<number> {
         // Nothing written yet, or no room to write: the lock of a gone process reads as interrupted.
       }
       progress.done();
-      process.exit(signalExitCode(sig));
-    }
-    signalled = sig;
-    thread.cancel();
-    say('stopping after a checkpoint (Ctrl-C again to quit at once)');
-  };
-  // SIGTERM (a kill, a service manager) stops the same way: a checkpoint first.
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const out = await thread.outcome;
-    progress.done();
-    emit(json, { event: 'done', state: out.state, runDir: out.runDir, step: out.step, totalSteps: out.totalSteps, checkpoint: out.checkpoint ?? null, seconds: out.seconds });
-    if (!json) {
-      process.stdout.write(`${out.state === 'done' ? 'finished' : 'stopped'} at step ${out.step}/${out.totalSteps} in ${out.seconds.toFixed(1)}s: ${out.runDir}\n`);
-      if (out.state === 'stopped') process.stdout.write(`resume with: robust-meta train --resume ${out.runDir}\n`);
-    }
-    return signalled ? signalExitCode(signalled) : EXIT_CODES.ok;
-  } catch (e) {
-    // main() prints the error (and its JSON event) for every stage alike.
-    progress.done();
-    throw e;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    },
+  });
+  progress.done();
+  const out = result.done;
+  // main() prints the error (and its JSON event) for every stage alike.
+  if (!out || result.state === 'failed') throw jobError(result);
+  if (json) process.stdout.write(jsonLine(workerMessage(out)));
+  else {
+    process.stdout.write(`${out.state === 'done' ? 'finished' : 'stopped'} at step ${out.step}/${out.totalSteps} in ${(out.seconds ?? 0).toFixed(1)}s: ${out.runDir}\n`);
+    if (out.state === 'stopped') process.stdout.write(`resume with: robust-meta train --resume ${out.runDir}\n`);
   }
+  return signalled ? signalExitCode(signalled) : EXIT_CODES.ok;
+}
+
+/** A training event for a person: a line when it starts, the progress bar, warnings and notes. */
+function showEvent(m: WorkerMessage, say: (line: string) => void, progress: Progress): void {
+  if (m.type === 'run/started') say(`${m.resumedFrom ? 'resuming' : 'training'} ${m.runDir} on ${m.backend}${m.resumedFrom ? ` from step ${m.step}` : ''} (${m.totalSteps} steps)`);
+  else if (m.type === 'run/progress') progress.update({ step: m.step, total: m.totalSteps, etaSeconds: m.etaSeconds, fields: { loss: formatNumber(m.loss), 'ms/step': String(Math.round(m.msPerStep)) } });
+  else if (m.type === 'log' && !/^worker exiting/.test(m.message)) say(`${m.level === 'warn' ? 'warning: ' : ''}${m.message}`);
 }
 
 export const trainCommand: Command = {
@@ -118,7 +88,7 @@ export const trainCommand: Command = {
     { flag: 'resume', type: 'string', placeholder: 'run', description: 'Resume this run (folder or id) from its newest checkpoint; only --steps, --checkpoint-every, --backend, --workers may change.' },
     RUNS_DIR_OPTION,
     { flag: 'run-dir', type: 'string', placeholder: 'dir', description: 'Train into this new folder instead of one made under --runs-dir (the Slurm batch script uses it).' },
-    { ...JSON_OPTION, description: 'Print events as JSON lines on stdout (started, metric, checkpoint, log, done, error).' },
+    { ...JSON_OPTION, description: 'Print the worker events as JSON lines on stdout (run/started, run/progress, run/metric, run/checkpoint, run/samples, log, then job/done or error; src/formats/worker.ts).' },
     ...SLURM_CLI_OPTIONS,
     ...CONFIG_OPTIONS,
   ],
