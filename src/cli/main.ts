@@ -11,6 +11,7 @@ import { benchCommand } from './commands/bench';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
 import { experimentCommand } from './commands/experiment';
+import { jobCommand } from './commands/job';
 import { jobsCommand } from './commands/jobs';
 import { listCommand, showCommand } from './commands/list';
 import { trainCommand } from './commands/train';
@@ -32,8 +33,8 @@ function loadEval(): EvalEntry | undefined {
   }
 }
 
-const COMMANDS: Command[] = [trainCommand, benchCommand, demoCommand, experimentCommand, jobsCommand, listCommand, showCommand, doctorCommand];
-const COMMAND_NAMES = ['train', 'eval', 'bench', 'demo', 'experiment', 'jobs', 'list', 'show', 'doctor', 'help'];
+const COMMANDS: Command[] = [trainCommand, benchCommand, demoCommand, experimentCommand, jobCommand, jobsCommand, listCommand, showCommand, doctorCommand];
+const COMMAND_NAMES = ['train', 'eval', 'bench', 'demo', 'experiment', 'job', 'jobs', 'list', 'show', 'doctor', 'help'];
 
 function optionHelp(o: OptionSpec): string {
   const flag = `--${o.flag}${o.type === 'boolean' ? '' : ` <${o.placeholder ?? 'value'}>`}${o.short ? `, -${o.short}` : ''}`;

@@ -69,6 +69,10 @@ export const BenchJobSchema = Type.Object({
 /** What a worker is asked to do; a JSON job file holds one. */
 export const JobSchema = Type.Union([TrainJobSchema, EvalJobSchema, BenchJobSchema]);
 
+/** Each kind's schema, to check a job against its own kind (a union's errors say only "expected union value"). */
+export const JOB_SCHEMAS = { train: TrainJobSchema, eval: EvalJobSchema, bench: BenchJobSchema } as const;
+export const JobKindSchema = Type.Object({ kind: Type.Union([Type.Literal('train'), Type.Literal('eval'), Type.Literal('bench')]) });
+
 const V = { v: Type.Literal(PROTOCOL_VERSION) };
 const message = <K extends string, P extends Record<string, TSchema>>(type: K, props: P) => Type.Object({ ...V, type: Type.Literal(type), ...props });
 
