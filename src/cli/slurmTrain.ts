@@ -20,10 +20,8 @@ export async function submitTrain(args: ParsedArgs): Promise<number> {
   if (resumeRef !== undefined) {
     const fixed = Object.keys(explicit).filter((k) => !(RESUMABLE_KEYS as readonly string[]).includes(k));
     if (fixed.length) throw new UsageError(`--resume keeps the run's config; only ${RESUMABLE_KEYS.map((k) => '--' + kebab(k)).join(', ')} may be given with it, not ${fixed.join(', ')}`);
-    const flags = Object.entries(explicit).flatMap(([k, v]) => [`--${kebab(k)}`, String(v)]);
-    sub = resubmitRun(resolveRunDir(resumeRef, runsDir), options, flags);
+    sub = resubmitRun(resolveRunDir(resumeRef, runsDir), options, explicit);
   } else {
-    if (args.options['run-dir'] !== undefined) throw new UsageError('--run-dir is for the batch script itself; with --executor slurm the run folder is made under --runs-dir');
     sub = submitNewRun(allocateRunDir(runsDir, config.method).dir, config, options ?? {});
   }
   if (json) process.stdout.write(JSON.stringify({ type: 'slurm/submitted', jobId: sub.jobId, runDir: sub.runDir, script: sub.script, log: sub.log }) + '\n');

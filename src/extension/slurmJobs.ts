@@ -45,5 +45,5 @@ export function stopSlurmJob(v: JobView, trusted: boolean): void {
 /** Submits the run again; it resumes from its newest checkpoint. */
 export function resumeSlurmJob(runDir: string, trusted: boolean): TrainSubmission {
   requireTrust(trusted, 'Resubmitting a Slurm job');
-  return resubmitRun(runDir, undefined, []);
+  return resubmitRun(runDir, undefined, {});
 }

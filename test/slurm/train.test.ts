@@ -75,7 +75,8 @@ test('a run cancelled with scancel mid-training and resubmitted resumes to the m
   assert.equal(done.earlier, 1);
   assert.deepEqual(done.run, { state: 'done', step: STEPS, totalSteps: STEPS });
   const log = fs.readFileSync(path.join(sub.runDir, 'slurm', `job-${again.jobId}.log`), 'utf8');
-  assert.match(log, new RegExp(`resuming .* from step ${stopped.step}`));
+  // The second job ran the run's resume job (config.json existed), not a fresh start.
+  assert.match(log, /robust-meta\.js job \S+\/slurm\/resume\.json/);
 
   const a = readMetrics(straightDir);
   const b = readMetrics(sub.runDir);
@@ -95,11 +96,11 @@ test('a job that fails shows the scheduler state, reason, exit code and the erro
   assert.equal(failed.state, 'FAILED');
   assert.equal(failed.reason, 'NonZeroExitCode');
   assert.equal(failed.exitCode, '2:0');
-  assert.match(failed.message ?? '', /robust-meta train: dataset path .*no-such-data does not exist/);
+  assert.match(failed.message ?? '', /robust-meta job: dataset path .*no-such-data does not exist/);
   // The run never started, but its folder keeps the job's script, output and exit record.
   assert.equal(failed.run, undefined);
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(sub.runDir, 'slurm', `exit-${sub.jobId}.json`), 'utf8')).exitCode, 2);
   const table = cli(['jobs', runs], cwd);
   assert.equal(table.code, 0, table.stderr);
-  assert.match(table.stdout, new RegExp(`^${sub.jobId}\\s+failed\\s+.*not started.*NonZeroExitCode; exit 2:0; robust-meta train: dataset path`, 'm'));
+  assert.match(table.stdout, new RegExp(`^${sub.jobId}\\s+failed\\s+.*not started.*NonZeroExitCode; exit 2:0; robust-meta job: dataset path`, 'm'));
 });

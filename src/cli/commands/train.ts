@@ -29,8 +29,6 @@ async function run(args: ParsedArgs): Promise<number> {
     if (fixed.length) {
       throw new UsageError(`--resume keeps the run's config; only ${RESUMABLE_KEYS.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')} may be given with it, not ${fixed.join(', ')}`);
     }
-  } else if (typeof args.options['run-dir'] === 'string') {
-    runDir = path.resolve(args.options['run-dir']);
   } else {
     runDir = allocateRunDir(runsDir, config.method).dir;
   }
@@ -87,7 +85,6 @@ export const trainCommand: Command = {
     CONFIG_FILE_OPTION,
     { flag: 'resume', type: 'string', placeholder: 'run', description: 'Resume this run (folder or id) from its newest checkpoint; only --steps, --checkpoint-every, --backend, --workers may change.' },
     RUNS_DIR_OPTION,
-    { flag: 'run-dir', type: 'string', placeholder: 'dir', description: 'Train into this new folder instead of one made under --runs-dir (the Slurm batch script uses it).' },
     { ...JSON_OPTION, description: 'Print the worker events as JSON lines on stdout (run/started, run/progress, run/metric, run/checkpoint, run/samples, log, then job/done or error; src/formats/worker.ts).' },
     ...SLURM_CLI_OPTIONS,
     ...CONFIG_OPTIONS,

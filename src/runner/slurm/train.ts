@@ -9,6 +9,7 @@ import { UserError } from '../../core/errors';
 import { SlurmOptions, SlurmOptionsSchema } from '../../formats/slurm';
 import { parseJson } from '../../formats/validate';
 import { packageRoot } from '../packageInfo';
+import type { Job } from '../protocol';
 import { RUN_FILES, writeFileAtomic, writeJsonAtomic } from '../runStore';
 import { readJobRecord, recordSubmission, slurmDir } from './records';
 import { batchScript } from './script';
@@ -31,23 +32,23 @@ export function robustMetaArgv(): string[] {
   return [process.execPath, path.join(packageRoot(), 'bin', 'robust-meta.js')];
 }
 
-function writeScript(runDir: string, options: SlurmOptions, resumeFlags: string[]): string {
+/** The job files of a run: a fresh start, and the resume that runs once config.json exists. */
+function jobFiles(runDir: string): { train: string; resume: string } {
+  return { train: path.join(slurmDir(runDir), 'train.json'), resume: path.join(slurmDir(runDir), 'resume.json') };
+}
+
+function writeScript(runDir: string, options: SlurmOptions, overrides: Partial<Config>): string {
   const dir = slurmDir(runDir);
-  const configFile = path.join(dir, 'config.json');
-  const runsDir = path.dirname(runDir);
+  const files = jobFiles(runDir);
+  const resume: Job = { kind: 'train', runDir, resume: true, ...(Object.keys(overrides).length ? { overrides } : {}), cacheDir: path.join(path.dirname(runDir), '.cache') };
+  writeJsonAtomic(files.resume, resume);
   const script = batchScript({
     jobName: `rm-${path.basename(runDir)}`,
-    description: `robust-meta: trains the run ${runDir} (resumes it when it has started before).`,
+    description: `robust-meta: trains the run ${runDir} (${path.relative(runDir, files.train)}), or resumes it (${path.relative(runDir, files.resume)}) once it has started.`,
     options,
     output: path.join(dir, 'job-%j.log'),
     workDir: process.cwd(),
-    tasks: [
-      {
-        argv: [...robustMetaArgv(), 'train', '--config', configFile, '--run-dir', runDir, '--runs-dir', runsDir],
-        resume: { ifExists: path.join(runDir, RUN_FILES.config), argv: [...robustMetaArgv(), 'train', '--resume', runDir, '--runs-dir', runsDir, ...resumeFlags] },
-        exitDir: dir,
-      },
-    ],
+    tasks: [{ argv: [...robustMetaArgv(), 'job', files.train], resume: { ifExists: path.join(runDir, RUN_FILES.config), argv: [...robustMetaArgv(), 'job', files.resume] }, exitDir: dir }],
     maxRequeues: MAX_REQUEUES,
   });
   const file = path.join(dir, 'job.sh');
@@ -66,9 +67,10 @@ function submitScript(runDir: string, script: string): TrainSubmission {
 /** Submits a fresh run into `runDir` (new and empty, from allocateRunDir). */
 export function submitNewRun(runDir: string, config: Config, options: SlurmOptions): TrainSubmission {
   fs.mkdirSync(slurmDir(runDir), { recursive: true });
-  // The job resolves relative paths from the submit directory (the script cd's there), as locally.
-  writeJsonAtomic(path.join(slurmDir(runDir), 'config.json'), config);
-  return submitScript(runDir, writeScript(runDir, options, []));
+  // The job resolves relative paths (config.data) from the submit directory: the script cd's there.
+  const job: Job = { kind: 'train', runDir, config, resume: false, cacheDir: path.join(path.dirname(runDir), '.cache') };
+  writeJsonAtomic(jobFiles(runDir).train, job);
+  return submitScript(runDir, writeScript(runDir, options, {}));
 }
 
 /**
@@ -76,7 +78,7 @@ export function submitNewRun(runDir: string, config: Config, options: SlurmOptio
  * checkpoint. New options or resume flags (--steps, ...) rewrite the script; without them the
  * script of the last submission runs as it is.
  */
-export function resubmitRun(runDir: string, options: SlurmOptions | undefined, resumeFlags: string[]): TrainSubmission {
+export function resubmitRun(runDir: string, options: SlurmOptions | undefined, overrides: Partial<Config>): TrainSubmission {
   const record = readJobRecord(runDir);
   const script = path.join(slurmDir(runDir), 'job.sh');
   if (!record && !fs.existsSync(path.join(runDir, RUN_FILES.config))) throw new UserError(`${runDir} is not a run folder nor a submitted run`);
@@ -86,11 +88,11 @@ export function resubmitRun(runDir: string, options: SlurmOptions | undefined, r
     const active = states.find((s) => !isFinished(s.state));
     if (active) throw new UserError(`job ${last.jobId} of ${runDir} is still ${active.state.toLowerCase()}; cancel it first (scancel ${last.jobId}) or wait for it`);
   }
-  const regenerate = options !== undefined || resumeFlags.length > 0 || !fs.existsSync(script);
-  if (regenerate && !fs.existsSync(path.join(slurmDir(runDir), 'config.json')) && !fs.existsSync(path.join(runDir, RUN_FILES.config))) {
-    throw new UserError(`${runDir} has neither a config nor a submitted config (slurm/config.json)`);
+  const regenerate = options !== undefined || Object.keys(overrides).length > 0 || !fs.existsSync(script);
+  if (regenerate && !fs.existsSync(jobFiles(runDir).train) && !fs.existsSync(path.join(runDir, RUN_FILES.config))) {
+    throw new UserError(`${runDir} has neither a config.json nor a submitted job (slurm/train.json)`);
   }
   const optionsFile = path.join(slurmDir(runDir), OPTIONS_FILE);
   const previous = fs.existsSync(optionsFile) ? parseJson(SlurmOptionsSchema, fs.readFileSync(optionsFile, 'utf8'), optionsFile) : {};
-  return submitScript(runDir, regenerate ? writeScript(runDir, options ?? previous, resumeFlags) : script);
+  return submitScript(runDir, regenerate ? writeScript(runDir, options ?? previous, overrides) : script);
 }
