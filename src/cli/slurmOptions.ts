@@ -1,7 +1,8 @@
 // The executor choice and the Slurm options of `train` and `experiment`: flags win over the
 // `slurm` section of the config file (or experiment spec), which is checked against its schema.
 import { SlurmOptions, SlurmOptionsSchema } from '../formats/slurm';
-import { check } from '../formats/validate';
+import { Type } from '@sinclair/typebox';
+import { check, formatProblems } from '../formats/validate';
 import { OptionSpec, ParsedArgs, UsageError } from './args';
 
 export const EXECUTORS = ['local', 'slurm'] as const;
@@ -43,7 +44,13 @@ export function slurmFlagsGiven(args: ParsedArgs): string[] {
  * Undefined when neither gives any.
  */
 export function slurmOptionsFromArgs(args: ParsedArgs, section: unknown, source: string): SlurmOptions | undefined {
-  const fromFile = section === undefined ? {} : check(SlurmOptionsSchema, section, `${source} (slurm)`);
+  let fromFile: SlurmOptions = {};
+  try {
+    if (section !== undefined) fromFile = check(SlurmOptionsSchema, section, `${source} (slurm)`);
+  } catch (e) {
+    // A config mistake, as in the rest of the file: exit code 2.
+    throw new UsageError((e as Error).message);
+  }
   const fromFlags: Record<string, unknown> = {};
   for (const [flag, key, type] of FLAGS) {
     const v = args.options[flag];
@@ -52,10 +59,12 @@ export function slurmOptionsFromArgs(args: ParsedArgs, section: unknown, source:
     else fromFlags[key] = type === 'number' ? Number(v) : String(v);
   }
   if (section === undefined && !Object.keys(fromFlags).length) return undefined;
-  const merged = { ...fromFile, ...fromFlags };
-  try {
-    return check(SlurmOptionsSchema, merged, 'the Slurm options');
-  } catch (e) {
-    throw new UsageError((e as Error).message);
+  // A bad flag is named as the user typed it, with what it should be.
+  for (const [flag, key] of FLAGS) {
+    if (fromFlags[key] === undefined) continue;
+    const field = SlurmOptionsSchema.properties[key];
+    const problems = formatProblems(Type.Object({ [key]: field }), { [key]: fromFlags[key] });
+    if (problems.length) throw new UsageError(`--${flag} ${JSON.stringify(args.options[flag])}: not valid for ${field.description ?? key} (${problems[0].replace(/^\/\w+: /, '')})`);
   }
+  return check(SlurmOptionsSchema, { ...fromFile, ...fromFlags }, 'the Slurm options');
 }
