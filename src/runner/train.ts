@@ -168,6 +168,170 @@ function prepareRun(opts: TrainOptions): { cfg: Config; fresh: boolean; lock: Ru
   return { cfg, fresh: true, lock };
 }
 
+/** What a run needs to train: its backend, data and learner, ready. */
+interface Prepared {
+  ds: Dataset;
+  learner: MetaLearner;
+  backendName: string;
+  /** Backends auto passed over, and why: said once the run has started. */
+  backendNotes: string[];
+}
+
+/**
+ * Starts the backend, loads the data and builds the learner; a fresh run's config.json is written
+ * once all of that worked. Any failure here is the config's or the data's (a SetupError), and a
+ * fresh run that could not start leaves no folder behind.
+ */
+async function prepareLearner(runDir: string, cfg: Config, fresh: boolean, opts: TrainOptions, hooks: TrainHooks): Promise<Prepared> {
+  let learner: MetaLearner | undefined;
+  try {
+    const backend = await initBackend(cfg.backend);
+    const ds = await loadSourceDataset(cfg, opts.cacheDir);
+    for (const w of ds.warnings ?? []) hooks.onLog?.('warn', `${ds.name}: ${w}`);
+    learner = new MetaLearner(cfg);
+    if (fresh) {
+      writeRunConfig(runDir, {
+        format: RUN_FORMAT_VERSION,
+        id: path.basename(runDir),
+        createdAt: new Date().toISOString(),
+        config: cfg,
+        backend: backend.name,
+        ...(backend.kernels ? { kernels: backend.kernels } : {}),
+        ...(backend.adapter ? { adapter: backend.adapter } : {}),
+        versions: versions(),
+        dataset: { name: ds.name, source: ds.source, splitOrigin: ds.splitOrigin, trainClasses: ds.splits.train.map((c) => ds.data.classes[c]) },
+      } satisfies RunConfigFile);
+    }
+    return { ds, learner, backendName: backendLabel(backend), backendNotes: backend.skipped };
+  } catch (e) {
+    await learner?.dispose();
+    // Apart from the record of the Slurm job that ran it (slurm/: script, output and exit, which
+    // tell the user why).
+    if (fresh && !isRunDir(runDir)) {
+      for (const name of fs.existsSync(runDir) ? fs.readdirSync(runDir) : []) if (name !== 'slurm') fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
+      if (fs.existsSync(runDir) && !fs.readdirSync(runDir).length) fs.rmdirSync(runDir);
+    }
+    throw setupError(e);
+  }
+}
+
+/**
+ * A resumed run: clears what killed writers left, loads the newest checkpoint into the learner
+ * and drops the metric lines written after it. A damaged checkpoint is a failure of the run, not
+ * of its config: not a SetupError.
+ */
+async function restoreRun(runDir: string, cfg: Config, learner: MetaLearner, hooks: TrainHooks): Promise<{ checkpointStep?: number; resumedFrom?: string }> {
+  // Under the lock no other process writes here: what killed writers left behind can go.
+  const swept = [...sweepTempFiles(runDir), ...sweepOrphanSamples(runDir)];
+  if (swept.length) hooks.onLog?.('info', `removed ${swept.length} file(s) left by an interrupted write: ${swept.map((f) => path.basename(f)).join(', ')}`);
+  const ckpt = latestCheckpoint(runDir);
+  let restored: { checkpointStep?: number; resumedFrom?: string } = {};
+  if (ckpt) {
+    const loaded = readCheckpoint(ckpt);
+    checkCheckpointMatches(loaded, cfg, (await learner.getState()).params);
+    learner.setState(loaded.state);
+    restored = { checkpointStep: loaded.header.step, resumedFrom: ckpt };
+  } else {
+    hooks.onLog?.('info', `${runDir} has no checkpoint yet: starting again from step 0`);
+  }
+  const damaged = truncateMetrics(runDir, learner.step);
+  if (damaged) hooks.onLog?.('warn', damaged);
+  return restored;
+}
+
+/** One run's training loop over a prepared learner: steps, metrics, checkpoints and status.json. */
+class TrainLoop {
+  step: number;
+  checkpointStep: number | undefined;
+  private lastStatusWrite = 0;
+
+  constructor(
+    readonly runDir: string,
+    readonly cfg: Config,
+    private readonly p: Prepared,
+    private readonly opts: TrainOptions,
+    private readonly hooks: TrainHooks,
+    private readonly controller: TrainController,
+    checkpointStep: number | undefined,
+  ) {
+    this.step = p.learner.step;
+    this.checkpointStep = checkpointStep;
+  }
+
+  status(state: RunState, extra: { message?: string; etaSeconds?: number; paused?: boolean } = {}): void {
+    writeStatus(this.runDir, { state, step: this.step, totalSteps: this.cfg.steps, pid: state === 'running' ? process.pid : undefined, checkpointStep: this.checkpointStep, ...extra });
+  }
+
+  /** status.json of a running run between checkpoints, the time noted: it is rewritten at most once a second. */
+  private progressStatus(etaSeconds?: number): void {
+    this.status('running', { etaSeconds });
+    this.lastStatusWrite = Date.now();
+  }
+
+  async checkpoint(etaSeconds?: number): Promise<string> {
+    const file = writeCheckpoint(this.runDir, await this.p.learner.getState(), this.cfg, this.opts.keepCheckpoints ?? DEFAULT_KEEP_CHECKPOINTS);
+    this.checkpointStep = this.step;
+    // Before telling anyone: a parent that kills the worker on this news finds it in status.json.
+    this.progressStatus(etaSeconds);
+    this.hooks.onCheckpoint?.(this.step, file);
+    if (this.opts.samples !== false) await this.samples();
+    return file;
+  }
+
+  private async samples(): Promise<void> {
+    try {
+      const written = await writeSamples(this.runDir, this.step, this.p.learner, this.p.ds);
+      if (written) this.hooks.onSamples?.(written.dir, written.samples);
+    } catch (e) {
+      this.hooks.onLog?.('warn', `could not write sample perturbations at step ${this.step}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Waits while paused, saying so in status.json and to the hooks. */
+  private async pauseIfAsked(): Promise<void> {
+    if (!this.controller.paused || this.controller.cancelled) return;
+    this.status('running', { paused: true });
+    this.hooks.onPaused?.(true);
+    await this.controller.whilePaused();
+    this.hooks.onPaused?.(false);
+    this.status('running');
+  }
+
+  /** Steps until the config's steps are done or the controller cancels. */
+  async run(): Promise<void> {
+    const { cfg, hooks } = this;
+    let emaMs: number | undefined;
+    while (this.step < cfg.steps) {
+      await yieldToEventLoop();
+      await this.pauseIfAsked();
+      if (this.controller.cancelled) break;
+      const tStep = Date.now();
+      const r = await this.p.learner.metaStep(metaBatchAt(this.p.ds, cfg, this.step));
+      this.step = this.p.learner.step;
+      const ms = Date.now() - tStep;
+      emaMs = emaMs === undefined ? ms : 0.8 * emaMs + 0.2 * ms;
+      const line: MetricLine = { step: this.step, time: new Date().toISOString(), ...pickStepMetrics(r), gradNorm: r.gradNorm, msPerStep: ms };
+      appendMetric(this.runDir, line);
+      hooks.onMetric?.(line);
+      const etaSeconds = ((cfg.steps - this.step) * emaMs) / 1000;
+      hooks.onProgress?.({ step: this.step, totalSteps: cfg.steps, etaSeconds, msPerStep: emaMs, loss: r.loss });
+      if (this.step % cfg.checkpointEvery === 0 || this.step === cfg.steps) await this.checkpoint(etaSeconds);
+      else if (Date.now() - this.lastStatusWrite > 1000) this.progressStatus(etaSeconds);
+    }
+  }
+
+  /** The final checkpoint (unless the last step has one) and the run's end in status.json. */
+  async finish(t0: number): Promise<TrainOutcome> {
+    const { runDir, cfg, step } = this;
+    let checkpoint: string | undefined;
+    if (this.checkpointStep !== step && step > 0) checkpoint = await this.checkpoint();
+    else if (this.checkpointStep !== undefined) checkpoint = latestCheckpoint(runDir);
+    const state = this.controller.cancelled && step < cfg.steps ? 'stopped' : 'done';
+    this.status(state, state === 'stopped' ? { message: `stopped at step ${step} of ${cfg.steps}; resume with: robust-meta train --resume ${runDir}` } : {});
+    return { runDir, state, step, totalSteps: cfg.steps, checkpoint, seconds: (Date.now() - t0) / 1000 };
+  }
+}
+
 /**
  * Trains a run: a fresh one into an empty folder, or resumes one from its newest checkpoint
  * (dropping the metric lines written after it). Checkpoints every cfg.checkpointEvery steps, at
@@ -177,142 +341,27 @@ function prepareRun(opts: TrainOptions): { cfg: Config; fresh: boolean; lock: Ru
 export async function train(opts: TrainOptions): Promise<TrainOutcome> {
   const t0 = Date.now();
   const hooks = opts.hooks ?? {};
-  const controller = opts.controller ?? new TrainController();
   const runDir = path.resolve(opts.runDir);
-  const keep = opts.keepCheckpoints ?? DEFAULT_KEEP_CHECKPOINTS;
   const { cfg, fresh, lock } = prepareRun({ ...opts, runDir });
-
-  let step = 0;
-  let checkpointStep: number | undefined;
-  let learner: MetaLearner | undefined;
+  let prepared: Prepared | undefined;
+  let loop: TrainLoop | undefined;
   /** Set once status.json says 'running': only then does a failure rewrite it. */
   let running = false;
-  const status = (state: RunState, extra: { message?: string; etaSeconds?: number; paused?: boolean } = {}) =>
-    writeStatus(runDir, { state, step, totalSteps: cfg.steps, pid: state === 'running' ? process.pid : undefined, checkpointStep, ...extra });
-
   try {
-    let ds: Dataset;
-    let resumedFrom: string | undefined;
-    let backendName: string;
-    // Backends auto passed over, and why: said once the run has started.
-    let backendNotes: string[] = [];
-    try {
-      const backend = await initBackend(cfg.backend);
-      backendName = backendLabel(backend);
-      backendNotes = backend.skipped;
-      ds = await loadSourceDataset(cfg, opts.cacheDir);
-      for (const w of ds.warnings ?? []) hooks.onLog?.('warn', `${ds.name}: ${w}`);
-      learner = new MetaLearner(cfg);
-      if (fresh) {
-        const file: RunConfigFile = {
-          format: RUN_FORMAT_VERSION,
-          id: path.basename(runDir),
-          createdAt: new Date().toISOString(),
-          config: cfg,
-          backend: backend.name,
-          ...(backend.kernels ? { kernels: backend.kernels } : {}),
-          ...(backend.adapter ? { adapter: backend.adapter } : {}),
-          versions: versions(),
-          dataset: { name: ds.name, source: ds.source, splitOrigin: ds.splitOrigin, trainClasses: ds.splits.train.map((c) => ds.data.classes[c]) },
-        };
-        writeRunConfig(runDir, file);
-      }
-    } catch (e) {
-      // A fresh run that could not start leaves no folder behind, apart from the record of the
-      // Slurm job that ran it (slurm/: its script, output and exit, which tell the user why).
-      if (fresh && !isRunDir(runDir)) {
-        for (const name of fs.existsSync(runDir) ? fs.readdirSync(runDir) : []) if (name !== 'slurm') fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
-        if (fs.existsSync(runDir) && !fs.readdirSync(runDir).length) fs.rmdirSync(runDir);
-      }
-      throw setupError(e);
-    }
-    if (!fresh) {
-      // Under the lock no other process writes here: what killed writers left behind can go.
-      const swept = [...sweepTempFiles(runDir), ...sweepOrphanSamples(runDir)];
-      if (swept.length) hooks.onLog?.('info', `removed ${swept.length} file(s) left by an interrupted write: ${swept.map((f) => path.basename(f)).join(', ')}`);
-      // A damaged checkpoint is a failure of the run, not of its config: not a SetupError.
-      const ckpt = latestCheckpoint(runDir);
-      if (ckpt) {
-        const loaded = readCheckpoint(ckpt);
-        checkCheckpointMatches(loaded, cfg, (await learner.getState()).params);
-        learner.setState(loaded.state);
-        resumedFrom = ckpt;
-        checkpointStep = loaded.header.step;
-      } else {
-        hooks.onLog?.('info', `${runDir} has no checkpoint yet: starting again from step 0`);
-      }
-      step = learner.step;
-      const damaged = truncateMetrics(runDir, step);
-      if (damaged) hooks.onLog?.('warn', damaged);
-    }
-
-    status('running');
+    prepared = await prepareLearner(runDir, cfg, fresh, opts, hooks);
+    const restored = fresh ? {} : await restoreRun(runDir, cfg, prepared.learner, hooks);
+    loop = new TrainLoop(runDir, cfg, prepared, opts, hooks, opts.controller ?? new TrainController(), restored.checkpointStep);
+    loop.status('running');
     running = true;
-    hooks.onStarted?.({ runDir, step, totalSteps: cfg.steps, backend: backendName, resumedFrom });
-    for (const note of backendNotes) hooks.onLog?.('info', `backend ${note}`);
-    if (!fresh && step >= cfg.steps) {
-      hooks.onLog?.('info', `${runDir} is already at step ${step} of ${cfg.steps}; pass a larger --steps to train further`);
-    }
-
-    let emaMs: number | undefined;
-    let lastStatusWrite = 0;
-    const doCheckpoint = async (etaSeconds?: number) => {
-      const file = writeCheckpoint(runDir, await learner!.getState(), cfg, keep);
-      checkpointStep = step;
-      // Before telling anyone: a parent that kills the worker on this news finds it in status.json.
-      status('running', { etaSeconds });
-      lastStatusWrite = Date.now();
-      hooks.onCheckpoint?.(step, file);
-      if (opts.samples !== false) {
-        try {
-          const written = await writeSamples(runDir, step, learner!, ds);
-          if (written) hooks.onSamples?.(written.dir, written.samples);
-        } catch (e) {
-          hooks.onLog?.('warn', `could not write sample perturbations at step ${step}: ${(e as Error).message}`);
-        }
-      }
-      return file;
-    };
-
-    while (step < cfg.steps) {
-      await yieldToEventLoop();
-      if (controller.paused && !controller.cancelled) {
-        status('running', { paused: true });
-        hooks.onPaused?.(true);
-        await controller.whilePaused();
-        hooks.onPaused?.(false);
-        status('running');
-      }
-      if (controller.cancelled) break;
-      const tStep = Date.now();
-      const tasks = metaBatchAt(ds, cfg, step);
-      const r = await learner.metaStep(tasks);
-      step = learner.step;
-      const ms = Date.now() - tStep;
-      emaMs = emaMs === undefined ? ms : 0.8 * emaMs + 0.2 * ms;
-      const line: MetricLine = { step, time: new Date().toISOString(), ...pickStepMetrics(r), gradNorm: r.gradNorm, msPerStep: ms };
-      appendMetric(runDir, line);
-      hooks.onMetric?.(line);
-      const etaSeconds = ((cfg.steps - step) * emaMs) / 1000;
-      hooks.onProgress?.({ step, totalSteps: cfg.steps, etaSeconds, msPerStep: emaMs, loss: r.loss });
-      if (step % cfg.checkpointEvery === 0 || step === cfg.steps) {
-        await doCheckpoint(etaSeconds);
-      } else if (Date.now() - lastStatusWrite > 1000) {
-        status('running', { etaSeconds });
-        lastStatusWrite = Date.now();
-      }
-    }
-
-    let checkpoint: string | undefined;
-    if (checkpointStep !== step && step > 0) checkpoint = await doCheckpoint();
-    else if (checkpointStep !== undefined) checkpoint = latestCheckpoint(runDir);
-    const state = controller.cancelled && step < cfg.steps ? 'stopped' : 'done';
-    status(state, state === 'stopped' ? { message: `stopped at step ${step} of ${cfg.steps}; resume with: robust-meta train --resume ${runDir}` } : {});
-    return { runDir, state, step, totalSteps: cfg.steps, checkpoint, seconds: (Date.now() - t0) / 1000 };
+    hooks.onStarted?.({ runDir, step: loop.step, totalSteps: cfg.steps, backend: prepared.backendName, resumedFrom: restored.resumedFrom });
+    for (const note of prepared.backendNotes) hooks.onLog?.('info', `backend ${note}`);
+    if (!fresh && loop.step >= cfg.steps) hooks.onLog?.('info', `${runDir} is already at step ${loop.step} of ${cfg.steps}; pass a larger --steps to train further`);
+    await loop.run();
+    return await loop.finish(t0);
   } catch (e) {
     const message = isUserError(e) ? e.message : `unexpected error: ${(e as Error).message}`;
     try {
-      if (running) status('failed', { message });
+      if (running) loop?.status('failed', { message });
     } catch {
       // The original error matters more than a status we could not write.
     }
@@ -320,7 +369,7 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
   } finally {
     // The run's files are all written: the folder is free for the next trainer.
     lock.release();
-    await learner?.dispose();
+    await prepared?.learner.dispose();
   }
 }
 

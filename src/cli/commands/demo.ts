@@ -11,7 +11,7 @@ import { adaptationSummary, formatAdaptation } from '../../core/stepMetrics';
 import { EvalResultFile, PROTOTYPE_SUFFIX } from '../../core/evalResult';
 import { UserError } from '../../core/errors';
 import { startTraining, WorkerExit, WorkerHandle } from '../../runner/client';
-import { runEvalJob } from '../../runner/evalJob';
+import { jobError, runCliJob } from '../jobs';
 import { bundledDataPath, DEFAULT_UNSEEN_DOMAIN } from '../../runner/packageInfo';
 import { EXIT_CODES } from '../../runner/protocol';
 import { readMetrics, RUN_FILES, runIdFor, writeJsonAtomic } from '../../runner/runStore';
@@ -89,25 +89,19 @@ async function run(args: ParsedArgs): Promise<number> {
     // One evaluation of all runs on the same episodes; evaluate() spreads the episodes over the cores.
     const resultFile = path.join(outDir, 'glyphs.json');
     const evalProgress = new Progress(process.stderr, 'eval episode');
-    const abort = new AbortController();
-    const stopEval = () => abort.abort(new UserError('interrupted'));
-    process.on('SIGINT', stopEval);
-    let result: EvalResultFile;
-    try {
-      ({ result } = await runEvalJob(
-        { checkpoints: runs.map((r) => r.runDir), data: glyphs, out: resultFile, options: { episodes, queries: DEMO_EVAL_QUERIES, backend: base.backend } },
-        {
-          onProgress: (p) => evalProgress.update({ step: p.episodesDone, total: p.episodes, etaSeconds: p.etaSeconds }),
-          onLog: (level, message) => evalProgress.log(`${level === 'warn' ? 'warning: ' : ''}${message}`),
-          signal: abort.signal,
+    const { result: evalJob, signalled } = await runCliJob(
+      { kind: 'eval', args: { checkpoints: runs.map((r) => r.runDir), data: glyphs, out: resultFile, options: { episodes, queries: DEMO_EVAL_QUERIES, backend: base.backend } } },
+      {
+        onEvent: (m) => {
+          if (m.type === 'run/progress') evalProgress.update({ step: m.step, total: m.totalSteps, etaSeconds: m.etaSeconds });
+          else if (m.type === 'log' && m.level === 'warn') evalProgress.log(`warning: ${m.message}`);
         },
-      ));
-    } catch (e) {
-      if (interrupted) return EXIT_CODES.interrupted;
-      throw e;
-    } finally {
-      process.off('SIGINT', stopEval);
-    }
+        onQuit: () => evalProgress.done(),
+      },
+    );
+    if (signalled || interrupted) return EXIT_CODES.interrupted;
+    if (evalJob.state !== 'done' || !evalJob.resultPath) throw jobError(evalJob);
+    const result = JSON.parse(fs.readFileSync(evalJob.resultPath, 'utf8')) as EvalResultFile;
     evalProgress.done();
     // Each run also gets the comparison among its results, for `show` and the extension.
     for (const r of runs) {

@@ -250,155 +250,210 @@ function fingerprintScan(scan: FolderScan): string {
   return sha1(lines.join('\n'));
 }
 
-/** Decodes every image of a scan into one 8-bit array; bad files are skipped (with warnings) or fatal. */
-async function decodeFolder(scan: FolderScan, opts: LoadOptions, maxPixels: number, badFiles: 'skip' | 'error'): Promise<CacheEntry> {
-  const jobs = scan.classes.flatMap((c, label) => c.files.map((file) => ({ file, label })));
-  const n = jobs.length;
-  const limit = opts.concurrency ?? 8;
-  const bad = new Map<number, string>();
-  const fail = (i: number, reason: string) => {
-    bad.set(i, reason);
-  };
-  // With badFiles 'error', fail after the pass, naming the first bad file in file order (the
-  // order in which concurrent reads fail is not deterministic).
-  const stopIfBad = () => {
-    if (badFiles !== 'error' || bad.size === 0) return;
-    const first = [...bad.keys()].reduce((a, b) => Math.min(a, b));
-    const more = bad.size > 1 ? ` (and ${bad.size - 1} more bad file${bad.size > 2 ? 's' : ''})` : '';
-    throw new UserError(`cannot load image ${jobs[first].file.abs}: ${bad.get(first)}; fix or remove the file, or load with bad files skipped${more}`);
-  };
-  const decodeOpts = { maxPixels };
+/** One image file of a scan with its class label, in file order. */
+interface DecodeJob {
+  file: FolderScan['classes'][number]['files'][number];
+  label: number;
+}
 
-  // Pass 1, only when the target shape is not given: read each header for the size and channels.
-  let shapes: (ImageProbe | undefined)[] | undefined;
-  let kept: (Buffer | undefined)[] | undefined;
-  let target: TargetShape;
-  const notes: string[] = [];
-  const needProbe = opts.imageSize === undefined || opts.channels === undefined;
-  if (needProbe) {
-    shapes = new Array(n);
-    kept = new Array(n);
-    let keptBytes = 0;
-    await forEachLimited(
-      n,
-      limit,
-      async (i) => {
-        const f = jobs[i].file;
-        let buf: Buffer;
-        try {
-          buf = await readBytes(f.abs, f.size);
-        } catch (e) {
-          return fail(i, errorReason(e));
-        }
-        try {
-          shapes![i] = await probeImage(buf, decodeOpts);
-        } catch (e) {
-          return fail(i, errorReason(e));
-        }
-        if (keptBytes + buf.length <= KEEP_BYTES_BUDGET) {
-          kept![i] = buf;
-          keptBytes += buf.length;
-        }
-      },
-      opts,
-      0,
-      2 * n,
-    );
-    stopIfBad();
-    const sizeCount = new Map<string, { h: number; w: number; count: number }>();
-    let grey = 0;
-    let colour = 0;
-    for (const s of shapes) {
-      if (!s) continue;
-      const k = `${s.height}x${s.width}`;
-      const e = sizeCount.get(k) ?? { h: s.height, w: s.width, count: 0 };
-      e.count++;
-      sizeCount.set(k, e);
-      if (s.channels === 1) grey++;
-      else colour++;
-    }
-    const sizes = [...sizeCount.values()].sort((a, b) => b.count - a.count || b.h * b.w - a.h * a.w || b.h - a.h);
-    const chosen = opts.imageSize !== undefined ? { h: opts.imageSize, w: opts.imageSize } : sizes[0] ?? { h: 1, w: 1 };
-    const channels = opts.channels ?? (grey > colour ? 1 : 3);
-    target = { height: chosen.h, width: chosen.w, channels };
-    if (opts.imageSize === undefined && sizes.length > 1) {
-      const others = sizes.slice(1).reduce((a, s) => a + s.count, 0);
-      const list = sizes.slice(0, 5).map((s) => `${fmtSize(s.h, s.w)} (${s.count})`).join(', ');
-      notes.push(
-        `images come in ${sizes.length} sizes (${list}${sizes.length > 5 ? ', ...' : ''}); ${others} were resized to ${fmtSize(chosen.h, chosen.w)}, the most common size: pass an image size to choose another`,
-      );
-    }
-    if (opts.channels === undefined && grey > 0 && colour > 0) {
-      notes.push(
-        channels === 1
-          ? `${colour} colour image(s) were converted to grey, as most images (${grey}) are grey: pass channels 3 to keep colour`
-          : `${grey} grey image(s) were converted to RGB, as most images (${colour}) are colour (or it is a tie): pass channels 1 for grey`,
-      );
-    }
-  } else {
-    target = { height: opts.imageSize!, width: opts.imageSize!, channels: opts.channels! };
+/** The files that could not be read or decoded, by index, with why. */
+class BadFiles {
+  readonly reasons = new Map<number, string>();
+
+  constructor(
+    private readonly jobs: DecodeJob[],
+    private readonly mode: 'skip' | 'error',
+  ) {}
+
+  add(i: number, reason: string): void {
+    this.reasons.set(i, reason);
   }
 
-  // Pass 2: decode to the target shape.
-  const size = target.height * target.width * target.channels;
-  const pixels = new Uint8Array(n * size);
-  const base = needProbe ? n : 0;
+  has(i: number): boolean {
+    return this.reasons.has(i);
+  }
+
+  get size(): number {
+    return this.reasons.size;
+  }
+
+  /**
+   * With badFiles 'error', fails after a pass, naming the first bad file in file order (the order
+   * in which concurrent reads fail is not deterministic).
+   */
+  stopIfFatal(): void {
+    if (this.mode !== 'error' || this.size === 0) return;
+    const first = [...this.reasons.keys()].reduce((a, b) => Math.min(a, b));
+    const more = this.size > 1 ? ` (and ${this.size - 1} more bad file${this.size > 2 ? 's' : ''})` : '';
+    throw new UserError(`cannot load image ${this.jobs[first].file.abs}: ${this.reasons.get(first)}; fix or remove the file, or load with bad files skipped${more}`);
+  }
+
+  /** Warnings listing the skipped files (the first MAX_LISTED_WARNINGS). */
+  warnings(): string[] {
+    const list = [...this.reasons.keys()].sort((a, b) => a - b);
+    const out = list.slice(0, MAX_LISTED_WARNINGS).map((i) => `skipped ${this.jobs[i].file.rel}: ${this.reasons.get(i)}`);
+    if (list.length > MAX_LISTED_WARNINGS) out.push(`... and ${list.length - MAX_LISTED_WARNINGS} more unreadable images skipped`);
+    return out;
+  }
+}
+
+/** Reads a file, noting it as bad when it cannot be read. */
+async function readOrMark(jobs: DecodeJob[], i: number, bad: BadFiles): Promise<Buffer | undefined> {
+  const f = jobs[i].file;
+  try {
+    return await readBytes(f.abs, f.size);
+  } catch (e) {
+    bad.add(i, errorReason(e));
+    return undefined;
+  }
+}
+
+/**
+ * Pass 1, when the target shape is not given: each file's size and channels from its header. The
+ * bytes read are kept (up to KEEP_BYTES_BUDGET) so that pass 2 need not read them again.
+ */
+async function probeShapes(jobs: DecodeJob[], opts: LoadOptions, maxPixels: number, bad: BadFiles): Promise<{ shapes: (ImageProbe | undefined)[]; kept: (Buffer | undefined)[] }> {
+  const n = jobs.length;
+  const shapes: (ImageProbe | undefined)[] = new Array(n);
+  const kept: (Buffer | undefined)[] = new Array(n);
+  let keptBytes = 0;
   await forEachLimited(
     n,
-    limit,
+    opts.concurrency ?? 8,
+    async (i) => {
+      const buf = await readOrMark(jobs, i, bad);
+      if (!buf) return;
+      try {
+        shapes[i] = await probeImage(buf, { maxPixels });
+      } catch (e) {
+        return bad.add(i, errorReason(e));
+      }
+      if (keptBytes + buf.length <= KEEP_BYTES_BUDGET) {
+        kept[i] = buf;
+        keptBytes += buf.length;
+      }
+    },
+    opts,
+    0,
+    2 * n,
+  );
+  return { shapes, kept };
+}
+
+/** The target shape from the probed shapes: the most common size and the majority's channels, with notes on what was converted. */
+function chooseTarget(shapes: (ImageProbe | undefined)[], opts: LoadOptions): { target: TargetShape; notes: string[] } {
+  const notes: string[] = [];
+  const sizeCount = new Map<string, { h: number; w: number; count: number }>();
+  let grey = 0;
+  let colour = 0;
+  for (const s of shapes) {
+    if (!s) continue;
+    const k = `${s.height}x${s.width}`;
+    const e = sizeCount.get(k) ?? { h: s.height, w: s.width, count: 0 };
+    e.count++;
+    sizeCount.set(k, e);
+    if (s.channels === 1) grey++;
+    else colour++;
+  }
+  const sizes = [...sizeCount.values()].sort((a, b) => b.count - a.count || b.h * b.w - a.h * a.w || b.h - a.h);
+  const chosen = opts.imageSize !== undefined ? { h: opts.imageSize, w: opts.imageSize } : sizes[0] ?? { h: 1, w: 1 };
+  const channels = opts.channels ?? (grey > colour ? 1 : 3);
+  if (opts.imageSize === undefined && sizes.length > 1) {
+    const others = sizes.slice(1).reduce((a, s) => a + s.count, 0);
+    const list = sizes.slice(0, 5).map((s) => `${fmtSize(s.h, s.w)} (${s.count})`).join(', ');
+    notes.push(
+      `images come in ${sizes.length} sizes (${list}${sizes.length > 5 ? ', ...' : ''}); ${others} were resized to ${fmtSize(chosen.h, chosen.w)}, the most common size: pass an image size to choose another`,
+    );
+  }
+  if (opts.channels === undefined && grey > 0 && colour > 0) {
+    notes.push(
+      channels === 1
+        ? `${colour} colour image(s) were converted to grey, as most images (${grey}) are grey: pass channels 3 to keep colour`
+        : `${grey} grey image(s) were converted to RGB, as most images (${colour}) are colour (or it is a tie): pass channels 1 for grey`,
+    );
+  }
+  return { target: { height: chosen.h, width: chosen.w, channels }, notes };
+}
+
+/** Pass 2: every good file decoded to the target shape, into one array (bad files leave their slot empty). */
+async function decodeAll(jobs: DecodeJob[], target: TargetShape, kept: (Buffer | undefined)[] | undefined, opts: LoadOptions, maxPixels: number, bad: BadFiles): Promise<Uint8Array> {
+  const n = jobs.length;
+  const size = target.height * target.width * target.channels;
+  const pixels = new Uint8Array(n * size);
+  const base = kept ? n : 0;
+  await forEachLimited(
+    n,
+    opts.concurrency ?? 8,
     async (i) => {
       if (bad.has(i)) return;
-      const f = jobs[i].file;
       let buf = kept?.[i];
       if (kept) kept[i] = undefined;
-      if (!buf) {
-        try {
-          buf = await readBytes(f.abs, f.size);
-        } catch (e) {
-          return fail(i, errorReason(e));
-        }
-      }
+      buf ??= await readOrMark(jobs, i, bad);
+      if (!buf) return;
       try {
-        const img = await decodeImage(buf, target, decodeOpts);
+        const img = await decodeImage(buf, target, { maxPixels });
         if (img.data.length !== size) throw new Error(`decoded to ${img.width}x${img.height}x${img.channels}, expected ${target.width}x${target.height}x${target.channels}`);
         pixels.set(img.data, i * size);
       } catch (e) {
-        return fail(i, errorReason(e));
+        return bad.add(i, errorReason(e));
       }
     },
     opts,
     base,
     base + n,
   );
-  stopIfBad();
+  return pixels;
+}
 
-  // Compact: drop bad files; a class left empty is an error.
-  const warnings: string[] = [];
-  const badList = [...bad.keys()].sort((a, b) => a - b);
-  for (const i of badList.slice(0, MAX_LISTED_WARNINGS)) warnings.push(`skipped ${jobs[i].file.rel}: ${bad.get(i)}`);
-  if (badList.length > MAX_LISTED_WARNINGS) warnings.push(`... and ${badList.length - MAX_LISTED_WARNINGS} more unreadable images skipped`);
+/** Fails when bad files left a class with no image at all. */
+function checkNoClassEmptied(scan: FolderScan, jobs: DecodeJob[], bad: BadFiles): void {
   const goodPerClass = new Int32Array(scan.classes.length);
-  for (let i = 0; i < n; i++) if (!bad.has(i)) goodPerClass[jobs[i].label]++;
+  for (let i = 0; i < jobs.length; i++) if (!bad.has(i)) goodPerClass[jobs[i].label]++;
   const emptied = scan.classes.filter((_, c) => goodPerClass[c] === 0);
-  if (emptied.length) {
-    const c = emptied[0];
-    const first = jobs.findIndex((j) => j.file === c.files[0]);
-    throw new UserError(
-      `class ${c.name} in ${scan.root} has no readable images: all ${c.files.length} of its files failed to load ` +
-        `(first: ${c.files[0].rel}: ${bad.get(first)}); fix or replace them, or remove the class folder` +
-        (emptied.length > 1 ? ` (also: ${emptied.slice(1, 6).map((e) => e.name).join(', ')})` : ''),
-    );
-  }
+  if (!emptied.length) return;
+  const c = emptied[0];
+  const first = jobs.findIndex((j) => j.file === c.files[0]);
+  throw new UserError(
+    `class ${c.name} in ${scan.root} has no readable images: all ${c.files.length} of its files failed to load ` +
+      `(first: ${c.files[0].rel}: ${bad.reasons.get(first)}); fix or replace them, or remove the class folder` +
+      (emptied.length > 1 ? ` (also: ${emptied.slice(1, 6).map((e) => e.name).join(', ')})` : ''),
+  );
+}
+
+/** The good images' pixels and labels, packed (the same array when no file was bad). */
+function compactGood(jobs: DecodeJob[], pixels: Uint8Array, size: number, bad: BadFiles): { pixels: Uint8Array; labels: Int32Array } {
+  const n = jobs.length;
   const good = n - bad.size;
-  const outPixels = bad.size ? new Uint8Array(good * size) : pixels;
+  const out = bad.size ? new Uint8Array(good * size) : pixels;
   const labels = new Int32Array(good);
   for (let i = 0, o = 0; i < n; i++) {
     if (bad.has(i)) continue;
-    if (bad.size) outPixels.set(pixels.subarray(i * size, (i + 1) * size), o * size);
+    if (bad.size) out.set(pixels.subarray(i * size, (i + 1) * size), o * size);
     labels[o++] = jobs[i].label;
   }
-  warnings.push(...notes);
-  return { ...target, classes: scan.classes.map((c) => c.name), labels, pixels: outPixels, warnings };
+  return { pixels: out, labels };
+}
+
+/** Decodes every image of a scan into one 8-bit array; bad files are skipped (with warnings) or fatal. */
+async function decodeFolder(scan: FolderScan, opts: LoadOptions, maxPixels: number, badFiles: 'skip' | 'error'): Promise<CacheEntry> {
+  const jobs: DecodeJob[] = scan.classes.flatMap((c, label) => c.files.map((file) => ({ file, label })));
+  const bad = new BadFiles(jobs, badFiles);
+  let target: TargetShape;
+  let notes: string[] = [];
+  let kept: (Buffer | undefined)[] | undefined;
+  if (opts.imageSize === undefined || opts.channels === undefined) {
+    const probed = await probeShapes(jobs, opts, maxPixels, bad);
+    bad.stopIfFatal();
+    kept = probed.kept;
+    ({ target, notes } = chooseTarget(probed.shapes, opts));
+  } else {
+    target = { height: opts.imageSize, width: opts.imageSize, channels: opts.channels };
+  }
+  const decoded = await decodeAll(jobs, target, kept, opts, maxPixels, bad);
+  bad.stopIfFatal();
+  checkNoClassEmptied(scan, jobs, bad);
+  const { pixels, labels } = compactGood(jobs, decoded, target.height * target.width * target.channels, bad);
+  return { ...target, classes: scan.classes.map((c) => c.name), labels, pixels, warnings: [...bad.warnings(), ...notes] };
 }
 
 // ---------------------------------------------------------------------------------------------
