@@ -13,11 +13,12 @@ import { doctorCommand } from './commands/doctor';
 import { runEvalCommand } from './commands/eval';
 import { experimentCommand } from './commands/experiment';
 import { jobCommand } from './commands/job';
+import { jobsCommand } from './commands/jobs';
 import { listCommand, showCommand } from './commands/list';
 import { trainCommand } from './commands/train';
 
-const COMMANDS: Command[] = [trainCommand, benchCommand, demoCommand, experimentCommand, jobCommand, listCommand, showCommand, doctorCommand];
-const COMMAND_NAMES = ['train', 'eval', 'bench', 'demo', 'experiment', 'job', 'list', 'show', 'doctor', 'help'];
+const COMMANDS: Command[] = [trainCommand, benchCommand, demoCommand, experimentCommand, jobCommand, jobsCommand, listCommand, showCommand, doctorCommand];
+const COMMAND_NAMES = ['train', 'eval', 'bench', 'demo', 'experiment', 'job', 'jobs', 'list', 'show', 'doctor', 'help'];
 
 function optionHelp(o: OptionSpec): string {
   const flag = `--${o.flag}${o.type === 'boolean' ? '' : ` <${o.placeholder ?? 'value'}>`}${o.short ? `, -${o.short}` : ''}`;

@@ -4,8 +4,25 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { UserError } from './errors';
 
-/** Reads a config file's JSON object (a byte-order mark accepted); the error names the file. */
+/**
+ * A config file's section that is not config keys: `slurm`, the Slurm executor's options for runs
+ * of the file (checked by its reader, cli/slurmOptions.ts). readConfigFile leaves it out.
+ */
+export const EXECUTOR_SECTION = 'slurm';
+
+/** A config file's config keys (a byte-order mark accepted, the executor's section left out); the error names the file. */
 export function readConfigFile(file: string): Record<string, unknown> {
+  const { [EXECUTOR_SECTION]: _section, ...keys } = readConfigObject(file);
+  void _section;
+  return keys;
+}
+
+/** A config file's executor section (`slurm`), unchecked; undefined when the file has none. */
+export function readExecutorSection(file: string): unknown {
+  return readConfigObject(file)[EXECUTOR_SECTION];
+}
+
+function readConfigObject(file: string): Record<string, unknown> {
   const abs = path.resolve(file);
   let text: string;
   try {

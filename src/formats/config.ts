@@ -4,6 +4,7 @@
 // validator of a user's values: it gives messages per key and checks the rules between keys.
 import { Type, type TBoolean, type TInteger, type TLiteral, type Static, type TNumber, type TObject, type TSchema, type TString, type TUnion } from '@sinclair/typebox';
 import { CONFIG_FIELDS, type Config, type ConfigKey } from '../core/config';
+import { SlurmOptionsSchema } from './slurm';
 
 /** The TypeBox type of a field of the table, so that Static<ConfigSchema> is the Config type. */
 type FieldSchema<F> = F extends { type: 'number'; integer: true }
@@ -42,7 +43,12 @@ export function configJsonSchema(): Record<string, unknown> {
     type: 'object',
     additionalProperties: false,
     // The JSON round trip drops TypeBox's own symbol keys.
-    properties: { $schema: { type: 'string' }, ...JSON.parse(JSON.stringify(partial.properties)) },
+    properties: {
+      $schema: { type: 'string' },
+      ...JSON.parse(JSON.stringify(partial.properties)),
+      // Not a config key: the Slurm executor's options for runs of this file (core/configFile.ts).
+      slurm: { description: 'Slurm executor options (train --executor slurm)', ...JSON.parse(JSON.stringify(SlurmOptionsSchema)) },
+    },
   };
 }
 

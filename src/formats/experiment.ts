@@ -5,6 +5,7 @@
 import { Type, type Static, type TArray, type TInteger } from '@sinclair/typebox';
 import { METHODS, type MethodName } from '../core/config';
 import { ConfigSchema } from './config';
+import { SlurmOptionsSchema } from './slurm';
 
 const Method = Type.Union(METHODS.map((m) => Type.Literal(m)));
 const Count = (description: string) => Type.Integer({ minimum: 1, description });
@@ -72,6 +73,7 @@ export const ExperimentSpecSchema = Type.Object(
     /** Classes of the unseen domain for validation and for testing (a seeded split). */
     unseenSplit: Type.Optional(Type.Object({ val: Count('Validation classes of the unseen domain.'), test: Count('Test classes of the unseen domain.') })),
     parallel: Count('Jobs at a time (one core each).'),
+    slurm: Type.Optional(SlurmOptionsSchema),
   },
   { additionalProperties: false, title: 'robust-meta experiment spec' },
 );

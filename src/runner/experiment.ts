@@ -69,6 +69,8 @@ export interface ExperimentOptions {
   log: (line: string) => void;
   /** Where the jobs run; default worker processes on this machine. */
   executor?: Executor;
+  /** Jobs started at once (default: the spec's `parallel`); a scheduler takes them all. */
+  jobsAtOnce?: number;
 }
 
 /** The training seeds of a method: its own list in methodSeeds, else the spec's seeds. */
@@ -162,6 +164,10 @@ class Experiment {
     fs.mkdirSync(path.join(o.outDir, 'results'), { recursive: true });
   }
 
+  private get atOnce(): number {
+    return this.o.jobsAtOnce ?? this.spec.parallel;
+  }
+
   private elapsed(): string {
     return `${((Date.now() - this.t0) / 60000).toFixed(1)} min`;
   }
@@ -229,7 +235,7 @@ class Experiment {
     const valRuns: RunKey[] = v.values.map((value) => ({ method: v.method, seed: seedsOf(spec, v.method)[0], value: value === defaultValue ? undefined : value }));
     const firstJobs: RunKey[] = [...valRuns, ...baselines.flatMap((m) => seedsOf(spec, m).map((seed) => ({ method: m, seed })))];
     const trained = new Map<string, TrainJobOutput>();
-    await pool(spec.parallel, firstJobs.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
+    await pool(this.atOnce, firstJobs.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
     // Phase 2: the value with the best robust accuracy on the unseen domain's validation classes.
     const valModels = valRuns.map((k) => ({ name: runName(k, valKey), checkpoint: trained.get(runName(k, valKey))!.checkpoint }));
     const onSource = v.on === 'source';
@@ -248,7 +254,7 @@ class Experiment {
     const mainRuns: RunKey[] = spec.methods.flatMap((m) =>
       seedsOf(spec, m).map((seed) => (m === v.method ? { method: m, seed, value: chosen === defaultValue ? undefined : chosen } : { method: m, seed })),
     );
-    await pool(spec.parallel, mainRuns.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
+    await pool(this.atOnce, mainRuns.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
     // Phase 4: every model on the same episodes, per domain and shot; the curve and the strong
     // attack on the unseen domain.
     const models = mainRuns.map((k) => ({ name: runName(k, valKey), checkpoint: trained.get(runName(k, valKey))!.checkpoint }));
@@ -288,7 +294,7 @@ class Experiment {
         return { setting: s, result: r };
       }),
     );
-    const parts = await pool(spec.parallel, jobs);
+    const parts = await pool(this.atOnce, jobs);
     const results = new Map<string, EvalResultFile>();
     for (const { setting, result } of parts) {
       const prev = results.get(setting.label);

@@ -205,7 +205,12 @@ async function prepareLearner(runDir: string, cfg: Config, fresh: boolean, opts:
     return { ds, learner, backendName: backendLabel(backend), backendNotes: backend.skipped };
   } catch (e) {
     await learner?.dispose();
-    if (fresh && !isRunDir(runDir)) fs.rmSync(runDir, { recursive: true, force: true });
+    // Apart from the record of the Slurm job that ran it (slurm/: script, output and exit, which
+    // tell the user why).
+    if (fresh && !isRunDir(runDir)) {
+      for (const name of fs.existsSync(runDir) ? fs.readdirSync(runDir) : []) if (name !== 'slurm') fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
+      if (fs.existsSync(runDir) && !fs.readdirSync(runDir).length) fs.rmdirSync(runDir);
+    }
     throw setupError(e);
   }
 }

@@ -11,9 +11,14 @@ import { CONFIG_OPTIONS, configFromArgs, ParsedArgs, UsageError } from '../args'
 import { Command, CONFIG_FILE_OPTION, HELP_OPTION, JSON_OPTION, RUNS_DIR_OPTION, runsDirOf } from '../command';
 import { formatNumber } from '../../formats/display';
 import { Progress } from '../output';
+import { executorOf, SLURM_CLI_OPTIONS, slurmFlagsGiven } from '../slurmOptions';
+import { submitTrain } from '../slurmTrain';
 
 async function run(args: ParsedArgs): Promise<number> {
   if (args.positionals.length) throw new UsageError(`train takes no positional arguments, got ${args.positionals.join(' ')}`);
+  if (executorOf(args) === 'slurm') return submitTrain(args);
+  const stray = slurmFlagsGiven(args);
+  if (stray.length) throw new UsageError(`--${stray[0]} is a Slurm option; add --executor slurm`);
   const json = args.options.json === true;
   const runsDir = runsDirOf(args);
   const resumeRef = args.options.resume as string | undefined;
@@ -82,6 +87,7 @@ export const trainCommand: Command = {
     { flag: 'resume', type: 'string', placeholder: 'run', description: 'Resume this run (folder or id) from its newest checkpoint; only --steps, --checkpoint-every, --backend, --workers may change.' },
     RUNS_DIR_OPTION,
     { ...JSON_OPTION, description: 'Print the worker events as JSON lines on stdout (run/started, run/progress, run/metric, run/checkpoint, run/samples, log, then job/done or error; src/formats/worker.ts).' },
+    ...SLURM_CLI_OPTIONS,
     ...CONFIG_OPTIONS,
   ],
   details: [
@@ -89,6 +95,7 @@ export const trainCommand: Command = {
     '  robust-meta train --method aq --steps 200 --image-size 28 --channels 1',
     '  robust-meta train --config my-run.json --eps 4/255',
     '  robust-meta train --resume runs/20261126-181500-mavrl --steps 2000',
+    '  robust-meta train --config my-run.json --executor slurm --partition gpu --time 4:00:00',
     '',
     'Ctrl-C stops after writing a checkpoint (exit code 130; 143 for SIGTERM); a second Ctrl-C quits at once.',
   ].join('\n'),
