@@ -25,7 +25,9 @@ test('keys retired by earlier versions are dropped, so old runs still load', () 
 test('the JSON schema declares every key with its default', () => {
   const props = configJsonSchema().properties as Record<string, { default: unknown }>;
   for (const [k, v] of Object.entries(defaultConfig())) assert.deepEqual(props[k].default, v, k);
-  assert.equal(Object.keys(props).length, Object.keys(CONFIG_FIELDS).length + 1);
+  // Besides the keys: $schema, and the Slurm executor's section (not a config key).
+  assert.equal(Object.keys(props).length, Object.keys(CONFIG_FIELDS).length + 2);
+  assert.ok(props.$schema && props.slurm);
 });
 
 test('each method gets its own inner loop and head by default, under what a config sets', () => {
