@@ -2,7 +2,7 @@
 // deactivate() returns the shutdown of running workers, which stop after writing a checkpoint.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Commands, SHUTDOWN_WAIT_MS } from './commands';
+import { CommandContext, registerCommands, SHUTDOWN_WAIT_MS } from './commands';
 import { ExperimentsTree } from './experimentsTree';
 import { ComparePanel } from './panels/comparePanel';
 import { DashboardPanel } from './panels/dashboardPanel';
@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): void {
       openResult: (file) => void vscode.commands.executeCommand('robustMeta.openResult', file),
     },
   };
-  context.subscriptions.push(new Commands(context, tree, sessions, host, log));
+  context.subscriptions.push(...registerCommands(new CommandContext(context, tree, sessions, host, log)));
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
