@@ -87,7 +87,8 @@ export type ViewMessage =
   | { type: 'run/resume' }
   | { type: 'run/evaluate' }
   /** Opens one of the run's results (by name) in a result panel. */
-  | { type: 'result/open'; name: string };
+  | { type: 'result/open'; name: string }
+  | { type: 'chart/save'; name: string; png: string };
 
 export type ViewMessageType = ViewMessage['type'];
 
@@ -107,10 +108,18 @@ export function parseViewMessage(m: unknown): ViewMessage | undefined {
       return { type: o.type };
     case 'result/open':
       return typeof o.name === 'string' && NAME_RE.test(o.name) && !o.name.includes('..') ? { type: 'result/open', name: o.name } : undefined;
+    case 'chart/save':
+      return typeof o.name === 'string' && NAME_RE.test(o.name) && !o.name.includes('..') && typeof o.png === 'string' && o.png.startsWith(PNG_PREFIX) && o.png.length <= MAX_PNG_CHARS
+        ? { type: 'chart/save', name: o.name, png: o.png }
+        : undefined;
     default:
       return undefined;
   }
 }
+
+export const PNG_PREFIX = 'data:image/png;base64,';
+/** A chart's PNG is a few hundred kB; anything far larger is not one. */
+const MAX_PNG_CHARS = 32 * 1024 * 1024;
 
 function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string');

@@ -29,7 +29,11 @@ export class SideBar {
       .evaluate((el) => (el as unknown as { classList: { contains(c: string): boolean } }).classList.contains('checked'))
       .catch(() => false);
     const sidebarVisible = await this.page.locator('.part.sidebar').isVisible().catch(() => false);
-    if (!checked || !sidebarVisible) await item.click();
+    if (!checked || !sidebarVisible) {
+      await item.click();
+      // the activity bar's hover would stay over the side bar's first rows and take their clicks
+      await this.page.locator('.part.statusbar').hover().catch(() => undefined);
+    }
     await this.page
       .locator('.part.sidebar .composite.title')
       .filter({ hasText: new RegExp(escapeRegExp(title), 'i') })
