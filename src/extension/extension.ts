@@ -6,6 +6,7 @@ import { CommandContext, registerCommands, SHUTDOWN_WAIT_MS } from './commands';
 import { ExperimentsTree } from './experimentsTree';
 import { ComparePanel } from './panels/comparePanel';
 import { DashboardPanel } from './panels/dashboardPanel';
+import { DatasetPanel } from './panels/datasetPanel';
 import type { PanelHost } from './panels/panelHost';
 import { ResultPanel } from './panels/resultPanel';
 import { isInsideAny } from './paths';
@@ -69,6 +70,14 @@ export function activate(context: vscode.ExtensionContext): void {
         const s = parsePanelState(raw);
         if (s?.kind === 'result' && inside(s.file)) ResultPanel.revive(panel, host, s.file);
         else if (s?.kind === 'result') refuse(panel, s.file);
+        else panel.dispose();
+      },
+    }),
+    vscode.window.registerWebviewPanelSerializer(DatasetPanel.viewType, {
+      async deserializeWebviewPanel(panel, raw) {
+        const s = parsePanelState(raw);
+        if (s?.kind === 'dataset' && inside(s.dir)) DatasetPanel.revive(panel, host, s.dir);
+        else if (s?.kind === 'dataset') refuse(panel, s.dir);
         else panel.dispose();
       },
     }),

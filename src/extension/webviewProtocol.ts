@@ -6,16 +6,18 @@
 // webview never names a file path, only ids the host looks up in its own run folder.
 import type { MetricLine, RunState } from '../runner/runFormat';
 import type { EvalResultFile } from '../core/evalResult';
+import type { DatasetSummary } from './datasetSummary';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
-export type PanelKind = 'dashboard' | 'result' | 'compare';
+export type PanelKind = 'dashboard' | 'result' | 'compare' | 'dataset';
 
 /** What a panel persists (vscode.setState) and its serializer revives from. */
 export type PanelState =
   | { kind: 'dashboard'; runDir: string }
   | { kind: 'result'; file: string }
-  | { kind: 'compare'; runDirs: string[]; resultFiles: string[] };
+  | { kind: 'compare'; runDirs: string[]; resultFiles: string[] }
+  | { kind: 'dataset'; dir: string };
 
 /** A run's header line on the dashboard. */
 export interface RunView {
@@ -78,6 +80,8 @@ export type HostMessage =
   | { type: 'dashboard/results'; results: ResultView[] }
   | { type: 'result/init'; title: string; result: ResultView }
   | { type: 'compare/init'; runs: CompareRunView[]; results: ResultView[] }
+  /** Preview Dataset: the summary and, per class (by index), a few sample images as PNG data URLs. */
+  | { type: 'dataset/init'; summary: DatasetSummary; samples: string[][] }
   | { type: 'panel/error'; message: string };
 
 /** Webview -> host. */
@@ -92,7 +96,7 @@ export type ViewMessage =
 
 export type ViewMessageType = ViewMessage['type'];
 
-const PANEL_KINDS: readonly PanelKind[] = ['dashboard', 'result', 'compare'];
+const PANEL_KINDS: readonly PanelKind[] = ['dashboard', 'result', 'compare', 'dataset'];
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$/;
 
 /** Validates a message from a webview; anything else (wrong shape, unknown type) is undefined. */
@@ -131,6 +135,7 @@ export function parsePanelState(s: unknown): PanelState | undefined {
   const o = s as Record<string, unknown>;
   if (o.kind === 'dashboard' && typeof o.runDir === 'string') return { kind: 'dashboard', runDir: o.runDir };
   if (o.kind === 'result' && typeof o.file === 'string') return { kind: 'result', file: o.file };
+  if (o.kind === 'dataset' && typeof o.dir === 'string') return { kind: 'dataset', dir: o.dir };
   if (o.kind === 'compare' && isStringArray(o.runDirs) && isStringArray(o.resultFiles)) {
     return { kind: 'compare', runDirs: o.runDirs, resultFiles: o.resultFiles };
   }

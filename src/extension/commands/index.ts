@@ -6,6 +6,7 @@
 import type * as vscode from 'vscode';
 import { registerBackendCommands } from './backend';
 import { registerConfigCommands } from './config';
+import { registerDatasetCommands } from './dataset';
 import type { CommandContext } from './context';
 import { registerEvaluationCommands } from './evaluation';
 import { registerPanelCommands } from './panels';
@@ -22,6 +23,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     ...registerTrainingCommands(ctx),
     ...registerEvaluationCommands(ctx),
     ...registerPanelCommands(ctx),
+    ...registerDatasetCommands(ctx),
     ...registerBackendCommands(ctx),
   ];
 }
