@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { CONFIG_FIELDS, configJsonSchema, defaultConfig, resolveConfig } from '../src/core/config';
+import { CONFIG_FIELDS, defaultConfig, resolveConfig } from '../src/core/config';
+import { configJsonSchema } from '../src/formats/config';
 
 test('a wrong value names the key, the value and what is allowed', () => {
   assert.throws(() => resolveConfig({ method: 'mamal' }, 'my.json'), /my\.json: 'method' must be one of mavrl, maml, aq, adml, rmaml, rocl; got "mamal"/);

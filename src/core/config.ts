@@ -145,27 +145,3 @@ export function resolveConfig(partial: Record<string, unknown>, origin = 'config
 export function attackStepSize(cfg: Pick<Config, 'eps' | 'attackSteps' | 'attackStepSize'>): number {
   return cfg.attackStepSize > 0 ? cfg.attackStepSize : (2.5 * cfg.eps) / cfg.attackSteps;
 }
-
-/** The JSON Schema of a config file, for editors (validation and completion). */
-export function configJsonSchema(): Record<string, unknown> {
-  const properties: Record<string, unknown> = { $schema: { type: 'string' } };
-  for (const [k, f] of Object.entries(CONFIG_FIELDS) as [string, FieldSpec][]) {
-    const p: Record<string, unknown> = { description: f.description, default: f.default };
-    if (f.type === 'number') {
-      p.type = f.integer ? 'integer' : 'number';
-      if (f.min !== undefined) p.minimum = f.min;
-      if (f.max !== undefined) p.maximum = f.max;
-    } else if (f.type === 'string') {
-      p.type = 'string';
-      if (f.enum) p.enum = [...f.enum];
-    } else p.type = 'boolean';
-    properties[k] = p;
-  }
-  return {
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    title: 'robust-meta run config',
-    type: 'object',
-    additionalProperties: false,
-    properties,
-  };
-}

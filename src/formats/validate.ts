@@ -17,11 +17,24 @@ export class FormatError extends Error {
   }
 }
 
-/** The problems of `value` against `schema`, each as "<json pointer>: <message>", at most `max`. */
+/** A value as the user wrote it, shortened. */
+function shown(v: unknown): string {
+  const s = v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** TypeBox's message, made concrete where it is vague: a union of constants lists them. */
+function describe(schema: TSchema, message: string): string {
+  const options = (schema as { anyOf?: { const?: unknown }[] }).anyOf;
+  if (options && options.length && options.every((o) => o.const !== undefined)) return `expected one of ${options.map((o) => String(o.const)).join(', ')}`;
+  return message.replace(/^Expected/, 'expected');
+}
+
+/** The problems of `value` against `schema`, each as "<json pointer>: <message>, got <value>", at most `max`. */
 export function formatProblems(schema: TSchema, value: unknown, max = 10): string[] {
   const out: string[] = [];
   for (const e of Value.Errors(schema, value)) {
-    out.push(`${e.path || '/'}: ${e.message}`);
+    out.push(`${e.path || '/'}: ${describe(e.schema, e.message)}, got ${shown(e.value)}`);
     if (out.length >= max) break;
   }
   return out;

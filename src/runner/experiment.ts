@@ -9,65 +9,31 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawn } from 'child_process';
-import { Config, METHODS, MethodName, resolveConfig } from '../core/config';
+import { Config, MethodName, resolveConfig } from '../core/config';
 import { UserError } from '../core/errors';
 import { EvalResultFile } from '../core/evalResult';
+import { ExperimentSpecSchema, type ExperimentSpec } from '../formats/experiment';
+import { parseJson } from '../formats/validate';
 import { chooseOnValidation, pairedComparisons } from '../core/eval/diagnostics';
 import { packageRoot } from './packageInfo';
 import { writeJsonAtomic } from './runStore';
 import type { ExperimentEvalJob } from './experimentEval';
 
-export interface ExperimentSpec {
-  name: string;
-  /** Source domain (image or IDX folder); 'bundled:<name>' for data shipped with the package. */
-  source: string;
-  unseen: string;
-  methods: MethodName[];
-  seeds: number[];
-  train: Partial<Config>;
-  /** The seed method's hyper-parameter, chosen on the unseen domain's validation classes. */
-  validation: { method: MethodName; key: keyof Config; values: number[]; episodes: number };
-  eval: {
-    shots: number[];
-    episodes: number;
-    queries: number;
-    attackSteps: number;
-    curve255: number[];
-    strong: { steps: number; restarts: number; episodes: number };
-  };
-  /** Classes of the unseen domain for validation and for testing (a seeded split). */
-  unseenSplit: { val: number; test: number };
-  parallel: number;
-}
+export type { ExperimentSpec };
 
-function fail(file: string, why: string): never {
-  throw new UserError(`${file}: ${why}`);
-}
-
+/** Reads and validates an experiment spec (src/formats/experiment.ts); errors name the file and the path inside it. */
 export function readExperimentSpec(file: string): ExperimentSpec {
-  let raw: unknown;
+  let text: string;
   try {
-    // A byte-order mark (some Windows editors write one) is not JSON.
-    raw = JSON.parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
+    text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    fail(file, `cannot read the experiment spec (${(e as Error).message})`);
+    throw new UserError(`${file}: cannot read the experiment spec (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  const s = raw as ExperimentSpec;
-  if (typeof s !== 'object' || s === null) fail(file, 'the spec must be a JSON object');
-  if (typeof s.name !== 'string' || !/^[\w.-]+$/.test(s.name)) fail(file, "'name' must be a word (letters, digits, . _ -)");
-  if (typeof s.source !== 'string' || typeof s.unseen !== 'string') fail(file, "'source' and 'unseen' must be dataset paths");
-  if (!Array.isArray(s.methods) || !s.methods.length || s.methods.some((m) => !(METHODS as readonly string[]).includes(m))) {
-    fail(file, `'methods' must list some of ${METHODS.join(', ')}`);
-  }
-  if (!Array.isArray(s.seeds) || !s.seeds.length || s.seeds.some((x) => !Number.isInteger(x) || x < 0)) fail(file, "'seeds' must list whole numbers >= 0");
-  resolveConfig(s.train ?? {}, `${file} (train)`);
+  const s = parseJson(ExperimentSpecSchema, text, file);
+  resolveConfig(s.train, `${file} (train)`);
   const v = s.validation;
-  if (!v || !s.methods.includes(v.method) || !Array.isArray(v.values) || !v.values.length) fail(file, "'validation' needs a method of the spec, a config key and values");
-  for (const value of v.values) resolveConfig({ ...s.train, [v.key]: value }, `${file} (validation ${String(v.key)})`);
-  const e = s.eval;
-  if (!e || !Array.isArray(e.shots) || !e.shots.length || !(e.episodes >= 1) || !(e.queries >= 1) || !(e.attackSteps >= 1) || !e.strong) fail(file, "'eval' needs shots, episodes, queries, attackSteps, curve255 and strong");
-  if (!s.unseenSplit || !(s.unseenSplit.val >= 1) || !(s.unseenSplit.test >= 1)) fail(file, "'unseenSplit' needs val and test class counts >= 1");
-  if (!Number.isInteger(s.parallel) || s.parallel < 1) fail(file, "'parallel' must be a whole number >= 1");
+  if (!s.methods.includes(v.method)) throw new UserError(`${file}: /validation/method: ${v.method} is not one of the spec's methods (${s.methods.join(', ')})`);
+  for (const value of v.values) resolveConfig({ ...s.train, [v.key]: value }, `${file} (validation ${v.key})`);
   return s;
 }
 
