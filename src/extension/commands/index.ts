@@ -9,6 +9,7 @@ import { registerConfigCommands } from './config';
 import { registerDatasetCommands } from './dataset';
 import type { CommandContext } from './context';
 import { registerEvaluationCommands } from './evaluation';
+import { registerExperimentCommands } from './experiment';
 import { registerPanelCommands } from './panels';
 import { registerTrainingCommands } from './training';
 
@@ -24,6 +25,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     ...registerEvaluationCommands(ctx),
     ...registerPanelCommands(ctx),
     ...registerDatasetCommands(ctx),
+    ...registerExperimentCommands(ctx),
     ...registerBackendCommands(ctx),
   ];
 }
