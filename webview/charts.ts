@@ -133,7 +133,9 @@ export class LineChart {
 
   private redraw(): void {
     const scales = this.chart.options.scales as Record<string, { type?: string; title?: { text?: string } }>;
-    scales.x.title = { ...scales.x.title, text: this.timeAxis() ? 'wall time (s since the first step)' : this.opts.xLabel };
+    // Set in place: spreading chart.js's resolved option objects copies its internal keys too.
+    scales.x.title ??= {};
+    scales.x.title.text = this.timeAxis() ? 'wall time (s since the first step)' : this.opts.xLabel;
     const log = !!this.opts.loss && this.view.logLosses;
     scales.y.type = log ? 'logarithmic' : 'linear';
     this.chart.data.datasets = this.series.flatMap((s) => this.datasets(s));
@@ -181,9 +183,9 @@ export class LineChart {
     Chart.defaults.font.family = font;
     const scales = this.chart.options.scales as Record<string, { grid?: { color?: string }; ticks?: { color?: string }; title?: { color?: string } }>;
     for (const axis of Object.values(scales)) {
-      axis.grid = { ...axis.grid, color: grid };
-      axis.ticks = { ...axis.ticks, color: fg };
-      axis.title = { ...axis.title, color: fg };
+      (axis.grid ??= {}).color = grid;
+      (axis.ticks ??= {}).color = fg;
+      (axis.title ??= {}).color = fg;
     }
     this.redraw();
   }
