@@ -7,6 +7,7 @@ import { ExperimentsTree } from './experimentsTree';
 import { ComparePanel } from './panels/comparePanel';
 import { DashboardPanel } from './panels/dashboardPanel';
 import { DatasetPanel } from './panels/datasetPanel';
+import { ExperimentPanel } from './panels/experimentPanel';
 import type { PanelHost } from './panels/panelHost';
 import { ResultPanel } from './panels/resultPanel';
 import { isInsideAny } from './paths';
@@ -78,6 +79,14 @@ export function activate(context: vscode.ExtensionContext): void {
         const s = parsePanelState(raw);
         if (s?.kind === 'dataset' && inside(s.dir)) DatasetPanel.revive(panel, host, s.dir);
         else if (s?.kind === 'dataset') refuse(panel, s.dir);
+        else panel.dispose();
+      },
+    }),
+    vscode.window.registerWebviewPanelSerializer(ExperimentPanel.viewType, {
+      async deserializeWebviewPanel(panel, raw) {
+        const s = parsePanelState(raw);
+        if (s?.kind === 'experiment' && inside(s.spec)) ExperimentPanel.revive(panel, host, s.spec);
+        else if (s?.kind === 'experiment') refuse(panel, s.spec);
         else panel.dispose();
       },
     }),

@@ -7,17 +7,19 @@
 import type { MetricLine, RunState } from '../runner/runFormat';
 import type { EvalResultFile } from '../core/evalResult';
 import type { DatasetSummary } from './datasetSummary';
+import type { ExperimentView, ExportFormat } from './experimentView';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
-export type PanelKind = 'dashboard' | 'result' | 'compare' | 'dataset';
+export type PanelKind = 'dashboard' | 'result' | 'compare' | 'dataset' | 'experiment';
 
 /** What a panel persists (vscode.setState) and its serializer revives from. */
 export type PanelState =
   | { kind: 'dashboard'; runDir: string }
   | { kind: 'result'; file: string }
   | { kind: 'compare'; runDirs: string[]; resultFiles: string[] }
-  | { kind: 'dataset'; dir: string };
+  | { kind: 'dataset'; dir: string }
+  | { kind: 'experiment'; spec: string };
 
 /** A run's header line on the dashboard. */
 export interface RunView {
@@ -82,6 +84,7 @@ export type HostMessage =
   | { type: 'compare/init'; runs: CompareRunView[]; results: ResultView[] }
   /** Preview Dataset: the summary and, per class (by index), a few sample images as PNG data URLs. */
   | { type: 'dataset/init'; summary: DatasetSummary; samples: string[][] }
+  | { type: 'experiment/update'; view: ExperimentView }
   | { type: 'panel/error'; message: string };
 
 /** Webview -> host. */
@@ -92,11 +95,13 @@ export type ViewMessage =
   | { type: 'run/evaluate' }
   /** Opens one of the run's results (by name) in a result panel. */
   | { type: 'result/open'; name: string }
-  | { type: 'chart/save'; name: string; png: string };
+  | { type: 'chart/save'; name: string; png: string }
+  | { type: 'experiment/export'; format: ExportFormat }
+  | { type: 'experiment/openRun'; name: string };
 
 export type ViewMessageType = ViewMessage['type'];
 
-const PANEL_KINDS: readonly PanelKind[] = ['dashboard', 'result', 'compare', 'dataset'];
+const PANEL_KINDS: readonly PanelKind[] = ['dashboard', 'result', 'compare', 'dataset', 'experiment'];
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$/;
 
 /** Validates a message from a webview; anything else (wrong shape, unknown type) is undefined. */
@@ -112,6 +117,10 @@ export function parseViewMessage(m: unknown): ViewMessage | undefined {
       return { type: o.type };
     case 'result/open':
       return typeof o.name === 'string' && NAME_RE.test(o.name) && !o.name.includes('..') ? { type: 'result/open', name: o.name } : undefined;
+    case 'experiment/export':
+      return o.format === 'markdown' || o.format === 'csv' || o.format === 'latex' ? { type: 'experiment/export', format: o.format } : undefined;
+    case 'experiment/openRun':
+      return typeof o.name === 'string' && NAME_RE.test(o.name) && !o.name.includes('..') ? { type: 'experiment/openRun', name: o.name } : undefined;
     case 'chart/save':
       return typeof o.name === 'string' && NAME_RE.test(o.name) && !o.name.includes('..') && typeof o.png === 'string' && o.png.startsWith(PNG_PREFIX) && o.png.length <= MAX_PNG_CHARS
         ? { type: 'chart/save', name: o.name, png: o.png }
@@ -136,6 +145,7 @@ export function parsePanelState(s: unknown): PanelState | undefined {
   if (o.kind === 'dashboard' && typeof o.runDir === 'string') return { kind: 'dashboard', runDir: o.runDir };
   if (o.kind === 'result' && typeof o.file === 'string') return { kind: 'result', file: o.file };
   if (o.kind === 'dataset' && typeof o.dir === 'string') return { kind: 'dataset', dir: o.dir };
+  if (o.kind === 'experiment' && typeof o.spec === 'string') return { kind: 'experiment', spec: o.spec };
   if (o.kind === 'compare' && isStringArray(o.runDirs) && isStringArray(o.resultFiles)) {
     return { kind: 'compare', runDirs: o.runDirs, resultFiles: o.resultFiles };
   }

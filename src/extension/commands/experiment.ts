@@ -7,6 +7,9 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { isInsideAny } from '../paths';
 import * as settings from '../settings';
+import { experimentOutDir } from '../experimentFolder';
+import type { ExportFormat } from '../experimentView';
+import { ExperimentPanel, exportExperimentTable } from '../panels/experimentPanel';
 import { EXPERIMENT_FILE_GLOB, isExperimentFileName, newExperimentText } from '../experimentSpec';
 import { forkOptionsFor } from '../workerAdapter';
 import type { CommandContext } from './context';
@@ -20,6 +23,21 @@ export function registerExperimentCommands(ctx: CommandContext): vscode.Disposab
     ctx.register('robustMeta.newExperiment', () => newExperiment()),
     ctx.register('robustMeta.runExperiment', (arg?: vscode.Uri) => runExperiment(ctx, arg)),
     ctx.register('robustMeta.stopExperiment', (arg?: vscode.Uri) => stopExperiment(arg)),
+    ctx.register('robustMeta.openExperiment', async (arg?: vscode.Uri | string) => {
+      const spec = await pickSpec(typeof arg === 'string' ? vscode.Uri.file(arg) : arg);
+      if (spec) ExperimentPanel.createOrShow(ctx.host, ctx.checkedRunDir(spec));
+    }),
+    ctx.register('robustMeta.exportExperimentTable', async (arg?: vscode.Uri | string) => {
+      const spec = await pickSpec(typeof arg === 'string' ? vscode.Uri.file(arg) : arg);
+      if (!spec) return;
+      const formats: { label: string; format: ExportFormat }[] = [
+        { label: 'Markdown', format: 'markdown' },
+        { label: 'CSV', format: 'csv' },
+        { label: 'LaTeX', format: 'latex' },
+      ];
+      const pick = await vscode.window.showQuickPick(formats, { title: 'Export Results Table' });
+      if (pick) await exportExperimentTable(ctx.checkedRunDir(spec), pick.format);
+    }),
     vscode.languages.registerCodeLensProvider({ pattern: EXPERIMENT_FILE_GLOB }, lens),
     vscode.tasks.onDidStartTask(() => lens.refresh()),
     vscode.tasks.onDidEndTask((e) => {
@@ -59,18 +77,6 @@ async function pickSpec(arg?: vscode.Uri): Promise<string | undefined> {
   return (await vscode.window.showQuickPick(files.map((f) => ({ label: vscode.workspace.asRelativePath(f), file: f.fsPath })), { title: 'Run Experiment' }))?.file;
 }
 
-/** The experiment's output folder: experiments/out/<spec name> beside the spec. */
-export function experimentOutDir(spec: string): string {
-  let name = path.basename(spec, '.experiment.json');
-  try {
-    const n = (JSON.parse(fs.readFileSync(spec, 'utf8')) as { name?: unknown }).name;
-    if (typeof n === 'string' && /^[\w.-]+$/.test(n)) name = n;
-  } catch {
-    /* the CLI reports a bad spec with its own message */
-  }
-  return path.join(path.dirname(spec), 'experiments', 'out', name);
-}
-
 async function runExperiment(ctx: CommandContext, arg?: vscode.Uri): Promise<void> {
   if (!(await ctx.requireTrust('Run Experiment'))) return;
   const spec = await pickSpec(arg);
@@ -92,6 +98,7 @@ async function runExperiment(ctx: CommandContext, arg?: vscode.Uri): Promise<voi
   );
   task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true };
   running.set(spec, await vscode.tasks.executeTask(task));
+  ExperimentPanel.createOrShow(ctx.host, spec);
 }
 
 async function stopExperiment(arg?: vscode.Uri): Promise<void> {
@@ -120,6 +127,7 @@ class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
     const lenses = running.has(spec)
       ? [new vscode.CodeLens(range, { title: '$(debug-stop) Stop Experiment', command: 'robustMeta.stopExperiment', arguments: [doc.uri] })]
       : [new vscode.CodeLens(range, { title: '$(play) Run Experiment', command: 'robustMeta.runExperiment', arguments: [doc.uri] })];
+    lenses.push(new vscode.CodeLens(range, { title: 'Open experiment panel', command: 'robustMeta.openExperiment', arguments: [doc.uri] }));
     const report = path.join(out, 'results.md');
     if (fs.existsSync(report)) lenses.push(new vscode.CodeLens(range, { title: 'Open results', command: 'markdown.showPreview', arguments: [vscode.Uri.file(report)] }));
     return lenses;
