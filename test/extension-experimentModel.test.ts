@@ -131,3 +131,11 @@ test('experimentView: the grid, progress and table together', () => {
   assert.equal(v.grid.length, 6);
   assert.equal(v.table.rows.length, 0);
 });
+
+test('experimentGrid: the seed method\'s main runs after validation chose a value carry it in their name', () => {
+  const g = experimentGrid(facts({ train: { 'mavrl-seed0-lambda4': { done: true }, 'mavrl-seed1-lambda4': { done: false, state: 'running', step: 2, totalSteps: 4 } } }));
+  const names = g.map((r) => r.name);
+  assert.ok(names.includes('mavrl-seed1-lambda4'), names.join());
+  assert.ok(!names.includes('mavrl-seed1'), names.join());
+  assert.equal(g.find((r) => r.name === 'mavrl-seed1-lambda4')!.training.text, 'running 2/4');
+});

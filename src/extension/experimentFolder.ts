@@ -5,7 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { EvalResultFile } from '../core/evalResult';
 import { readExperimentSpec } from '../runner/experiment';
-import type { ExperimentFacts, JobState, TrainFacts } from './experimentModel';
+import { experimentProgress, type ExperimentFacts, type JobState, type TrainFacts } from './experimentModel';
+import type { ExperimentEntry } from './experimentTreeModel';
 import { readRunEntry } from './runFolder';
 
 /** The experiment's output folder: experiments/out/<spec name> beside the spec (the name inside
@@ -82,4 +83,26 @@ export function readExperimentFacts(specFile: string, outDir: string, now = Date
   const outcomeDone = !!outcome?.results && fs.statSync(path.join(outDir, 'outcome.json')).mtimeMs >= specTime;
   if (outcomeDone) Object.assign(results, outcome!.results);
   return { name: spec.name, specFile, outDir, spec, train, results, evalFilesDone, outcomeDone, startedAt, now };
+}
+
+/** The tree's entry of an experiment: progress, runs per method, result files. */
+export function readExperimentEntry(spec: string, now = Date.now()): ExperimentEntry {
+  const outDir = experimentOutDir(spec);
+  let facts: ExperimentFacts;
+  try {
+    facts = readExperimentFacts(spec, outDir, now);
+  } catch (e) {
+    return { spec, name: path.basename(spec, '.experiment.json'), outDir, progress: { state: 'not started', done: 0, total: 0, etaSeconds: null }, methods: [], results: [], problem: (e as Error).message };
+  }
+  const runsDir = path.join(outDir, 'runs');
+  const runs = list(runsDir)
+    .filter((name) => fs.existsSync(path.join(runsDir, `${name}.config.json`)))
+    .flatMap((name) => list(path.join(runsDir, name)).map((id) => path.join(runsDir, name, id)))
+    .filter((dir) => fs.existsSync(path.join(dir, 'status.json')))
+    .map((dir) => readRunEntry(dir));
+  const methods = facts.spec.methods.map((method) => ({ method, runs: runs.filter((r) => path.basename(path.dirname(r.dir)).startsWith(`${method}-seed`)) }));
+  const results = list(path.join(outDir, 'results'))
+    .filter((f) => f.endsWith('.json') && !f.endsWith('.job.json'))
+    .map((f) => ({ label: f.slice(0, -'.json'.length), path: path.join(outDir, 'results', f) }));
+  return { spec, name: facts.name, outDir, progress: experimentProgress(facts), methods, results };
 }

@@ -75,7 +75,9 @@ export function experimentGrid(f: ExperimentFacts): GridRow[] {
   for (const { key, validation } of plannedRuns(f.spec)) {
     // the runner names a validation run at the default value like the main run; the facts are
     // keyed by the names it wrote, so try both
-    const names = [runName(key, valKey), runName({ method: key.method, seed: key.seed }, valKey)];
+    // and a main run of the seed method after the value validation chose, when not the default
+    const chosen = Object.keys(f.train).filter((n) => n.startsWith(`${key.method}-seed${key.seed}-${valKey}`));
+    const names = validation ? [runName(key, valKey), runName({ method: key.method, seed: key.seed }, valKey)] : [runName(key, valKey), ...chosen];
     const name = names.find((n) => f.train[n]) ?? names[0];
     if (rows.has(name)) continue;
     const inResults = (label: string) => f.results[label]?.models.some((m) => m.model === name || m.model.startsWith(`${name}[`)) ?? false;
