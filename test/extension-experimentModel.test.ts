@@ -109,6 +109,11 @@ test('resultsTable: methods x settings across seeds, flagged models, verdict, pa
   assert.deepEqual(s.curves.find((c) => c.label === 'mavrl')!.points.map((p) => Math.round(p.y)), [55, 25]);
 });
 
+test('resultsTable: without both mavrl and aq the verdict says the rule does not apply', () => {
+  const t = resultsTable({ 'unseen-1shot': result([model('mavrl-seed0', 0.5, 0.2), model('maml-seed0', 0.4, 0.1)]) }, ['unseen-1shot']);
+  assert.match(t.settings[0].verdict, /compares mavrl with aq/);
+});
+
 test('exports: Markdown, CSV and LaTeX hold every row, escaped for their format', () => {
   const t = resultsTable({ 'unseen-1shot': result([model('mavrl-seed0', 0.5, 0.2), model('a_b-seed0', 0.4, 0.1)]) }, ['unseen-1shot']);
   const md = exportTable(t, 'markdown');

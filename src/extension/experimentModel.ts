@@ -157,7 +157,7 @@ export function resultsTable(results: Record<string, EvalResultFile>, settings: 
     if (strong) for (const m of strong.models) if (m.checks?.strongerAttack && !m.checks.strongerAttack.ok) warnings.push(`${m.model} (strong attack): ${m.checks.strongerAttack.message}`);
     summaries.push({
       setting,
-      verdict: claimVerdict(r).replace(/\*\*/g, ''),
+      verdict: byMethod.has('mavrl') && byMethod.has('aq') ? claimVerdict(r).replace(/\*\*/g, '') : 'no verdict: the pre-registered rule compares mavrl with aq, and this setting does not have both',
       differences: (r.comparisons ?? []).map((d) => `${d.metric}: ${d.a} − ${d.b} = ${signed(pct(d.mean))} [${signed(pct(d.low))}, ${signed(pct(d.high))}] points`),
       warnings,
       curves,

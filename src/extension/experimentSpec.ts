@@ -6,7 +6,7 @@ export function isExperimentFileName(file: string): boolean {
   return /\.experiment\.json$/.test(file);
 }
 
-/** A starter spec: two methods, one seed, the bundled data, a tiny budget. Validated by
+/** A starter spec: the pre-registered comparison (mavrl and aq), one seed, the bundled data, a tiny budget. Validated by
  * schemas/experiment.schema.json (the editor completes and checks it). */
 export function newExperimentText(name: string): string {
   const spec = {
@@ -14,7 +14,7 @@ export function newExperimentText(name: string): string {
     name,
     source: 'bundled:fashion-mnist-small',
     unseen: 'bundled:glyphs',
-    methods: ['mavrl', 'maml'],
+    methods: ['mavrl', 'aq'],
     seeds: [0],
     train: { imageSize: 16, channels: 1, width: 8, ways: 3, shots: 1, queries: 3, metaBatch: 1, attackSteps: 1, steps: 40, checkpointEvery: 20, workers: 1 },
     validation: { method: 'mavrl', key: 'lambda', values: [1], episodes: 8 },
