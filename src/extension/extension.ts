@@ -3,6 +3,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { CommandContext, registerCommands, SHUTDOWN_WAIT_MS } from './commands';
+import { ConfigCodeLens } from './configLens';
 import { ExperimentsTree } from './experimentsTree';
 import { ComparePanel } from './panels/comparePanel';
 import { DashboardPanel } from './panels/dashboardPanel';
@@ -15,6 +16,7 @@ import { readRunEntry } from './runFolder';
 import { Sessions } from './sessions';
 import * as settings from './settings';
 import { TrainingStatusBar } from './statusBar';
+import { CONFIG_FILE_GLOB } from './trainConfig';
 import { parsePanelState } from './webviewProtocol';
 
 let sessions: Sessions | undefined;
@@ -28,6 +30,8 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const tree = new ExperimentsTree(runsFolder, sessions);
   context.subscriptions.push(tree, new TrainingStatusBar(sessions));
+  const configLens = new ConfigCodeLens(tree);
+  context.subscriptions.push(configLens, vscode.languages.registerCodeLensProvider({ pattern: CONFIG_FILE_GLOB }, configLens));
 
   // Panel buttons run the commands (through executeCommand, so errors are reported the same way).
   const host: PanelHost = {
