@@ -11,7 +11,17 @@ import type { Sessions } from './sessions';
 import { readExperimentEntry } from './experimentFolder';
 import { EXPERIMENT_FILE_GLOB } from './experimentSpec';
 import { experimentChildren, experimentNodeView, isExperimentNode, type AnyNode, type ExperimentEntry } from './experimentTreeModel';
-import { childrenOf, nodeView, rootNodes, type TreeNode } from './treeModel';
+import { childrenOf, nodeView, rootNodes, type NodeView, type TreeNode } from './treeModel';
+
+function treeItem(v: NodeView): vscode.TreeItem {
+  const item = new vscode.TreeItem(v.label, v.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  item.id = v.id;
+  item.description = v.description;
+  item.tooltip = v.tooltip;
+  item.contextValue = v.contextValue;
+  item.iconPath = new vscode.ThemeIcon(v.icon);
+  return item;
+}
 
 export class ExperimentsTree extends Disposable implements vscode.TreeDataProvider<AnyNode> {
   static readonly viewId = 'robustMeta.experiments';
@@ -113,12 +123,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   getTreeItem(node: AnyNode): vscode.TreeItem {
     if (isExperimentNode(node)) return this.experimentItem(node);
     const v = nodeView(this.live(node));
-    const item = new vscode.TreeItem(v.label, v.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-    item.id = v.id;
-    item.description = v.description;
-    item.tooltip = v.tooltip;
-    item.contextValue = v.contextValue;
-    item.iconPath = new vscode.ThemeIcon(v.icon);
+    const item = treeItem(v);
     if (node.kind === 'run') {
       item.command = { command: 'robustMeta.openDashboard', title: 'Open Dashboard', arguments: [node] };
       item.accessibilityInformation = { label: `${v.label}, ${v.description ?? ''}` };
@@ -132,13 +137,7 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   }
 
   private experimentItem(node: Parameters<typeof experimentNodeView>[0]): vscode.TreeItem {
-    const v = experimentNodeView(node);
-    const item = new vscode.TreeItem(v.label, v.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-    item.id = v.id;
-    item.description = v.description;
-    item.tooltip = v.tooltip;
-    item.contextValue = v.contextValue;
-    item.iconPath = new vscode.ThemeIcon(v.icon);
+    const item = treeItem(experimentNodeView(node));
     if (node.kind === 'experiment') {
       item.command = { command: 'robustMeta.openExperiment', title: 'Open Experiment', arguments: [vscode.Uri.file(node.exp.spec)] };
       item.resourceUri = vscode.Uri.file(node.exp.spec);

@@ -17,7 +17,7 @@ import { Sessions } from './sessions';
 import * as settings from './settings';
 import { TrainingStatusBar } from './statusBar';
 import { CONFIG_FILE_GLOB } from './trainConfig';
-import { parsePanelState } from './webviewProtocol';
+import { parsePanelState, type PanelState } from './webviewProtocol';
 
 let sessions: Sessions | undefined;
 
@@ -61,39 +61,27 @@ export function activate(context: vscode.ExtensionContext): void {
   const refuse = (panel: vscode.WebviewPanel, what: string) => {
     panel.webview.html = `<!DOCTYPE html><html><body><p>${what.replace(/[<>&]/g, '')} is outside the workspace and the runs folder; this panel cannot show it.</p></body></html>`;
   };
+  /** A panel of one path (a run folder, a result file, a dataset folder, a spec): revived only inside. */
+  const onePath = <K extends Exclude<PanelState['kind'], 'compare'>>(
+    viewType: string,
+    kind: K,
+    pathOf: (s: Extract<PanelState, { kind: K }>) => string,
+    revive: (panel: vscode.WebviewPanel, p: string) => void,
+  ) =>
+    vscode.window.registerWebviewPanelSerializer(viewType, {
+      async deserializeWebviewPanel(panel, raw) {
+        const s = parsePanelState(raw);
+        if (s?.kind !== kind) return panel.dispose();
+        const p = pathOf(s as Extract<PanelState, { kind: K }>);
+        if (inside(p)) revive(panel, p);
+        else refuse(panel, p);
+      },
+    });
   context.subscriptions.push(
-    vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
-      async deserializeWebviewPanel(panel, raw) {
-        const s = parsePanelState(raw);
-        if (s?.kind === 'dashboard' && inside(s.runDir)) DashboardPanel.revive(panel, host, s.runDir);
-        else if (s?.kind === 'dashboard') refuse(panel, s.runDir);
-        else panel.dispose();
-      },
-    }),
-    vscode.window.registerWebviewPanelSerializer(ResultPanel.viewType, {
-      async deserializeWebviewPanel(panel, raw) {
-        const s = parsePanelState(raw);
-        if (s?.kind === 'result' && inside(s.file)) ResultPanel.revive(panel, host, s.file);
-        else if (s?.kind === 'result') refuse(panel, s.file);
-        else panel.dispose();
-      },
-    }),
-    vscode.window.registerWebviewPanelSerializer(DatasetPanel.viewType, {
-      async deserializeWebviewPanel(panel, raw) {
-        const s = parsePanelState(raw);
-        if (s?.kind === 'dataset' && inside(s.dir)) DatasetPanel.revive(panel, host, s.dir);
-        else if (s?.kind === 'dataset') refuse(panel, s.dir);
-        else panel.dispose();
-      },
-    }),
-    vscode.window.registerWebviewPanelSerializer(ExperimentPanel.viewType, {
-      async deserializeWebviewPanel(panel, raw) {
-        const s = parsePanelState(raw);
-        if (s?.kind === 'experiment' && inside(s.spec)) ExperimentPanel.revive(panel, host, s.spec);
-        else if (s?.kind === 'experiment') refuse(panel, s.spec);
-        else panel.dispose();
-      },
-    }),
+    onePath(DashboardPanel.viewType, 'dashboard', (s) => s.runDir, (panel, p) => DashboardPanel.revive(panel, host, p)),
+    onePath(ResultPanel.viewType, 'result', (s) => s.file, (panel, p) => ResultPanel.revive(panel, host, p)),
+    onePath(DatasetPanel.viewType, 'dataset', (s) => s.dir, (panel, p) => DatasetPanel.revive(panel, host, p)),
+    onePath(ExperimentPanel.viewType, 'experiment', (s) => s.spec, (panel, p) => ExperimentPanel.revive(panel, host, p)),
     vscode.window.registerWebviewPanelSerializer(ComparePanel.viewType, {
       async deserializeWebviewPanel(panel, raw) {
         const s = parsePanelState(raw);
