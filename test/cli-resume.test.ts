@@ -77,7 +77,7 @@ test('a run killed after its step-10 checkpoint and resumed matches an uninterru
   const b = readMetrics(killed.runDir);
   assert.deepEqual(b.map((m) => m.step), Array.from({ length: 20 }, (_, i) => i + 1), 'exactly one metrics line per step');
   for (let i = 0; i < 20; i++) {
-    assert.ok(Math.abs(a[i].loss - b[i].loss) <= 1e-5 * Math.max(1, Math.abs(a[i].loss)), `loss of step ${i + 1}: ${a[i].loss} vs ${b[i].loss}`);
+    assert.ok(Math.abs(a[i].loss! - b[i].loss!) <= 1e-5 * Math.max(1, Math.abs(a[i].loss!)), `loss of step ${i + 1}: ${a[i].loss} vs ${b[i].loss}`);
   }
   const pa = readCheckpoint(path.join(straightDir, 'checkpoints', 'step-00000020.ckpt'));
   const pb = readCheckpoint(path.join(killed.runDir, 'checkpoints', 'step-00000020.ckpt'));

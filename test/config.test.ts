@@ -1,5 +1,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CONFIG_OPTIONS, configFromArgs, parseArgs } from '../src/cli/args';
+import { buildTrainConfig, readConfigFile } from '../src/extension/trainConfig';
 import { CONFIG_FIELDS, defaultConfig, resolveConfig } from '../src/core/config';
 import { configJsonSchema } from '../src/formats/config';
 
@@ -41,4 +46,28 @@ test("a config written before outerLoss existed resumes as it ran: mavrl's trade
   const old = resolveConfig({ method: 'mavrl', trades: false, innerLr: 0.01, innerUpdate: 'all' });
   assert.equal(old.outerLoss, 'adversarial');
   assert.equal('trades' in old, false);
+});
+
+test("a config file's relative data is relative to the file's folder, in the CLI as in the extension", () => {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-cfgdata-'));
+  const sub = path.join(ws, 'configs');
+  fs.mkdirSync(path.join(sub, 'images'), { recursive: true });
+  const file = path.join(sub, 'a.robust-meta.json');
+  fs.writeFileSync(file, JSON.stringify({ data: 'images', width: 8 }));
+  const expected = path.join(sub, 'images');
+  const cwd = process.cwd();
+  try {
+    // The current directory is not the config file's folder.
+    process.chdir(ws);
+    const cli = configFromArgs(parseArgs(['--config', path.join('configs', 'a.robust-meta.json')], [{ flag: 'config', type: 'string', description: '' }, ...CONFIG_OPTIONS], 'train'));
+    assert.equal(cli.config.data, expected);
+    const ext = buildTrainConfig({ file: { path: file, values: readConfigFile(file) }, method: 'mavrl', backend: 'cpu', allowedRoots: [ws] });
+    assert.equal(ext.data, expected);
+    // A --data flag is a path on the command line: relative to the current directory.
+    const flag = configFromArgs(parseArgs(['--config', file, '--data', 'elsewhere'], [{ flag: 'config', type: 'string', description: '' }, ...CONFIG_OPTIONS], 'train'));
+    assert.equal(flag.config.data, 'elsewhere');
+  } finally {
+    process.chdir(cwd);
+    fs.rmSync(ws, { recursive: true, force: true });
+  }
 });

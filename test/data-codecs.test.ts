@@ -17,7 +17,7 @@ import {
   probeImage,
   resizeRaw,
 } from '../src/core/data';
-import { crc32 } from '../src/core/data/png';
+import { crc32 } from '../src/core/checksum';
 
 const OPTS = { maxPixels: 50e6 };
 

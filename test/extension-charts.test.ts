@@ -7,9 +7,6 @@ import * as path from 'path';
 import {
   curveSeries,
   downsample,
-  formatDuration,
-  formatEps,
-  formatEstimate,
   mergeMetrics,
   recentMean,
   resultRows,
@@ -17,6 +14,7 @@ import {
   thinMetrics,
   trainingSeries,
 } from '../src/extension/chartData';
+import { formatDuration, formatEps, formatEstimate } from '../src/formats/display';
 import { readMetricsFrom } from '../src/extension/runFolder';
 import { evalResult, makeRun, metric, tmpDir } from './extension-helpers/runs';
 
@@ -113,7 +111,7 @@ test('robustness curves: eps in 1/255 units, sorted, percent with CI; models wit
 
 test('formatting helpers', () => {
   assert.equal(formatEps(8 / 255), '8/255');
-  assert.equal(formatEps(0.1), '0.100');
+  assert.equal(formatEps(0.1), '25.5/255');
   assert.equal(formatDuration(5), '5s');
   assert.equal(formatDuration(185), '3m 05s');
   assert.equal(formatDuration(3725), '1h 02m');

@@ -17,7 +17,7 @@ import * as zlib from 'zlib';
 import { resolveConfig } from '../src/core/config';
 import { decodeBmp, decodePng, encodeBmp, encodeIdx, encodePng, gzipDeterministic, loadDataset, parseIdx, readIdxFile } from '../src/core/data';
 import { cachePaths, readCache, writeCache } from '../src/core/data/cache';
-import { crc32 } from '../src/core/data/png';
+import { crc32 } from '../src/core/checksum';
 import { isUserError } from '../src/core/errors';
 import { LearnerState } from '../src/core/meta/learner';
 import { checkCheckpointMatches, decodeCheckpoint, encodeCheckpoint, readCheckpointHeader } from '../src/runner/checkpoint';

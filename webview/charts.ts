@@ -4,7 +4,8 @@
 // panel's chart view (chartView.ts): smoothed series over faint raw ones, step or wall-time x,
 // log-scale losses.
 import { Chart, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip, type ChartDataset } from 'chart.js';
-import { formatDuration, type Point } from '../src/extension/chartData';
+import type { Point } from '../src/extension/chartData';
+import { formatDuration } from '../src/formats/display';
 import { DEFAULT_CHART_VIEW, viewSeries, type ChartView } from '../src/extension/chartView';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);

@@ -1,6 +1,7 @@
 // Compare Runs: the picked runs side by side (last-steps accuracy table and overlaid training
 // curves) and the picked results side by side (one table, overlaid robustness curves).
-import { formatNumber, formatPercent, runSummaryRow, trainingSeries } from '../src/extension/chartData';
+import { formatNumber, formatPoints } from '../src/formats/display';
+import { runSummaryRow, trainingSeries } from '../src/extension/chartData';
 import type { CompareRunView, HostMessage, ResultView } from '../src/extension/webviewProtocol';
 import { elapsedAtStep } from '../src/extension/chartView';
 import { chartControls } from './chartControls';
@@ -19,9 +20,9 @@ function runsTable(runs: CompareRunView[]): HTMLTableElement {
         h('td', {}, row.method),
         h('td', {}, row.state),
         h('td', { class: 'num' }, String(row.step)),
-        h('td', { class: 'num' }, formatPercent(row.cleanAcc)),
-        h('td', { class: 'num' }, formatPercent(row.robustAcc)),
-        h('td', { class: 'num' }, formatNumber(row.agreementLoss)),
+        h('td', { class: 'num' }, formatPoints(row.cleanAcc)),
+        h('td', { class: 'num' }, formatPoints(row.robustAcc)),
+        h('td', { class: 'num' }, formatNumber(row.agreementLoss, 3)),
       ),
     );
   }

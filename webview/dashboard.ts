@@ -1,7 +1,8 @@
 // The run dashboard: header (state, step, ETA, backend, actions), live training charts, the
 // robustness curve and table of the run's evaluation results, and the newest sample perturbations.
 // State changes go through the pure applyDashboardMessage; this file only draws.
-import { formatDuration, formatEps, trainingSeries } from '../src/extension/chartData';
+import { formatDuration, formatEps } from '../src/formats/display';
+import { trainingSeries } from '../src/extension/chartData';
 import { applyDashboardMessage, emptyDashboard, type DashboardPart } from '../src/extension/dashboardModel';
 import type { HostMessage } from '../src/extension/webviewProtocol';
 import { elapsedAtStep } from '../src/extension/chartView';

@@ -3,7 +3,7 @@
 // exist, the methods x settings table (clean and robust with 95% intervals), per setting the
 // verdict, paired differences, warnings (diagnostics, masking checks) and overlaid robustness
 // curves; export buttons (Markdown, CSV, LaTeX).
-import { formatDuration } from '../src/extension/chartData';
+import { formatDuration } from '../src/formats/display';
 import type { GridCell, GridRow, ExperimentView } from '../src/extension/experimentView';
 import type { HostMessage } from '../src/extension/webviewProtocol';
 import type { LineChart } from './charts';

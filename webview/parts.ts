@@ -1,5 +1,6 @@
 // View parts shared by the panels: the result table, the robustness-curve chart, the sample grid.
-import { curveSeries, formatEps, formatEstimate, resultRows, type ResultRow } from '../src/extension/chartData';
+import { formatEps, formatEstimate } from '../src/formats/display';
+import { curveSeries, resultRows, type ResultRow } from '../src/extension/chartData';
 import type { ResultView, SampleView } from '../src/extension/webviewProtocol';
 import { chartFileName } from '../src/extension/chartView';
 import { LineChart } from './charts';

@@ -1,10 +1,11 @@
 // Command-line parsing: every config key is a flag (--kebab-case of the key), plus each command's
 // own options. Mistakes are UsageErrors (exit code 2) that name the flag, the value and what is
 // allowed.
-import * as fs from 'fs';
 import * as path from 'path';
+import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'util';
 import { checkField, Config, CONFIG_FIELDS, ConfigKey, resolveConfig } from '../core/config';
 import { UserError } from '../core/errors';
+import { configDataPath, readConfigFile } from '../core/configFile';
 
 /** A mistake in how the command was called or configured: exit code 2. */
 export class UsageError extends UserError {
@@ -130,80 +131,47 @@ function convert(spec: OptionSpec, raw: string, command: string): OptionValue {
 
 /**
  * Parses argv (after the command name) against `specs`: --flag value, --flag=value, --bool,
- * --no-bool, -x for a short alias, and `--` before positionals that start with a dash.
+ * --no-bool, -x for a short alias, a camelCase spelling of a flag (as config files write keys),
+ * and `--` before positionals that start with a dash. node:util's parseArgs splits the tokens;
+ * this layer gives each its type and the messages that name the flag and what is allowed.
  */
 export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[], command: string): ParsedArgs {
   const byFlag = new Map(specs.map((s) => [s.flag, s]));
-  const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
+  // Every spelling a token may use, typed for the tokenizer: a non-boolean flag takes the next
+  // argument as its value even when it starts with a dash (--eps -1 is a bad value, not a flag).
+  const config: ParseArgsConfig['options'] = {};
+  for (const spec of specs) {
+    const type = spec.type === 'boolean' ? 'boolean' : 'string';
+    config[spec.flag] = { type, ...(spec.short ? { short: spec.short } : {}) };
+    if (camel(spec.flag) !== spec.flag) config[camel(spec.flag)] = { type };
+  }
+  const { tokens } = nodeParseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true });
   const options: Record<string, OptionValue> = {};
   const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      positionals.push(arg);
+  for (const t of tokens) {
+    if (t.kind === 'positional') {
+      positionals.push(t.value);
       continue;
     }
-    let name: string;
-    let inline: string | undefined;
-    let spec: OptionSpec | undefined;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
-      spec = byFlag.get(name);
-      if (!spec && name.startsWith('no-') && byFlag.get(name.slice(3))?.type === 'boolean' && inline === undefined) {
-        options[name.slice(3)] = false;
+    if (t.kind === 'option-terminator') continue;
+    const spec = byFlag.get(t.name) ?? byFlag.get(kebab(t.name));
+    if (!spec) {
+      const base = t.name.startsWith('no-') ? byFlag.get(t.name.slice(3)) : undefined;
+      if (base?.type === 'boolean' && t.value === undefined) {
+        options[base.flag] = false;
         continue;
       }
-      // camelCase spelling of a kebab flag: accept it, since config files use it.
-      if (!spec && byFlag.get(kebab(name))) {
-        name = kebab(name);
-        spec = byFlag.get(name);
-      }
-    } else {
-      name = arg.slice(1);
-      spec = byShort.get(name);
+      const near = suggest(t.name, [...byFlag.keys()]);
+      throw new UsageError(`unknown option ${t.rawName} for '${command}'${near ? `; did you mean --${near}?` : ''} (robust-meta ${command} --help lists the options)`);
     }
-    if (!spec) {
-      const near = suggest(name, [...byFlag.keys()]);
-      throw new UsageError(`unknown option ${arg.split('=')[0]} for '${command}'${near ? `; did you mean --${near}?` : ''} (robust-meta ${command} --help lists the options)`);
-    }
-    if (spec.type === 'boolean' && inline === undefined) {
+    if (spec.type === 'boolean' && t.value === undefined) {
       options[spec.flag] = true;
       continue;
     }
-    let raw = inline;
-    if (raw === undefined) {
-      if (i + 1 >= argv.length) throw new UsageError(`--${spec.flag} needs a value${spec.placeholder ? ` (${spec.placeholder})` : ''}`);
-      raw = argv[++i];
-    }
-    options[spec.flag] = convert(spec, raw, command);
+    if (t.value === undefined) throw new UsageError(`--${spec.flag} needs a value${spec.placeholder ? ` (${spec.placeholder})` : ''}`);
+    options[spec.flag] = convert(spec, t.value, command);
   }
   return { options, positionals };
-}
-
-/** Reads a config file: JSON whose keys are config keys (a "$schema" key is allowed). */
-export function readConfigFile(file: string): Record<string, unknown> {
-  const abs = path.resolve(file);
-  let text: string;
-  try {
-    text = fs.readFileSync(abs, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read config file ${abs} (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (e as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    // Editors on Windows may save UTF-8 with a byte-order mark, which JSON.parse rejects.
-    value = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (e) {
-    throw new UsageError(`config file ${abs} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`config file ${abs} must hold a JSON object of config keys`);
-  return value as Record<string, unknown>;
 }
 
 export interface ConfigFromArgs {
@@ -221,13 +189,16 @@ export function configFromArgs(parsed: ParsedArgs, base: Partial<Config> = {}): 
   const explicit: Record<string, unknown> = {};
   const file = parsed.options['config'];
   if (typeof file === 'string') {
-    const fromFile = readConfigFile(file);
+    let fromFile: Record<string, unknown>;
     try {
+      fromFile = readConfigFile(file);
       resolveConfig(fromFile, `config file ${path.resolve(file)}`);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
     for (const [k, v] of Object.entries(fromFile)) if (k !== '$schema') explicit[k] = v;
+    // The file's data is relative to the file's folder, as in the extension; a --data flag (below) to the current directory.
+    if (typeof fromFile.data === 'string' && fromFile.data) explicit.data = configDataPath(fromFile.data, file);
   }
   for (const [flag, value] of Object.entries(parsed.options)) {
     const key = CONFIG_FLAG_TO_KEY.get(flag);

@@ -9,26 +9,10 @@ import { Command } from './command';
 import { benchCommand } from './commands/bench';
 import { demoCommand } from './commands/demo';
 import { doctorCommand } from './commands/doctor';
+import { runEvalCommand } from './commands/eval';
 import { experimentCommand } from './commands/experiment';
 import { listCommand, showCommand } from './commands/list';
 import { trainCommand } from './commands/train';
-
-type EvalEntry = (argv: string[]) => Promise<number>;
-
-/**
- * `eval` lives in commands/eval.ts (written with the evaluation engine) and exports
- * runEvalCommand(argv): exit code. Loaded when called, so the other commands work without it.
- */
-function loadEval(): EvalEntry | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require('./commands/eval') as { runEvalCommand?: EvalEntry };
-    return mod.runEvalCommand;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /commands[\\/]eval/.test((e as Error).message)) return undefined;
-    throw e;
-  }
-}
 
 const COMMANDS: Command[] = [trainCommand, benchCommand, demoCommand, experimentCommand, listCommand, showCommand, doctorCommand];
 const COMMAND_NAMES = ['train', 'eval', 'bench', 'demo', 'experiment', 'list', 'show', 'doctor', 'help'];
@@ -94,12 +78,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (name === 'eval') {
     try {
-      const entry = loadEval();
-      if (!entry) {
-        process.stderr.write('robust-meta eval: this build has no eval command yet (src/cli/commands/eval.ts is missing)\n');
-        return EXIT_CODES.failure;
-      }
-      return await entry(rest);
+      return await runEvalCommand(rest);
     } catch (e) {
       return printError('eval', e, rest.includes('--json'));
     }

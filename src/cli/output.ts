@@ -1,23 +1,6 @@
 // Terminal output: a one-line progress bar on a TTY, plain lines (at most one a second) when the
-// output is a pipe or a file, and simple aligned tables.
-
-export function formatDuration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '--';
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-export function formatNumber(v: number | null | undefined, digits = 4): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
-  return v.toFixed(digits);
-}
-
-export function percent(v: number | null | undefined, digits = 1): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
-  return `${(100 * v).toFixed(digits)}%`;
-}
+// output is a pipe or a file, and simple aligned tables. Figures are formatted by formats/display.ts.
+import { formatDuration } from '../formats/display';
 
 export interface ProgressState {
   step: number;

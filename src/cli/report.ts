@@ -2,9 +2,10 @@
 // comparison table, training curves and the robustness curve as inline SVG, and sample
 // perturbations as inline base64 PNGs. Pure functions of the data, so they are testable.
 import type { EvalResultFile, ModelEval } from '../core/evalResult';
-import type { MetricLine } from '../runner/runFormat';
+import type { MetricRow } from '../formats/run';
 import { meaningful } from '../core/eval/diagnostics';
 import { adaptationSummary, formatAdaptation } from '../core/stepMetrics';
+import { formatPercent, formatPoints } from '../formats/display';
 import { formatComparison } from './table';
 
 export interface Series {
@@ -104,7 +105,7 @@ export function smooth(points: [number, number][], window: number): [number, num
 export interface ReportRun {
   method: string;
   runDir: string;
-  metrics: MetricLine[];
+  metrics: MetricRow[];
   seconds: number;
 }
 
@@ -121,10 +122,8 @@ export interface ReportData {
   notes: string[];
 }
 
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-
 function estimateCell(e: { mean: number; ci95: number }): string {
-  return `${pct(e.mean)} &plusmn; ${(100 * e.ci95).toFixed(1)}`;
+  return `${formatPercent(e.mean)} &plusmn; ${formatPoints(e.ci95)}`;
 }
 
 function sampleBlock(m: ModelEval, pngs: ReportData['samplePngs'][number]): string {
@@ -147,11 +146,11 @@ export function renderReport(d: ReportData): string {
   const diagCells = (m: ModelEval) => {
     const g = m.diagnostics;
     if (!g) return '<td>-</td><td>-</td><td>-</td>';
-    return `<td>${pct(g.meanMaxSoftmax.mean)}</td><td>${pct(g.topClassShare.mean)}</td><td>${g.robustGivenClean === null ? '-' : pct(g.robustGivenClean)}</td>`;
+    return `<td>${formatPercent(g.meanMaxSoftmax.mean)}</td><td>${formatPercent(g.topClassShare.mean)}</td><td>${g.robustGivenClean === null ? '-' : formatPercent(g.robustGivenClean)}</td>`;
   };
   const flagged = (m: ModelEval) => (m.diagnostics && !meaningful(m.diagnostics) ? ' class="bad" title="at chance or collapsed"' : '');
   const rows = r.models
-    .map((m) => `<tr><td${flagged(m)}>${escapeHtml(m.method)}${flagged(m) ? ' !' : ''}</td><td>${m.head}</td><td>${estimateCell(m.clean)}</td><td>${estimateCell(m.robust)}</td>${m.curve.map((p) => `<td>${pct(p.accuracy.mean)}</td>`).join('')}${diagCells(m)}<td>${m.seconds.toFixed(0)} s</td></tr>`)
+    .map((m) => `<tr><td${flagged(m)}>${escapeHtml(m.method)}${flagged(m) ? ' !' : ''}</td><td>${m.head}</td><td>${estimateCell(m.clean)}</td><td>${estimateCell(m.robust)}</td>${m.curve.map((p) => `<td>${formatPercent(p.accuracy.mean)}</td>`).join('')}${diagCells(m)}<td>${m.seconds.toFixed(0)} s</td></tr>`)
     .join('');
   const chance = r.models.find((m) => m.diagnostics)?.diagnostics?.chance ?? 1 / r.setting.ways;
   const warnings = r.models.flatMap((m) => (m.diagnostics?.warnings ?? []).map((w) => `${m.method} (${m.head}): ${w}`));
@@ -162,7 +161,7 @@ export function renderReport(d: ReportData): string {
     d.runs.map((x) => ({ name: x.method, points: smooth(x.metrics.map((m) => [m.step, m.loss] as [number, number]), window) })),
     { title: `Training loss (moving average of ${window})`, xLabel: 'meta-step', yLabel: 'outer loss' },
   );
-  const trainingSeries = (name: string, lines: MetricLine[], pick: (m: MetricLine) => number | null | undefined): Series => ({
+  const trainingSeries = (name: string, lines: MetricRow[], pick: (m: MetricRow) => number | null | undefined): Series => ({
     name,
     points: smooth(lines.filter((m) => typeof pick(m) === 'number').map((m) => [m.step, pick(m)!] as [number, number]), window),
   });
@@ -195,7 +194,7 @@ figcaption{font-size:12px}.ok{color:#2a7d2a}.bad{color:#b22}code{background:#f4f
 <h2>Unseen domain: ${escapeHtml(s.dataset)}</h2>
 <p>${s.ways}-way ${s.shots}-shot, ${s.queries} queries, ${s.episodes} episodes (${s.split} classes), adapted with ${s.innerStepsTest} inner steps; robust = PGD-${s.attack.steps} (${s.attack.norm}, eps ${eps255(s.attack.eps)}, step ${eps255(s.attack.stepSize)}); &plusmn; is the 95% confidence interval.</p>
 <table><thead><tr><th>method</th><th>head</th><th>clean</th><th>robust</th>${curveHead}<th>max-p</th><th>top class</th><th>robust | clean</th><th>eval time</th></tr></thead><tbody>${rows}</tbody></table>
-<p>Chance is ${pct(chance)}. max-p: mean largest softmax probability (clean); top class: share of an episode's queries given to its most predicted class; robust | clean: robust accuracy among the queries classified correctly when clean. A model marked ! is at chance or collapsed: its robust accuracy is not robustness. Head: the method's own inner loop (finetune) or the frozen-encoder prototype head.</p>
+<p>Chance is ${formatPercent(chance)}. max-p: mean largest softmax probability (clean); top class: share of an episode's queries given to its most predicted class; robust | clean: robust accuracy among the queries classified correctly when clean. A model marked ! is at chance or collapsed: its robust accuracy is not robustness. Head: the method's own inner loop (finetune) or the frozen-encoder prototype head.</p>
 ${warnings.length ? `<ul>${warnings.map((n) => `<li class="bad">${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
 ${comparisons.length ? `<h3>Paired differences (same episodes and attacks)</h3><ul>${comparisons.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
 ${d.notes.length ? `<ul>${d.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}

@@ -8,7 +8,7 @@ import { PROTOTYPE_SUFFIX, type EvalResultFile, type ModelEval } from '../core/e
 import { meaningful, pairedDifference } from '../core/eval/diagnostics';
 import type { ExperimentOutcome } from '../runner/experiment';
 import { lineChart, Series } from './report';
-import { formatDifference } from './table';
+import { formatDifference, formatPoints } from '../formats/display';
 
 /** Two-sided 97.5% Student t quantiles for 1..10 degrees of freedom. */
 const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
@@ -46,7 +46,7 @@ function byMethod(r: EvalResultFile): Map<string, ModelEval[]> {
   return m;
 }
 
-const pct = (x: number) => (100 * x).toFixed(1);
+const pct = formatPoints;
 const cell = (a: SeedAggregate) => `${pct(a.mean)} ± ${pct(Math.max(a.ciSeeds, a.ciEpisodes))}`;
 
 export function writeResultsDoc(o: ExperimentOutcome, docFile: string, command: string): void {

@@ -4,24 +4,12 @@
 // clean-correct), the paired differences, then the warnings (at chance, collapsed) and the
 // gradient-masking checks that failed. Used by `eval` and the demo.
 import type { Estimate, EvalResultFile, ModelEval, PairedComparison } from '../core/evalResult';
+import { formatDifference, formatEps, formatEstimate } from '../formats/display';
 import { table } from './output';
 
 export interface EvalTableOptions {
   /** Also list the checks that passed. */
   allChecks?: boolean;
-}
-
-/** 0.5031, 0.0078 -> '50.3 ± 0.8' (percentage points). */
-export function formatEstimate(e: Estimate | undefined): string {
-  if (!e || !Number.isFinite(e.mean)) return '-';
-  return `${(100 * e.mean).toFixed(1)} ± ${(100 * (Number.isFinite(e.ci95) ? e.ci95 : 0)).toFixed(1)}`;
-}
-
-/** A radius for people: 8/255 -> '8/255' for L-inf when it is a whole or half number of 255ths, else the number. */
-export function formatEps(eps: number, norm: 'linf' | 'l2' = 'linf'): string {
-  const k = eps * 255;
-  if (norm === 'linf' && Math.abs(k * 2 - Math.round(k * 2)) < 1e-6) return eps === 0 ? '0' : `${+k.toFixed(1)}/255`;
-  return String(+eps.toPrecision(3));
 }
 
 function curveHeader(eps: number, norm: 'linf' | 'l2'): string {
@@ -97,12 +85,6 @@ function diagnosticCells(m: ModelEval): string[] {
   if (!d) return ['-', '-', '-', ''];
   const note = [d.atChance && 'AT CHANCE', d.collapsed && 'COLLAPSED'].filter(Boolean).join(', ');
   return [(100 * d.meanMaxSoftmax.mean).toFixed(1), (100 * d.topClassShare.mean).toFixed(1), d.robustGivenClean === null ? '-' : (100 * d.robustGivenClean).toFixed(1), note];
-}
-
-/** A difference of fractions with its interval, in signed points: '+3.1 [+1.0, +5.2]'. */
-export function formatDifference(d: { mean: number; low: number; high: number }): string {
-  const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
-  return `${pts(d.mean)} [${pts(d.low)}, ${pts(d.high)}]`;
 }
 
 /** 'robust: mavrl - aq = +3.1 [+1.0, +5.2] points (paired, 95% bootstrap)', with a word on whether it excludes 0. */

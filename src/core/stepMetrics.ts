@@ -1,36 +1,19 @@
 // The figures of one meta-step, as the learner returns them and metrics.jsonl stores them.
 // Dependency-free, so the extension's chart code and the webview can read the keys too.
+import { formatPercent } from '../formats/display';
+import type { StepMetrics } from '../formats/run';
 
-/**
- * Metrics of one task (or the mean over a meta-batch). null: the method has no such figure; absent:
- * a run written before the figure existed.
- */
-export interface StepMetrics {
-  loss: number;
-  /** Mean cross-entropy of the outer loss's supervised terms. */
-  ceLoss: number | null;
-  /** The adversarial-agreement loss between the two adversarial views (mavrl), or rocl's contrastive term. */
-  agreementLoss: number | null;
-  /** Query accuracy after the inner loop (clean query). */
-  cleanAcc: number | null;
-  robustAcc: number | null;
-  /**
-   * Query accuracy of the meta-parameters before the inner loop: with cleanAcc it shows whether
-   * adaptation adapts (a zero head starts at chance by construction).
-   */
-  cleanAccBefore?: number | null;
-  /** Relative change of the encoder by the inner loop, |theta' - theta| / |theta|. */
-  innerShift?: number | null;
-  /** mavrl: mean cosine of the two adapted encoders' features on the same query (1: one network). */
-  encoderCosine?: number | null;
-}
+/** Metrics of one task (or the mean over a meta-batch), declared with metrics.jsonl in src/formats/run.ts. */
+export type { StepMetrics };
 
 /** Every StepMetrics key, for code that copies or averages them. */
 export const STEP_METRIC_KEYS = ['loss', 'ceLoss', 'agreementLoss', 'cleanAcc', 'robustAcc', 'cleanAccBefore', 'innerShift', 'encoderCosine'] as const satisfies readonly (keyof StepMetrics)[];
 
+/** The figures of a step as readers see them: null where one was not finite, absent where a run predates it. */
+export type StepFigures = { readonly [K in (typeof STEP_METRIC_KEYS)[number]]?: number | null };
 
 /** Mean of the last `n` finite values of a metric, or null when there are none. */
-export function recentMean(lines: readonly StepMetrics[], pick: (l: StepMetrics) => number | null | undefined, n = 20): number | null {
+export function recentMean(lines: readonly StepFigures[], pick: (l: StepFigures) => number | null | undefined, n = 20): number | null {
   let sum = 0;
   let count = 0;
   for (let i = lines.length - 1; i >= 0 && count < n; i--) {
@@ -56,7 +39,7 @@ export interface AdaptationSummary {
 }
 
 /** The adaptation figures over the last `n` steps. */
-export function adaptationSummary(lines: readonly StepMetrics[], n = 50): AdaptationSummary {
+export function adaptationSummary(lines: readonly StepFigures[], n = 50): AdaptationSummary {
   return {
     before: recentMean(lines, (l) => l.cleanAccBefore, n),
     after: recentMean(lines, (l) => l.cleanAcc, n),
@@ -71,7 +54,7 @@ export function adaptationSummary(lines: readonly StepMetrics[], n = 50): Adapta
  * attack; inner loop moves the encoder 3.4%; adapted encoders' feature cosine 0.985".
  */
 export function formatAdaptation(a: AdaptationSummary): string {
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const pct = formatPercent;
   const parts: string[] = [];
   if (a.after !== null) parts.push(`query accuracy ${a.before !== null ? `${pct(a.before)} before adaptation -> ` : ''}${pct(a.after)}${a.before !== null ? ' after' : ''}`);
   if (a.robust !== null) parts.push(`${pct(a.robust)} under the training attack`);

@@ -14,18 +14,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
+import type { GpuAdapter } from '../formats/run';
 
-/** The adapter a webgpu backend runs on, as shown by doctor, the status bar and run configs. */
-export interface GpuAdapter {
-  vendor: string;
-  architecture: string;
-  /** Device name, where the driver gives one. */
-  device: string;
-  /** Driver description, e.g. 'SwiftShader driver 5.0.0' or the NVIDIA driver version. */
-  description: string;
-  /** A CPU implementation of WebGPU (SwiftShader, lavapipe): correct, but slower than wasm. */
-  software: boolean;
-}
+/** The adapter a run records, declared in src/formats/run.ts. */
+export type { GpuAdapter };
 
 /**
  * One line for an adapter, vendor and architecture first (the status bar keeps only those), then

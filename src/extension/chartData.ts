@@ -1,6 +1,6 @@
 // Chart and table view-models built from metric lines and evaluation results. Pure functions with
 // no Node, DOM or vscode import: the webview bundle uses them to draw, the unit tests check them.
-import type { MetricLine } from '../runner/runFormat';
+import type { MetricRow } from '../formats/run';
 import { recentMean, STEP_METRIC_KEYS } from '../core/stepMetrics';
 import type { Estimate, EvalResultFile } from '../core/evalResult';
 
@@ -38,7 +38,7 @@ export function downsample(points: Point[], max = MAX_POINTS): Point[] {
  * (from the worker and from the file) and a resumed run repeats the steps after its checkpoint:
  * a line replaces every line at or after its step. Returns the same array, changed in place.
  */
-export function mergeMetrics(into: MetricLine[], incoming: readonly MetricLine[]): MetricLine[] {
+export function mergeMetrics(into: MetricRow[], incoming: readonly MetricRow[]): MetricRow[] {
   for (const line of incoming) {
     const last = into.length ? into[into.length - 1].step : -Infinity;
     if (line.step > last) {
@@ -62,11 +62,11 @@ export function mergeMetrics(into: MetricLine[], incoming: readonly MetricLine[]
  * that a long run's history reaches a panel in one small message; shorter lists are returned as
  * they are. A metric a method does not have stays null.
  */
-export function thinMetrics(lines: readonly MetricLine[], max: number): MetricLine[] {
-  if (lines.length <= max || max < 1) return lines as MetricLine[];
-  const out: MetricLine[] = [];
+export function thinMetrics(lines: readonly MetricRow[], max: number): MetricRow[] {
+  if (lines.length <= max || max < 1) return lines as MetricRow[];
+  const out: MetricRow[] = [];
   const size = lines.length / max;
-  const mean = (group: readonly MetricLine[], pick: (l: MetricLine) => number | null): number | null => {
+  const mean = (group: readonly MetricRow[], pick: (l: MetricRow) => number | null): number | null => {
     let sum = 0;
     let n = 0;
     for (const l of group) {
@@ -106,7 +106,7 @@ export interface TrainingSeries {
   innerShift: Point[];
 }
 
-function series(lines: readonly MetricLine[], pick: (l: MetricLine) => number | null, scale = 1): Point[] {
+function series(lines: readonly MetricRow[], pick: (l: MetricRow) => number | null, scale = 1): Point[] {
   const out: Point[] = [];
   for (const l of lines) {
     const v = pick(l);
@@ -116,13 +116,13 @@ function series(lines: readonly MetricLine[], pick: (l: MetricLine) => number | 
 }
 
 /** The dashboard's training charts; metrics a method does not have (null) give empty series. */
-export function trainingSeries(lines: readonly MetricLine[], max = MAX_POINTS): TrainingSeries {
+export function trainingSeries(lines: readonly MetricRow[], max = MAX_POINTS): TrainingSeries {
   return {
-    agreement: downsample(series(lines, (l) => l.agreementLoss), max),
-    ce: downsample(series(lines, (l) => l.ceLoss), max),
+    agreement: downsample(series(lines, (l) => l.agreementLoss ?? null), max),
+    ce: downsample(series(lines, (l) => l.ceLoss ?? null), max),
     loss: downsample(series(lines, (l) => l.loss), max),
-    clean: downsample(series(lines, (l) => l.cleanAcc, 100), max),
-    robust: downsample(series(lines, (l) => l.robustAcc, 100), max),
+    clean: downsample(series(lines, (l) => l.cleanAcc ?? null, 100), max),
+    robust: downsample(series(lines, (l) => l.robustAcc ?? null, 100), max),
     before: downsample(series(lines, (l) => l.cleanAccBefore ?? null, 100), max),
     encoderCosine: downsample(series(lines, (l) => l.encoderCosine ?? null), max),
     innerShift: downsample(series(lines, (l) => l.innerShift ?? null, 100), max),
@@ -156,17 +156,6 @@ export interface ResultRow {
   /** At chance or collapsed: its robust accuracy is not robustness. */
   flagged: boolean;
   warnings: string[];
-}
-
-/** "45.2 ± 1.3" from a fraction estimate. */
-export function formatEstimate(e: Estimate | undefined): string {
-  if (!e || !Number.isFinite(e.mean)) return '–';
-  return `${(e.mean * 100).toFixed(1)} ± ${(e.ci95 * 100).toFixed(1)}`;
-}
-
-export function formatEps(eps: number): string {
-  const k = eps * 255;
-  return Math.abs(k - Math.round(k)) < 1e-6 ? `${Math.round(k)}/255` : eps.toPrecision(3);
 }
 
 /** One row per model of a result: clean and robust accuracy with their 95% CI. */
@@ -215,7 +204,7 @@ export interface RunSummaryRow {
   agreementLoss: number | null;
 }
 
-export function runSummaryRow(run: { id: string; method: string; state: string; step: number }, lines: readonly MetricLine[]): RunSummaryRow {
+export function runSummaryRow(run: { id: string; method: string; state: string; step: number }, lines: readonly MetricRow[]): RunSummaryRow {
   return {
     run: run.id,
     method: run.method,
@@ -227,19 +216,3 @@ export function runSummaryRow(run: { id: string; method: string; state: string; 
   };
 }
 
-export function formatPercent(v: number | null): string {
-  return v === null ? '–' : `${(v * 100).toFixed(1)}`;
-}
-
-export function formatNumber(v: number | null, digits = 3): string {
-  return v === null ? '–' : v.toFixed(digits);
-}
-
-/** Seconds as "1h 02m", "3m 05s", "12s". */
-export function formatDuration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '–';
-  const s = Math.round(seconds);
-  if (s >= 3600) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
-}

@@ -43,10 +43,10 @@ export function emaSmooth(points: readonly Point[], weight: number): Point[] {
  * step: linear between the steps whose finishing times are known. Lines with an unreadable time
  * are skipped; with no time at all the result is undefined (the axis stays on steps).
  */
-export function elapsedAtStep(lines: readonly { step: number; time: string }[]): ((step: number) => number) | undefined {
+export function elapsedAtStep(lines: readonly { step: number; time?: string }[]): ((step: number) => number) | undefined {
   const known: { step: number; t: number }[] = [];
   for (const l of lines) {
-    const t = Date.parse(l.time);
+    const t = l.time === undefined ? NaN : Date.parse(l.time);
     if (Number.isFinite(t) && (!known.length || l.step > known[known.length - 1].step)) known.push({ step: l.step, t });
   }
   if (!known.length) return undefined;

@@ -1,12 +1,12 @@
 // The state of a dashboard webview and how each host message changes it. Pure, so the message
 // handling is unit-tested without a DOM; webview/dashboard.ts renders what changed.
-import type { MetricLine } from '../runner/runFormat';
+import type { MetricRow } from '../formats/run';
 import { mergeMetrics } from './chartData';
 import type { HostMessage, ResultView, RunView, SampleSetView } from './webviewProtocol';
 
 export interface DashboardState {
   run: RunView | null;
-  metrics: MetricLine[];
+  metrics: MetricRow[];
   samples: SampleSetView | null;
   results: ResultView[];
   error: string | null;

@@ -3,7 +3,7 @@
 // work as for loose runs), and to its evaluation results. No vscode import.
 import * as path from 'path';
 import type { ExperimentProgress } from './experimentView';
-import { formatDuration } from './chartData';
+import { formatDuration } from '../formats/display';
 import type { RunEntry } from './runFolder';
 import type { NodeView, TreeNode } from './treeModel';
 

@@ -4,16 +4,14 @@
 // Readers never throw: a broken file becomes a `problem` that names it.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { MetricLine, RunState, SampleSet } from '../runner/runFormat';
-import { listRuns, parseMetrics, readRun, RUN_FILES, type RunListEntry } from '../runner/runStore';
-import { EVAL_RESULT_FORMAT, type EvalResultFile } from '../core/evalResult';
+import { SampleSetSchema, type MetricRow, type RunState, type SampleSet } from '../formats/run';
+import { EVAL_RESULT_FORMAT, EvalResultFileSchema, type EvalResultFile } from '../formats/evalResult';
+import { check, checkWithDefaults } from '../formats/validate';
+import { listRuns, listStepFiles, parseMetrics, readRun, RUN_FILES, type RunListEntry, type StepFile } from '../runner/runStore';
 import { isPlainFileName } from './paths';
 
-export interface CheckpointEntry {
-  step: number;
-  name: string;
-  path: string;
-}
+/** A checkpoint file of a run (runStore's step-N file listing). */
+export type CheckpointEntry = StepFile;
 
 export interface ResultEntry {
   /** File name without .json. */
@@ -48,17 +46,6 @@ export interface RunEntry {
 /** How often views look again at a run said to be running elsewhere (a dead process changes no file). */
 export const LIVENESS_POLL_MS = 4000;
 
-const CHECKPOINT_RE = /^step-(\d+)\.ckpt$/;
-const SAMPLES_RE = /^step-(\d+)\.json$/;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function num(v: unknown, fallback = 0): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
-}
-
 function listDir(dir: string): fs.Dirent[] {
   try {
     return fs.readdirSync(dir, { withFileTypes: true });
@@ -81,13 +68,9 @@ function readJson(file: string): { value?: unknown; problem?: string } {
   }
 }
 
+/** The checkpoints of a run, newest first. */
 export function listCheckpoints(runDir: string): CheckpointEntry[] {
-  const out: CheckpointEntry[] = [];
-  for (const e of listDir(path.join(runDir, RUN_FILES.checkpoints))) {
-    const m = CHECKPOINT_RE.exec(e.name);
-    if (e.isFile() && m) out.push({ step: Number(m[1]), name: e.name, path: path.join(runDir, RUN_FILES.checkpoints, e.name) });
-  }
-  return out.sort((a, b) => b.step - a.step);
+  return listStepFiles(runDir, 'checkpoint').reverse();
 }
 
 export function listResults(runDir: string): ResultEntry[] {
@@ -157,7 +140,7 @@ export function readRunsFolder(runsDir: string): { runs: RunEntry[]; problem?: s
 // metrics.jsonl, followed from a byte offset
 
 export interface MetricsChunk {
-  lines: MetricLine[];
+  lines: MetricRow[];
   /** Byte offset where the next read starts (after the last complete line). */
   next: number;
   /** The file was shorter than `offset` (rewritten, e.g. truncated on resume): lines are from its start. */
@@ -204,51 +187,36 @@ export function readMetricsFrom(runDir: string, offset = 0): MetricsChunk {
 // ---------------------------------------------------------------------------------------------
 // samples/ and results/
 
-/** Checks a sample set; its image names must be plain file names (they are looked up in samples/). */
+/** Checks a sample set (src/formats/run.ts); its image names must be plain file names (they are looked up in samples/). */
 export function asSampleSet(v: unknown): SampleSet | undefined {
-  if (!isObject(v) || !Array.isArray(v.images)) return undefined;
-  const images: SampleSet['images'] = [];
-  for (const im of v.images) {
-    if (!isObject(im)) return undefined;
-    if (![im.clean, im.perturbation, im.adversarial].every((f) => typeof f === 'string' && isPlainFileName(f))) return undefined;
-    images.push({
-      clean: im.clean as string,
-      perturbation: im.perturbation as string,
-      adversarial: im.adversarial as string,
-      trueLabel: String(im.trueLabel ?? ''),
-      cleanPred: String(im.cleanPred ?? ''),
-      adversarialPred: String(im.adversarialPred ?? ''),
-    });
+  let set: SampleSet;
+  try {
+    set = checkWithDefaults(SampleSetSchema, v, 'sample set');
+  } catch {
+    return undefined;
   }
-  return { format: num(v.format, 1), step: num(v.step), eps: num(v.eps), amplification: num(v.amplification, 1), images };
+  return set.images.every((im) => [im.clean, im.perturbation, im.adversarial].every(isPlainFileName)) ? set : undefined;
 }
 
 /** The newest readable samples/step-*.json of a run. */
 export function readLatestSamples(runDir: string): SampleSet | undefined {
-  const dir = path.join(runDir, RUN_FILES.samples);
-  const files = listDir(dir)
-    .map((e) => ({ e, m: SAMPLES_RE.exec(e.name) }))
-    .filter((x) => x.e.isFile() && x.m)
-    .sort((a, b) => Number(b.m![1]) - Number(a.m![1]));
-  for (const { e } of files) {
-    const set = asSampleSet(readJson(path.join(dir, e.name)).value);
+  for (const f of listStepFiles(runDir, 'samples').reverse()) {
+    const set = asSampleSet(readJson(f.path).value);
     if (set) return set;
   }
   return undefined;
 }
 
-/** Validates an evaluation result; the problem names the file and what is wrong. */
+/** Validates an evaluation result (src/formats/evalResult.ts); the problem names the file and what is wrong. */
 export function asEvalResult(v: unknown, file: string): { result?: EvalResultFile; problem?: string } {
-  if (!isObject(v)) return { problem: `${file} is not an evaluation result (not a JSON object)` };
-  if (typeof v.format !== 'number') return { problem: `${file} is not an evaluation result (no "format")` };
-  if (v.format > EVAL_RESULT_FORMAT) return { problem: `${file} is result format ${v.format}; this version reads up to ${EVAL_RESULT_FORMAT}: update the extension` };
-  if (!isObject(v.setting) || !Array.isArray(v.models)) return { problem: `${file} is corrupt: it lacks "setting" or "models"` };
-  for (const [i, m] of v.models.entries()) {
-    if (!isObject(m) || typeof m.model !== 'string' || !isObject(m.clean) || !isObject(m.robust) || !Array.isArray(m.curve)) {
-      return { problem: `${file} is corrupt: models[${i}] lacks model, clean, robust or curve` };
-    }
+  const format = typeof v === 'object' && v !== null ? (v as { format?: unknown }).format : undefined;
+  if (typeof format !== 'number') return { problem: `${file} is not an evaluation result (no "format")` };
+  if (format > EVAL_RESULT_FORMAT) return { problem: `${file} is result format ${format}; this version reads up to ${EVAL_RESULT_FORMAT}: update the extension` };
+  try {
+    return { result: check(EvalResultFileSchema, v, `${file} is corrupt`) };
+  } catch (e) {
+    return { problem: (e as Error).message };
   }
-  return { result: v as unknown as EvalResultFile };
 }
 
 export function readEvalResult(file: string): { result?: EvalResultFile; problem?: string } {

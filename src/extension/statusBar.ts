@@ -1,7 +1,7 @@
 // The status bar item of training sessions: step, ETA and backend of the newest one; a click
 // opens its dashboard. Hidden when nothing trains in this window.
 import * as vscode from 'vscode';
-import { formatDuration } from './chartData';
+import { formatDuration } from '../formats/display';
 import { Disposable } from './disposable';
 import type { Sessions } from './sessions';
 

@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { defaultConfig, resolveConfig, type Config } from '../core/config';
+import { configBaseDir, readConfigFile } from '../core/configFile';
 import { UserError } from '../core/errors';
 import { isInsideAny } from './paths';
 
@@ -14,24 +15,7 @@ export function isConfigFileName(name: string): boolean {
   return base.endsWith('.robust-meta.json') || base === 'robust-meta.config.json';
 }
 
-/** Reads a config file's JSON object; the error names the file. */
-export function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read the config file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    // Editors on Windows may save UTF-8 with a byte-order mark, which JSON.parse rejects.
-    value = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (e) {
-    throw new UserError(`${file} is not valid JSON (${(e as Error).message}); fix it, or start from "Robust Meta: New Experiment Config"`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${file} must hold a JSON object of config keys`);
-  return value as Record<string, unknown>;
-}
+export { readConfigFile };
 
 export interface TrainConfigInput {
   /** The config file's values and path, or undefined for the defaults. */
@@ -53,7 +37,8 @@ export function buildTrainConfig(input: TrainConfigInput): Config {
   const values: Record<string, unknown> = { method: input.method, backend: input.backend, ...(input.file?.values ?? {}) };
   const cfg = resolveConfig(values, origin);
   if (cfg.data) {
-    const base = input.file ? path.dirname(input.file.path) : (input.allowedRoots[0] ?? process.cwd());
+    // A config file's data is relative to its folder, as in the CLI (configBaseDir).
+    const base = input.file ? configBaseDir(input.file.path) : (input.allowedRoots[0] ?? process.cwd());
     cfg.data = checkedDataPath(cfg.data, base, input.allowedRoots, origin);
   }
   return cfg;
@@ -62,6 +47,7 @@ export function buildTrainConfig(input: TrainConfigInput): Config {
 /**
  * The workspace rule for a config's 'data', for every way a run starts (Start, and Resume, which
  * trains on whatever a run's config.json names): it must resolve inside `allowedRoots` and exist.
+ * `base` is the folder a relative `data` is relative to.
  * Returns the full path.
  */
 export function checkedDataPath(data: string, base: string, allowedRoots: readonly string[], origin: string): string {

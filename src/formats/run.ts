@@ -121,7 +121,7 @@ export const StepMetricsSchema = Type.Object({
 });
 export type StepMetrics = Static<typeof StepMetricsSchema>;
 
-/** One line of metrics.jsonl. */
+/** One line of metrics.jsonl, as the trainer writes it: the step's figures and its timing. */
 export const MetricLineSchema = Type.Composite([
   StepMetricsSchema,
   Type.Object({
@@ -135,13 +135,24 @@ export const MetricLineSchema = Type.Composite([
 export type MetricLine = Static<typeof MetricLineSchema>;
 
 /**
- * A metric line as readers accept it: a whole-number step and a loss (null where a step's loss was
- * not finite: JSON has no NaN); the other figures as written, for the charts to skip what is absent.
+ * A line of metrics.jsonl as readers accept it: a whole-number step and a loss, null where a
+ * step's figure was not finite (JSON has no NaN); figures a run's version did not write are absent.
  */
 export const MetricLineOnDisk = Type.Object({
   step: Type.Integer(),
-  loss: Type.Union([Type.Number(), Type.Null()]),
+  loss: Figure,
+  time: Type.Optional(Type.String()),
+  gradNorm: OptionalFigure,
+  msPerStep: OptionalFigure,
+  ceLoss: OptionalFigure,
+  agreementLoss: OptionalFigure,
+  cleanAcc: OptionalFigure,
+  robustAcc: OptionalFigure,
+  cleanAccBefore: OptionalFigure,
+  innerShift: OptionalFigure,
+  encoderCosine: OptionalFigure,
 });
+export type MetricRow = Static<typeof MetricLineOnDisk>;
 
 /** A query image, its perturbation and the adversarial image, with labels: one sample of a set. */
 export const SampleImageSchema = Type.Object({
@@ -149,19 +160,22 @@ export const SampleImageSchema = Type.Object({
   clean: Type.String(),
   perturbation: Type.String(),
   adversarial: Type.String(),
-  trueLabel: Type.String(),
-  cleanPred: Type.String(),
-  adversarialPred: Type.String(),
+  trueLabel: Type.String({ default: '' }),
+  cleanPred: Type.String({ default: '' }),
+  adversarialPred: Type.String({ default: '' }),
 });
 export type SampleImage = Static<typeof SampleImageSchema>;
 
-/** samples/step-N.json: a few query images of a fixed episode, perturbed at that step. */
+/**
+ * samples/step-N.json: a few query images of a fixed episode, perturbed at that step. Readers fill
+ * the defaults (checkWithDefaults) of what a hand-made or older set lacks.
+ */
 export const SampleSetSchema = Type.Object({
-  format: FormatVersion,
-  step: Type.Integer({ minimum: 0 }),
-  eps: Type.Number(),
+  format: Type.Integer({ minimum: 1, default: 1 }),
+  step: Type.Integer({ minimum: 0, default: 0 }),
+  eps: Type.Number({ default: 0 }),
   /** How much the perturbation image is amplified to be visible. */
-  amplification: Type.Number(),
+  amplification: Type.Number({ default: 1 }),
   images: Type.Array(SampleImageSchema),
 });
 export type SampleSet = Static<typeof SampleSetSchema>;
@@ -176,3 +190,16 @@ export const STEP_FILE = {
 export function stepFileBase(step: number): string {
   return `step-${String(step).padStart(8, '0')}`;
 }
+
+/**
+ * The run's lock file (runner/runLock.ts): which process trains the run. A file that does not
+ * match is a damaged lock, which the lock's owner may replace.
+ */
+export const RunLockSchema = Type.Object({
+  pid: Type.Integer({ minimum: 1 }),
+  /** Start time of the process (clock ticks since boot, from /proc/<pid>/stat); null where unknown. */
+  startTime: Type.Union([Type.String(), Type.Null()]),
+  hostname: Type.String(),
+  since: Type.String({ default: '' }),
+});
+export type RunLockInfo = Static<typeof RunLockSchema>;

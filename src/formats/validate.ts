@@ -46,6 +46,14 @@ export function check<T extends TSchema>(schema: T, value: unknown, source: stri
   throw new FormatError(source, formatProblems(schema, value));
 }
 
+/**
+ * Like check, after filling what the schema gives a default for (a copy: `value` is not changed),
+ * for files whose older versions lack fields that have a meaningful default.
+ */
+export function checkWithDefaults<T extends TSchema>(schema: T, value: unknown, source: string): Static<T> {
+  return check(schema, Value.Default(schema, Value.Clone(value)), source);
+}
+
 /** JSON text parsed (a UTF-8 byte-order mark accepted) and checked; bad JSON is a FormatError too. */
 export function parseJson<T extends TSchema>(schema: T, text: string, source: string): Static<T> {
   let value: unknown;

@@ -15,10 +15,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Config, resolveConfig } from '../core/config';
-import { crc32 } from '../core/data/png';
+import { crc32 } from '../core/checksum';
 import { UserError } from '../core/errors';
+import { CheckpointHeaderSchema, type CheckpointHeaderOnDisk, type ModelSpec, type TensorEntry } from '../formats/checkpoint';
+import { check } from '../formats/validate';
 import { LearnerState, modelSpecOf } from '../core/meta/learner';
-import { ModelSpec } from '../core/model';
 import { ParamArrays } from '../core/model/params';
 import { checkpointFileName, listCheckpointFiles, RUN_FILES, writeFileAtomic } from './runStore';
 
@@ -30,36 +31,10 @@ export const DEFAULT_KEEP_CHECKPOINTS = 3;
 /** Config keys that may change when a run is resumed: they do not change what is computed. */
 export const RESUMABLE_KEYS = ['steps', 'checkpointEvery', 'backend', 'workers'] as const;
 
-export interface TensorEntry {
-  /** 'param/<name>', 'adam/m/<name>' or 'adam/v/<name>'. */
-  name: string;
-  shape: number[];
-  /** Offset into the data, in float32 values. */
-  offset: number;
-  length: number;
-}
+export type { TensorEntry };
 
-export interface CheckpointHeader {
-  format: number;
-  /** Meta-steps completed. */
-  step: number;
-  createdAt: string;
-  /** The run's full config: a checkpoint can be evaluated without its run folder. */
-  config: Config;
-  /** sha1 of the config without RESUMABLE_KEYS. */
-  configHash: string;
-  method: string;
-  model: ModelSpec;
-  tensors: TensorEntry[];
-  adam: { t: number };
-  /**
-   * Position in the seeded streams. Episodes of step s are episodeAt(episodeSeed, s * metaBatch + i)
-   * and task randomness is taskRng(seed, s, i), so the step alone places a resumed run.
-   */
-  sampler: { episodeSeed: number; nextEpisode: number; metaBatch: number };
-  dataFloats: number;
-  dataCrc32: number;
-}
+/** A checkpoint's header (src/formats/checkpoint.ts), its config checked and completed. */
+export type CheckpointHeader = Omit<CheckpointHeaderOnDisk, 'config'> & { config: Config };
 
 export interface Checkpoint {
   file: string;
@@ -131,24 +106,15 @@ function bad(file: string, why: string, hint = 'delete it to resume from an olde
   return new UserError(`checkpoint ${file} ${why}; ${hint}`);
 }
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-
 /**
- * Checks the fields of a parsed header that the reader relies on, so that a damaged or crafted
- * file is an error naming it, never a TypeError or a huge allocation further on.
+ * Checks a parsed header against its declaration, so that a damaged or crafted file is an error
+ * naming it, never a TypeError or a huge allocation further on.
  */
-function checkHeaderShape(header: unknown, file: string): asserts header is CheckpointHeader {
-  const h = header as Partial<CheckpointHeader> | null;
-  if (typeof h !== 'object' || h === null || Array.isArray(h) || !Array.isArray(h.tensors) || !isCount(h.step) || !isCount(h.dataFloats)) {
-    throw bad(file, 'is corrupt: its header lacks step, tensors or data size');
-  }
-  if (typeof h.config !== 'object' || h.config === null || typeof h.method !== 'string' || !isCount(h.dataCrc32)) {
-    throw bad(file, 'is corrupt: its header lacks config, method or checksum');
-  }
-  for (const e of h.tensors as unknown[]) {
-    const t = e as Partial<TensorEntry> | null;
-    const ok = typeof t === 'object' && t !== null && typeof t.name === 'string' && Array.isArray(t.shape) && t.shape.length <= 8 && t.shape.every(isCount) && isCount(t.offset) && isCount(t.length);
-    if (!ok) throw bad(file, 'is corrupt: a tensor entry of its header lacks name, shape, offset or length');
+function checkHeader(header: unknown, file: string): CheckpointHeaderOnDisk {
+  try {
+    return check(CheckpointHeaderSchema, header, 'its header');
+  } catch (e) {
+    throw bad(file, `is corrupt: ${(e as Error).message}`);
   }
 }
 
@@ -163,13 +129,13 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   if (format < 1) throw bad(file, `has an unknown format ${format}`);
   const headerLen = view.getUint32(12, true);
   if (16 + headerLen > bytes.length) throw bad(file, `is truncated (its header needs ${16 + headerLen} bytes, the file has ${bytes.length})`);
-  let header: CheckpointHeader;
+  let parsed: unknown;
   try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 16, headerLen).toString('utf8'));
+    parsed = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 16, headerLen).toString('utf8'));
   } catch (e) {
     throw bad(file, `is corrupt: its header is not valid JSON (${(e as Error).message})`);
   }
-  checkHeaderShape(header, file);
+  const header = checkHeader(parsed, file);
   const expected = 16 + headerLen + 4 * header.dataFloats;
   if (bytes.length < expected) throw bad(file, `is truncated (${bytes.length} bytes of ${expected})`);
   if (bytes.length > expected) throw bad(file, `is corrupt (${bytes.length} bytes, ${bytes.length - expected} more than its header describes)`);
@@ -192,11 +158,11 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   }
   let config: Config;
   try {
-    config = resolveConfig(header.config as unknown as Record<string, unknown>, `checkpoint ${file} (config)`);
+    config = resolveConfig(header.config, `checkpoint ${file} (config)`);
   } catch (e) {
     throw bad(file, `has a config this version cannot use: ${(e as Error).message}`);
   }
-  return { file, header: { ...header, config }, state: { step: header.step, params, adam: { t: header.adam?.t ?? 0, m, v } } };
+  return { file, header: { ...header, config }, state: { step: header.step, params, adam: { t: header.adam.t, m, v } } };
 }
 
 /** Reads and verifies a checkpoint file. */
@@ -236,8 +202,14 @@ export function readCheckpointHeader(file: string): CheckpointHeader {
     } catch (e) {
       throw bad(file, `is corrupt: its header is not valid JSON (${(e as Error).message})`);
     }
-    checkHeaderShape(header, file);
-    return header;
+    const h = checkHeader(header, file);
+    let config: Config;
+    try {
+      config = resolveConfig(h.config, `checkpoint ${file} (config)`);
+    } catch (e) {
+      throw bad(file, `has a config this version cannot use: ${(e as Error).message}`);
+    }
+    return { ...h, config };
   } finally {
     fs.closeSync(fd);
   }
@@ -253,7 +225,7 @@ const MODEL_KEYS: (keyof ModelSpec)[] = ['backbone', 'width', 'imageSize', 'chan
 export function checkCheckpointMatches(ckpt: Checkpoint, cfg: Config, expected?: ParamArrays): void {
   const h = ckpt.header;
   const runModel = modelSpecOf(cfg);
-  const modelDiffs = MODEL_KEYS.filter((k) => h.model?.[k] !== runModel[k]).map((k) => `${k} ${h.model?.[k]} (run: ${runModel[k]})`);
+  const modelDiffs = MODEL_KEYS.filter((k) => h.model[k] !== runModel[k]).map((k) => `${k} ${h.model[k]} (run: ${runModel[k]})`);
   if (h.method !== cfg.method) modelDiffs.unshift(`method ${h.method} (run: ${cfg.method})`);
   if (modelDiffs.length) throw bad(ckpt.file, `does not match the run's model: ${modelDiffs.join(', ')}`, 'use a checkpoint of this run');
   if (h.configHash !== configHash(cfg)) {

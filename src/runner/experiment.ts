@@ -11,7 +11,7 @@ import * as path from 'path';
 import { spawn } from 'child_process';
 import { Config, MethodName, resolveConfig } from '../core/config';
 import { UserError } from '../core/errors';
-import { EvalResultFile } from '../core/evalResult';
+import { EvalResultFileSchema, type EvalResultFile } from '../formats/evalResult';
 import { ExperimentSpecSchema, type ExperimentSpec } from '../formats/experiment';
 import { parseJson } from '../formats/validate';
 import { chooseOnValidation, pairedComparisons } from '../core/eval/diagnostics';
@@ -177,7 +177,7 @@ class Experiment {
       await runChild([evalEntry(), jobFile], path.join(this.o.outDir, 'logs', `eval-${label}.log`));
       this.o.log(`[${this.elapsed()}] evaluated ${label}`);
     }
-    return JSON.parse(fs.readFileSync(out, 'utf8')) as EvalResultFile;
+    return parseJson(EvalResultFileSchema, fs.readFileSync(out, 'utf8'), out);
   }
 
   unseenLoad(): ExperimentEvalJob['load'] {

@@ -9,16 +9,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { writeFileAtomic } from '../core/atomicFile';
 import { UserError } from '../core/errors';
+import { RunLockSchema, type RunLockInfo } from '../formats/run';
+import { checkWithDefaults } from '../formats/validate';
 
 export const LOCK_FILE = 'train.lock';
 
-export interface RunLockInfo {
-  pid: number;
-  /** Start time of the process (clock ticks since boot, from /proc/<pid>/stat); null where unknown. */
-  startTime: string | null;
-  hostname: string;
-  since: string;
-}
+export type { RunLockInfo };
 
 /** The start time of a process, from /proc/<pid>/stat (Linux); undefined where it cannot be read. */
 export function processStartTime(pid: number): string | undefined {
@@ -64,9 +60,8 @@ function readLock(runDir: string): RunLockInfo | 'damaged' | undefined {
     return 'damaged';
   }
   try {
-    const v = JSON.parse(text) as Partial<RunLockInfo>;
-    if (!isSignallablePid(v.pid) || typeof v.hostname !== 'string' || (v.startTime !== null && typeof v.startTime !== 'string')) return 'damaged';
-    return { pid: v.pid, startTime: v.startTime, hostname: v.hostname, since: String(v.since ?? '') };
+    const v = checkWithDefaults(RunLockSchema, JSON.parse(text), lockPath(runDir));
+    return isSignallablePid(v.pid) ? v : 'damaged';
   } catch {
     return 'damaged';
   }
@@ -156,7 +151,7 @@ function removeIfUnchanged(file: string, judged: RunLockInfo | 'damaged'): void 
   }
   let replaced = false;
   try {
-    const v = JSON.parse(fs.readFileSync(aside, 'utf8')) as RunLockInfo;
+    const v = checkWithDefaults(RunLockSchema, JSON.parse(fs.readFileSync(aside, 'utf8')), aside);
     replaced = isSignallablePid(v.pid) && (judged === 'damaged' || !sameHolder(v, judged)) && holderState(v) === 'live';
   } catch {
     // Unreadable or not JSON: it is the damaged lock that was judged.

@@ -8,7 +8,9 @@ import { resolveConfig } from '../core/config';
 import { TEMP_SUFFIX, writeError, writeFileAtomic } from '../core/atomicFile';
 import { UserError } from '../core/errors';
 import { runLocked } from './runLock';
-import { MetricLine, RUN_FORMAT_VERSION, RunConfigFile, RunState, RunStatusFile } from './runFormat';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { MetricLineOnDisk, RunConfigFileOnDisk, STEP_FILE, stepFileBase, RunStatusFileSchema, RUN_FORMAT_VERSION, type MetricLine, type MetricRow, type RunConfigFile, type RunStatusFile } from '../formats/run';
+import { check } from '../formats/validate';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -18,8 +20,6 @@ export const RUN_FILES = {
   samples: 'samples',
   results: 'results',
 } as const;
-
-const RUN_STATES: readonly RunState[] = ['running', 'done', 'failed', 'stopped'];
 
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
@@ -66,7 +66,7 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
-function readJson(file: string, what: string): Record<string, unknown> {
+function readJson(file: string, what: string): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -75,23 +75,27 @@ function readJson(file: string, what: string): Record<string, unknown> {
     if (code === 'ENOENT') throw new UserError(`${file} is missing: this is not a run folder, or its ${what} was deleted`);
     throw new UserError(`cannot read ${file} (${code ?? (e as Error).message})`);
   }
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new UserError(`${file} is corrupt: it is not valid JSON (${(e as Error).message}); restore it or delete the run folder`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${file} is corrupt: expected a JSON object`);
-  return value as Record<string, unknown>;
 }
 
-function checkFormat(file: string, obj: Record<string, unknown>, what: string): void {
-  const format = obj.format;
+/**
+ * A run file read and checked against its declaration (src/formats/run.ts): first its format
+ * version, so a file of a newer robust-meta says to update rather than list what it lacks.
+ */
+function readRunFile<T extends TSchema>(file: string, schema: T, what: string): Static<T> {
+  const value = readJson(file, what);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${file} is corrupt: expected a JSON object`);
+  const format = (value as { format?: unknown }).format;
   if (typeof format !== 'number') throw new UserError(`${file} is not a robust-meta ${what} (it has no format number)`);
   if (format > RUN_FORMAT_VERSION) {
     throw new UserError(`${file} was written by a newer robust-meta (run format ${format}; this version reads up to ${RUN_FORMAT_VERSION}): update robust-meta to read it`);
   }
   if (format < 1 || !Number.isInteger(format)) throw new UserError(`${file} has an unknown run format ${format}`);
+  return check(schema, value, `${file} is corrupt`);
 }
 
 function corrupt(file: string, why: string): UserError {
@@ -108,15 +112,10 @@ export function writeRunConfig(runDir: string, file: RunConfigFile): void {
 /** Reads and validates config.json; the config inside is checked like a user's config file. */
 export function readRunConfig(runDir: string): RunConfigFile {
   const file = path.join(runDir, RUN_FILES.config);
-  const obj = readJson(file, 'run config');
-  checkFormat(file, obj, 'run config');
-  if (typeof obj.id !== 'string') throw corrupt(file, "'id' must be a string");
-  if (typeof obj.createdAt !== 'string') throw corrupt(file, "'createdAt' must be a string");
-  if (typeof obj.config !== 'object' || obj.config === null) throw corrupt(file, "'config' must be an object");
+  const raw = readRunFile(file, RunConfigFileOnDisk, 'run config');
   // Keys added since the run was written take their defaults: that is the migration.
-  const config = resolveConfig(obj.config as Record<string, unknown>, `${file} (config)`);
-  const versions = (obj.versions ?? {}) as RunConfigFile['versions'];
-  return { ...(obj as unknown as RunConfigFile), config, backend: String(obj.backend ?? 'unknown'), versions };
+  const config = resolveConfig(raw.config, `${file} (config)`);
+  return { ...raw, config, backend: raw.backend ?? 'unknown', versions: raw.versions ?? { robustMeta: 'unknown', tfjs: 'unknown', node: 'unknown' } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -129,14 +128,7 @@ export function writeStatus(runDir: string, status: Omit<RunStatusFile, 'format'
 }
 
 export function readStatus(runDir: string): RunStatusFile {
-  const file = path.join(runDir, RUN_FILES.status);
-  const obj = readJson(file, 'status');
-  checkFormat(file, obj, 'run status');
-  if (!RUN_STATES.includes(obj.state as RunState)) throw corrupt(file, `'state' must be one of ${RUN_STATES.join(', ')}, got ${JSON.stringify(obj.state)}`);
-  for (const k of ['step', 'totalSteps'] as const) {
-    if (typeof obj[k] !== 'number' || !Number.isInteger(obj[k]) || (obj[k] as number) < 0) throw corrupt(file, `'${k}' must be a whole number >= 0, got ${JSON.stringify(obj[k])}`);
-  }
-  return obj as unknown as RunStatusFile;
+  return readRunFile(path.join(runDir, RUN_FILES.status), RunStatusFileSchema, 'run status');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,19 +146,17 @@ export function appendMetric(runDir: string, line: MetricLine): void {
   }
 }
 
-function checkMetric(file: string, lineNo: number, v: unknown): MetricLine {
+function checkMetric(file: string, lineNo: number, v: unknown): MetricRow {
   if (typeof v !== 'object' || v === null) throw corrupt(file, `line ${lineNo} is not a JSON object`);
-  const m = v as Record<string, unknown>;
-  if (typeof m.step !== 'number' || !Number.isInteger(m.step)) throw corrupt(file, `line ${lineNo} has no whole-number 'step'`);
-  if (typeof m.loss !== 'number' && m.loss !== null) throw corrupt(file, `line ${lineNo} has no numeric 'loss'`);
-  return m as unknown as MetricLine;
+  // Only step and loss are required: the other figures are as the run's version wrote them.
+  return check(MetricLineOnDisk, v, `${file} is corrupt: line ${lineNo}`);
 }
 
 /**
  * Reads metrics.jsonl. A last line without its newline (a write cut short by a crash, or one in
  * progress) is ignored; a damaged line before it is an error naming the file and line.
  */
-export function readMetrics(runDir: string): MetricLine[] {
+export function readMetrics(runDir: string): MetricRow[] {
   const file = path.join(runDir, RUN_FILES.metrics);
   let text: string;
   try {
@@ -179,12 +169,12 @@ export function readMetrics(runDir: string): MetricLine[] {
 }
 
 /** Parses metric lines; `skipDamaged` drops damaged lines instead of failing (for repairs). */
-export function parseMetrics(text: string, file: string = RUN_FILES.metrics, skipDamaged = false): MetricLine[] {
+export function parseMetrics(text: string, file: string = RUN_FILES.metrics, skipDamaged = false): MetricRow[] {
   return scanMetrics(text, file, !skipDamaged).rows;
 }
 
 export interface MetricsScan {
-  rows: MetricLine[];
+  rows: MetricRow[];
   /** 1-based numbers of damaged lines (not a metric row), dropped. */
   damaged: number[];
   /** 1-based numbers of damaged lines from which a whole row was still recovered. */
@@ -197,7 +187,7 @@ const ROW_START = '{"step":';
  * A damaged line may still end with a whole row: a write torn by a crash, and the next run's
  * append that continued on the same line (`{"step":5,"lo{"step":6,...}`). Returns that row.
  */
-function rowInside(raw: string, file: string, lineNo: number): MetricLine | undefined {
+function rowInside(raw: string, file: string, lineNo: number): MetricRow | undefined {
   for (let i = raw.indexOf(ROW_START, 1); i > 0; i = raw.indexOf(ROW_START, i + 1)) {
     try {
       return checkMetric(file, lineNo, JSON.parse(raw.slice(i)));
@@ -215,7 +205,7 @@ function scanMetrics(text: string, file: string, strict: boolean): MetricsScan {
   const out: MetricsScan = { rows: [], damaged: [], recovered: [] };
   lines.forEach((raw, i) => {
     if (raw.trim() === '') return;
-    let row: MetricLine;
+    let row: MetricRow;
     try {
       let v: unknown;
       try {
@@ -252,7 +242,7 @@ function lineList(nums: number[]): string {
 export function truncateMetrics(runDir: string, step: number): string | undefined {
   const file = path.join(runDir, RUN_FILES.metrics);
   if (!fs.existsSync(file)) return undefined;
-  const byStep = new Map<number, MetricLine>();
+  const byStep = new Map<number, MetricRow>();
   const scan = scanMetrics(fs.readFileSync(file, 'utf8'), file, false);
   for (const m of scan.rows) if (m.step >= 1 && m.step <= step) byStep.set(m.step, m);
   const kept = [...byStep.values()].sort((a, b) => a.step - b.step);
@@ -278,12 +268,10 @@ export interface RunInfo {
   /** status says 'running' but no live process holds the run's lock: it was killed or crashed. */
   stale: boolean;
   /** Checkpoint files, oldest first. */
-  checkpoints: { step: number; path: string }[];
+  checkpoints: StepFile[];
   /** Result files under results/. */
   results: string[];
 }
-
-const CHECKPOINT_RE = /^step-(\d{8,})\.ckpt$/;
 
 /** The names in a run's sub-folder; none when it does not exist (yet) or cannot be read. */
 export function namesIn(dir: string): string[] {
@@ -295,17 +283,40 @@ export function namesIn(dir: string): string[] {
 }
 
 export function checkpointFileName(step: number): string {
-  return `step-${String(step).padStart(8, '0')}.ckpt`;
+  return stepFileBase(step) + STEP_FILE.checkpoint.ext;
 }
 
-/** The checkpoint files of a run, oldest first (temp files of an unfinished write are not listed). */
-export function listCheckpointFiles(runDir: string): { step: number; path: string }[] {
-  const dir = path.join(runDir, RUN_FILES.checkpoints);
-  return namesIn(dir)
-    .map((n) => ({ m: CHECKPOINT_RE.exec(n), n }))
-    .filter((x) => x.m)
-    .map((x) => ({ step: Number(x.m![1]), path: path.join(dir, x.n) }))
-    .sort((a, b) => a.step - b.step);
+export interface StepFile {
+  step: number;
+  /** File name, e.g. step-00000042.ckpt. */
+  name: string;
+  path: string;
+}
+
+/**
+ * The step-N files of a run's sub-folder, oldest first: checkpoints/step-N.ckpt or
+ * samples/step-N.json (names declared in src/formats/run.ts). Temp files of an unfinished write
+ * are not listed; a folder that does not exist (yet) has none.
+ */
+export function listStepFiles(runDir: string, kind: keyof typeof STEP_FILE): StepFile[] {
+  const dir = path.join(runDir, kind === 'checkpoint' ? RUN_FILES.checkpoints : RUN_FILES.samples);
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: StepFile[] = [];
+  for (const e of entries) {
+    const m = STEP_FILE[kind].re.exec(e.name);
+    if (m && !e.isDirectory()) out.push({ step: Number(m[1]), name: e.name, path: path.join(dir, e.name) });
+  }
+  return out.sort((a, b) => a.step - b.step);
+}
+
+/** The checkpoint files of a run, oldest first. */
+export function listCheckpointFiles(runDir: string): StepFile[] {
+  return listStepFiles(runDir, 'checkpoint');
 }
 
 /**
@@ -406,7 +417,7 @@ export function resolveRunDir(ref: string, runsDir: string): string {
 }
 
 /** The newest complete metric line, read from the end of the file (cheap for long runs). */
-export function lastMetric(runDir: string): MetricLine | undefined {
+export function lastMetric(runDir: string): MetricRow | undefined {
   const file = path.join(runDir, RUN_FILES.metrics);
   let fd: number;
   try {

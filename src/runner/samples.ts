@@ -8,16 +8,12 @@ import { Config } from '../core/config';
 import { Dataset, episodeAt } from '../core/data';
 import { samplePerturbations } from '../core/evaluate';
 import { MetaLearner } from '../core/meta/learner';
-import { RUN_FORMAT_VERSION, SampleImage, SampleSet } from './runFormat';
-import { namesIn, RUN_FILES, writeJsonAtomic } from './runStore';
+import { RUN_FORMAT_VERSION, stepFileBase, type SampleImage, type SampleSet } from '../formats/run';
+import { listStepFiles, namesIn, RUN_FILES, writeJsonAtomic } from './runStore';
 
 /** Sample sets a run keeps; older ones are deleted. */
 export const KEEP_SAMPLE_SETS = 20;
 export const SAMPLE_COUNT = 4;
-
-function stepName(step: number): string {
-  return `step-${String(step).padStart(8, '0')}`;
-}
 
 /** The classes the sample episode comes from: held-out test classes when they can make a task. */
 function samplePool(ds: Dataset, cfg: Config): number[] {
@@ -50,7 +46,7 @@ export async function writeSamples(runDir: string, step: number, learner: MetaLe
   });
   const dir = path.join(runDir, RUN_FILES.samples);
   fs.mkdirSync(dir, { recursive: true });
-  const base = stepName(step);
+  const base = stepFileBase(step);
   const images: SampleImage[] = out.samples.map((s, i) => {
     const names = { clean: `${base}-${i}-clean.png`, perturbation: `${base}-${i}-perturbation.png`, adversarial: `${base}-${i}-adversarial.png` };
     fs.writeFileSync(path.join(dir, names.clean), s.clean);
@@ -61,26 +57,22 @@ export async function writeSamples(runDir: string, step: number, learner: MetaLe
   const samples: SampleSet = { format: RUN_FORMAT_VERSION, step, eps: out.eps, amplification: out.amplification, images };
   // The JSON last: a reader that sees it finds its PNGs.
   writeJsonAtomic(path.join(dir, `${base}.json`), samples);
-  prune(dir);
+  prune(runDir);
   return { dir, samples };
 }
 
-function prune(dir: string): void {
-  const sets = fs.readdirSync(dir).filter((n) => /^step-\d+\.json$/.test(n)).sort();
+function prune(runDir: string): void {
+  const sets = listStepFiles(runDir, 'samples');
   for (const old of sets.slice(0, Math.max(0, sets.length - KEEP_SAMPLE_SETS))) {
-    const base = old.slice(0, -'.json'.length);
-    for (const n of fs.readdirSync(dir)) if (n === old || n.startsWith(`${base}-`)) fs.rmSync(path.join(dir, n), { force: true });
+    const base = old.name.slice(0, -'.json'.length);
+    const dir = path.dirname(old.path);
+    for (const n of namesIn(dir)) if (n === old.name || n.startsWith(`${base}-`)) fs.rmSync(path.join(dir, n), { force: true });
   }
 }
 
 /** The sample sets of a run, oldest first. */
 export function listSampleSets(runDir: string): { step: number; file: string }[] {
-  const dir = path.join(runDir, RUN_FILES.samples);
-  return namesIn(dir)
-    .map((n) => /^step-(\d+)\.json$/.exec(n))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ step: Number(m[1]), file: path.join(dir, m[0]) }))
-    .sort((a, b) => a.step - b.step);
+  return listStepFiles(runDir, 'samples').map((f) => ({ step: f.step, file: f.path }));
 }
 
 /**
@@ -91,7 +83,7 @@ export function listSampleSets(runDir: string): { step: number; file: string }[]
 export function sweepOrphanSamples(runDir: string): string[] {
   const dir = path.join(runDir, RUN_FILES.samples);
   const names = namesIn(dir);
-  const sets = new Set(names.filter((n) => /^step-\d+\.json$/.test(n)).map((n) => n.slice(0, -'.json'.length)));
+  const sets = new Set(listStepFiles(runDir, 'samples').map((f) => f.name.slice(0, -'.json'.length)));
   const orphans = names.filter((n) => {
     const m = /^(step-\d+)-\d+-[a-z]+\.png$/.exec(n);
     return m !== null && !sets.has(m[1]);

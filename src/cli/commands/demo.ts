@@ -17,7 +17,8 @@ import { EXIT_CODES } from '../../runner/protocol';
 import { readMetrics, RUN_FILES, runIdFor, writeJsonAtomic } from '../../runner/runStore';
 import { CONFIG_OPTIONS, configFromArgs, ParsedArgs, UsageError } from '../args';
 import { Command, HELP_OPTION, JSON_OPTION, RUNS_DIR_OPTION, runsDirOf } from '../command';
-import { formatDuration, Progress } from '../output';
+import { formatDuration } from '../../formats/display';
+import { Progress } from '../output';
 import { renderReport, ReportRun } from '../report';
 import { formatComparison, renderEvalTable } from '../table';
 

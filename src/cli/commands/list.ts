@@ -4,11 +4,12 @@ import * as path from 'path';
 import { readCheckpointHeader } from '../../runner/checkpoint';
 import { RunInfo, lastMetric, listRuns, readMetrics, readRun, resolveRunDir } from '../../runner/runStore';
 import { listSampleSets } from '../../runner/samples';
-import type { MetricLine } from '../../runner/runFormat';
+import type { MetricRow } from '../../formats/run';
 import { adaptationSummary, formatAdaptation } from '../../core/stepMetrics';
 import { ParsedArgs, UsageError } from '../args';
 import { Command, HELP_OPTION, JSON_OPTION, RUNS_DIR_OPTION, runsDirOf } from '../command';
-import { formatDuration, formatNumber, percent, table } from '../output';
+import { formatDuration, formatNumber, formatPercent as percent } from '../../formats/display';
+import { table } from '../output';
 
 /** The state to show: a 'running' run whose process is gone was killed or crashed. */
 export function shownState(run: RunInfo): string {
@@ -79,7 +80,7 @@ async function showRun(args: ParsedArgs): Promise<number> {
     `method     ${c.method}, ${c.backbone} width ${c.width}, ${c.imageSize}x${c.imageSize}x${c.channels}, ${c.ways}-way ${c.shots}-shot ${c.queries} queries, meta-batch ${c.metaBatch}`,
     `attack     ${c.attackNorm} eps ${formatNumber(c.eps)} (${(c.eps * 255).toFixed(1)}/255), ${c.attackSteps} steps; seed ${c.seed}`,
     `data       ${run.config.dataset ? `${run.config.dataset.name} (${run.config.dataset.source}); train classes ${run.config.dataset.trainClasses.join(', ')}` : c.data || 'bundled fashion-mnist-small'}`,
-    `metrics    ${metrics.length} steps${last ? `; last: loss ${formatNumber(last.loss)}, ce ${formatNumber(last.ceLoss)}, agreement ${formatNumber(last.agreementLoss)}, ${Math.round(last.msPerStep)} ms/step` : ''}`,
+    `metrics    ${metrics.length} steps${last ? `; last: loss ${formatNumber(last.loss)}, ce ${formatNumber(last.ceLoss)}, agreement ${formatNumber(last.agreementLoss)}, ${Math.round(last.msPerStep ?? NaN)} ms/step` : ''}`,
     `training   last 50 steps: ${formatAdaptation(adaptationSummary(metrics)) || 'no figures yet'}`,
     `checkpoint ${checkpoints.length ? checkpoints.map((k) => `step ${k.step}${'error' in k ? ' (unreadable)' : ''}`).join(', ') : 'none'}`,
     `samples    ${samples.length ? `${samples.length} sets, newest step ${samples[samples.length - 1].step}` : 'none'}`,
@@ -106,7 +107,7 @@ export const showCommand: Command = {
 };
 
 /** The metrics of a run for its recent means; none when they cannot be read (the row says so elsewhere). */
-function recentMetrics(dir: string): MetricLine[] {
+function recentMetrics(dir: string): MetricRow[] {
   try {
     return readMetrics(dir);
   } catch {

@@ -9,7 +9,8 @@ import { allocateRunDir, readStatus, resolveRunDir, writeStatus } from '../../ru
 import { startTrainThread } from '../trainThread';
 import { CONFIG_OPTIONS, configFromArgs, ParsedArgs, UsageError } from '../args';
 import { Command, CONFIG_FILE_OPTION, HELP_OPTION, JSON_OPTION, RUNS_DIR_OPTION, runsDirOf } from '../command';
-import { formatNumber, Progress } from '../output';
+import { formatNumber } from '../../formats/display';
+import { Progress } from '../output';
 
 function emit(json: boolean, event: Record<string, unknown>): void {
   if (json) process.stdout.write(JSON.stringify(event) + '\n');

@@ -9,8 +9,10 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import * as zlib from 'zlib';
+import { crc32, NATIVE_CRC32 } from '../checksum';
 import { writeFileAtomic } from '../atomicFile';
+import { CacheIndexSchema, type CacheIndex } from '../../formats/data';
+import { parseJson } from '../../formats/validate';
 
 export const CACHE_FORMAT_VERSION = 1;
 
@@ -26,22 +28,6 @@ export interface CacheEntry {
   warnings: string[];
 }
 
-interface CacheIndex {
-  format: 'robust-meta-image-cache';
-  version: number;
-  source: string;
-  options: unknown;
-  fingerprint: string;
-  n: number;
-  height: number;
-  width: number;
-  channels: number;
-  classes: string[];
-  warnings: string[];
-  binBytes: number;
-  checksum: string;
-}
-
 export function sha1(...parts: (string | Uint8Array)[]): string {
   const h = crypto.createHash('sha1');
   for (const p of parts) h.update(p);
@@ -54,16 +40,13 @@ export function cachePaths(cacheDir: string, source: string, options: unknown): 
   return { bin: path.join(cacheDir, `${key}.bin`), index: path.join(cacheDir, `${key}.json`) };
 }
 
-type Crc = (data: Uint8Array, value?: number) => number;
-/** zlib.crc32 (Node >= 20.15) is native and fast; older Nodes fall back to SHA-1 of the bytes. */
-const nativeCrc32: Crc | undefined = (zlib as unknown as { crc32?: Crc }).crc32;
-
+/** A native CRC-32 is fast; without it (Node < 20.15) SHA-1 of the bytes is faster than the table. */
 class Checksum {
   private crc = 0;
-  private hash = nativeCrc32 ? undefined : crypto.createHash('sha1');
+  private hash = NATIVE_CRC32 ? undefined : crypto.createHash('sha1');
   update(b: Uint8Array): void {
     if (this.hash) this.hash.update(b);
-    else this.crc = nativeCrc32!(b, this.crc);
+    else this.crc = crc32(b, 0, b.length, this.crc);
   }
   digest(): string {
     return this.hash ? `sha1:${this.hash.digest('hex')}` : `crc32:${this.crc.toString(16)}`;
@@ -79,11 +62,10 @@ const CHUNK = 8 * 1024 * 1024;
 export function readCache(paths: { bin: string; index: string }, fingerprint: string): CacheEntry | undefined {
   let fd: number | undefined;
   try {
-    const idx = JSON.parse(fs.readFileSync(paths.index, 'utf8')) as CacheIndex;
-    if (idx.format !== 'robust-meta-image-cache' || idx.version !== CACHE_FORMAT_VERSION || idx.fingerprint !== fingerprint) return undefined;
+    // Any problem with the index (unreadable, not JSON, not an index) is a cache miss (the catch below).
+    const idx = parseJson(CacheIndexSchema, fs.readFileSync(paths.index, 'utf8'), paths.index);
+    if (idx.version !== CACHE_FORMAT_VERSION || idx.fingerprint !== fingerprint) return undefined;
     const { n, height, width, channels } = idx;
-    if (![n, height, width, channels].every((v) => Number.isInteger(v) && v > 0)) return undefined;
-    if (!Array.isArray(idx.classes) || !Array.isArray(idx.warnings) || typeof idx.checksum !== 'string') return undefined;
     const pixelBytes = n * height * width * channels;
     const expected = 4 * n + pixelBytes;
     if (idx.binBytes !== expected) return undefined;
@@ -108,7 +90,7 @@ export function readCache(paths: { bin: string; index: string }, fingerprint: st
       off += got;
     }
     if (sum.digest() !== idx.checksum) return undefined;
-    return { height, width, channels, classes: idx.classes.map(String), labels, pixels, warnings: idx.warnings.map(String) };
+    return { height, width, channels, classes: idx.classes, labels, pixels, warnings: idx.warnings };
   } catch {
     return undefined;
   } finally {

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { UserError } from '../errors';
-import { crc32 } from './png';
+import { crc32 } from '../checksum';
 
 /** The file next to IDX files that names their labels: line i names label i (optional). */
 export const IDX_CLASS_NAMES_FILE = 'classes.txt';

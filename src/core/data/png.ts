@@ -5,27 +5,10 @@
 // deterministic (fixed filter choice and zlib level), which the bundled-data script relies on.
 
 import * as zlib from 'zlib';
+import { crc32 } from '../checksum';
 import { pixelLimitMessage } from './limits';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-let crcTable: Uint32Array | undefined;
-
-/** CRC-32 (IEEE), as PNG chunks and gzip members use it. */
-export function crc32(buf: Uint8Array, start = 0, end = buf.length, crc = 0): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  const t = crcTable;
-  let c = ~crc;
-  for (let i = start; i < end; i++) c = t[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
-}
 
 /** Pixels as 8-bit samples, row-major, interleaved channels. */
 export interface RawImage {

@@ -7,18 +7,10 @@ import { conv4FeatureSize, conv4Forward, conv4Init } from './conv4';
 import { dense } from './layers';
 import { glorotUniform, Params } from './params';
 import { resnet12Forward, resnet12Init, resnet12Widths } from './resnet12';
+import type { ModelSpec } from '../../formats/checkpoint';
 
-export interface ModelSpec {
-  backbone: 'conv4' | 'resnet12';
-  width: number;
-  imageSize: number;
-  channels: number;
-  /** Outputs of the classifier head. */
-  ways: number;
-  projectionDim: number;
-  /** Initial classifier head (default random). */
-  headInit?: 'random' | 'zero';
-}
+/** The architecture of a model, declared with the checkpoint header in src/formats/checkpoint.ts. */
+export type { ModelSpec };
 
 export function featureDim(spec: ModelSpec): number {
   return spec.backbone === 'conv4' ? conv4FeatureSize(spec.imageSize, spec.width) : resnet12Widths(spec.width)[3];
