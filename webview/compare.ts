@@ -3,6 +3,8 @@
 import { formatNumber, formatPoints } from '../src/formats/display';
 import { runSummaryRow, trainingSeries } from '../src/extension/chartData';
 import type { CompareRunView, HostMessage, ResultView } from '../src/extension/webviewProtocol';
+import { elapsedAtStep } from '../src/extension/chartView';
+import { chartControls } from './chartControls';
 import { fill, h } from './dom';
 import { chartFigure, resultTable, resultWarnings, settingLine, updateCurve, showError } from './parts';
 
@@ -51,11 +53,15 @@ export function startCompare(app: HTMLElement): (msg: HostMessage) => void {
         h('section', { id: 'compare-results', 'aria-label': 'Results' }, h('h2', {}, 'Evaluation'), resultTable(results, true), resultWarnings(results), ...results.map(settingLine), curveCharts),
     );
     if (msg.runs.length) {
-      const robust = chartFigure(runCharts, 'chart-compare-robust', 'Robust query accuracy per step', 'step', 'accuracy (%)', [0, 100], '%');
-      const clean = chartFigure(runCharts, 'chart-compare-clean', 'Clean query accuracy per step', 'step', 'accuracy (%)', [0, 100], '%');
-      const series = msg.runs.map((r) => ({ id: r.run.id, s: trainingSeries(r.metrics, 600) }));
-      robust.update(series.map((x, i) => ({ label: x.id, points: x.s.robust, color: i })));
-      clean.update(series.map((x, i) => ({ label: x.id, points: x.s.clean, color: i })));
+      const training = { training: true };
+      const robust = chartFigure(runCharts, 'chart-compare-robust', 'Robust query accuracy per step', 'step', 'accuracy (%)', [0, 100], '%', training);
+      const clean = chartFigure(runCharts, 'chart-compare-clean', 'Clean query accuracy per step', 'step', 'accuracy (%)', [0, 100], '%', training);
+      const loss = chartFigure(runCharts, 'chart-compare-loss', 'Total training loss per step', 'step', 'loss', undefined, undefined, { training: true, loss: true });
+      const series = msg.runs.map((r) => ({ id: r.run.id, s: trainingSeries(r.metrics, 600), elapsed: elapsedAtStep(r.metrics) }));
+      robust.update(series.map((x, i) => ({ label: x.id, points: x.s.robust, color: i, elapsed: x.elapsed })));
+      clean.update(series.map((x, i) => ({ label: x.id, points: x.s.clean, color: i, elapsed: x.elapsed })));
+      loss.update(series.map((x, i) => ({ label: x.id, points: x.s.loss, color: i, elapsed: x.elapsed })));
+      runCharts.before(chartControls((view) => [robust, clean, loss].forEach((c) => c.setView(view))));
     }
     if (results.length) {
       const curve = chartFigure(curveCharts, 'chart-curve', 'Robustness curves: robust accuracy over eps', 'eps (×1/255)', 'robust accuracy (%)', [0, 100], '%');

@@ -5,6 +5,8 @@ import { formatDuration, formatEps } from '../src/formats/display';
 import { trainingSeries } from '../src/extension/chartData';
 import { applyDashboardMessage, emptyDashboard, type DashboardPart } from '../src/extension/dashboardModel';
 import type { HostMessage } from '../src/extension/webviewProtocol';
+import { elapsedAtStep } from '../src/extension/chartView';
+import { chartControls } from './chartControls';
 import { LineChart } from './charts';
 import { byId, fill, frameThrottle, h } from './dom';
 import { chartFigure, resultTable, resultWarnings, samplesGrid, settingLine, updateCurve } from './parts';
@@ -51,10 +53,14 @@ export function startDashboard(app: HTMLElement): (msg: HostMessage) => void {
     samplesSection,
   );
 
-  const agreement = chartFigure(charts, 'chart-agreement', 'Adversarial-agreement loss', 'step', 'loss');
-  const ce = chartFigure(charts, 'chart-ce', 'Cross-entropy terms and total loss', 'step', 'loss');
-  const accuracy = chartFigure(charts, 'chart-accuracy', 'Query accuracy: before adaptation, after, and under attack', 'step', 'accuracy (%)', [0, 100], '%');
-  const adaptation = chartFigure(charts, 'chart-adaptation', 'Adaptation: encoder moved by the inner loop (%), adapted encoders\' cosine', 'step', 'value');
+  const training = { training: true };
+  const loss = { training: true, loss: true };
+  const agreement = chartFigure(charts, 'chart-agreement', 'Adversarial-agreement loss', 'step', 'loss', undefined, undefined, loss);
+  const ce = chartFigure(charts, 'chart-ce', 'Cross-entropy terms and total loss', 'step', 'loss', undefined, undefined, loss);
+  const accuracy = chartFigure(charts, 'chart-accuracy', 'Query accuracy: before adaptation, after, and under attack', 'step', 'accuracy (%)', [0, 100], '%', training);
+  const adaptation = chartFigure(charts, 'chart-adaptation', 'Adaptation: encoder moved by the inner loop (%), adapted encoders\' cosine', 'step', 'value', undefined, undefined, training);
+  const trainingCharts = [agreement, ce, accuracy, adaptation];
+  charts.before(chartControls((view) => trainingCharts.forEach((c) => c.setView(view))));
   let curve: LineChart | undefined;
 
   function drawRun(): void {
@@ -81,19 +87,20 @@ export function startDashboard(app: HTMLElement): (msg: HostMessage) => void {
 
   function drawMetrics(): void {
     const s = trainingSeries(state.metrics);
-    agreement.update([{ label: 'agreement loss', points: s.agreement, color: 4 }]);
+    const elapsed = elapsedAtStep(state.metrics);
+    agreement.update([{ label: 'agreement loss', points: s.agreement, color: 4, elapsed }]);
     ce.update([
-      { label: 'cross-entropy', points: s.ce, color: 0 },
-      { label: 'total loss', points: s.loss, color: 3, dashed: true },
+      { label: 'cross-entropy', points: s.ce, color: 0, elapsed },
+      { label: 'total loss', points: s.loss, color: 3, dashed: true, elapsed },
     ]);
     accuracy.update([
-      { label: 'clean, after adaptation', points: s.clean, color: 2 },
-      { label: 'robust, after adaptation', points: s.robust, color: 1 },
-      { label: 'clean, before adaptation', points: s.before, color: 5, dashed: true },
+      { label: 'clean, after adaptation', points: s.clean, color: 2, elapsed },
+      { label: 'robust, after adaptation', points: s.robust, color: 1, elapsed },
+      { label: 'clean, before adaptation', points: s.before, color: 5, dashed: true, elapsed },
     ]);
     adaptation.update([
-      { label: 'encoder shift (%)', points: s.innerShift, color: 0 },
-      { label: 'encoder cosine', points: s.encoderCosine, color: 4 },
+      { label: 'encoder shift (%)', points: s.innerShift, color: 0, elapsed },
+      { label: 'encoder cosine', points: s.encoderCosine, color: 4, elapsed },
     ]);
     byId('chart-adaptation-figure').classList.toggle('no-data', s.innerShift.length === 0 && state.metrics.length > 0);
     byId('chart-agreement-figure').classList.toggle('no-data', s.agreement.length === 0 && state.metrics.length > 0);

@@ -3,13 +3,15 @@
 import type { PanelKind } from '../src/extension/webviewProtocol';
 import { startCompare } from './compare';
 import { startDashboard } from './dashboard';
+import { startDataset } from './dataset';
+import { startExperiment } from './experiment';
 import { byId } from './dom';
 import { startResult } from './result';
 import { onHostMessage, post, saveState } from './vscodeApi';
 
 const kind = document.body.dataset.view as PanelKind;
 const app = byId('app');
-const view = kind === 'dashboard' ? startDashboard(app) : kind === 'result' ? startResult(app) : startCompare(app);
+const view = kind === 'dashboard' ? startDashboard(app) : kind === 'result' ? startResult(app) : kind === 'dataset' ? startDataset(app) : kind === 'experiment' ? startExperiment(app) : startCompare(app);
 
 onHostMessage((msg) => {
   if (msg.type === 'panel/state') saveState(msg.state);

@@ -2,8 +2,10 @@
 import { formatEps, formatEstimate } from '../src/formats/display';
 import { curveSeries, resultRows, type ResultRow } from '../src/extension/chartData';
 import type { ResultView, SampleView } from '../src/extension/webviewProtocol';
+import { chartFileName } from '../src/extension/chartView';
 import { LineChart } from './charts';
 import { h } from './dom';
+import { post } from './vscodeApi';
 
 /** Table #result-table: one row (.result-row) per model and result, clean and robust accuracy with 95% CI. */
 export function resultTable(results: ResultView[], showSource: boolean): HTMLTableElement {
@@ -59,11 +61,24 @@ export function settingLine(r: ResultView): HTMLElement {
   return h('p', { class: 'result-setting' }, text);
 }
 
-/** A figure with a chart canvas; returns the chart. */
-export function chartFigure(parent: HTMLElement, id: string, caption: string, x: string, y: string, yRange?: [number, number], unit?: string): LineChart {
+/** A figure with a chart canvas and a "Save as PNG" button; returns the chart. A training chart
+ * follows the panel's chart view; a loss chart may use a log scale. */
+export function chartFigure(
+  parent: HTMLElement,
+  id: string,
+  caption: string,
+  x: string,
+  y: string,
+  yRange?: [number, number],
+  unit?: string,
+  kind: { training?: boolean; loss?: boolean } = {},
+): LineChart {
   const canvas = h('canvas', { id, role: 'img', 'aria-label': caption });
-  parent.append(h('figure', { class: 'chart', id: `${id}-figure` }, h('figcaption', {}, caption), h('div', { class: 'chart-box' }, canvas)));
-  return new LineChart(canvas, { xLabel: x, yLabel: y, yMin: yRange?.[0], yMax: yRange?.[1], yUnit: unit });
+  const save = h('button', { type: 'button', class: 'secondary chart-save', 'data-chart': id, title: 'Save this chart as a PNG file' }, 'Save PNG');
+  parent.append(h('figure', { class: 'chart', id: `${id}-figure` }, h('figcaption', {}, caption, save), h('div', { class: 'chart-box' }, canvas)));
+  const chart = new LineChart(canvas, { xLabel: x, yLabel: y, yMin: yRange?.[0], yMax: yRange?.[1], yUnit: unit, ...kind });
+  save.addEventListener('click', () => post({ type: 'chart/save', name: chartFileName(caption), png: chart.toPng() }));
+  return chart;
 }
 
 export function updateCurve(chart: LineChart, results: ResultView[], prefixWithLabel: boolean): void {

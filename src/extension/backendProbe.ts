@@ -1,8 +1,8 @@
 // "Show Backend": which tfjs backends this machine can load, and which one a run would use. Asked
 // of a short-lived child process (backendProbeMain.js), because loading tfjs and initialising a
 // backend does not belong in the extension host.
-import { fork } from 'child_process';
 import * as path from 'path';
+import { askChild } from './childOnce';
 import { forkOptionsFor } from './workerAdapter';
 
 export interface BackendReport {
@@ -14,33 +14,8 @@ export interface BackendReport {
 }
 
 export function probeBackend(choice: string, timeoutMs = 60_000): Promise<BackendReport> {
-  return new Promise((resolve, reject) => {
-    // On the runtime a worker for this choice would get, so that the answer is the run's.
-    const { execPath, env } = forkOptionsFor(choice);
-    const child = fork(path.join(__dirname, 'backendProbeMain.js'), [choice], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      execPath,
-      execArgv: [],
-      env,
-    });
-    let stderr = '';
-    let report: BackendReport | undefined;
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('message', (m) => (report = m as BackendReport));
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`the backend probe took more than ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (report) resolve(report);
-      else reject(new Error(`the backend probe exited with code ${code}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' ')}` : ''}`));
-    });
-  });
+  // On the runtime a worker for this choice would get, so that the answer is the run's.
+  return askChild<BackendReport>(path.join(__dirname, 'backendProbeMain.js'), [choice], forkOptionsFor(choice), 'the backend probe', timeoutMs);
 }
 
 /** The report as lines for the output channel. */

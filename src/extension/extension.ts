@@ -2,10 +2,13 @@
 // deactivate() returns the shutdown of running workers, which stop after writing a checkpoint.
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Commands, SHUTDOWN_WAIT_MS } from './commands';
+import { CommandContext, registerCommands, SHUTDOWN_WAIT_MS } from './commands';
+import { ConfigCodeLens } from './configLens';
 import { ExperimentsTree } from './experimentsTree';
 import { ComparePanel } from './panels/comparePanel';
 import { DashboardPanel } from './panels/dashboardPanel';
+import { DatasetPanel } from './panels/datasetPanel';
+import { ExperimentPanel } from './panels/experimentPanel';
 import type { PanelHost } from './panels/panelHost';
 import { ResultPanel } from './panels/resultPanel';
 import { isInsideAny } from './paths';
@@ -13,7 +16,8 @@ import { readRunEntry } from './runFolder';
 import { Sessions } from './sessions';
 import * as settings from './settings';
 import { TrainingStatusBar } from './statusBar';
-import { parsePanelState } from './webviewProtocol';
+import { CONFIG_FILE_GLOB } from './trainConfig';
+import { parsePanelState, type PanelState } from './webviewProtocol';
 
 let sessions: Sessions | undefined;
 
@@ -26,6 +30,8 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const tree = new ExperimentsTree(runsFolder, sessions);
   context.subscriptions.push(tree, new TrainingStatusBar(sessions));
+  const configLens = new ConfigCodeLens(tree);
+  context.subscriptions.push(configLens, vscode.languages.registerCodeLensProvider({ pattern: CONFIG_FILE_GLOB }, configLens));
 
   // Panel buttons run the commands (through executeCommand, so errors are reported the same way).
   const host: PanelHost = {
@@ -40,7 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
       openResult: (file) => void vscode.commands.executeCommand('robustMeta.openResult', file),
     },
   };
-  context.subscriptions.push(new Commands(context, tree, sessions, host, log));
+  context.subscriptions.push(...registerCommands(new CommandContext(context, tree, sessions, host, log)));
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -55,23 +61,27 @@ export function activate(context: vscode.ExtensionContext): void {
   const refuse = (panel: vscode.WebviewPanel, what: string) => {
     panel.webview.html = `<!DOCTYPE html><html><body><p>${what.replace(/[<>&]/g, '')} is outside the workspace and the runs folder; this panel cannot show it.</p></body></html>`;
   };
+  /** A panel of one path (a run folder, a result file, a dataset folder, a spec): revived only inside. */
+  const onePath = <K extends Exclude<PanelState['kind'], 'compare'>>(
+    viewType: string,
+    kind: K,
+    pathOf: (s: Extract<PanelState, { kind: K }>) => string,
+    revive: (panel: vscode.WebviewPanel, p: string) => void,
+  ) =>
+    vscode.window.registerWebviewPanelSerializer(viewType, {
+      async deserializeWebviewPanel(panel, raw) {
+        const s = parsePanelState(raw);
+        if (s?.kind !== kind) return panel.dispose();
+        const p = pathOf(s as Extract<PanelState, { kind: K }>);
+        if (inside(p)) revive(panel, p);
+        else refuse(panel, p);
+      },
+    });
   context.subscriptions.push(
-    vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
-      async deserializeWebviewPanel(panel, raw) {
-        const s = parsePanelState(raw);
-        if (s?.kind === 'dashboard' && inside(s.runDir)) DashboardPanel.revive(panel, host, s.runDir);
-        else if (s?.kind === 'dashboard') refuse(panel, s.runDir);
-        else panel.dispose();
-      },
-    }),
-    vscode.window.registerWebviewPanelSerializer(ResultPanel.viewType, {
-      async deserializeWebviewPanel(panel, raw) {
-        const s = parsePanelState(raw);
-        if (s?.kind === 'result' && inside(s.file)) ResultPanel.revive(panel, host, s.file);
-        else if (s?.kind === 'result') refuse(panel, s.file);
-        else panel.dispose();
-      },
-    }),
+    onePath(DashboardPanel.viewType, 'dashboard', (s) => s.runDir, (panel, p) => DashboardPanel.revive(panel, host, p)),
+    onePath(ResultPanel.viewType, 'result', (s) => s.file, (panel, p) => ResultPanel.revive(panel, host, p)),
+    onePath(DatasetPanel.viewType, 'dataset', (s) => s.dir, (panel, p) => DatasetPanel.revive(panel, host, p)),
+    onePath(ExperimentPanel.viewType, 'experiment', (s) => s.spec, (panel, p) => ExperimentPanel.revive(panel, host, p)),
     vscode.window.registerWebviewPanelSerializer(ComparePanel.viewType, {
       async deserializeWebviewPanel(panel, raw) {
         const s = parsePanelState(raw);

@@ -9,10 +9,12 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { EvalResultFileSchema } from './evalResult';
 import { MetricLineOnDisk, RunStateSchema, SampleImageSchema } from './run';
+import type { DatasetSummary } from '../extension/datasetSummary';
+import type { ExperimentView } from '../extension/experimentView';
 
 export const WEBVIEW_PROTOCOL_VERSION = 1;
 
-const PANEL_KINDS = ['dashboard', 'result', 'compare'] as const;
+const PANEL_KINDS = ['dashboard', 'result', 'compare', 'dataset', 'experiment'] as const;
 export const PanelKindSchema = Type.Union(PANEL_KINDS.map((k) => Type.Literal(k)));
 export type PanelKind = Static<typeof PanelKindSchema>;
 
@@ -21,6 +23,8 @@ export const PanelStateSchema = Type.Union([
   Type.Object({ kind: Type.Literal('dashboard'), runDir: Type.String() }),
   Type.Object({ kind: Type.Literal('result'), file: Type.String() }),
   Type.Object({ kind: Type.Literal('compare'), runDirs: Type.Array(Type.String()), resultFiles: Type.Array(Type.String()) }),
+  Type.Object({ kind: Type.Literal('dataset'), dir: Type.String() }),
+  Type.Object({ kind: Type.Literal('experiment'), spec: Type.String() }),
 ]);
 export type PanelState = Static<typeof PanelStateSchema>;
 
@@ -81,9 +85,17 @@ export const HostMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('dashboard/results'), results: Type.Array(ResultViewSchema) }),
   Type.Object({ type: Type.Literal('result/init'), title: Type.String(), result: ResultViewSchema }),
   Type.Object({ type: Type.Literal('compare/init'), runs: Type.Array(CompareRunViewSchema), results: Type.Array(ResultViewSchema) }),
+  /** Preview Dataset: the summary (datasetSummary.ts) and, per class, sample images as PNG data URLs. */
+  Type.Object({ type: Type.Literal('dataset/init'), summary: Type.Unsafe<DatasetSummary>({}), samples: Type.Array(Type.Array(Type.String())) }),
+  /** The experiment panel's whole view (experimentView.ts), sent again when the folder changes. */
+  Type.Object({ type: Type.Literal('experiment/update'), view: Type.Unsafe<ExperimentView>({}) }),
   Type.Object({ type: Type.Literal('panel/error'), message: Type.String() }),
 ]);
 export type HostMessage = Static<typeof HostMessageSchema>;
+
+export const PNG_PREFIX = 'data:image/png;base64,';
+/** A chart's PNG is a few hundred kB; anything far larger is not one. */
+const MAX_PNG_CHARS = 32 * 1024 * 1024;
 
 /** A result's name as a webview may send it: a plain name, never a path. */
 const ResultName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$' });
@@ -96,6 +108,11 @@ export const ViewMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('run/evaluate') }),
   /** Opens one of the run's results (by name) in a result panel. */
   Type.Object({ type: Type.Literal('result/open'), name: ResultName }),
+  /** Save PNG on a chart: the image as a data URL, saved where the user picks. */
+  Type.Object({ type: Type.Literal('chart/save'), name: ResultName, png: Type.String({ pattern: '^data:image/png;base64,', maxLength: MAX_PNG_CHARS }) }),
+  Type.Object({ type: Type.Literal('experiment/export'), format: Type.Union([Type.Literal('markdown'), Type.Literal('csv'), Type.Literal('latex')]) }),
+  /** Opens an experiment run's dashboard, by its run name. */
+  Type.Object({ type: Type.Literal('experiment/openRun'), name: ResultName }),
 ]);
 export type ViewMessage = Static<typeof ViewMessageSchema>;
 export type ViewMessageType = ViewMessage['type'];
@@ -108,7 +125,7 @@ function parsed<T extends TSchema>(schema: T, v: unknown): Static<T> | undefined
 /** Validates a message from a webview; anything else (wrong shape, unknown type) is undefined. */
 export function parseViewMessage(m: unknown): ViewMessage | undefined {
   const msg = parsed(ViewMessageSchema, m);
-  return msg && !(msg.type === 'result/open' && msg.name.includes('..')) ? msg : undefined;
+  return msg && !('name' in msg && msg.name.includes('..')) ? msg : undefined;
 }
 
 /** Validates persisted panel state (it comes back from the webview on revive). */

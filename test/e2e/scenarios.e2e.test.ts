@@ -89,7 +89,7 @@ async function poll<T>(what: string, read: () => Promise<T>, ok: (v: T) => boole
 
 /** The row of a run in the Experiments tree (the Robust Meta container must be shown). */
 function runRow(vs: VSCode, id: string): Locator {
-  return vs.treeItem('Experiments', id).first();
+  return vs.sideBar.treeItem('Experiments', id).first();
 }
 
 interface RunView {
@@ -109,8 +109,8 @@ async function runView(vs: VSCode, id: string): Promise<RunView> {
 }
 
 async function showTree(vs: VSCode): Promise<void> {
-  await vs.openViewContainer('Robust Meta');
-  await vs.expandView('Experiments');
+  await vs.sideBar.openContainer('Robust Meta');
+  await vs.sideBar.expandView('Experiments');
 }
 
 /** Waits until the tree shows the run in a state (and step) that `ok` accepts. */
@@ -121,15 +121,15 @@ async function waitForRun(vs: VSCode, id: string, what: string, ok: (v: RunView)
 
 /** The run ids (labels) the Experiments tree shows. */
 async function runIds(vs: VSCode): Promise<string[]> {
-  return (await vs.treeLabels('Experiments')).filter((l) => RUN_ID.test(l));
+  return (await vs.sideBar.treeLabels('Experiments')).filter((l) => RUN_ID.test(l));
 }
 
 /** Starts training from the palette with a config file of the workspace; returns the new run's id. */
 async function startTraining(vs: VSCode, configLabel: string): Promise<string> {
   await showTree(vs);
   const before = new Set(await runIds(vs));
-  await vs.runCommand('Robust Meta: Start Training', { timeout: MINUTE });
-  await vs.pickQuickPick(configLabel, { title: 'Start Training: config' });
+  await vs.quickInput.runCommand('Robust Meta: Start Training', { timeout: MINUTE });
+  await vs.quickInput.pick(configLabel, { title: 'Start Training: config' });
   const ids = await poll(
     'a new run in the Experiments tree',
     async () => (await runIds(vs)).filter((id) => !before.has(id)),
@@ -146,7 +146,7 @@ async function webviewWith(vs: VSCode, selector: string, timeout: number): Promi
     async () => {
       const n = await vs.page.locator('iframe.webview.ready').filter({ visible: true }).count();
       for (let i = 0; i < n; i++) {
-        const frame = vs.webview(i);
+        const frame = vs.editors.webview(i);
         if ((await frame.locator(selector).count()) > 0 && (await frame.locator(selector).first().isVisible())) return frame;
       }
       return undefined;
@@ -231,7 +231,7 @@ test('E2E scenarios: train, watch the dashboard, evaluate a folder, stop and res
           run1 = await startTraining(vs, 'tiny.robust-meta.json');
           vs.note(`scenario 1: run ${run1} started (${elapsed()})`);
           // its dashboard opens on its own
-          await vs.waitForEditorTab(`Run ${run1}`, MINUTE);
+          await vs.editors.waitForTab(`Run ${run1}`, MINUTE);
           const v = await waitForRun(vs, run1, 'running', (r) => r.state === 'running', 2 * MINUTE);
           assert.match(v.description, new RegExp(`^mavrl · running · step \\d+/${TINY_CONFIG.steps}$`));
           await vs.screenshot('1-training-running');
@@ -285,21 +285,21 @@ test('E2E scenarios: train, watch the dashboard, evaluate a folder, stop and res
           assert.equal(v.description, `mavrl · done · step ${TINY_CONFIG.steps}/${TINY_CONFIG.steps}`);
           run1Done = true;
           vs.note(`scenario 1: run ${run1} done (${elapsed()})`);
-          await vs.waitForNotification(`run ${run1} finished`, 30_000);
+          await vs.notifications.waitFor(`run ${run1} finished`, 30_000);
           await vs.screenshot('1-training-done');
           // the run expands to its checkpoints (newest first)
           const row = runRow(vs, run1!);
-          await vs.expandTreeItem(row);
-          await vs.waitForTreeItem('Experiments', `checkpoint step ${TINY_CONFIG.steps}`);
-          await vs.clearNotifications();
+          await vs.sideBar.expandTreeItem(row);
+          await vs.sideBar.waitForTreeItem('Experiments', `checkpoint step ${TINY_CONFIG.steps}`);
+          await vs.notifications.clear();
         });
       });
 
       await t.test('3. Evaluate Few-Shot on Folder from the explorer on glyphs: the result panel shows clean and robust accuracy', { skip: !run1Done && 'no finished run', timeout: 5 * MINUTE }, async () => {
         await vs.step('3-evaluate-folder', async () => {
-          await vs.explorerContextMenu('glyphs', 'Evaluate Few-Shot on Folder');
+          await vs.explorer.contextMenu('glyphs', 'Evaluate Few-Shot on Folder');
           // the only run with a checkpoint is taken without asking; 2 episodes (robustMeta.evalEpisodes)
-          await vs.waitForEditorTab(new RegExp(`^${run1} / glyphs-\\d{8}-\\d{6}$`), 4 * MINUTE);
+          await vs.editors.waitForTab(new RegExp(`^${run1} / glyphs-\\d{8}-\\d{6}$`), 4 * MINUTE);
           const web = await webviewWith(vs, '#result-table tr.result-row', MINUTE);
           const rows = web.locator('#result-table tr.result-row');
           // the model's own adaptation, and beside it the frozen-encoder prototype head
@@ -321,9 +321,9 @@ test('E2E scenarios: train, watch the dashboard, evaluate a folder, stop and res
           await vs.screenshot('3-result-panel');
           // the result also shows in the tree, under the run
           await showTree(vs);
-          await vs.expandTreeItem(runRow(vs, run1!));
-          await vs.waitForTreeItem('Experiments', /^glyphs-\d{8}-\d{6}$/, MINUTE);
-          await vs.clearNotifications();
+          await vs.sideBar.expandTreeItem(runRow(vs, run1!));
+          await vs.sideBar.waitForTreeItem('Experiments', /^glyphs-\d{8}-\d{6}$/, MINUTE);
+          await vs.notifications.clear();
         });
       });
 
@@ -342,23 +342,23 @@ test('E2E scenarios: train, watch the dashboard, evaluate a folder, stop and res
         });
         await vs.step('4-stop-from-context-menu', async () => {
           await showTree(vs);
-          await vs.contextMenu(runRow(vs, run2), 'Stop Training');
+          await vs.contextMenu.open(runRow(vs, run2), 'Stop Training');
           const v = await waitForRun(vs, run2, 'stopped', (r) => r.state === 'stopped', 2 * MINUTE);
           assert.match(v.description, new RegExp(`^mavrl · stopped · step \\d+/${LONG_CONFIG.steps}$`));
           stoppedAt = v.step;
           assert.ok(stoppedAt > 0 && stoppedAt < LONG_CONFIG.steps, `stopped at step ${stoppedAt}`);
-          await vs.waitForNotification(new RegExp(`run ${run2} stopped at step \\d+; its checkpoint is written`), 30_000);
+          await vs.notifications.waitFor(new RegExp(`run ${run2} stopped at step \\d+; its checkpoint is written`), 30_000);
           // the dashboard says so as well, and offers to resume
           const web = await webviewWith(vs, `#run-state[data-state="stopped"]`, 30_000);
           assert.equal((await web.locator('#run-id').innerText()).trim(), run2);
           await web.locator('#btn-resume').waitFor({ state: 'visible', timeout: 10_000 });
           await showTree(vs);
           await vs.screenshot('4-stopped');
-          await vs.clearNotifications();
+          await vs.notifications.clear();
           vs.note(`scenario 4: run ${run2} stopped at step ${stoppedAt} (${elapsed()})`);
         });
         await vs.step('4-resume-from-context-menu', async () => {
-          await vs.contextMenu(runRow(vs, run2), 'Resume Training');
+          await vs.contextMenu.open(runRow(vs, run2), 'Resume Training');
           await waitForRun(vs, run2, 'running again', (r) => r.state === 'running', 3 * MINUTE);
           const web = await webviewWith(vs, `#run-state[data-state="running"]`, MINUTE);
           assert.equal((await web.locator('#run-id').innerText()).trim(), run2);
@@ -369,7 +369,7 @@ test('E2E scenarios: train, watch the dashboard, evaluate a folder, stop and res
         });
         await vs.step('4-stop-with-inline-action', async () => {
           await showTree(vs);
-          await vs.clickTreeItemAction(runRow(vs, run2), 'Stop Training');
+          await vs.sideBar.clickTreeItemAction(runRow(vs, run2), 'Stop Training');
           const v = await waitForRun(vs, run2, 'stopped again', (r) => r.state === 'stopped', 2 * MINUTE);
           assert.ok(v.step > stoppedAt, `stopped again at step ${v.step}, after ${stoppedAt}`);
           await vs.screenshot('4-stopped-again');

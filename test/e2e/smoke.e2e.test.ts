@@ -22,72 +22,72 @@ test('E2E smoke: workbench loads, a VSIX installs, its UI can be driven', { skip
   await withVSCode({ name: 'smoke', workspace, vsix: [vsix] }, async (vs) => {
     await vs.step('workbench', async () => {
       await vs.screenshot('workbench');
-      await vs.explorerItem('images');
+      await vs.explorer.item('images');
     });
 
     await vs.step('palette command shows a notification', async () => {
-      await vs.runCommand('E2E Smoke: Hello');
-      await vs.waitForNotification('Hello from E2E Smoke');
+      await vs.quickInput.runCommand('E2E Smoke: Hello');
+      await vs.notifications.waitFor('Hello from E2E Smoke');
       await vs.screenshot('hello-notification');
-      await vs.clearNotifications();
-      assert.match(await vs.outputChannelText('E2E Smoke Log'), /hello was run/);
+      await vs.notifications.clear();
+      assert.match(await vs.panel.outputChannelText('E2E Smoke Log'), /hello was run/);
     });
 
     await vs.step('quick pick and input box', async () => {
-      await vs.runCommand('E2E Smoke: Ask');
-      assert.deepEqual(await waitForLabels(() => vs.quickPickLabels(), 3), ['alpha', 'beta', 'gamma']);
-      await vs.pickQuickPick('beta', { title: 'Pick a letter' });
-      await vs.fillInputBox('   ', { title: 'Your name', submit: false });
+      await vs.quickInput.runCommand('E2E Smoke: Ask');
+      assert.deepEqual(await waitForLabels(() => vs.quickInput.labels(), 3), ['alpha', 'beta', 'gamma']);
+      await vs.quickInput.pick('beta', { title: 'Pick a letter' });
+      await vs.quickInput.fill('   ', { title: 'Your name', submit: false });
       await vs.page.waitForTimeout(300);
-      assert.match(await vs.inputBoxMessage(), /A name is required/);
-      await vs.fillInputBox('Ada');
-      await vs.waitForNotification('Picked beta for Ada');
-      await vs.clearNotifications();
+      assert.match(await vs.quickInput.message(), /A name is required/);
+      await vs.quickInput.fill('Ada');
+      await vs.notifications.waitFor('Picked beta for Ada');
+      await vs.notifications.clear();
     });
 
     await vs.step('tree view in its own view container', async () => {
-      await vs.openViewContainer('E2E Smoke');
-      await vs.waitForTreeItem('Smoke Items', 'run-002');
-      assert.deepEqual(await vs.treeLabels('Smoke Items'), ['run-001', 'run-002']);
+      await vs.sideBar.openContainer('E2E Smoke');
+      await vs.sideBar.waitForTreeItem('Smoke Items', 'run-002');
+      assert.deepEqual(await vs.sideBar.treeLabels('Smoke Items'), ['run-001', 'run-002']);
       await vs.screenshot('tree-view');
-      await vs.clickViewAction('Smoke Items', 'Refresh Items');
-      await vs.waitForNotification('Items refreshed');
-      await vs.clickTreeItemAction(vs.treeItem('Smoke Items', 'run-001'), 'Open Item');
-      await vs.waitForNotification('Open run-001');
-      await vs.contextMenu(vs.treeItem('Smoke Items', 'run-002'), 'Describe Item');
-      await vs.waitForNotification('Describe run-002');
-      await vs.clearNotifications();
+      await vs.sideBar.clickViewAction('Smoke Items', 'Refresh Items');
+      await vs.notifications.waitFor('Items refreshed');
+      await vs.sideBar.clickTreeItemAction(vs.sideBar.treeItem('Smoke Items', 'run-001'), 'Open Item');
+      await vs.notifications.waitFor('Open run-001');
+      await vs.contextMenu.open(vs.sideBar.treeItem('Smoke Items', 'run-002'), 'Describe Item');
+      await vs.notifications.waitFor('Describe run-002');
+      await vs.notifications.clear();
     });
 
     await vs.step('explorer context menu on a folder', async () => {
-      await vs.explorerContextMenu('images', 'Smoke Folder Info');
-      await vs.waitForNotification('Folder: images');
-      await vs.explorerContextMenu('images/class-a', 'Smoke Folder Info');
-      await vs.waitForNotification('Folder: class-a');
-      await vs.clearNotifications();
+      await vs.explorer.contextMenu('images', 'Smoke Folder Info');
+      await vs.notifications.waitFor('Folder: images');
+      await vs.explorer.contextMenu('images/class-a', 'Smoke Folder Info');
+      await vs.notifications.waitFor('Folder: class-a');
+      await vs.notifications.clear();
     });
 
     await vs.step('folder chosen in the open dialog', async () => {
-      await vs.runCommand('E2E Smoke: Choose Folder');
-      await vs.chooseInFileDialog('images/class-a');
-      await vs.waitForNotification('Chose class-a');
-      await vs.clearNotifications();
+      await vs.quickInput.runCommand('E2E Smoke: Choose Folder');
+      await vs.quickInput.chooseInFileDialog('images/class-a');
+      await vs.notifications.waitFor('Chose class-a');
+      await vs.notifications.clear();
     });
 
     await vs.step('webview panel', async () => {
-      await vs.runCommand('E2E Smoke: Open Panel');
-      await vs.waitForEditorTab('E2E Panel');
-      const web = await vs.waitForWebview('#title');
+      await vs.quickInput.runCommand('E2E Smoke: Open Panel');
+      await vs.editors.waitForTab('E2E Panel');
+      const web = await vs.editors.waitForWebview('#title');
       assert.equal((await web.locator('#title').innerText()).trim(), 'Smoke Panel');
       await web.locator('#ping').click();
-      await vs.waitForNotification('Webview says ping');
+      await vs.notifications.waitFor('Webview says ping');
       await vs.screenshot('webview');
     });
 
     await vs.step('window reload', async () => {
       await vs.reload();
-      await vs.runCommand('E2E Smoke: Hello');
-      await vs.waitForNotification('Hello from E2E Smoke');
+      await vs.quickInput.runCommand('E2E Smoke: Hello');
+      await vs.notifications.waitFor('Hello from E2E Smoke');
     });
   });
 });
@@ -114,12 +114,12 @@ test(
     fs.mkdirSync(workspace, { recursive: true });
     await withVSCode({ name: 'smoke-real', workspace, vsix: [repoVsix()!] }, async (vs) => {
       await vs.step('view container', async () => {
-        await vs.openViewContainer('Robust Meta');
-        await vs.expandView('Experiments');
+        await vs.sideBar.openContainer('Robust Meta');
+        await vs.sideBar.expandView('Experiments');
         await vs.screenshot('robust-meta-view');
       });
       await vs.step('palette commands', async () => {
-        const listed = await vs.paletteCommands('Robust Meta:');
+        const listed = await vs.quickInput.paletteCommands('Robust Meta:');
         const missing = ROBUST_META_COMMANDS.filter((c) => !listed.includes(c));
         assert.deepEqual(missing, [], `palette lists ${JSON.stringify(listed)}`);
       });

@@ -3,6 +3,7 @@
 // validated receiving of messages (webviewProtocol.ts).
 import * as vscode from 'vscode';
 import { Disposable } from '../disposable';
+import { saveChartPng } from '../saveChart';
 import { makeNonce, panelHtml } from '../webviewHtml';
 import { dispatchViewMessage, type HostMessage, type PanelKind, type PanelState, type ViewHandlers } from '../webviewProtocol';
 
@@ -33,7 +34,7 @@ export abstract class PanelBase extends Disposable {
     this.register(
       panel.webview.onDidReceiveMessage(async (raw: unknown) => {
         try {
-          const outcome = await dispatchViewMessage(raw, { ...this.handlers(), 'view/ready': () => this.onReady() });
+          const outcome = await dispatchViewMessage(raw, { ...this.handlers(), 'view/ready': () => this.onReady(), 'chart/save': (m) => saveChartPng(m.name, m.png) });
           if (outcome === 'invalid') this.log.warn(`ignored an invalid message from the ${kind} panel: ${JSON.stringify(raw).slice(0, 200)}`);
         } catch (e) {
           void vscode.window.showErrorMessage((e as Error).message);
