@@ -291,6 +291,7 @@ test('exit codes and messages: a damaged config.json on --resume (1), a huge che
 test('--backend tensorflow without @tensorflow/tfjs-node installed: a clear message, no stack trace', { timeout: 120_000 }, (t) => {
   try {
     require.resolve('@tensorflow/tfjs-node');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@tensorflow/tfjs-node');
     t.skip('@tensorflow/tfjs-node is installed and loads here');
     return;

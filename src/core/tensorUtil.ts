@@ -9,7 +9,14 @@ import { throwGpuErrors } from './webgpu';
  * error since the last read (a kernel WebGPU rejected, a lost device) is thrown here.
  */
 export async function readValues(t: tf.Tensor): Promise<tf.TypedArray> {
-  const v = (await t.data()) as tf.TypedArray;
+  let v: tf.TypedArray;
+  try {
+    v = (await t.data()) as tf.TypedArray;
+  } catch (e) {
+    // A lost GPU device fails the read with a bare AbortError: say what was lost, and after which kernel.
+    await throwGpuErrors();
+    throw e;
+  }
   await throwGpuErrors();
   return v;
 }

@@ -132,8 +132,8 @@ export async function startWebgpu(allowSoftware: boolean): Promise<{ adapter: Gp
 
 /** Removes the webgpu backend and lets go of Dawn (whose live instance keeps Node from exiting). */
 export function stopWebgpu(): void {
-  if (tf.findBackend('webgpu')) tf.removeBackend('webgpu');
   errors = undefined;
+  if (tf.findBackend('webgpu')) tf.removeBackend('webgpu');
   setNavigatorGpu(undefined);
 }
 
@@ -180,6 +180,8 @@ interface ErrorState {
   pending: Promise<void>[];
   /** The last program dispatched: the likely culprit of an error outside any scope. */
   lastProgram: string;
+  /** The device is gone: every later read fails with this. */
+  lost?: string;
 }
 let errors: ErrorState | undefined;
 
@@ -192,9 +194,10 @@ function captureGpuErrors(backend: WebgpuBackendLike): void {
   };
   // Errors outside any scope: at queue submission, buffer upload, or from Dawn itself.
   device.onuncapturederror = (ev) => keep(`WebGPU error after kernel ${state.lastProgram}: ${firstLine(ev.error)}`);
-  // 'destroyed' is our own doing (stopWebgpu), not a failure.
+  // A loss after stopWebgpu (which destroys the device) is our own doing, not a failure; any
+  // other, 'destroyed' included (a driver reset, another owner of the device), fails the run.
   void device.lost.then((info) => {
-    if (info.reason !== 'destroyed') keep(`the GPU device was lost (${info.reason}): ${firstLine(info)}`);
+    if (errors === state) state.lost = `the GPU device was lost (${info.reason}) after kernel ${state.lastProgram}: ${firstLine(info) || 'no message'}`;
   });
   const run = backend.runWebGPUProgram.bind(backend);
   backend.runWebGPUProgram = (program, ...rest) => {
@@ -228,6 +231,7 @@ export async function throwGpuErrors(): Promise<void> {
     state.pending = [];
     await Promise.all(pending);
   }
+  if (state.lost) throw new GpuError(state.lost);
   if (state.first) {
     const message = state.first;
     state.first = undefined;

@@ -255,3 +255,23 @@ test('auto passes over a software adapter and a missing one, saying why; doctor 
   assert.notEqual(none.backend.name, 'webgpu');
   assert.ok(none.backend.skipped?.some((s) => /^webgpu skipped: Dawn found no WebGPU adapter/.test(s)), JSON.stringify(none.backend.skipped));
 });
+
+// Last: it loses the device, which nothing here brings back.
+test('a lost device fails every later read with an error naming the last kernel', async (t) => {
+  if (skip) return t.skip(skip);
+  await tf.setBackend('webgpu');
+  const a = tf.fill([5], 2);
+  try {
+    assert.deepEqual(Array.from(await readValues(a)), Array(5).fill(2));
+    // What a driver reset does to a device; stopWebgpu's own destroy is not reported.
+    (tf.backend() as unknown as { device: { destroy(): void } }).device.destroy();
+    for (const make of [() => tf.add(a, 1), () => tf.mul(a, 3)]) {
+      const b = make();
+      await assert.rejects(readValues(b), (e: unknown) => e instanceof GpuError && /device was lost .* after kernel BinaryOpProgram/.test((e as Error).message));
+      b.dispose();
+    }
+  } finally {
+    a.dispose();
+    stopWebgpu();
+  }
+});
