@@ -214,7 +214,3 @@ export function configFromArgs(parsed: ParsedArgs, base: Partial<Config> = {}): 
     throw new UsageError((e as Error).message);
   }
 }
-
-export function isConfigFlag(flag: string): boolean {
-  return CONFIG_FLAG_TO_KEY.has(flag);
-}

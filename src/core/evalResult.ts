@@ -9,7 +9,6 @@ export {
   type EvalChecks,
   type EvalDiagnostics,
   type EvalResultFile,
-  type EvalSetting,
   type ModelEval,
   type PairedComparison,
 } from '../formats/evalResult';
