@@ -3,7 +3,7 @@
 // the robustness curve, then the diagnostics: max-softmax, top-class share, robust among the
 // clean-correct), the paired differences, then the warnings (at chance, collapsed) and the
 // gradient-masking checks that failed. Used by `eval` and the demo.
-import type { Estimate, EvalResultFile, ModelEval, PairedComparison } from '../core/evalResult';
+import type { EvalResultFile, ModelEval, PairedComparison } from '../core/evalResult';
 import { formatDifference, formatEps, formatEstimate } from '../formats/display';
 import { table } from './output';
 

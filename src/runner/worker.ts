@@ -13,7 +13,6 @@ import { isUserError } from '../core/errors';
 import { runBench, runEvalBench } from './bench';
 import { runEvalJob } from './evalJob';
 import { EXIT_CODES, isParentMessage, Job, signalExitCode, WORKER_THREAD_TAG, WorkerMessageBody, workerMessage } from './protocol';
-import { RunState } from './runFormat';
 import { isSetupError, train, TrainController } from './train';
 import { backendLabel, currentBackend } from '../core/backend';
 

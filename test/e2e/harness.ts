@@ -25,7 +25,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { closeBrowser, killGroup, liveBrowsers, liveServers, stopServer } from './processes';
+import { closeBrowser, liveBrowsers, liveServers, stopServer } from './processes';
 import { ContextMenu } from './pages/contextMenu';
 import { Editors } from './pages/editors';
 import { Explorer } from './pages/explorer';

@@ -78,7 +78,7 @@ test('the extension trains on webgpu, its worker on the Node of robustMeta.nodeP
     },
     async (vs) => {
       await vs.step('start-training', async () => {
-        await vs.runCommand('Robust Meta: Start Training', { timeout: MINUTE });
+        await vs.quickInput.runCommand('Robust Meta: Start Training', { timeout: MINUTE });
       });
       await vs.step('training-finishes', async () => {
         const deadline = Date.now() + 15 * MINUTE;
