@@ -7,7 +7,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['out/', 'dist/', 'node_modules/', 'test-output/', 'runs/', 'scratch/', 'experiments/out/', '.cache/', '.e2e/'] },
+  { ignores: ['**/out/', 'dist/', 'node_modules/', 'test-output/', 'runs/', 'scratch/', 'experiments/out/', '.cache/', '.e2e/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

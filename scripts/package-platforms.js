@@ -35,11 +35,18 @@ function build(target) {
   delete pkg.scripts;
   fs.writeFileSync(path.join(stage, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  execFileSync(npm, ['install', '--omit=dev', `--os=${os}`, `--cpu=${cpu}`, '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock'], { cwd: stage, stdio: 'inherit' });
+  execFileSync(npm, ['install', '--omit=dev', `--os=${os}`, `--cpu=${cpu}`, '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock'], {
+    cwd: stage,
+    stdio: 'inherit',
+  });
   fs.mkdirSync(outDir, { recursive: true });
   const vsix = path.join(outDir, `robust-meta-${target}.vsix`);
   const vsce = path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-  execFileSync(process.execPath, [vsce, 'package', '--target', target, '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', vsix], { cwd: stage, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [vsce, 'package', '--target', target, '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', vsix],
+    { cwd: stage, stdio: 'inherit' },
+  );
   check(target, vsix);
 }
 

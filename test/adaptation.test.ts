@@ -22,7 +22,17 @@ before(async () => {
 /** Query accuracy on 5-way 1-shot tasks of the held-out classes after `steps` inner steps. */
 async function heldOutAccuracy(learner: MetaLearner, steps: number): Promise<number> {
   const { result } = await evaluate([{ name: 'm', cfg: learner.cfg, params: await paramsToArrays(learner.params) }], ds, {
-    split: 'test', ways: 5, shots: 1, queries: 5, episodes: 24, innerSteps: steps, head: 'auto', attack: { steps: 1 }, curve: [], threads: 1, seed: 5,
+    split: 'test',
+    ways: 5,
+    shots: 1,
+    queries: 5,
+    episodes: 24,
+    innerSteps: steps,
+    head: 'auto',
+    attack: { steps: 1 },
+    curve: [],
+    threads: 1,
+    seed: 5,
   });
   return result.models[0].clean.mean;
 }
@@ -38,12 +48,16 @@ for (const method of ['maml', 'aq', 'adml', 'rmaml', 'mavrl'] as MethodName[]) {
     try {
       const spec = { ways: cfg.ways, shots: cfg.shots, queries: cfg.queries };
       for (let s = 0; s < 40; s++) {
-        history.push(await learner.metaStep(Array.from({ length: cfg.metaBatch }, (_, i) => episodeAt(ds.data, ds.splits.train, spec, cfg.seed, s * cfg.metaBatch + i))));
+        history.push(
+          await learner.metaStep(Array.from({ length: cfg.metaBatch }, (_, i) => episodeAt(ds.data, ds.splits.train, spec, cfg.seed, s * cfg.metaBatch + i))),
+        );
       }
       const stepped = await heldOutAccuracy(learner, 1);
       const unadapted = await heldOutAccuracy(learner, 0);
       const a = adaptationSummary(history, 20);
-      t.diagnostic(`${method}: held-out query accuracy ${unadapted.toFixed(3)} without adaptation, ${stepped.toFixed(3)} after one inner step; training (last 20 steps) ${a.before?.toFixed(3)} -> ${a.after?.toFixed(3)}, encoder shift ${a.innerShift?.toFixed(4)}, encoder cosine ${a.encoderCosine?.toFixed(4) ?? '-'}`);
+      t.diagnostic(
+        `${method}: held-out query accuracy ${unadapted.toFixed(3)} without adaptation, ${stepped.toFixed(3)} after one inner step; training (last 20 steps) ${a.before?.toFixed(3)} -> ${a.after?.toFixed(3)}, encoder shift ${a.innerShift?.toFixed(4)}, encoder cosine ${a.encoderCosine?.toFixed(4) ?? '-'}`,
+      );
       assert.ok(stepped >= 2 * CHANCE, `${method}: held-out accuracy after one inner step ${stepped.toFixed(3)} is not well above chance (${CHANCE})`);
       assert.ok(stepped >= unadapted + 0.15, `${method}: one inner step took held-out accuracy only from ${unadapted.toFixed(3)} to ${stepped.toFixed(3)}`);
       // The training metrics say the same: before adaptation near chance, after it well above.

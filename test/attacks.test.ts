@@ -17,9 +17,17 @@ async function trainedLinear() {
   const idx: number[] = [];
   for (let i = 0; i < labels.length && idx.length < 160; i++) if (labels[i] === 0 || labels[i] === 2) idx.push(i);
   const x = new Float32Array(idx.length * px);
-  idx.forEach((i, o) => x.set(Float32Array.from(pixels.subarray(i * px, (i + 1) * px), (v) => v / 255), o * px));
+  idx.forEach((i, o) =>
+    x.set(
+      Float32Array.from(pixels.subarray(i * px, (i + 1) * px), (v) => v / 255),
+      o * px,
+    ),
+  );
   const xs = tf.tensor4d(x, [idx.length, height, width, 1]);
-  const ys = tf.tensor1d(idx.map((i) => (labels[i] === 0 ? 0 : 1)), 'int32');
+  const ys = tf.tensor1d(
+    idx.map((i) => (labels[i] === 0 ? 0 : 1)),
+    'int32',
+  );
   let w = tf.zeros([px, 2]);
   let b = tf.zeros([2]);
   const logits = (x4: tf.Tensor4D, W: tf.Tensor, B: tf.Tensor) => tf.add(tf.matMul(tf.reshape(x4, [x4.shape[0], -1]), W), B) as tf.Tensor2D;
@@ -35,7 +43,8 @@ async function trainedLinear() {
 }
 
 function checkInBall(x: tf.Tensor4D, adv: tf.Tensor4D, eps: number, norm: 'linf' | 'l2') {
-  const a = adv.dataSync(), c = x.dataSync();
+  const a = adv.dataSync(),
+    c = x.dataSync();
   const per = c.length / x.shape[0];
   for (let i = 0; i < a.length; i++) assert.ok(a[i] >= 0 && a[i] <= 1, `pixel ${i} = ${a[i]} is outside [0,1]`);
   for (let n = 0; n < x.shape[0]; n++) {
@@ -77,8 +86,12 @@ test('label-free bilevel attack raises the disagreement between two encoders', a
   const p1 = initModel(spec, new Rng(1));
   const p2 = initModel(spec, new Rng(2));
   const ds = await fashionSmall();
-  const n = 16, px = 28 * 28;
-  const x = tf.tensor4d(Float32Array.from(ds.data.pixels.subarray(0, n * px), (v) => v / 255), [n, 28, 28, 1]);
+  const n = 16,
+    px = 28 * 28;
+  const x = tf.tensor4d(
+    Float32Array.from(ds.data.pixels.subarray(0, n * px), (v) => v / 255),
+    [n, 28, 28, 1],
+  );
   const loss = ([a, b]: tf.Tensor4D[]) => ntXentPerSample(project(p1, encode(spec, p1, a)), project(p2, encode(spec, p2, b)), 0.5);
   const before = await readScalar(() => tf.mean(loss([x, x])));
   const [a1, a2] = pgd([x, x], loss, { eps: 8 / 255, stepSize: 2 / 255, steps: 5 }, new Rng(3));

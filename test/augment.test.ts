@@ -9,10 +9,11 @@ const shape = { height: 16, width: 16, channels: 1 };
 /** Two 16x16 grey images: a bright bar (a stroke) and a ramp. */
 function images(): Float32Array {
   const a = new Float32Array(2 * 256);
-  for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) {
-    a[y * 16 + x] = x >= 6 && x <= 8 && y >= 3 && y <= 12 ? 1 : 0;
-    a[256 + y * 16 + x] = (x + y) / 30;
-  }
+  for (let y = 0; y < 16; y++)
+    for (let x = 0; x < 16; x++) {
+      a[y * 16 + x] = x >= 6 && x <= 8 && y >= 3 && y <= 12 ? 1 : 0;
+      a[256 + y * 16 + x] = (x + y) / 30;
+    }
   return a;
 }
 
@@ -34,7 +35,10 @@ test('every optional stage changes the views, stays in [0, 1] and is seeded', ()
     const b = augmentBatch(x, shape, new Rng(3), o);
     assert.deepEqual(Array.from(a), Array.from(b), `${JSON.stringify(opts)} is not deterministic`);
     assert.notDeepEqual(Array.from(a), Array.from(base), `${JSON.stringify(opts)} changed nothing`);
-    assert.ok(a.every((v) => v >= 0 && v <= 1 && Number.isFinite(v)), `${JSON.stringify(opts)} left [0, 1]`);
+    assert.ok(
+      a.every((v) => v >= 0 && v <= 1 && Number.isFinite(v)),
+      `${JSON.stringify(opts)} left [0, 1]`,
+    );
   }
 });
 

@@ -27,9 +27,15 @@ test('a train job file runs with `robust-meta job --json` and with the local exe
   fs.writeFileSync(path.join(dir, 'job.json'), JSON.stringify(viaCli));
   const r = spawnSync(process.execPath, [BIN, 'job', path.join(dir, 'job.json'), '--json'], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as WorkerMessage);
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as WorkerMessage);
   assert.ok(events.every(isWorkerMessage), 'every line is a declared worker event');
-  assert.deepEqual(events.filter((e) => e.type === 'run/metric').map((e) => (e.type === 'run/metric' ? e.metric.step : 0)), [1, 2, 3]);
+  assert.deepEqual(
+    events.filter((e) => e.type === 'run/metric').map((e) => (e.type === 'run/metric' ? e.metric.step : 0)),
+    [1, 2, 3],
+  );
   const done = events[events.length - 1];
   assert.equal(done.type, 'job/done');
   assert.equal(done.type === 'job/done' && done.state, 'done');
@@ -45,12 +51,19 @@ test('a train job file runs with `robust-meta job --json` and with the local exe
   assert.ok(result.done?.checkpoint && fs.existsSync(result.done.checkpoint));
   assert.ok(seen.includes('run/started') && seen.includes('run/checkpoint'));
   // The log holds the events as JSON lines, as `job --json` prints them.
-  const logged = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const logged = fs
+    .readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
   assert.ok(logged.some((e) => e.type === 'job/done' && e.state === 'done'));
 
   const a = readMetrics(viaCli.runDir);
   const b = readMetrics(local.runDir);
-  assert.deepEqual(b.map((m) => m.loss), a.map((m) => m.loss));
+  assert.deepEqual(
+    b.map((m) => m.loss),
+    a.map((m) => m.loss),
+  );
 });
 
 test('a job file that does not match its declaration exits 2 naming the file and the path', () => {

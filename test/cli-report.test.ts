@@ -10,7 +10,17 @@ import { MetricLine } from '../src/runner/runFormat';
 const png = encodePng({ width: 2, height: 2, channels: 1, data: new Uint8Array([0, 255, 128, 64]) });
 
 function metrics(n: number, robust: boolean): MetricLine[] {
-  return Array.from({ length: n }, (_, i) => ({ step: i + 1, time: '', loss: 3 - i / n, ceLoss: null, agreementLoss: null, cleanAcc: 0.5, robustAcc: robust ? i / n : null, gradNorm: 1, msPerStep: 10 }));
+  return Array.from({ length: n }, (_, i) => ({
+    step: i + 1,
+    time: '',
+    loss: 3 - i / n,
+    ceLoss: null,
+    agreementLoss: null,
+    cleanAcc: 0.5,
+    robustAcc: robust ? i / n : null,
+    gradNorm: 1,
+    msPerStep: 10,
+  }));
 }
 
 function result(): EvalResultFile {
@@ -23,13 +33,26 @@ function result(): EvalResultFile {
     clean: est(0.4),
     robust: est(0.1),
     curve: [0, 2, 8].map((e) => ({ eps: e / 255, accuracy: est(0.4 - e / 40) })),
-    samples: [{ clean: 'a.png', perturbation: 'b.png', adversarial: 'c.png', trueLabel: 'Bag & "shoe"', cleanPred: 'Bag & "shoe"', adversarialPred: '<script>' }],
+    samples: [
+      { clean: 'a.png', perturbation: 'b.png', adversarial: 'c.png', trueLabel: 'Bag & "shoe"', cleanPred: 'Bag & "shoe"', adversarialPred: '<script>' },
+    ],
     seconds: 3,
   });
   return {
     format: 1,
     createdAt: '2026-11-26T00:00:00Z',
-    setting: { dataset: 'glyphs', dataPath: '/d', split: 'test', ways: 5, shots: 1, queries: 5, episodes: 10, seed: 0, attack: { norm: 'linf', eps: 8 / 255, steps: 20, stepSize: 2 / 255, restarts: 0 }, innerStepsTest: 10 },
+    setting: {
+      dataset: 'glyphs',
+      dataPath: '/d',
+      split: 'test',
+      ways: 5,
+      shots: 1,
+      queries: 5,
+      episodes: 10,
+      seed: 0,
+      attack: { norm: 'linf', eps: 8 / 255, steps: 20, stepSize: 2 / 255, restarts: 0 },
+      innerStepsTest: 10,
+    },
     models: [model('mavrl'), model('aq')],
   };
 }
@@ -58,11 +81,37 @@ test('the report is self-contained and escapes what it shows', () => {
 });
 
 test('charts place points inside the plot and survive empty or flat series', () => {
-  const svg = lineChart([{ name: 'a', points: [[0, 1], [10, 1]] }, { name: 'b', points: [] }], { title: 't', xLabel: 'x', yLabel: 'y' });
+  const svg = lineChart(
+    [
+      {
+        name: 'a',
+        points: [
+          [0, 1],
+          [10, 1],
+        ],
+      },
+      { name: 'b', points: [] },
+    ],
+    { title: 't', xLabel: 'x', yLabel: 'y' },
+  );
   assert.ok(svg.startsWith('<svg') && svg.endsWith('</svg>'));
   assert.ok(!svg.includes('NaN'));
   const coords = [...svg.matchAll(/points="([^"]+)"/g)].flatMap((m) => m[1].split(' ').map((p) => p.split(',').map(Number)));
   for (const [x, y] of coords) assert.ok(x >= 0 && x <= 560 && y >= 0 && y <= 300);
-  assert.deepEqual(smooth([[1, 2], [2, 4], [3, 6]], 2), [[1, 2], [2, 3], [3, 5]]);
+  assert.deepEqual(
+    smooth(
+      [
+        [1, 2],
+        [2, 4],
+        [3, 6],
+      ],
+      2,
+    ),
+    [
+      [1, 2],
+      [2, 3],
+      [3, 5],
+    ],
+  );
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
 });

@@ -12,7 +12,24 @@ import { readMetrics, readStatus } from '../src/runner/runStore';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'robust-meta.js');
-const TINY = ['--image-size', '16', '--width', '6', '--channels', '1', '--ways', '3', '--queries', '2', '--meta-batch', '2', '--attack-steps', '2', '--seed', '7'];
+const TINY = [
+  '--image-size',
+  '16',
+  '--width',
+  '6',
+  '--channels',
+  '1',
+  '--ways',
+  '3',
+  '--queries',
+  '2',
+  '--meta-batch',
+  '2',
+  '--attack-steps',
+  '2',
+  '--seed',
+  '7',
+];
 
 function lastEvent(stdout: string): Record<string, unknown> {
   return JSON.parse(stdout.trim().split('\n').pop()!);
@@ -52,7 +69,9 @@ function trainUntilKilled(args: string[], killAt: number): Promise<{ runDir: str
 
 test('a run killed after its step-10 checkpoint and resumed matches an uninterrupted run', { timeout: 300_000 }, async () => {
   const runs = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-resume-'));
-  const straight = spawnSync(process.execPath, [BIN, 'train', ...TINY, '--steps', '20', '--checkpoint-every', '5', '--runs-dir', runs, '--json'], { encoding: 'utf8' });
+  const straight = spawnSync(process.execPath, [BIN, 'train', ...TINY, '--steps', '20', '--checkpoint-every', '5', '--runs-dir', runs, '--json'], {
+    encoding: 'utf8',
+  });
   assert.equal(straight.status, 0, straight.stderr);
   const straightDir = lastEvent(straight.stdout).runDir as string;
 
@@ -66,7 +85,10 @@ test('a run killed after its step-10 checkpoint and resumed matches an uninterru
   const resumed = spawnSync(process.execPath, [BIN, 'train', '--resume', killed.runDir, '--json'], { encoding: 'utf8' });
   assert.equal(resumed.status, 0, resumed.stderr);
   // Resume may first log what it repaired (a torn metrics line, temp files the kill left).
-  const events = resumed.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; step: number; message?: string });
+  const events = resumed.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string; step: number; message?: string });
   const first = events.findIndex((e) => e.type !== 'log');
   const started = events[first];
   assert.equal(started.type, 'run/started', JSON.stringify(events.slice(0, first + 1)));
@@ -75,7 +97,11 @@ test('a run killed after its step-10 checkpoint and resumed matches an uninterru
 
   const a = readMetrics(straightDir);
   const b = readMetrics(killed.runDir);
-  assert.deepEqual(b.map((m) => m.step), Array.from({ length: 20 }, (_, i) => i + 1), 'exactly one metrics line per step');
+  assert.deepEqual(
+    b.map((m) => m.step),
+    Array.from({ length: 20 }, (_, i) => i + 1),
+    'exactly one metrics line per step',
+  );
   for (let i = 0; i < 20; i++) {
     assert.ok(Math.abs(a[i].loss! - b[i].loss!) <= 1e-5 * Math.max(1, Math.abs(a[i].loss!)), `loss of step ${i + 1}: ${a[i].loss} vs ${b[i].loss}`);
   }

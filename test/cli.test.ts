@@ -87,7 +87,11 @@ test('flags override the config file, and fractions like 4/255 are read', () => 
   const dir = tmp();
   const file = path.join(dir, 'c.json');
   fs.writeFileSync(file, JSON.stringify({ $schema: '../schemas/config.schema.json', method: 'aq', width: 8, eps: 0.1 }));
-  const parsed = parseArgs(['--config', file, '--width', '16', '--eps', '4/255', '--no-augment'], [{ flag: 'config', type: 'string', description: '' }, ...CONFIG_OPTIONS], 'train');
+  const parsed = parseArgs(
+    ['--config', file, '--width', '16', '--eps', '4/255', '--no-augment'],
+    [{ flag: 'config', type: 'string', description: '' }, ...CONFIG_OPTIONS],
+    'train',
+  );
   const { config, explicit } = configFromArgs(parsed);
   assert.equal(config.method, 'aq');
   assert.equal(config.width, 16);
@@ -101,7 +105,10 @@ test('data that cannot make the tasks exits 2 and leaves no run folder', () => {
   const r = cli(['train', ...TINY, '--ways', '7', '--steps', '1', '--runs-dir', runs]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /7-way/);
-  assert.deepEqual(fs.readdirSync(runs).filter((n) => !n.startsWith('.')), []);
+  assert.deepEqual(
+    fs.readdirSync(runs).filter((n) => !n.startsWith('.')),
+    [],
+  );
 });
 
 test('train, list and show a tiny run; resume refuses a changed model; a corrupt run exits 1 naming the file', () => {
@@ -109,10 +116,20 @@ test('train, list and show a tiny run; resume refuses a changed model; a corrupt
   let r = cli(['train', ...TINY, '--steps', '3', '--checkpoint-every', '2', '--runs-dir', runs, '--json']);
   assert.equal(r.code, 0, r.stderr);
   // Log events may come first (a backend skipped on the way: webgpu without a Vulkan driver).
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type !== 'log');
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.type !== 'log');
   assert.equal(events[0].type, 'run/started');
-  assert.deepEqual(events.filter((e) => e.type === 'run/metric').map((e) => e.metric.step), [1, 2, 3]);
-  assert.deepEqual(events.filter((e) => e.type === 'run/checkpoint').map((e) => e.step), [2, 3]);
+  assert.deepEqual(
+    events.filter((e) => e.type === 'run/metric').map((e) => e.metric.step),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    events.filter((e) => e.type === 'run/checkpoint').map((e) => e.step),
+    [2, 3],
+  );
   const done = events[events.length - 1];
   assert.equal(done.type, 'job/done');
   assert.equal(done.state, 'done');
@@ -162,7 +179,9 @@ test('resuming from a corrupt checkpoint exits 1 naming the checkpoint', () => {
 test('Ctrl-C (SIGINT) stops train after a checkpoint with exit code 130', async () => {
   const runs = tmp();
   const { spawn } = await import('child_process');
-  const child = spawn(process.execPath, [BIN, 'train', ...TINY, '--steps', '500', '--checkpoint-every', '100', '--runs-dir', runs, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'train', ...TINY, '--steps', '500', '--checkpoint-every', '100', '--runs-dir', runs, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let sent = false;
   child.stdout.setEncoding('utf8').on('data', (t: string) => {

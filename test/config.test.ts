@@ -32,7 +32,10 @@ test('the JSON schema declares every key with its default', () => {
 
 test('each method gets its own inner loop and head by default, under what a config sets', () => {
   const mavrl = resolveConfig({});
-  assert.deepEqual([mavrl.method, mavrl.innerUpdate, mavrl.headInit, mavrl.innerLr, mavrl.outerLoss, mavrl.mavrlAttack, mavrl.lambda], ['mavrl', 'body', 'random', 0.4, 'trades', 'per-view', 4]);
+  assert.deepEqual(
+    [mavrl.method, mavrl.innerUpdate, mavrl.headInit, mavrl.innerLr, mavrl.outerLoss, mavrl.mavrlAttack, mavrl.lambda],
+    ['mavrl', 'body', 'random', 0.4, 'trades', 'per-view', 4],
+  );
   const aq = resolveConfig({ method: 'aq' });
   assert.deepEqual([aq.innerUpdate, aq.headInit, aq.innerSteps], ['all', 'zero', 5]);
   assert.equal(resolveConfig({ method: 'rmaml' }).beta, 3);
@@ -61,12 +64,16 @@ test("a config file's relative data is relative to the file's folder, in the CLI
   try {
     // The current directory is not the config file's folder.
     process.chdir(ws);
-    const cli = configFromArgs(parseArgs(['--config', path.join('configs', 'a.robust-meta.json')], [{ flag: 'config', type: 'string', description: '' }, ...CONFIG_OPTIONS], 'train'));
+    const cli = configFromArgs(
+      parseArgs(['--config', path.join('configs', 'a.robust-meta.json')], [{ flag: 'config', type: 'string', description: '' }, ...CONFIG_OPTIONS], 'train'),
+    );
     assert.equal(cli.config.data, expected);
     const ext = buildTrainConfig({ file: { path: file, values: readConfigFile(file) }, method: 'mavrl', backend: 'cpu', allowedRoots: [ws] });
     assert.equal(ext.data, expected);
     // A --data flag is a path on the command line: relative to the current directory.
-    const flag = configFromArgs(parseArgs(['--config', file, '--data', 'elsewhere'], [{ flag: 'config', type: 'string', description: '' }, ...CONFIG_OPTIONS], 'train'));
+    const flag = configFromArgs(
+      parseArgs(['--config', file, '--data', 'elsewhere'], [{ flag: 'config', type: 'string', description: '' }, ...CONFIG_OPTIONS], 'train'),
+    );
     assert.equal(flag.config.data, 'elsewhere');
   } finally {
     process.chdir(cwd);

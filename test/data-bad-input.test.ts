@@ -76,7 +76,9 @@ test('broken and truncated images are skipped with a warning naming each file; a
   fs.writeFileSync(path.join(root, 'a', 'cut.png'), good.subarray(0, good.length - 20));
   fs.writeFileSync(path.join(root, 'a', 'noise.png'), Buffer.from('this is not a png at all, just text'));
   fs.writeFileSync(path.join(root, 'a', 'empty.jpg'), Buffer.alloc(0));
-  const jpg = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#884422' } }).jpeg().toBuffer();
+  const jpg = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#884422' } })
+    .jpeg()
+    .toBuffer();
   fs.writeFileSync(path.join(root, 'b', 'cut.jpg'), jpg.subarray(0, Math.floor(jpg.length / 2)));
   const bmp = encodeBmp({ width: 8, height: 8, channels: 3, data: new Uint8Array(192) });
   fs.writeFileSync(path.join(root, 'b', 'cut.bmp'), bmp.subarray(0, 80));
@@ -96,8 +98,14 @@ test('broken and truncated images are skipped with a warning naming each file; a
 
   // badFiles: 'error' names the first bad file in file order (headers are checked first, so the
   // empty file is found before the truncated PNG, whose header is intact).
-  await userError(loadDataset(root, { badFiles: 'error' }), /cannot load image .*[/\\]a[/\\]empty\.jpg: the file is empty \(0 bytes\); fix or remove the file, or load with bad files skipped \(and 2 more bad files\)/);
-  await userError(loadDataset(root, { badFiles: 'error', imageSize: 8, channels: 1 }), /cannot load image .*[/\\]a[/\\]cut\.png: truncated PNG \(.*\(and 5 more bad files\)/);
+  await userError(
+    loadDataset(root, { badFiles: 'error' }),
+    /cannot load image .*[/\\]a[/\\]empty\.jpg: the file is empty \(0 bytes\); fix or remove the file, or load with bad files skipped \(and 2 more bad files\)/,
+  );
+  await userError(
+    loadDataset(root, { badFiles: 'error', imageSize: 8, channels: 1 }),
+    /cannot load image .*[/\\]a[/\\]cut\.png: truncated PNG \(.*\(and 5 more bad files\)/,
+  );
 
   // A class whose every file is bad.
   const root2 = tmpDir();
@@ -130,8 +138,12 @@ test('a very large image is refused by its header, without decoding it', async (
   big.writeUInt32BE(9000, 20);
   fs.writeFileSync(path.join(root, 'a', 'huge.png'), big);
   // A JPEG whose frame header claims 8000 x 7000 (56 megapixels), for the sharp path.
-  const jpg = Buffer.from(await sharp({ create: { width: 16, height: 16, channels: 3, background: '#123456' } }).jpeg().toBuffer());
-  for (let i = 2; i < jpg.length - 8; ) {
+  const jpg = Buffer.from(
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: '#123456' } })
+      .jpeg()
+      .toBuffer(),
+  );
+  for (let i = 2; i < jpg.length - 8;) {
     const marker = jpg[i + 1];
     const len = jpg.readUInt16BE(i + 2);
     if (marker === 0xc0 || marker === 0xc2) {
@@ -235,7 +247,9 @@ test('an unreadable file is skipped with a warning that says to check permission
   // Root reads files whatever their mode, so chmod 000 does not make this one unreadable to us.
   // Load it instead in a child process that runs as the unprivileged user 'nobody' (uid 65534).
   if (process.getuid?.() !== 0) {
-    t.skip('this user can read a file with mode 000 (CAP_DAC_OVERRIDE?) and is not root, so it cannot drop to an unprivileged user to test the unreadable-file path');
+    t.skip(
+      'this user can read a file with mode 000 (CAP_DAC_OVERRIDE?) and is not root, so it cannot drop to an unprivileged user to test the unreadable-file path',
+    );
     return;
   }
   fs.chmodSync(root, 0o755);
@@ -247,7 +261,9 @@ test('an unreadable file is skipped with a warning that says to check permission
   try {
     out = execFileSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: root });
   } catch (e) {
-    t.skip(`running as root, and cannot run the loader as the unprivileged user 'nobody' (${(e as Error).message.split('\n')[0]}), so there is no unreadable file to test`);
+    t.skip(
+      `running as root, and cannot run the loader as the unprivileged user 'nobody' (${(e as Error).message.split('\n')[0]}), so there is no unreadable file to test`,
+    );
     return;
   }
   const res = JSON.parse(out.trim().split('\n').pop()!);

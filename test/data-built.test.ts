@@ -23,7 +23,9 @@ interface Manifest {
 const manifest = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
 
 function pngsUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? pngsUnder(path.join(dir, e.name)) : e.name.endsWith('.png') ? [path.join(dir, e.name)] : []));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? pngsUnder(path.join(dir, e.name)) : e.name.endsWith('.png') ? [path.join(dir, e.name)] : []));
 }
 
 for (const [name, minClasses, minPer, channels] of [
@@ -42,7 +44,10 @@ for (const [name, minClasses, minPer, channels] of [
       assert.equal(n, info.instances, `${c}: ${n} images, manifest says ${info.instances}`);
       assert.ok(n >= minPer, `${c} has only ${n} images`);
     }
-    assert.equal(pngsUnder(dir).length, classes.reduce((a, [, i]) => a + i.instances, 0));
+    assert.equal(
+      pngsUnder(dir).length,
+      classes.reduce((a, [, i]) => a + i.instances, 0),
+    );
     const sources = fs.readFileSync(path.join(dir, 'SOURCES.md'), 'utf8');
     assert.match(sources, /\| package \| version \| licence\(s\) \|/);
     // Every package row names a licence read from its copyright file.
@@ -71,17 +76,28 @@ test('characters-small: letters and ideographs only, from several scripts, each 
 });
 
 function debianHas(pkgs: string[]): boolean {
-  return pkgs.every((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.trim() === 'install ok installed') && fs.existsSync('/usr/bin/python3');
+  return (
+    pkgs.every((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.trim() === 'install ok installed') &&
+    fs.existsSync('/usr/bin/python3')
+  );
 }
 
-test('the build is deterministic: textures-small rebuilt twice is byte-identical to the committed one', { skip: !debianHas(['python3-pil', 'gimp-data']) && 'needs Debian python3-pil and gimp-data (sh scripts/data/build-all.sh installs them)' }, () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'textures-'));
-  const digests = ['a', 'b'].map((k) => {
-    const out = path.join(tmp, k);
-    execFileSync('/usr/bin/python3', [path.join(ROOT, 'scripts/data/build_textures.py'), out, '--max-classes', '10', '--per-class', '10'], { stdio: 'pipe' });
-    return manifest(out).sha256;
-  });
-  assert.equal(digests[0], digests[1]);
-  assert.equal(digests[0], manifest(path.join(DATA, 'textures-small')).sha256, 'the committed data/textures-small differs from a rebuild: sh scripts/data/build-all.sh small');
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
+test(
+  'the build is deterministic: textures-small rebuilt twice is byte-identical to the committed one',
+  { skip: !debianHas(['python3-pil', 'gimp-data']) && 'needs Debian python3-pil and gimp-data (sh scripts/data/build-all.sh installs them)' },
+  () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'textures-'));
+    const digests = ['a', 'b'].map((k) => {
+      const out = path.join(tmp, k);
+      execFileSync('/usr/bin/python3', [path.join(ROOT, 'scripts/data/build_textures.py'), out, '--max-classes', '10', '--per-class', '10'], { stdio: 'pipe' });
+      return manifest(out).sha256;
+    });
+    assert.equal(digests[0], digests[1]);
+    assert.equal(
+      digests[0],
+      manifest(path.join(DATA, 'textures-small')).sha256,
+      'the committed data/textures-small differs from a rebuild: sh scripts/data/build-all.sh small',
+    );
+    fs.rmSync(tmp, { recursive: true, force: true });
+  },
+);

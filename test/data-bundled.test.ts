@@ -67,7 +67,10 @@ test('the Fashion-MNIST subset as a PNG folder (train/ and test/ levels) loads t
   }
   const folder = await loadDataset(root);
   assert.equal(folder.splitOrigin, 'folders');
-  assert.deepEqual(folder.data.classes, data.classes.map((_, c) => `class-${c}`));
+  assert.deepEqual(
+    folder.data.classes,
+    data.classes.map((_, c) => `class-${c}`),
+  );
   assert.deepEqual(folder.splits, { train: idx.splits.train, val: [], test: idx.splits.test });
   assert.deepEqual(folder.warnings, []);
   // Same images per class, in the same order (file names follow the IDX order).
@@ -79,7 +82,10 @@ test('the Fashion-MNIST subset as a PNG folder (train/ and test/ levels) loads t
     for (let k = 0; k < PER_CLASS; k++) {
       const x = data.pixels.subarray(a[c][k] * size, (a[c][k] + 1) * size);
       const y = folder.data.pixels.subarray(b[c][k] * size, (b[c][k] + 1) * size);
-      assert.ok(x.every((v, j) => v === y[j]), `class ${c} image ${k}`);
+      assert.ok(
+        x.every((v, j) => v === y[j]),
+        `class ${c} image ${k}`,
+      );
     }
   }
 });

@@ -30,13 +30,19 @@ function same(a: Dataset, b: Dataset): void {
   assert.deepEqual(b.data.classes, a.data.classes);
   assert.deepEqual(Array.from(b.data.labels), Array.from(a.data.labels));
   assert.equal(b.data.pixels.length, a.data.pixels.length);
-  assert.ok(b.data.pixels.every((v, i) => v === a.data.pixels[i]), 'same pixels');
+  assert.ok(
+    b.data.pixels.every((v, i) => v === a.data.pixels[i]),
+    'same pixels',
+  );
   assert.deepEqual([b.data.height, b.data.width, b.data.channels], [a.data.height, a.data.width, a.data.channels]);
   assert.deepEqual(b.splits, a.splits);
 }
 
 function cacheFiles(dir: string, ext: string): string[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith(ext)).map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(ext))
+    .map((f) => path.join(dir, f));
 }
 
 test('no cache without a cache dir; miss then hit with one; identical data', async () => {
@@ -48,7 +54,11 @@ test('no cache without a cache dir; miss then hit with one; identical data', asy
   assert.equal(first.loadInfo?.cache, 'miss');
   assert.equal(cacheFiles(cacheDir, '.bin').length, 1);
   assert.equal(cacheFiles(cacheDir, '.json').length, 1);
-  assert.deepEqual(fs.readdirSync(cacheDir).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left');
+  assert.deepEqual(
+    fs.readdirSync(cacheDir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temporary files left',
+  );
   const second = await loadDataset(root, { cacheDir });
   assert.equal(second.loadInfo?.cache, 'hit');
   same(off, first);
@@ -111,24 +121,33 @@ test('damaged entries are ignored and rebuilt, never a crash', async () => {
   const [json] = cacheFiles(cacheDir, '.json');
   const damage: [string, () => void][] = [
     ['truncated binary', () => fs.truncateSync(bin, 100)],
-    ['flipped byte in the binary', () => {
-      const b = fs.readFileSync(bin);
-      b[b.length - 7] ^= 0x5a;
-      fs.writeFileSync(bin, b);
-    }],
+    [
+      'flipped byte in the binary',
+      () => {
+        const b = fs.readFileSync(bin);
+        b[b.length - 7] ^= 0x5a;
+        fs.writeFileSync(bin, b);
+      },
+    ],
     ['empty binary', () => fs.writeFileSync(bin, '')],
     ['missing binary', () => fs.rmSync(bin)],
     ['garbage index', () => fs.writeFileSync(json, '{"format": "robust-meta-image-cache", "versi')],
-    ['index with wrong shape', () => {
-      const j = JSON.parse(fs.readFileSync(json, 'utf8'));
-      j.height = 1e9;
-      fs.writeFileSync(json, JSON.stringify(j));
-    }],
+    [
+      'index with wrong shape',
+      () => {
+        const j = JSON.parse(fs.readFileSync(json, 'utf8'));
+        j.height = 1e9;
+        fs.writeFileSync(json, JSON.stringify(j));
+      },
+    ],
     ['index that is not an object', () => fs.writeFileSync(json, '42')],
-    ['binary is a directory', () => {
-      fs.rmSync(bin);
-      fs.mkdirSync(bin);
-    }],
+    [
+      'binary is a directory',
+      () => {
+        fs.rmSync(bin);
+        fs.mkdirSync(bin);
+      },
+    ],
   ];
   for (const [what, hurt] of damage) {
     hurt();

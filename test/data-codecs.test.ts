@@ -54,7 +54,12 @@ test('crc32 matches zlib', () => {
 });
 
 test('our PNG encoder and decoder round-trip, and sharp agrees, for grey and RGB and odd sizes', async () => {
-  for (const [w, h, c] of [[28, 28, 1], [13, 7, 3], [1, 1, 1], [31, 5, 3]]) {
+  for (const [w, h, c] of [
+    [28, 28, 1],
+    [13, 7, 3],
+    [1, 1, 1],
+    [31, 5, 3],
+  ]) {
     const data = mixed(w, h, c);
     const png = encodePng({ width: w, height: h, channels: c, data });
     const ours = decodePng(png);
@@ -91,17 +96,24 @@ test('the PNG fast path decodes what sharp writes (every filter, alpha, palette)
   }
   // A larger image that sharp writes as several IDAT chunks.
   const big = noise(400 * 300 * 3, 11);
-  const multi = await sharp(Buffer.from(big), { raw: { width: 400, height: 300, channels: 3 } }).png().toBuffer();
+  const multi = await sharp(Buffer.from(big), { raw: { width: 400, height: 300, channels: 3 } })
+    .png()
+    .toBuffer();
   let idats = 0;
   for (let pos = 8; pos < multi.length; pos += 12 + multi.readUInt32BE(pos)) if (multi.toString('latin1', pos + 4, pos + 8) === 'IDAT') idats++;
   assert.ok(idats > 1, `${idats} IDAT chunks`);
   assert.ok(Buffer.from(decodePng(multi).data).equals(Buffer.from(big)));
   // A palette of greys gives a 1-channel image.
-  const greyPalette = await sharp(Buffer.from(mixed(w, h, 1)), { raw: { width: w, height: h, channels: 1 } }).png({ palette: true, colours: 16 }).toBuffer();
+  const greyPalette = await sharp(Buffer.from(mixed(w, h, 1)), { raw: { width: w, height: h, channels: 1 } })
+    .png({ palette: true, colours: 16 })
+    .toBuffer();
   const p = await probeImage(greyPalette, OPTS);
   assert.equal(p.channels, (await decodeImage(greyPalette, undefined, OPTS)).channels);
   // 16-bit and interlaced PNGs go through sharp.
-  const deep = await sharp(Buffer.from(rgb), { raw: { width: w, height: h, channels: 3 } }).toColourspace('rgb16').png().toBuffer();
+  const deep = await sharp(Buffer.from(rgb), { raw: { width: w, height: h, channels: 3 } })
+    .toColourspace('rgb16')
+    .png()
+    .toBuffer();
   const d = await decodeImage(deep, undefined, OPTS);
   assert.deepEqual([d.width, d.height, d.channels], [w, h, 3]);
   const mad = d.data.reduce((a, v, i) => a + Math.abs(v - rgb[i]), 0) / d.data.length;
@@ -193,14 +205,27 @@ test('BMP: 8-bit grey, 24-bit with row padding, 32-bit bit fields top-down, 1- a
     assert.deepEqual(Buffer.from(v5.data), Buffer.from(rgb), `32-bit bit fields, topDown ${topDown}`);
   }
   const idx = Array.from({ length: w * h }, (_, i) => (i * 3) % 4);
-  const pal = [[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255]];
+  const pal = [
+    [0, 0, 0],
+    [255, 0, 0],
+    [0, 255, 0],
+    [0, 0, 255],
+  ];
   const four = decodeBmp(bmpPalette(w, h, 4, idx, pal));
   assert.equal(four.channels, 3);
   assert.deepEqual(Array.from(four.data.subarray(0, 9)), [...pal[idx[0]], ...pal[idx[1]], ...pal[idx[2]]]);
   const bits = Array.from({ length: w * h }, (_, i) => (i % 3 === 0 ? 1 : 0));
-  const one = decodeBmp(bmpPalette(w, h, 1, bits, [[0, 0, 0], [255, 255, 255]]));
+  const one = decodeBmp(
+    bmpPalette(w, h, 1, bits, [
+      [0, 0, 0],
+      [255, 255, 255],
+    ]),
+  );
   assert.equal(one.channels, 1);
-  assert.deepEqual(Array.from(one.data), bits.map((b) => b * 255));
+  assert.deepEqual(
+    Array.from(one.data),
+    bits.map((b) => b * 255),
+  );
   const rle = encodeBmp({ width: w, height: h, channels: 1, data: grey });
   rle.writeUInt32LE(1, 30);
   assert.throws(() => decodeBmp(rle), /unsupported BMP compression RLE8/);
@@ -212,7 +237,12 @@ test('BMP: 8-bit grey, 24-bit with row padding, 32-bit bit fields top-down, 1- a
 
 test('resize: constants stay constant, hand-computed weights, any size; channel conversion', () => {
   const flat = { width: 9, height: 6, channels: 3, data: new Uint8Array(9 * 6 * 3).fill(77) };
-  for (const [h, w] of [[3, 4], [12, 20], [6, 9], [1, 1]]) {
+  for (const [h, w] of [
+    [3, 4],
+    [12, 20],
+    [6, 9],
+    [1, 1],
+  ]) {
     const r = resizeRaw(flat, h, w);
     assert.deepEqual([r.height, r.width, r.channels], [h, w, 3]);
     assert.ok(r.data.every((v) => v === 77));

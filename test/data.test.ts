@@ -82,7 +82,9 @@ test('loads the bundled IDX subset with the documented built-in split', async ()
   assert.deepEqual(ds.warnings, []);
   assert.equal(ds.loadInfo?.kind, 'idx');
   // The images file alone also works, and split counts override the built-in split.
-  const single = await loadDataset(path.join(DATA, 'fashion-mnist-small', 'fashion-mnist-small-images-idx3-ubyte.gz'), { splitCounts: { train: 6, val: 1, test: 3 } });
+  const single = await loadDataset(path.join(DATA, 'fashion-mnist-small', 'fashion-mnist-small-images-idx3-ubyte.gz'), {
+    splitCounts: { train: 6, val: 1, test: 3 },
+  });
   assert.equal(single.data.labels.length, 2000);
   assert.equal(single.splitOrigin, 'seeded');
   assert.deepEqual([single.splits.train.length, single.splits.val.length, single.splits.test.length], [6, 1, 3]);
@@ -130,7 +132,10 @@ test('loads the bundled glyphs folder, with a seeded 60/20/20 class split', asyn
   assert.equal(ds.splitOrigin, 'seeded');
   assert.deepEqual([ds.splits.train.length, ds.splits.val.length, ds.splits.test.length], [14, 5, 5]);
   const all = [...ds.splits.train, ...ds.splits.val, ...ds.splits.test].sort((a, b) => a - b);
-  assert.deepEqual(all, Array.from({ length: 24 }, (_, i) => i));
+  assert.deepEqual(
+    all,
+    Array.from({ length: 24 }, (_, i) => i),
+  );
   assert.deepEqual(ds.warnings, []);
   // A different split seed gives a different split; the same seed the same.
   const again = await loadDataset(path.join(DATA, 'glyphs'), { splitSeed: 0 });
@@ -173,7 +178,22 @@ test('decodes png, jpeg, webp, gif, tiff and bmp; pixels of lossless formats are
   assert.equal(ds.data.labels.length, 14);
   assert.deepEqual([ds.data.height, ds.data.width, ds.data.channels], [h, w, 3]);
   assert.deepEqual(ds.warnings, []);
-  const order = ['a/interlaced.png', 'a/ours.png', 'a/palette.png', 'a/photo.jpeg', 'a/photo.jpg', 'a/rgba.png', 'a/sharp.png', 'b/anim.gif', 'b/bitmap24.bmp', 'b/grey8.bmp', 'b/jpeg-in.tif', 'b/lossless.webp', 'b/scan.tif', 'b/scan.tiff'];
+  const order = [
+    'a/interlaced.png',
+    'a/ours.png',
+    'a/palette.png',
+    'a/photo.jpeg',
+    'a/photo.jpg',
+    'a/rgba.png',
+    'a/sharp.png',
+    'b/anim.gif',
+    'b/bitmap24.bmp',
+    'b/grey8.bmp',
+    'b/jpeg-in.tif',
+    'b/lossless.webp',
+    'b/scan.tif',
+    'b/scan.tiff',
+  ];
   const size = w * h * 3;
   order.forEach((rel, i) => {
     const got = Array.from(ds.data.pixels.subarray(i * size, (i + 1) * size));
@@ -193,7 +213,9 @@ test('mixed sizes and channel counts: most common size, majority channels, with 
   for (let i = 0; i < 5; i++) writePng(path.join(root, 'x', `${i}.png`), 16, 16, 1, i);
   for (let i = 0; i < 3; i++) writePng(path.join(root, 'y', `${i}.png`), 16, 16, 1, 10 + i);
   const colour = pattern(24, 20, 3, 7);
-  await sharp(Buffer.from(colour), { raw: { width: 24, height: 20, channels: 3 } }).jpeg().toFile(path.join(root, 'y', 'big.jpg'));
+  await sharp(Buffer.from(colour), { raw: { width: 24, height: 20, channels: 3 } })
+    .jpeg()
+    .toFile(path.join(root, 'y', 'big.jpg'));
   writePng(path.join(root, 'y', 'rgb.png'), 16, 16, 3, 9);
   const ds = await loadDataset(root);
   assert.deepEqual([ds.data.height, ds.data.width, ds.data.channels], [16, 16, 1]);
@@ -259,7 +281,10 @@ test('splits.json in the dataset folder is used; seeded splits by fractions and 
   assert.deepEqual(splitCountsFromFractions(10, { train: 5, val: 0, test: 5 }), { train: 5, val: 0, test: 5 });
   const s = seededSplit(10, { train: 5, val: 0, test: 5 }, 42);
   assert.deepEqual(s, seededSplit(10, { train: 5, val: 0, test: 5 }, 42));
-  assert.deepEqual([...s.train, ...s.test].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    [...s.train, ...s.test].sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   await expectUserError(() => seededSplit(4, { train: 3, val: 1, test: 1 }, 0), /exceed the 4 classes/);
 });
 
@@ -305,7 +330,10 @@ test('episodes: shapes, labels, classes from the pool, distinct images of the ri
   assert.equal(e.query.length, 5 * 3 * size);
   assert.deepEqual(Array.from(e.supportLabels), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
   assert.deepEqual(Array.from(e.queryLabels), [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]);
-  assert.deepEqual([...e.classes].sort((a, b) => a - b), [...splits.test].sort((a, b) => a - b));
+  assert.deepEqual(
+    [...e.classes].sort((a, b) => a - b),
+    [...splits.test].sort((a, b) => a - b),
+  );
   const seen = new Set<number>();
   const check = (arr: Float32Array, labels: Int32Array) => {
     for (let k = 0; k < labels.length; k++) {
@@ -346,8 +374,14 @@ const PINNED_SUPPORT_SUM = 86796;
 test('validateForEpisodes names the split, the classes and the fix', async () => {
   const ds = await glyphData();
   validateForEpisodes(ds, 'test', { ways: 5, shots: 5, queries: 15 });
-  await expectUserError(() => validateForEpisodes(ds, 'test', { ways: 6, shots: 1, queries: 1 }), /test split of dataset glyphs .* has 5 classes .* but tasks are 6-way: lower the ways to at most 5/);
-  await expectUserError(() => validateForEpisodes(ds, 'test', { ways: 5, shots: 20, queries: 21 }), /5 classes have fewer than shots \+ queries = 20 \+ 21 = 41 images: glyph-\d\d \(40\)/);
+  await expectUserError(
+    () => validateForEpisodes(ds, 'test', { ways: 6, shots: 1, queries: 1 }),
+    /test split of dataset glyphs .* has 5 classes .* but tasks are 6-way: lower the ways to at most 5/,
+  );
+  await expectUserError(
+    () => validateForEpisodes(ds, 'test', { ways: 5, shots: 20, queries: 21 }),
+    /5 classes have fewer than shots \+ queries = 20 \+ 21 = 41 images: glyph-\d\d \(40\)/,
+  );
   const idx = await loadDataset(path.join(DATA, 'fashion-mnist-small'));
   await expectUserError(() => validateForEpisodes(idx, 'val', { ways: 5, shots: 1, queries: 15 }), /val split .* has 0 classes but tasks are 5-way/);
   await expectUserError(() => validateForEpisodes(ds, 'test', { ways: 5, shots: 0, queries: 15 }), /shots must be a whole number >= 1/);
@@ -357,7 +391,10 @@ test('validateForEpisodes names the split, the classes and the fix', async () =>
   fs.rmSync(path.join(root, 'few', '5.png'));
   fs.rmSync(path.join(root, 'few', '4.png'));
   const small = await loadDataset(root, { splitCounts: { train: 0, val: 0, test: 3 } });
-  await expectUserError(() => validateForEpisodes(small, 'test', { ways: 3, shots: 1, queries: 5 }), /1 class has fewer than shots \+ queries = 1 \+ 5 = 6 images: few \(4\)/);
+  await expectUserError(
+    () => validateForEpisodes(small, 'test', { ways: 3, shots: 1, queries: 5 }),
+    /1 class has fewer than shots \+ queries = 1 \+ 5 = 6 images: few \(4\)/,
+  );
   await expectUserError(() => episodeAt(small.data, small.splits.test, { ways: 3, shots: 1, queries: 5 }, 0, 0), /few \(4\)/);
 });
 
@@ -368,7 +405,10 @@ test('a load can be cancelled and reports progress', async () => {
   const full = await loadDataset(root, { onProgress: (done, total) => seen.push(done / total) });
   assert.equal(full.data.labels.length, 300);
   assert.equal(seen[seen.length - 1], 1);
-  assert.ok(seen.every((v, i) => i === 0 || v >= seen[i - 1]), 'progress only grows');
+  assert.ok(
+    seen.every((v, i) => i === 0 || v >= seen[i - 1]),
+    'progress only grows',
+  );
   const ac = new AbortController();
   await assert.rejects(
     loadDataset(root, {

@@ -6,7 +6,17 @@ import { before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { fashionSmall, testBackend, tinyConfig } from './helpers/engine';
-import { chooseOnValidation, collapseShare, correctUnderAll, diagnose, meaningful, pairedComparisons, pairedDifference, RobustGivenClean, topClassShare } from '../src/core/eval/diagnostics';
+import {
+  chooseOnValidation,
+  collapseShare,
+  correctUnderAll,
+  diagnose,
+  meaningful,
+  pairedComparisons,
+  pairedDifference,
+  RobustGivenClean,
+  topClassShare,
+} from '../src/core/eval/diagnostics';
 import { evaluate } from '../src/core/evaluate';
 import { marginLossPerSample } from '../src/core/losses';
 import { modelSpecOf } from '../src/core/meta/learner';
@@ -31,7 +41,16 @@ test('top-class share, robust-given-clean and correct-under-every-run on hand-ma
   k.add([0, 1, 2, 0], [0, 0, 0, 3], [0, 1, 2, 3]);
   assert.equal(k.value, 1 / 3);
   // two runs: query 0 survives both, query 1 only the first, query 2 neither
-  assert.equal(correctUnderAll([[0, 1, 0], [0, 0, 0]], [0, 1, 2]), 1 / 3);
+  assert.equal(
+    correctUnderAll(
+      [
+        [0, 1, 0],
+        [0, 0, 0],
+      ],
+      [0, 1, 2],
+    ),
+    1 / 3,
+  );
   assert.equal(collapseShare(5), 0.5);
   assert.ok(Math.abs(collapseShare(2) - 0.6875) < 1e-12);
 });
@@ -51,7 +70,11 @@ test('diagnose: at chance within the CI, collapsed from the top-class share, eac
 
 test('paired difference: the mean of a - b with a bootstrap interval that is tight when the difference is steady', () => {
   const a = Float64Array.from({ length: 100 }, (_, i) => 0.5 + 0.3 * Math.sin(i));
-  const steady = pairedDifference(a, a.map((x) => x - 0.05), 1);
+  const steady = pairedDifference(
+    a,
+    a.map((x) => x - 0.05),
+    1,
+  );
   assert.ok(Math.abs(steady.mean - 0.05) < 1e-12 && Math.abs(steady.low - 0.05) < 1e-9 && Math.abs(steady.high - 0.05) < 1e-9);
   const rng = new Rng(3);
   const b = a.map((x) => x + (rng.next() - 0.5) * 0.2);
@@ -68,12 +91,18 @@ test('paired difference: the mean of a - b with a bootstrap interval that is tig
     { model: 'y [prototype]', head: 'prototype', perEpisode: per(b) },
     { model: 'old', head: 'finetune' },
   ]);
-  assert.deepEqual(cmp.map((c) => `${c.a}/${c.b}/${c.metric}`), ['x/y/clean', 'x/y/robust'], 'only models with the same head are compared');
+  assert.deepEqual(
+    cmp.map((c) => `${c.a}/${c.b}/${c.metric}`),
+    ['x/y/clean', 'x/y/robust'],
+    'only models with the same head are compared',
+  );
 });
 
 test('the validation choice cannot reward collapse: robust accuracy among the meaningful runs near the best clean one', () => {
   const run = (name: string, clean: number, robust: number, bad = false) => ({
-    name, clean: { mean: clean, ci95: 0.02 }, robust: { mean: robust, ci95: 0.02 },
+    name,
+    clean: { mean: clean, ci95: 0.02 },
+    robust: { mean: robust, ci95: 0.02 },
     diagnostics: diagnose(5, { mean: clean, ci95: 0.02 }, [0.5], [bad ? 0.9 : 0.25], null),
   });
   // The collapsed run has the highest robust figure and is passed over; so is the one 3 points below the best clean.
@@ -83,7 +112,15 @@ test('the validation choice cannot reward collapse: robust accuracy among the me
 });
 
 test('the CW margin is max of the other logits minus the true one', () => {
-  const m = tf.tidy(() => marginLossPerSample(tf.tensor2d([[3, 1, 0], [0, 2, 5]]), tf.tensor1d([0, 1], 'int32')).arraySync());
+  const m = tf.tidy(() =>
+    marginLossPerSample(
+      tf.tensor2d([
+        [3, 1, 0],
+        [0, 2, 5],
+      ]),
+      tf.tensor1d([0, 1], 'int32'),
+    ).arraySync(),
+  );
   assert.deepEqual(m, [1 - 3, 5 - 2]);
 });
 

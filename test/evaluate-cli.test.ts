@@ -87,11 +87,15 @@ test('--help lists the options', async () => {
   const r = await evalCli(['--help']);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /usage: robust-meta eval --checkpoint/);
-  for (const flag of ['--data', '--eps', '--attack-steps', '--restarts', '--norm', '--head', '--curve', '--strong', '--out', '--json']) assert.ok(r.stdout.includes(flag), flag);
+  for (const flag of ['--data', '--eps', '--attack-steps', '--restarts', '--norm', '--head', '--curve', '--strong', '--out', '--json'])
+    assert.ok(r.stdout.includes(flag), flag);
 });
 
 test('--curve reads 1/255 units and fractions', () => {
-  assert.deepEqual(parseCurve('0,1,2,4,8,16').map((e) => e * 255), [0, 1, 2, 4, 8, 16]);
+  assert.deepEqual(
+    parseCurve('0,1,2,4,8,16').map((e) => e * 255),
+    [0, 1, 2, 4, 8, 16],
+  );
   assert.deepEqual(parseCurve('0, 8/255 ,0.5'), [0, 8 / 255, 0.5 / 255]);
   assert.deepEqual(parseCurve('none'), []);
 });
@@ -105,10 +109,16 @@ test('two checkpoints on the same episodes: the result file, its sample PNGs, th
   const written = JSON.parse(fs.readFileSync(out, 'utf8')) as EvalResultFile;
   assert.deepEqual(printed, written);
   assert.equal(written.models.length, 2);
-  assert.deepEqual(written.models.map((m) => m.head), ['finetune', 'prototype']);
+  assert.deepEqual(
+    written.models.map((m) => m.head),
+    ['finetune', 'prototype'],
+  );
   assert.equal(written.setting.ways, 3);
   assert.equal(written.setting.episodes, 2);
-  assert.deepEqual(written.models[0].curve.map((p) => Math.round(p.eps * 255)), [0, 8, 32]);
+  assert.deepEqual(
+    written.models[0].curve.map((p) => Math.round(p.eps * 255)),
+    [0, 8, 32],
+  );
   for (const m of written.models) {
     assert.equal(m.checkpoint, m.model.startsWith('maml') ? ckptA : ckptB);
     assert.ok(m.samples && m.samples.length > 0);
@@ -119,7 +129,21 @@ test('two checkpoints on the same episodes: the result file, its sample PNGs, th
 
   // The table, --no-samples, --threads (the episodes shared by two threads) and a chosen --strong attack.
   const out2 = path.join(dir, 'res', 'table.json');
-  const t = await evalCli(['-c', ckptA, ...common, '--out', out2, '--no-samples', '--threads', '2', '--strong', '--strong-steps', '3', '--strong-restarts', '1']);
+  const t = await evalCli([
+    '-c',
+    ckptA,
+    ...common,
+    '--out',
+    out2,
+    '--no-samples',
+    '--threads',
+    '2',
+    '--strong',
+    '--strong-steps',
+    '3',
+    '--strong-restarts',
+    '1',
+  ]);
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stdout, /fashion-mnist-small \(test classes\): 3-way 1-shot, 2 queries per class, 2 episodes/);
   assert.match(t.stdout, /attack: PGD-2 L-inf eps 8\/255, step 2\/255/);
@@ -132,7 +156,13 @@ test('two checkpoints on the same episodes: the result file, its sample PNGs, th
   assert.deepEqual(JSON.parse(fs.readFileSync(out2, 'utf8')).models[0].clean, written.models[0].clean);
   // By default every model is also evaluated with the prototype head, and the table says so.
   const table = JSON.parse(fs.readFileSync(out2, 'utf8')) as EvalResultFile;
-  assert.deepEqual(table.models.map((m) => [m.model, m.head]), [['maml (a.ckpt, step 0)', 'finetune'], ['maml (a.ckpt, step 0) [prototype]', 'prototype']]);
+  assert.deepEqual(
+    table.models.map((m) => [m.model, m.head]),
+    [
+      ['maml (a.ckpt, step 0)', 'finetune'],
+      ['maml (a.ckpt, step 0) [prototype]', 'prototype'],
+    ],
+  );
   assert.match(t.stdout, /maml \(a\.ckpt, step 0\) \[prototype\]\s+prototype/);
   assert.match(t.stdout, /chance 33\.3%/);
 });
@@ -142,15 +172,31 @@ test('the table shows estimates, the curve, the stronger attack and failed check
     format: 1,
     createdAt: '2026-01-01T00:00:00Z',
     setting: {
-      dataset: 'glyphs', dataPath: '/d', split: 'test', ways: 5, shots: 1, queries: 15, episodes: 400, seed: 0,
-      attack: { norm: 'linf', eps: 8 / 255, steps: 20, stepSize: 2 / 255, restarts: 0 }, innerStepsTest: 10,
-      strongAttack: { steps: 100, stepSize: 2.5 * 8 / 255 / 100, restarts: 4 },
+      dataset: 'glyphs',
+      dataPath: '/d',
+      split: 'test',
+      ways: 5,
+      shots: 1,
+      queries: 15,
+      episodes: 400,
+      seed: 0,
+      attack: { norm: 'linf', eps: 8 / 255, steps: 20, stepSize: 2 / 255, restarts: 0 },
+      innerStepsTest: 10,
+      strongAttack: { steps: 100, stepSize: (2.5 * 8) / 255 / 100, restarts: 4 },
     },
     models: [
       {
-        model: 'mavrl (run-1, step 1000)', method: 'mavrl', checkpoint: '/c', head: 'finetune', seconds: 12,
-        clean: { mean: 0.5031, ci95: 0.0078 }, robust: { mean: 0.282, ci95: 0.0071 },
-        curve: [{ eps: 0, accuracy: { mean: 0.5031, ci95: 0.0078 } }, { eps: 8 / 255, accuracy: { mean: 0.282, ci95: 0.0071 } }],
+        model: 'mavrl (run-1, step 1000)',
+        method: 'mavrl',
+        checkpoint: '/c',
+        head: 'finetune',
+        seconds: 12,
+        clean: { mean: 0.5031, ci95: 0.0078 },
+        robust: { mean: 0.282, ci95: 0.0071 },
+        curve: [
+          { eps: 0, accuracy: { mean: 0.5031, ci95: 0.0078 } },
+          { eps: 8 / 255, accuracy: { mean: 0.282, ci95: 0.0071 } },
+        ],
         checks: {
           cleanAboveRobust: { ok: true, message: 'fine' },
           curveMonotone: { ok: false, message: 'robust accuracy rises' },

@@ -91,7 +91,10 @@ test('options: defaults from the protocol and the models, and errors that name t
   assert.equal(o.attack.steps, 20);
   close(o.attack.eps, 8 / 255);
   close(o.attack.stepSize, 2 / 255);
-  assert.deepEqual(o.curve.map((e) => Math.round(e * 255)), [0, 1, 2, 4, 8, 16]);
+  assert.deepEqual(
+    o.curve.map((e) => Math.round(e * 255)),
+    [0, 1, 2, 4, 8, 16],
+  );
   const mixed = resolveEvalOptions([{ cfg: tinyConfig({ ways: 3 }) }, { cfg: tinyConfig({ ways: 4 }) }]);
   assert.equal(mixed.ways, 5);
   const l2 = resolveEvalOptions([], { attack: { norm: 'l2', eps: 0.5 } });
@@ -110,7 +113,10 @@ test('options: defaults from the protocol and the models, and errors that name t
     [{ strongAttack: { loss: 'l1' } }, /strong attack loss must be ce or margin/],
     [{ split: 'dev' }, /split must be train, val or test/],
   ] as const) {
-    assert.throws(() => resolveEvalOptions([], bad as never), (e: unknown) => isUserError(e) && re.test((e as Error).message));
+    assert.throws(
+      () => resolveEvalOptions([], bad as never),
+      (e: unknown) => isUserError(e) && re.test((e as Error).message),
+    );
   }
 });
 
@@ -162,21 +168,33 @@ test('two models on the same episodes: identical to evaluating each alone, robus
   });
   assert.equal(tf.memory().numTensors, before, 'tensors left behind');
   assert.deepEqual(progress, [1, 2, 3]);
-  assert.ok(counts.every((c) => c === counts[0]), `tensor count changed across episodes: ${counts}`);
+  assert.ok(
+    counts.every((c) => c === counts[0]),
+    `tensor count changed across episodes: ${counts}`,
+  );
 
   const alone = await evaluate([b], ds, SMALL);
   assert.deepEqual(Array.from(alone.perEpisode[0].clean), Array.from(both.perEpisode[1].clean));
-  assert.deepEqual(alone.perEpisode[0].curve.map((c) => Array.from(c)), both.perEpisode[1].curve.map((c) => Array.from(c)));
+  assert.deepEqual(
+    alone.perEpisode[0].curve.map((c) => Array.from(c)),
+    both.perEpisode[1].curve.map((c) => Array.from(c)),
+  );
 
   const r = both.result;
   assert.equal(r.models.length, 2);
-  assert.deepEqual(r.models.map((m) => m.head), ['finetune', 'prototype']);
+  assert.deepEqual(
+    r.models.map((m) => m.head),
+    ['finetune', 'prototype'],
+  );
   assert.deepEqual(r.models[0].adaptation, { steps: 2, lr: 0.1, update: 'all' });
   assert.equal(r.setting.episodes, 3);
   assert.equal(r.setting.split, 'test');
   for (const m of r.models) {
     assert.ok(m.robust.mean <= m.clean.mean, `${m.model}: robust ${m.robust.mean} > clean ${m.clean.mean}`);
-    assert.deepEqual(m.curve.map((p) => Math.round(p.eps * 255)), [0, 2, 8, 64]);
+    assert.deepEqual(
+      m.curve.map((p) => Math.round(p.eps * 255)),
+      [0, 2, 8, 64],
+    );
     assert.equal(m.curve[0].accuracy.mean, m.clean.mean);
     assert.equal(m.curve[2].accuracy.mean, m.robust.mean);
     // At 64/255 the attack wins: the curve falls below clean.
@@ -228,7 +246,10 @@ test('models that cannot take the episodes fail with a UserError that says what 
   assert.equal(out.result.models[0].head, 'prototype');
   const wrongSize = await model('rgb', 'maml', 1, { channels: 3 });
   await assert.rejects(evaluate([wrongSize], ds, SMALL), (e: unknown) => isUserError(e) && /takes 28x28x3 images/.test((e as Error).message));
-  await assert.rejects(evaluate([await model('m', 'maml', 1)], ds, { ...SMALL, ways: 6, head: 'prototype' }), (e: unknown) => isUserError(e) && /lower the ways/.test((e as Error).message));
+  await assert.rejects(
+    evaluate([await model('m', 'maml', 1)], ds, { ...SMALL, ways: 6, head: 'prototype' }),
+    (e: unknown) => isUserError(e) && /lower the ways/.test((e as Error).message),
+  );
   await assert.rejects(evaluate([await model('m', 'maml', 1), await model('m', 'rocl', 2)], ds, SMALL), /two models are named 'm'/);
 });
 
@@ -252,7 +273,10 @@ test('samplePerturbations: PNGs whose perturbation lies within eps, with labels'
   assert.equal(tf.memory().numTensors, before);
   assert.equal(out.samples.length, 4);
   close(out.amplification, 0.5 / EPS, 1e-9);
-  assert.deepEqual(out.samples.map((s) => s.queryIndex), [0, 2, 4, 1]);
+  assert.deepEqual(
+    out.samples.map((s) => s.queryIndex),
+    [0, 2, 4, 1],
+  );
   for (const s of out.samples) {
     assert.ok(s.linf <= EPS + 1e-6 && s.linf > 0, `linf ${s.linf}`);
     assert.equal(s.trueLabel, episode.queryLabels[s.queryIndex]);

@@ -21,7 +21,10 @@ test('the shipped specs read, and the full-strength one pre-registers its verdic
   assert.match(s.verdict!.rule, /95% bootstrap interval/);
   assert.equal(s.verdict!.cleanMargin, 2);
   assert.equal(s.validation.on, 'source');
-  assert.deepEqual([seedsOf(s, 'mavrl').length, seedsOf(s, 'aq').length, seedsOf(s, 'rmaml').length, seedsOf(s, 'adml').length, seedsOf(s, 'maml').length], [5, 5, 3, 3, 3]);
+  assert.deepEqual(
+    [seedsOf(s, 'mavrl').length, seedsOf(s, 'aq').length, seedsOf(s, 'rmaml').length, seedsOf(s, 'adml').length, seedsOf(s, 'maml').length],
+    [5, 5, 3, 3, 3],
+  );
   const domains = unseenDomains(s, path.join(root, 'experiments'));
   assert.ok(domains.length >= 2);
   assert.ok(domains.every((d) => d.label === `unseen-${d.name}`));
@@ -32,8 +35,23 @@ test('the shipped specs read, and the full-strength one pre-registers its verdic
 test('a spec with several unseen domains is checked with messages that say what to fix', () => {
   const base = JSON.parse(fs.readFileSync(path.join(root, 'experiments', 'full-strength.json'), 'utf8'));
   assert.throws(() => readExperimentSpec(writeSpec({ ...base, unseen: [] })), /\/unseen: expected array length to be greater or equal to 1/);
-  assert.throws(() => readExperimentSpec(writeSpec({ ...base, unseen: [{ name: 'a b', path: 'x', val: 0, test: 5 }] })), /\/unseen\/0\/name: expected string to match/);
-  assert.throws(() => readExperimentSpec(writeSpec({ ...base, unseen: [{ name: 'a', path: 'x', val: 0, test: 5 }, { name: 'a', path: 'y', val: 0, test: 5 }] })), /names must differ/);
+  assert.throws(
+    () => readExperimentSpec(writeSpec({ ...base, unseen: [{ name: 'a b', path: 'x', val: 0, test: 5 }] })),
+    /\/unseen\/0\/name: expected string to match/,
+  );
+  assert.throws(
+    () =>
+      readExperimentSpec(
+        writeSpec({
+          ...base,
+          unseen: [
+            { name: 'a', path: 'x', val: 0, test: 5 },
+            { name: 'a', path: 'y', val: 0, test: 5 },
+          ],
+        }),
+      ),
+    /names must differ/,
+  );
   assert.throws(() => readExperimentSpec(writeSpec({ ...base, validation: { ...base.validation, on: 'unseen' } })), /needs val >= 1 classes/);
   assert.throws(() => readExperimentSpec(writeSpec({ ...base, methodSeeds: { rocl: [0] } })), /\/methodSeeds: names rocl, which is not in 'methods'/);
   assert.throws(() => readExperimentSpec(writeSpec({ ...base, verdict: { rule: 'x' } })), /\/verdict\/cleanMargin: expected required property/);

@@ -13,7 +13,10 @@ test('emaSmooth: matches the debiased EMA written out by hand, and keeps x', () 
   const w = 0.5;
   const out = emaSmooth(pts([2, 4, 8]), w);
   // running: 1, 2.5, 5.25; debias by 1-0.5, 1-0.25, 1-0.125
-  assert.deepEqual(out.map((p) => p.x), [1, 2, 3]);
+  assert.deepEqual(
+    out.map((p) => p.x),
+    [1, 2, 3],
+  );
   assert.ok(Math.abs(out[0].y - 2) < 1e-12);
   assert.ok(Math.abs(out[1].y - 2.5 / 0.75) < 1e-12);
   assert.ok(Math.abs(out[2].y - 5.25 / 0.875) < 1e-12);
@@ -58,10 +61,16 @@ test('elapsedAtStep: seconds since the first step, interpolated between known st
 test('viewSeries: wall-time x when asked and known, the smoothed series only when smoothing is on', () => {
   const f = (s: number) => s * 2;
   const v = viewSeries(pts([1, 2]), { smoothing: 0, xAxis: 'time', logLosses: false }, f);
-  assert.deepEqual(v.raw, [{ x: 2, y: 1 }, { x: 4, y: 2 }]);
+  assert.deepEqual(v.raw, [
+    { x: 2, y: 1 },
+    { x: 4, y: 2 },
+  ]);
   assert.equal(v.smoothed, undefined);
   const s = viewSeries(pts([1, 2]), { smoothing: 0.5, xAxis: 'step', logLosses: false }, f);
-  assert.deepEqual(s.raw.map((p) => p.x), [1, 2]);
+  assert.deepEqual(
+    s.raw.map((p) => p.x),
+    [1, 2],
+  );
   assert.equal(s.smoothed!.length, 2);
   assert.deepEqual(viewSeries(pts([1]), { smoothing: 0, xAxis: 'time', logLosses: false }).raw, pts([1]));
 });

@@ -4,16 +4,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  curveSeries,
-  downsample,
-  mergeMetrics,
-  recentMean,
-  resultRows,
-  runSummaryRow,
-  thinMetrics,
-  trainingSeries,
-} from '../src/extension/chartData';
+import { curveSeries, downsample, mergeMetrics, recentMean, resultRows, runSummaryRow, thinMetrics, trainingSeries } from '../src/extension/chartData';
 import { formatDuration, formatEps, formatEstimate } from '../src/formats/display';
 import { readMetricsFrom } from '../src/extension/runFolder';
 import { evalResult, makeRun, metric, tmpDir } from './extension-helpers/runs';
@@ -21,7 +12,10 @@ import { evalResult, makeRun, metric, tmpDir } from './extension-helpers/runs';
 test('training series: one point per step, accuracies in percent', () => {
   const lines = [metric(1), metric(2), metric(3)];
   const s = trainingSeries(lines);
-  assert.deepEqual(s.agreement.map((p) => p.x), [1, 2, 3]);
+  assert.deepEqual(
+    s.agreement.map((p) => p.x),
+    [1, 2, 3],
+  );
   assert.equal(s.agreement[1].y, 0.25);
   assert.equal(s.ce[0].y, 1);
   assert.equal(s.loss[0].y, 2);
@@ -39,7 +33,10 @@ test('a method without an agreement loss gives an empty agreement series', () =>
 
 test('non-finite values are skipped', () => {
   const s = trainingSeries([metric(1, { loss: NaN }), metric(2)]);
-  assert.deepEqual(s.loss.map((p) => p.x), [2]);
+  assert.deepEqual(
+    s.loss.map((p) => p.x),
+    [2],
+  );
 });
 
 test('downsample keeps short series and bounds long ones, ending on the last point', () => {
@@ -56,13 +53,22 @@ test('downsample keeps short series and bounds long ones, ending on the last poi
 test('mergeMetrics drops a line seen twice and replaces the tail after a resume', () => {
   const into = [metric(1), metric(2), metric(3)];
   mergeMetrics(into, [metric(3), metric(4)]);
-  assert.deepEqual(into.map((l) => l.step), [1, 2, 3, 4]);
+  assert.deepEqual(
+    into.map((l) => l.step),
+    [1, 2, 3, 4],
+  );
   const resumed = metric(3, { loss: 42 });
   mergeMetrics(into, [resumed]);
-  assert.deepEqual(into.map((l) => l.step), [1, 2, 3]);
+  assert.deepEqual(
+    into.map((l) => l.step),
+    [1, 2, 3],
+  );
   assert.equal(into[2].loss, 42);
   mergeMetrics(into, [metric(1, { loss: 7 })]);
-  assert.deepEqual(into.map((l) => l.step), [1]);
+  assert.deepEqual(
+    into.map((l) => l.step),
+    [1],
+  );
 });
 
 test('thinMetrics averages runs of lines into at most max lines, keeping nulls', () => {
@@ -77,8 +83,14 @@ test('thinMetrics averages runs of lines into at most max lines, keeping nulls',
 
 test('recentMean averages the last n finite values', () => {
   const lines = [metric(1, { cleanAcc: 0 }), metric(2, { cleanAcc: 0.5 }), metric(3, { cleanAcc: null }), metric(4, { cleanAcc: 1 })];
-  assert.equal(recentMean(lines, (l) => l.cleanAcc, 2), 0.75);
-  assert.equal(recentMean([], (l) => l.cleanAcc), null);
+  assert.equal(
+    recentMean(lines, (l) => l.cleanAcc, 2),
+    0.75,
+  );
+  assert.equal(
+    recentMean([], (l) => l.cleanAcc),
+    null,
+  );
 });
 
 test('result rows: clean and robust accuracy with 95% CI per model', () => {
@@ -98,14 +110,29 @@ test('result rows: clean and robust accuracy with 95% CI per model', () => {
 
 test('robustness curves: eps in 1/255 units, sorted, percent with CI; models without a curve are left out', () => {
   const r = evalResult([
-    { model: 'mavrl', clean: 0.5, robust: 0.3, curve: [[8, 0.3], [0, 0.5], [4, 0.4]] },
+    {
+      model: 'mavrl',
+      clean: 0.5,
+      robust: 0.3,
+      curve: [
+        [8, 0.3],
+        [0, 0.5],
+        [4, 0.4],
+      ],
+    },
     { model: 'maml', clean: 0.5, robust: 0.0 },
   ]);
   const c = curveSeries(r, 'run-1: ');
   assert.equal(c.length, 1);
   assert.equal(c[0].label, 'run-1: mavrl · glyphs 5w1s');
-  assert.deepEqual(c[0].points.map((p) => Math.round(p.x)), [0, 4, 8]);
-  assert.deepEqual(c[0].points.map((p) => Math.round(p.y)), [50, 40, 30]);
+  assert.deepEqual(
+    c[0].points.map((p) => Math.round(p.x)),
+    [0, 4, 8],
+  );
+  assert.deepEqual(
+    c[0].points.map((p) => Math.round(p.y)),
+    [50, 40, 30],
+  );
   assert.equal(c[0].points[0].ci, 1);
 });
 
@@ -129,7 +156,10 @@ test('readMetricsFrom follows the file: complete lines only, from an offset, res
   const dir = makeRun(tmpDir(), { id: 'live', metrics: 2 });
   const file = path.join(dir, 'metrics.jsonl');
   const first = readMetricsFrom(dir, 0);
-  assert.deepEqual(first.lines.map((l) => l.step), [1, 2]);
+  assert.deepEqual(
+    first.lines.map((l) => l.step),
+    [1, 2],
+  );
   assert.equal(first.next, fs.statSync(file).size);
   // A torn line (the worker is writing it) is not read yet.
   const third = JSON.stringify(metric(3));
@@ -139,12 +169,18 @@ test('readMetricsFrom follows the file: complete lines only, from an offset, res
   assert.equal(torn.next, first.next);
   fs.appendFileSync(file, third.slice(10) + '\n');
   const after = readMetricsFrom(dir, torn.next);
-  assert.deepEqual(after.lines.map((l) => l.step), [3]);
+  assert.deepEqual(
+    after.lines.map((l) => l.step),
+    [3],
+  );
   // Truncated on resume: shorter than the offset, read again from the start.
   fs.writeFileSync(file, JSON.stringify(metric(1)) + '\n');
   const again = readMetricsFrom(dir, after.next);
   assert.equal(again.restarted, true);
-  assert.deepEqual(again.lines.map((l) => l.step), [1]);
+  assert.deepEqual(
+    again.lines.map((l) => l.step),
+    [1],
+  );
 });
 
 test('readMetricsFrom reports a damaged line instead of throwing', () => {

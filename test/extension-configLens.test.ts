@@ -11,13 +11,22 @@ test('configMatchesRun: every value the file sets, paths and machine choices asi
 });
 
 test('latestRun: the newest by creation time', () => {
-  assert.equal(latestRun([{ id: 'a', createdAt: '2026-01-01T00:00:00Z' }, { id: 'b', createdAt: '2026-02-01T00:00:00Z' }])!.id, 'b');
+  assert.equal(
+    latestRun([
+      { id: 'a', createdAt: '2026-01-01T00:00:00Z' },
+      { id: 'b', createdAt: '2026-02-01T00:00:00Z' },
+    ])!.id,
+    'b',
+  );
   assert.equal(latestRun([]), undefined);
 });
 
 test('lensTitle: method, state and figures, saying where training figures come from', () => {
   const base = { id: 'r', dir: '/r', method: 'mavrl', state: 'done', step: 40, totalSteps: 40 };
   assert.equal(lensTitle({ ...base, clean: 48.81, robust: 12.04, source: 'evaluation' }), 'mavrl · done · clean 48.8 / robust 12.0 · open dashboard');
-  assert.equal(lensTitle({ ...base, state: 'running', step: 3, clean: 40, robust: 10, source: 'training' }), 'mavrl · running 3/40 · train clean 40.0 / robust 10.0 · open dashboard');
+  assert.equal(
+    lensTitle({ ...base, state: 'running', step: 3, clean: 40, robust: 10, source: 'training' }),
+    'mavrl · running 3/40 · train clean 40.0 / robust 10.0 · open dashboard',
+  );
   assert.equal(lensTitle({ ...base, clean: null, robust: null, source: 'none' }), 'mavrl · done · open dashboard');
 });

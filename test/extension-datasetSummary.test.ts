@@ -25,15 +25,24 @@ test('summarizeDataset: format line, per-class counts with their split, per-spli
   assert.equal(s.format, 'image folder (one sub-folder per class), 28×28 grey');
   assert.equal(s.images, 118);
   assert.deepEqual(s.classes[6], { name: 'g', split: 'test', count: 3 });
-  assert.deepEqual(s.splits.find((x) => x.split === 'train'), { split: 'train', classes: 5, images: 95, minPerClass: 19, maxPerClass: 19 });
-  assert.deepEqual(s.splits.find((x) => x.split === 'val'), { split: 'val', classes: 0, images: 0, minPerClass: 0, maxPerClass: 0 });
+  assert.deepEqual(
+    s.splits.find((x) => x.split === 'train'),
+    { split: 'train', classes: 5, images: 95, minPerClass: 19, maxPerClass: 19 },
+  );
+  assert.deepEqual(
+    s.splits.find((x) => x.split === 'val'),
+    { split: 'val', classes: 0, images: 0, minPerClass: 0, maxPerClass: 0 },
+  );
   assert.match(s.splitOrigin, /train\/ val\/ test\//);
 });
 
-test('summarizeDataset: the loader\'s warnings stay, unbalanced classes are added', () => {
+test("summarizeDataset: the loader's warnings stay, unbalanced classes are added", () => {
   const s = summarizeDataset(facts());
   assert.equal(s.warnings[0], 'skipped a/bad.png: not an image');
-  assert.ok(s.warnings.some((w) => /test classes are unbalanced: 3 to 20/.test(w)), JSON.stringify(s.warnings));
+  assert.ok(
+    s.warnings.some((w) => /test classes are unbalanced: 3 to 20/.test(w)),
+    JSON.stringify(s.warnings),
+  );
 });
 
 test('summarizeDataset: tasks are checked per split; an empty split makes none', () => {

@@ -17,7 +17,15 @@ const spec = {
   parallel: 1,
 } as unknown as ExperimentSpec;
 
-const diag = (atChance = false) => ({ chance: 0.2, meanMaxSoftmax: { mean: 0.5, ci95: 0 }, topClassShare: { mean: 0.3, ci95: 0 }, robustGivenClean: 0.5, atChance, collapsed: false, warnings: atChance ? ['clean accuracy is at chance'] : [] });
+const diag = (atChance = false) => ({
+  chance: 0.2,
+  meanMaxSoftmax: { mean: 0.5, ci95: 0 },
+  topClassShare: { mean: 0.3, ci95: 0 },
+  robustGivenClean: 0.5,
+  atChance,
+  collapsed: false,
+  warnings: atChance ? ['clean accuracy is at chance'] : [],
+});
 
 function model(name: string, clean: number, robust: number, atChance = false): ModelEval {
   return {
@@ -38,16 +46,34 @@ function model(name: string, clean: number, robust: number, atChance = false): M
 }
 
 function result(models: ModelEval[]): EvalResultFile {
-  return { models, setting: { seed: 2 }, comparisons: [{ a: 'mavrl-seed0', b: 'aq-seed0', metric: 'robust', mean: 0.031, low: 0.01, high: 0.052 }] } as unknown as EvalResultFile;
+  return {
+    models,
+    setting: { seed: 2 },
+    comparisons: [{ a: 'mavrl-seed0', b: 'aq-seed0', metric: 'robust', mean: 0.031, low: 0.01, high: 0.052 }],
+  } as unknown as EvalResultFile;
 }
 
 function facts(over: Partial<ExperimentFacts> = {}): ExperimentFacts {
-  return { name: 'tiny', specFile: '/w/tiny.experiment.json', outDir: '/w/experiments/out/tiny', spec, train: {}, results: {}, evalFilesDone: [], outcomeDone: false, now: 100_000, ...over };
+  return {
+    name: 'tiny',
+    specFile: '/w/tiny.experiment.json',
+    outDir: '/w/experiments/out/tiny',
+    spec,
+    train: {},
+    results: {},
+    evalFilesDone: [],
+    outcomeDone: false,
+    now: 100_000,
+    ...over,
+  };
 }
 
 test('experimentGrid: one row per planned run (validation runs of the seed method, then every method x seed), merged by name', () => {
   const g = experimentGrid(facts());
-  assert.deepEqual(g.map((r) => r.name), ['mavrl-seed0-lambda1', 'mavrl-seed0-lambda4', 'mavrl-seed0', 'mavrl-seed1', 'aq-seed0', 'aq-seed1']);
+  assert.deepEqual(
+    g.map((r) => r.name),
+    ['mavrl-seed0-lambda1', 'mavrl-seed0-lambda4', 'mavrl-seed0', 'mavrl-seed1', 'aq-seed0', 'aq-seed1'],
+  );
   assert.ok(g.every((r) => r.training.state === 'pending'));
   assert.equal(g[0].validation.text, 'pending');
   assert.equal(g[3].validation.state, 'none');
@@ -91,7 +117,9 @@ test('experimentProgress: jobs done / total, state, and an ETA from the pace so 
 
 test('resultsTable: methods x settings across seeds, flagged models, verdict, paired differences, warnings and curves', () => {
   const t = resultsTable(
-    { 'unseen-1shot': result([model('mavrl-seed0', 0.5, 0.2), model('mavrl-seed1', 0.6, 0.3), model('aq-seed0', 0.21, 0.1, true), model('aq-seed1', 0.5, 0.1)]) },
+    {
+      'unseen-1shot': result([model('mavrl-seed0', 0.5, 0.2), model('mavrl-seed1', 0.6, 0.3), model('aq-seed0', 0.21, 0.1, true), model('aq-seed1', 0.5, 0.1)]),
+    },
     ['unseen-1shot', 'source-1shot'],
   );
   assert.equal(t.rows.length, 2);
@@ -106,7 +134,10 @@ test('resultsTable: methods x settings across seeds, flagged models, verdict, pa
   assert.match(s.verdict, /^no verdict/);
   assert.deepEqual(s.differences, ['robust: mavrl-seed0 − aq-seed0 = +3.1 [+1.0, +5.2] points']);
   assert.ok(s.warnings.some((w) => /aq-seed0: clean accuracy is at chance/.test(w)));
-  assert.deepEqual(s.curves.find((c) => c.label === 'mavrl')!.points.map((p) => Math.round(p.y)), [55, 25]);
+  assert.deepEqual(
+    s.curves.find((c) => c.label === 'mavrl')!.points.map((p) => Math.round(p.y)),
+    [55, 25],
+  );
 });
 
 test('resultsTable: without both mavrl and aq the verdict says the rule does not apply', () => {
@@ -137,8 +168,10 @@ test('experimentView: the grid, progress and table together', () => {
   assert.equal(v.table.rows.length, 0);
 });
 
-test('experimentGrid: the seed method\'s main runs after validation chose a value carry it in their name', () => {
-  const g = experimentGrid(facts({ train: { 'mavrl-seed0-lambda4': { done: true }, 'mavrl-seed1-lambda4': { done: false, state: 'running', step: 2, totalSteps: 4 } } }));
+test("experimentGrid: the seed method's main runs after validation chose a value carry it in their name", () => {
+  const g = experimentGrid(
+    facts({ train: { 'mavrl-seed0-lambda4': { done: true }, 'mavrl-seed1-lambda4': { done: false, state: 'running', step: 2, totalSteps: 4 } } }),
+  );
   const names = g.map((r) => r.name);
   assert.ok(names.includes('mavrl-seed1-lambda4'), names.join());
   assert.ok(!names.includes('mavrl-seed1'), names.join());

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { experimentChildren, experimentDescription, experimentNodeView, isExperimentNode, type ExperimentEntry } from '../src/extension/experimentTreeModel';
 import type { RunEntry } from '../src/extension/runFolder';
 
-const run = (dir: string, state: RunEntry['state']) => ({ id: dir.split('/').pop()!, dir, method: 'mavrl', state, interrupted: false, step: 4, totalSteps: 4, checkpoints: [], results: [] }) as unknown as RunEntry;
+const run = (dir: string, state: RunEntry['state']) =>
+  ({ id: dir.split('/').pop()!, dir, method: 'mavrl', state, interrupted: false, step: 4, totalSteps: 4, checkpoints: [], results: [] }) as unknown as RunEntry;
 
 const exp: ExperimentEntry = {
   spec: '/w/tiny.experiment.json',
@@ -23,7 +24,10 @@ test('an experiment node: state, jobs done/total and ETA; expands to its methods
   assert.match(v.description!, /^running · jobs 3\/10 · ETA /);
   assert.equal(v.contextValue, 'experiment.running');
   const kids = experimentChildren({ kind: 'experiment', exp });
-  assert.deepEqual(kids.map((k) => k.kind), ['experiment-method', 'experiment-method', 'experiment-results']);
+  assert.deepEqual(
+    kids.map((k) => k.kind),
+    ['experiment-method', 'experiment-method', 'experiment-results'],
+  );
 });
 
 test('a method node: its seed runs as ordinary run nodes; results expand to result files', () => {

@@ -20,7 +20,19 @@ test('parseViewMessage accepts the declared messages only', () => {
   assert.deepEqual(parseViewMessage({ type: 'view/ready', kind: 'dashboard' }), { type: 'view/ready', kind: 'dashboard' });
   assert.deepEqual(parseViewMessage({ type: 'run/stop', extra: 1 }), { type: 'run/stop' });
   assert.deepEqual(parseViewMessage({ type: 'result/open', name: 'glyphs-20261126' }), { type: 'result/open', name: 'glyphs-20261126' });
-  for (const bad of [null, 'run/stop', [], {}, { type: 'nope' }, { type: 'view/ready', kind: 'other' }, { type: 'result/open' }, { type: 'result/open', name: '../../etc/passwd' }, { type: 'result/open', name: '/abs' }, { type: 'result/open', name: 'a/b' }, { type: 'result/open', name: 7 }]) {
+  for (const bad of [
+    null,
+    'run/stop',
+    [],
+    {},
+    { type: 'nope' },
+    { type: 'view/ready', kind: 'other' },
+    { type: 'result/open' },
+    { type: 'result/open', name: '../../etc/passwd' },
+    { type: 'result/open', name: '/abs' },
+    { type: 'result/open', name: 'a/b' },
+    { type: 'result/open', name: 7 },
+  ]) {
     assert.equal(parseViewMessage(bad), undefined, JSON.stringify(bad));
   }
 });
@@ -36,7 +48,11 @@ test('dispatchViewMessage calls the typed handler, ignores unhandled and rejects
 });
 
 test('parsePanelState round-trips each panel kind and rejects others', () => {
-  for (const s of [{ kind: 'dashboard', runDir: '/w/runs/a' }, { kind: 'result', file: '/w/runs/a/results/x.json' }, { kind: 'compare', runDirs: ['/a'], resultFiles: [] }]) {
+  for (const s of [
+    { kind: 'dashboard', runDir: '/w/runs/a' },
+    { kind: 'result', file: '/w/runs/a/results/x.json' },
+    { kind: 'compare', runDirs: ['/a'], resultFiles: [] },
+  ]) {
     assert.deepEqual(parsePanelState(JSON.parse(JSON.stringify(s))), s);
   }
   assert.equal(parsePanelState({ kind: 'dashboard' }), undefined);
@@ -53,10 +69,16 @@ test('the dashboard state: init, live metrics merged by step, reset, status, sam
   const init: HostMessage = { type: 'dashboard/init', run: run(), metrics: [metric(1), metric(2)], samples: null, results: [] };
   assert.deepEqual([...applyDashboardMessage(st, init)].sort(), ['error', 'metrics', 'results', 'run', 'samples']);
   assert.deepEqual([...applyDashboardMessage(st, { type: 'dashboard/metrics', metrics: [metric(2), metric(3)] })], ['metrics']);
-  assert.deepEqual(st.metrics.map((l) => l.step), [1, 2, 3]);
+  assert.deepEqual(
+    st.metrics.map((l) => l.step),
+    [1, 2, 3],
+  );
   assert.equal(applyDashboardMessage(st, { type: 'dashboard/metrics', metrics: [] }).size, 0);
   applyDashboardMessage(st, { type: 'dashboard/metrics', metrics: [metric(1)], reset: true });
-  assert.deepEqual(st.metrics.map((l) => l.step), [1]);
+  assert.deepEqual(
+    st.metrics.map((l) => l.step),
+    [1],
+  );
   applyDashboardMessage(st, { type: 'dashboard/run', run: run({ state: 'done', step: 10 }) });
   assert.equal(st.run?.state, 'done');
   applyDashboardMessage(st, { type: 'dashboard/samples', samples: { step: 5, eps: 8 / 255, amplification: 10, images: [] } });
@@ -84,7 +106,14 @@ test('the panel HTML: strict CSP with a nonce, no remote source, escaped title',
   assert.match(nonce, /^[A-Za-z0-9]{32}$/);
   // Fresh for every page (from crypto.randomBytes): a thousand nonces are all different.
   assert.equal(new Set(Array.from({ length: 1000 }, () => makeNonce())).size, 1000);
-  const html = panelHtml({ kind: 'dashboard', title: '<run>', cspSource: 'vscode-webview://x', scriptUri: 'vscode-webview://x/main.js', styleUri: 'vscode-webview://x/styles.css', nonce });
+  const html = panelHtml({
+    kind: 'dashboard',
+    title: '<run>',
+    cspSource: 'vscode-webview://x',
+    scriptUri: 'vscode-webview://x/main.js',
+    styleUri: 'vscode-webview://x/styles.css',
+    nonce,
+  });
   const csp = contentSecurityPolicy('vscode-webview://x', nonce);
   assert.ok(html.includes(escapeHtml(csp)));
   assert.match(csp, /default-src 'none'/);
@@ -118,7 +147,13 @@ test('a symlink that leads out of the root is outside', () => {
 
 test('sample sets: image names must be plain names inside samples/', () => {
   assert.equal(asSampleSet({ images: [{ clean: '../x.png', perturbation: 'p.png', adversarial: 'a.png' }] }), undefined);
-  const set = asSampleSet({ format: 1, step: 10, eps: 8 / 255, amplification: 10, images: [{ clean: 'c.png', perturbation: 'p.png', adversarial: 'a.png', trueLabel: 'Coat', cleanPred: 'Coat', adversarialPred: 'Shirt' }] });
+  const set = asSampleSet({
+    format: 1,
+    step: 10,
+    eps: 8 / 255,
+    amplification: 10,
+    images: [{ clean: 'c.png', perturbation: 'p.png', adversarial: 'a.png', trueLabel: 'Coat', cleanPred: 'Coat', adversarialPred: 'Shirt' }],
+  });
   assert.ok(set);
   const view = sampleSetView(set, '/runs/r/samples', (f) => `uri:${f}`);
   assert.equal(view.images[0].clean, `uri:${path.join('/runs/r/samples', 'c.png')}`);
@@ -140,15 +175,21 @@ test('sample images are checked by real path: a plain name that is a symlink out
     ],
   })!;
   const view = sampleSetView(set, samplesDir, (f) => f);
-  assert.deepEqual(view.images.map((i) => path.basename(i.clean)), ['c.png']);
+  assert.deepEqual(
+    view.images.map((i) => path.basename(i.clean)),
+    ['c.png'],
+  );
 });
 
-test('the workspace rule for data holds for a run folder\'s config.json as for a config file', () => {
+test("the workspace rule for data holds for a run folder's config.json as for a config file", () => {
   const ws = tmpDir();
   const outside = tmpDir();
   fs.mkdirSync(path.join(ws, 'data'));
   assert.equal(checkedDataPath('data', ws, [ws], 'x.json'), path.join(ws, 'data'));
-  assert.throws(() => checkedDataPath(outside, ws, [ws], 'runs/r/config.json'), (e: Error) => e.name === 'UserError' && e.message.includes('runs/r/config.json') && /outside the workspace/.test(e.message));
+  assert.throws(
+    () => checkedDataPath(outside, ws, [ws], 'runs/r/config.json'),
+    (e: Error) => e.name === 'UserError' && e.message.includes('runs/r/config.json') && /outside the workspace/.test(e.message),
+  );
   // A link inside the workspace that leads out of it is outside too.
   fs.symlinkSync(outside, path.join(ws, 'link'));
   assert.throws(() => checkedDataPath('link', ws, [ws], 'x.json'), /outside the workspace/);
@@ -156,7 +197,11 @@ test('the workspace rule for data holds for a run folder\'s config.json as for a
 
 test('a crafted status.json pid (-1, 0, a reused pid) is not a running run the tree would stop', () => {
   const runs = tmpDir();
-  for (const [id, pid] of [['minus-one', -1], ['zero', 0], ['reused', process.pid]] as const) {
+  for (const [id, pid] of [
+    ['minus-one', -1],
+    ['zero', 0],
+    ['reused', process.pid],
+  ] as const) {
     const dir = makeRun(runs, { id, state: 'done', checkpoints: [10] });
     // Written by hand, as a run folder someone sent would be: no trainer holds its lock.
     const status = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8'));
@@ -185,7 +230,14 @@ test('a crafted status.json pid (-1, 0, a reused pid) is not a running run the t
 test('result samples resolve relative to the result file and stay inside the run folder', () => {
   const runDir = path.join(tmpDir(), 'run');
   const file = path.join(runDir, 'results', 'glyphs.json');
-  const ok = { clean: 'glyphs-samples/c0.png', perturbation: 'glyphs-samples/p0.png', adversarial: 'glyphs-samples/a0.png', trueLabel: '1', cleanPred: '1', adversarialPred: '2' };
+  const ok = {
+    clean: 'glyphs-samples/c0.png',
+    perturbation: 'glyphs-samples/p0.png',
+    adversarial: 'glyphs-samples/a0.png',
+    trueLabel: '1',
+    cleanPred: '1',
+    adversarialPred: '2',
+  };
   const escape = { ...ok, clean: '../../../etc/passwd' };
   const absolute = { ...ok, perturbation: '/etc/passwd' };
   const r = evalResult([{ model: 'mavrl', clean: 0.5, robust: 0.3, samples: [ok, escape, absolute] }]);
@@ -215,7 +267,8 @@ test('buildTrainConfig: file over settings, data resolved inside the workspace, 
 test('buildTrainConfig refuses data outside the workspace, missing data and bad values, naming the file', () => {
   const ws = tmpDir();
   const file = path.join(ws, 'exp.robust-meta.json');
-  const build = (values: Record<string, unknown>) => () => buildTrainConfig({ file: { path: file, values }, method: 'mavrl', backend: 'auto', allowedRoots: [ws] });
+  const build = (values: Record<string, unknown>) => () =>
+    buildTrainConfig({ file: { path: file, values }, method: 'mavrl', backend: 'auto', allowedRoots: [ws] });
   assert.throws(build({ data: '../elsewhere' }), /outside the workspace/);
   assert.throws(build({ data: '/etc' }), /outside the workspace/);
   assert.throws(build({ data: 'missing' }), /does not exist/);
@@ -241,7 +294,10 @@ test('config files: names, reading, new file text and free names', () => {
   fs.writeFileSync(p1, '\uFEFF' + text);
   assert.deepEqual(readConfigFile(p1), values);
   fs.writeFileSync(p1, '{ broken');
-  assert.throws(() => readConfigFile(p1), (e: Error) => e.message.includes(p1) && /not valid JSON/.test(e.message));
+  assert.throws(
+    () => readConfigFile(p1),
+    (e: Error) => e.message.includes(p1) && /not valid JSON/.test(e.message),
+  );
   fs.writeFileSync(p1, '[1]');
   assert.throws(() => readConfigFile(p1), /JSON object/);
 });

@@ -25,7 +25,10 @@ test('runs are listed newest first with method, state and step', () => {
   fs.mkdirSync(path.join(dir, 'not-a-run'));
   fs.mkdirSync(path.join(dir, '.hidden'));
   const { runs } = readRunsFolder(dir);
-  assert.deepEqual(runs.map((r) => r.id), ['b-new', 'a-old']);
+  assert.deepEqual(
+    runs.map((r) => r.id),
+    ['b-new', 'a-old'],
+  );
   assert.equal(runs[0].state, 'running');
   assert.equal(runs[0].interrupted, false);
   assert.equal(runDescription(runs[0]), 'mavrl · running · step 7/100');
@@ -61,8 +64,14 @@ test('a run expands to its checkpoints (newest first), then its results', () => 
   fs.writeFileSync(path.join(runDir, 'checkpoints', 'step-00000200.ckpt.123.tmp'), 'partial');
   const [node] = rootNodes([readRunEntry(runDir)]);
   const kids = childrenOf(node);
-  assert.deepEqual(kids.map((k) => nodeView(k).label), ['checkpoint step 150', 'checkpoint step 100', 'checkpoint step 50', 'glyphs-1']);
-  assert.deepEqual(kids.map((k) => nodeView(k).contextValue), ['checkpoint', 'checkpoint', 'checkpoint', 'result']);
+  assert.deepEqual(
+    kids.map((k) => nodeView(k).label),
+    ['checkpoint step 150', 'checkpoint step 100', 'checkpoint step 50', 'glyphs-1'],
+  );
+  assert.deepEqual(
+    kids.map((k) => nodeView(k).contextValue),
+    ['checkpoint', 'checkpoint', 'checkpoint', 'result'],
+  );
   assert.equal(nodeView(node).collapsible, true);
   assert.equal(nodeView(node).label, 'r');
   assert.deepEqual(childrenOf(kids[0]), []);

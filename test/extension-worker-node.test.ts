@@ -11,10 +11,17 @@ const ELECTRON = '/opt/vscode/code';
 const NODE = path.join('/usr/local/bin', 'node');
 
 function env(over: Partial<RuntimeEnv> = {}, executables: string[] = [NODE]): RuntimeEnv {
-  return { nodePathSetting: '', electronPath: ELECTRON, pathVariable: '/usr/bin:/usr/local/bin', platform: 'linux', isExecutable: (f) => executables.includes(f), ...over };
+  return {
+    nodePathSetting: '',
+    electronPath: ELECTRON,
+    pathVariable: '/usr/bin:/usr/local/bin',
+    platform: 'linux',
+    isExecutable: (f) => executables.includes(f),
+    ...over,
+  };
 }
 
-test('wasm and cpu stay in VS Code\'s runtime, whatever the setting', () => {
+test("wasm and cpu stay in VS Code's runtime, whatever the setting", () => {
   for (const backend of ['wasm', 'cpu']) {
     for (const e of [env(), env({ nodePathSetting: NODE })]) {
       const rt = workerRuntime(backend, e);
@@ -36,7 +43,10 @@ test('webgpu, tensorflow and tensorflow-gpu run on node from PATH, or on robustM
 test('a backend that needs Node says what to do when there is none, or when the setting is wrong', () => {
   const none = workerRuntime('webgpu', env({}, []));
   assert.ok(!none.ok);
-  assert.match(none.message, /webgpu backend cannot run in VS Code's own runtime .*no Node\.js was found on PATH: install Node\.js >= 20\.9, or set robustMeta\.nodePath/);
+  assert.match(
+    none.message,
+    /webgpu backend cannot run in VS Code's own runtime .*no Node\.js was found on PATH: install Node\.js >= 20\.9, or set robustMeta\.nodePath/,
+  );
   const wrong = workerRuntime('tensorflow', env({ nodePathSetting: '/nowhere/node' }));
   assert.ok(!wrong.ok);
   assert.match(wrong.message, /robustMeta\.nodePath is '\/nowhere\/node', which is not an executable file/);
@@ -56,7 +66,7 @@ test('node is looked up in PATH order, with Windows names and separators', () =>
   assert.equal(findNodeOnPath(env({ platform: 'win32', pathVariable: 'C:\\Windows;C:\\Program Files\\nodejs' }, [win])), win);
 });
 
-test('the backend of a job: overrides, then its config, then the resumed run\'s config, else auto', () => {
+test("the backend of a job: overrides, then its config, then the resumed run's config, else auto", () => {
   const fromRun = (dir: string) => (dir === 'runs/a' ? 'webgpu' : undefined);
   const cfg = { backend: 'tensorflow' } as Job extends { config?: infer C } ? C : never;
   assert.equal(jobBackend({ kind: 'train', runDir: 'runs/a', resume: true, overrides: { backend: 'wasm' } }, fromRun), 'wasm');

@@ -40,8 +40,14 @@ test('a value that does not match names the source, the JSON path, what was expe
   const status = { format: 1, state: 'exploded', step: -1, totalSteps: 2, updatedAt: 'now' };
   assert.throws(
     () => check(RunStatusFileSchema, status, 'runs/x/status.json'),
-    (e: Error) => e.name === 'UserError' && /^runs\/x\/status\.json: \/state: expected one of running, done, failed, stopped, got "exploded"; \/step: .*got -1/.test(e.message),
+    (e: Error) =>
+      e.name === 'UserError' &&
+      /^runs\/x\/status\.json: \/state: expected one of running, done, failed, stopped, got "exploded"; \/step: .*got -1/.test(e.message),
   );
   assert.throws(() => parseJson(RunStatusFileSchema, '{"format":', 'status.json'), /status\.json: not valid JSON/);
-  assert.deepEqual(parseJson(RunStatusFileSchema, '\uFEFF' + JSON.stringify({ ...status, state: 'done', step: 2 }), 's'), { ...status, state: 'done', step: 2 });
+  assert.deepEqual(parseJson(RunStatusFileSchema, '\uFEFF' + JSON.stringify({ ...status, state: 'done', step: 2 }), 's'), {
+    ...status,
+    state: 'done',
+    step: 2,
+  });
 });

@@ -74,7 +74,7 @@ function mutate(src: Uint8Array, r: () => number, headBytes = src.length): Uint8
 /** Recomputes the CRC of every PNG chunk that fits, so that a mutation gets past the CRC check. */
 function fixPngCrcs(buf: Uint8Array): Uint8Array {
   const b = Buffer.from(buf);
-  for (let pos = 8; pos + 12 <= b.length; ) {
+  for (let pos = 8; pos + 12 <= b.length;) {
     const len = b.readUInt32BE(pos);
     const end = pos + 8 + len;
     if (end + 4 > b.length) break;
@@ -180,7 +180,11 @@ test('fuzz PNG and BMP through the loader: a damaged image is an error naming it
 test(`fuzz IDX parsing: ${CASES} mutated files (and gzipped ones)`, () => {
   const r = rng(SEED + 3);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-fuzz-idx-'));
-  const bases = [encodeIdx([5, 4, 4], image(8, 4, 4, 5).data), encodeIdx([6], new Uint8Array([0, 1, 2, 3, 4, 5])), encodeIdx([2, 3, 3, 3], image(9, 3, 3, 6).data)];
+  const bases = [
+    encodeIdx([5, 4, 4], image(8, 4, 4, 5).data),
+    encodeIdx([6], new Uint8Array([0, 1, 2, 3, 4, 5])),
+    encodeIdx([2, 3, 3, 3], image(9, 3, 3, 6).data),
+  ];
   for (let i = 0; i < CASES; i++) {
     const input = mutate(bases[i % bases.length], r, 24);
     const file = path.join(dir, `case-${i}-images-idx3-ubyte`);
@@ -192,8 +196,14 @@ test(`fuzz IDX parsing: ${CASES} mutated files (and gzipped ones)`, () => {
       input,
       () => (gz ? readIdxFile(file) : parseIdx(input, file)),
       (v) => {
-        assert.ok(v.data.length <= Math.max(input.length, gz ? zlib.gunzipSync(fs.readFileSync(file)).length : 0), `IDX case ${i}: ${v.data.length} values from ${input.length} bytes`);
-        assert.equal(v.data.length, v.dims.reduce((a, d) => a * d, 1));
+        assert.ok(
+          v.data.length <= Math.max(input.length, gz ? zlib.gunzipSync(fs.readFileSync(file)).length : 0),
+          `IDX case ${i}: ${v.data.length} values from ${input.length} bytes`,
+        );
+        assert.equal(
+          v.data.length,
+          v.dims.reduce((a, d) => a * d, 1),
+        );
       },
       (e) => {
         assert.ok(isUserError(e), `IDX case ${i}: ${e.message}`);
@@ -206,7 +216,11 @@ test(`fuzz IDX parsing: ${CASES} mutated files (and gzipped ones)`, () => {
 
 function fakeState(width: number): LearnerState {
   const arr = (shape: number[], v: number) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v) });
-  return { step: 3, params: { 'encoder/conv1/w': arr([3, 3, 1, width], 0.5), 'head/b': arr([2], -1) }, adam: { t: 3, m: { 'encoder/conv1/w': arr([3, 3, 1, width], 0.1) }, v: { 'head/b': arr([2], 0.2) } } };
+  return {
+    step: 3,
+    params: { 'encoder/conv1/w': arr([3, 3, 1, width], 0.5), 'head/b': arr([2], -1) },
+    adam: { t: 3, m: { 'encoder/conv1/w': arr([3, 3, 1, width], 0.1) }, v: { 'head/b': arr([2], 0.2) } },
+  };
 }
 
 const ODD_VALUES: unknown[] = [null, -1, 0, 1e308, 2 ** 53, 'x', '', [], {}, [1, 2], { a: 1 }, true, -0.5];
@@ -290,7 +304,16 @@ test(`fuzz the image-cache index and data: ${CASES} mutated entries are ignored 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-fuzz-cache-'));
   const paths = cachePaths(dir, '/data/x', { imageSize: 4 });
   const pixels = image(10, 4, 4, 6).data;
-  assert.equal(writeCache(paths, 'fp', '/data/x', { imageSize: 4 }, { height: 4, width: 4, channels: 1, classes: ['a', 'b', 'c'], labels: new Int32Array([0, 1, 2, 0, 1, 2]), pixels, warnings: ['w'] }), undefined);
+  assert.equal(
+    writeCache(
+      paths,
+      'fp',
+      '/data/x',
+      { imageSize: 4 },
+      { height: 4, width: 4, channels: 1, classes: ['a', 'b', 'c'], labels: new Int32Array([0, 1, 2, 0, 1, 2]), pixels, warnings: ['w'] },
+    ),
+    undefined,
+  );
   const goodIndex = fs.readFileSync(paths.index);
   const goodBin = fs.readFileSync(paths.bin);
   assert.ok(readCache(paths, 'fp'), 'the unmutated entry reads');

@@ -16,7 +16,10 @@ function softmaxRow(r: number[]): number[] {
 
 test('cross-entropy matches a plain reference', async () => {
   await testBackend();
-  const logits = [[2, 1, 0], [0.5, 0.5, 3]];
+  const logits = [
+    [2, 1, 0],
+    [0.5, 0.5, 3],
+  ];
   const labels = [0, 2];
   const ref = -(Math.log(softmaxRow(logits[0])[0]) + Math.log(softmaxRow(logits[1])[2])) / 2;
   close(crossEntropy(tf.tensor2d(logits), tf.tensor1d(labels, 'int32')).dataSync()[0], ref);
@@ -25,10 +28,15 @@ test('cross-entropy matches a plain reference', async () => {
 test('NT-Xent matches a plain reference over 2n anchors', async () => {
   await testBackend();
   const rng = new Rng(3);
-  const n = 4, d = 6, tau = 0.5;
+  const n = 4,
+    d = 6,
+    tau = 0.5;
   const z1 = Array.from({ length: n }, () => Array.from({ length: d }, () => rng.normal()));
   const z2 = Array.from({ length: n }, () => Array.from({ length: d }, () => rng.normal()));
-  const norm = (v: number[]) => { const l = Math.hypot(...v); return v.map((x) => x / l); };
+  const norm = (v: number[]) => {
+    const l = Math.hypot(...v);
+    return v.map((x) => x / l);
+  };
   const z = [...z1, ...z2].map(norm);
   let total = 0;
   for (let i = 0; i < 2 * n; i++) {
@@ -53,8 +61,14 @@ test('NT-Xent is lower for agreeing views than for unrelated ones', async () => 
 
 test('cosine consistency is 0 for parallel rows and 2 for opposite rows', async () => {
   await testBackend();
-  const a = tf.tensor2d([[1, 2, 3], [1, 0, 0]]);
-  const b = tf.tensor2d([[2, 4, 6], [-3, 0, 0]]);
+  const a = tf.tensor2d([
+    [1, 2, 3],
+    [1, 0, 0],
+  ]);
+  const b = tf.tensor2d([
+    [2, 4, 6],
+    [-3, 0, 0],
+  ]);
   const v = cosineConsistencyPerSample(a, b).dataSync();
   close(v[0], 0);
   close(v[1], 2);
@@ -62,8 +76,10 @@ test('cosine consistency is 0 for parallel rows and 2 for opposite rows', async 
 
 test('KL and symmetric KL: zero on equal inputs, symmetric, and match a reference', async () => {
   await testBackend();
-  const p = [[1, 0, -1]], q = [[0, 2, 0]];
-  const sp = softmaxRow(p[0]), sq = softmaxRow(q[0]);
+  const p = [[1, 0, -1]],
+    q = [[0, 2, 0]];
+  const sp = softmaxRow(p[0]),
+    sq = softmaxRow(q[0]);
   const kl = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * Math.log(v / b[i]), 0);
   close(klPerSample(tf.tensor2d(p), tf.tensor2d(q)).dataSync()[0], kl(sp, sq));
   close(klPerSample(tf.tensor2d(p), tf.tensor2d(p)).dataSync()[0], 0);
@@ -75,5 +91,15 @@ test('KL and symmetric KL: zero on equal inputs, symmetric, and match a referenc
 
 test('accuracy counts arg-max hits', async () => {
   await testBackend();
-  close(accuracy(tf.tensor2d([[1, 0], [0, 1], [1, 0]]), tf.tensor1d([0, 1, 1], 'int32')).dataSync()[0], 2 / 3);
+  close(
+    accuracy(
+      tf.tensor2d([
+        [1, 0],
+        [0, 1],
+        [1, 0],
+      ]),
+      tf.tensor1d([0, 1, 1], 'int32'),
+    ).dataSync()[0],
+    2 / 3,
+  );
 });

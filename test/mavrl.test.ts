@@ -23,8 +23,14 @@ const ce = (z: number[], y: number) => -Math.log(softmax(z)[y]);
 const kl = (p: number[], q: number[]) => softmax(p).reduce((s, pi, i) => s + pi * Math.log(pi / softmax(q)[i]), 0);
 
 test('the TRADES outer loss: CE on the clean views + beta * KL(clean || adversarial) + lambda * agreement', () => {
-  const c = [[2, 0], [0, 1]];
-  const a = [[1, 1], [0, 0]];
+  const c = [
+    [2, 0],
+    [0, 1],
+  ];
+  const a = [
+    [1, 1],
+    [0, 0],
+  ];
   const y = [0, 1];
   const expected = ce(c[0], y[0]) + ce(c[1], y[1]) + 2 * (kl(c[0], a[0]) + kl(c[1], a[1])) + 4 * 0.3;
   const out = tf.tidy(() => {
@@ -45,15 +51,26 @@ test('the TRADES outer loss: CE on the clean views + beta * KL(clean || adversar
 });
 
 test("the 'adversarial' outer loss (the earlier form, for ablation): CE on the adversarial views + lambda * agreement", () => {
-  const a = [[1, 3], [2, 0]];
-  const loss = tf.tidy(() =>
-    mavrlOuterLoss(
-      { outerLoss: 'adversarial', beta: 5, lambda: 2 },
-      { adv: [tf.tensor2d([a[0]]), tf.tensor2d([a[1]])], labels: [tf.tensor1d([1], 'int32'), tf.tensor1d([1], 'int32')], agreement: tf.scalar(0.25) },
-    ).loss.arraySync() as number,
+  const a = [
+    [1, 3],
+    [2, 0],
+  ];
+  const loss = tf.tidy(
+    () =>
+      mavrlOuterLoss(
+        { outerLoss: 'adversarial', beta: 5, lambda: 2 },
+        { adv: [tf.tensor2d([a[0]]), tf.tensor2d([a[1]])], labels: [tf.tensor1d([1], 'int32'), tf.tensor1d([1], 'int32')], agreement: tf.scalar(0.25) },
+      ).loss.arraySync() as number,
   );
   assert.ok(Math.abs(loss - (ce(a[0], 1) + ce(a[1], 1) + 2 * 0.25)) < 1e-5);
-  assert.throws(() => mavrlOuterLoss({ outerLoss: 'trades', beta: 1, lambda: 1 }, { adv: [tf.zeros([1, 2]), tf.zeros([1, 2])], labels: [tf.zeros([1], 'int32'), tf.zeros([1], 'int32')], agreement: tf.scalar(0) }), /needs the clean logits/);
+  assert.throws(
+    () =>
+      mavrlOuterLoss(
+        { outerLoss: 'trades', beta: 1, lambda: 1 },
+        { adv: [tf.zeros([1, 2]), tf.zeros([1, 2])], labels: [tf.zeros([1], 'int32'), tf.zeros([1], 'int32')], agreement: tf.scalar(0) },
+      ),
+    /needs the clean logits/,
+  );
 });
 
 test('the per-view attack is PGD on each view alone against the other clean view through the other encoder', () => {

@@ -11,7 +11,12 @@ import { explainMissingGradient } from '../src/core/meta/inner';
 
 const spec = (over: Partial<ModelSpec>): ModelSpec => ({ backbone: 'conv4', width: 8, imageSize: 32, channels: 3, ways: 5, projectionDim: 16, ...over });
 
-for (const [size, channels] of [[16, 1], [28, 1], [32, 3], [37, 3]] as const) {
+for (const [size, channels] of [
+  [16, 1],
+  [28, 1],
+  [32, 3],
+  [37, 3],
+] as const) {
   test(`conv4 runs on ${size}x${size}x${channels} and its heads have the declared shapes`, async () => {
     await testBackend();
     const s = spec({ imageSize: size, channels });
@@ -20,7 +25,11 @@ for (const [size, channels] of [[16, 1], [28, 1], [32, 3], [37, 3]] as const) {
       const f = encode(s, p, tf.zeros([3, size, size, channels]) as tf.Tensor4D);
       return [f.shape, classify(p, f).shape, project(p, f).shape];
     });
-    assert.deepEqual(out, [[3, featureDim(s)], [3, 5], [3, 16]]);
+    assert.deepEqual(out, [
+      [3, featureDim(s)],
+      [3, 5],
+      [3, 16],
+    ]);
   });
 }
 

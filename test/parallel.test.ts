@@ -19,7 +19,11 @@ test('two threads and one thread give the same meta-steps (within float toleranc
     const before = tf.memory().numTensors;
     await learner.metaStep([0, 1, 2].map(() => randomTask(cfg, rng)));
     assert.equal(tf.memory().numTensors, before, `workers=${workers}: tensors leak`);
-    params.push(Object.keys(learner.params).sort().map((k) => learner.params[k].dataSync() as Float32Array));
+    params.push(
+      Object.keys(learner.params)
+        .sort()
+        .map((k) => learner.params[k].dataSync() as Float32Array),
+    );
     losses.push(l);
     await learner.dispose();
   }

@@ -16,7 +16,24 @@ import { makeRun } from './extension-helpers/runs';
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'robust-meta.js');
 const DISK_FULL = path.join(__dirname, 'helpers', 'diskFull.js');
-const TINY = ['--image-size', '16', '--width', '6', '--channels', '1', '--ways', '3', '--queries', '2', '--meta-batch', '2', '--attack-steps', '2', '--seed', '7'];
+const TINY = [
+  '--image-size',
+  '16',
+  '--width',
+  '6',
+  '--channels',
+  '1',
+  '--ways',
+  '3',
+  '--queries',
+  '2',
+  '--meta-batch',
+  '2',
+  '--attack-steps',
+  '2',
+  '--seed',
+  '7',
+];
 /** A stack trace line: no message of these cases may carry one. */
 const STACK = /\n\s+at .+\(.+:\d+:\d+\)/;
 
@@ -66,7 +83,11 @@ function startedRunDir(stdout: string): string {
 }
 
 function assertOneRowPerStep(runDir: string, steps: number): void {
-  assert.deepEqual(readMetrics(runDir).map((m) => m.step), Array.from({ length: steps }, (_, i) => i + 1), 'exactly one metrics line per step, in order');
+  assert.deepEqual(
+    readMetrics(runDir).map((m) => m.step),
+    Array.from({ length: steps }, (_, i) => i + 1),
+    'exactly one metrics line per step, in order',
+  );
 }
 
 test('a full disk (injected) ends the run with a clear message, keeps the last good checkpoint, and the run resumes', { timeout: 300_000 }, () => {
@@ -83,9 +104,15 @@ test('a full disk (injected) ends the run with a clear message, keeps the last g
   assert.match(String(last.message), /disk full while writing/);
   const runDir = startedRunDir(r.stdout);
   // The checkpoints written before the disk filled are all there, whole; no temp file is left.
-  assert.deepEqual(listCheckpointFiles(runDir).map((c) => c.step), [2, 4]);
+  assert.deepEqual(
+    listCheckpointFiles(runDir).map((c) => c.step),
+    [2, 4],
+  );
   assert.equal(readCheckpoint(listCheckpointFiles(runDir)[1].path).header.step, 4);
-  assert.deepEqual(fs.readdirSync(path.join(runDir, 'checkpoints')).filter((n) => n.endsWith('.tmp')), []);
+  assert.deepEqual(
+    fs.readdirSync(path.join(runDir, 'checkpoints')).filter((n) => n.endsWith('.tmp')),
+    [],
+  );
   // Space again: the run resumes from step 4 and finishes.
   const resumed = cli(['train', '--resume', runDir, '--json']);
   assert.equal(resumed.status, 0, resumed.stderr);
@@ -112,7 +139,28 @@ test('a full disk (a real 700 KB tmpfs): a clear message, a readable newest chec
   }
   try {
     // The issue's case C: 121 KB checkpoints every 2 steps, which fill 700 KB well before step 30.
-    const C = ['--image-size', '20', '--channels', '1', '--width', '16', '--meta-batch', '2', '--attack-steps', '1', '--queries', '5', '--workers', '1', '--steps', '30', '--checkpoint-every', '2', '--seed', '11'];
+    const C = [
+      '--image-size',
+      '20',
+      '--channels',
+      '1',
+      '--width',
+      '16',
+      '--meta-batch',
+      '2',
+      '--attack-steps',
+      '1',
+      '--queries',
+      '5',
+      '--workers',
+      '1',
+      '--steps',
+      '30',
+      '--checkpoint-every',
+      '2',
+      '--seed',
+      '11',
+    ];
     const r = cli(['train', ...C, '--runs-dir', path.join(small, 'runs'), '--json']);
     assert.equal(r.status, 1, `exit code 1, got ${r.status}: ${r.stderr}`);
     assert.match(r.stderr, /robust-meta train: disk full while writing /);
@@ -173,7 +221,12 @@ const { runDir, handle } = startTraining(${JSON.stringify(runs)}, cfg, {
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
   // The worker inherits this pipe: it closes when the worker has exited too.
-  const closed = new Promise<void>((resolve) => child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t)).on('close', () => resolve()));
+  const closed = new Promise<void>((resolve) =>
+    child.stderr
+      .setEncoding('utf8')
+      .on('data', (t: string) => (stderr += t))
+      .on('close', () => resolve()),
+  );
   await new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const { runDir, pid } = JSON.parse(stdout.trim()) as { runDir: string; pid: number };
   await closed;
@@ -192,7 +245,22 @@ const { runDir, handle } = startTraining(${JSON.stringify(runs)}, cfg, {
 test('Ctrl-C stops after a checkpoint; a second Ctrl-C quits at once, without waiting for the step', { timeout: 300_000 }, async () => {
   const runs = tmpDir();
   // Steps of a few seconds each: waiting for one would be seen.
-  const SLOW = ['--image-size', '28', '--channels', '1', '--width', '32', '--meta-batch', '4', '--attack-steps', '5', '--steps', '50', '--checkpoint-every', '50'];
+  const SLOW = [
+    '--image-size',
+    '28',
+    '--channels',
+    '1',
+    '--width',
+    '32',
+    '--meta-batch',
+    '4',
+    '--attack-steps',
+    '5',
+    '--steps',
+    '50',
+    '--checkpoint-every',
+    '50',
+  ];
   let secondAt = 0;
   let stepMs = 0;
   const run = spawnCli(['train', ...SLOW, '--runs-dir', runs, '--json'], (e, child) => {
@@ -237,56 +305,64 @@ test('SIGTERM stops after a checkpoint with exit code 143, as the worker does', 
   assert.equal(readStatus(runDir).state, 'stopped');
 });
 
-test('exit codes and messages: a damaged config.json on --resume (1), a huge checkpoint header length (1), data that cannot make eval tasks (2), a flag error under --json', { timeout: 300_000 }, () => {
-  const runs = tmpDir();
-  const made = cli(['train', ...TINY, '--steps', '2', '--checkpoint-every', '2', '--runs-dir', runs, '--json']);
-  assert.equal(made.status, 0, made.stderr);
-  const runDir = startedRunDir(made.stdout);
-  const ckpt = listCheckpointFiles(runDir)[0].path;
+test(
+  'exit codes and messages: a damaged config.json on --resume (1), a huge checkpoint header length (1), data that cannot make eval tasks (2), a flag error under --json',
+  { timeout: 300_000 },
+  () => {
+    const runs = tmpDir();
+    const made = cli(['train', ...TINY, '--steps', '2', '--checkpoint-every', '2', '--runs-dir', runs, '--json']);
+    assert.equal(made.status, 0, made.stderr);
+    const runDir = startedRunDir(made.stdout);
+    const ckpt = listCheckpointFiles(runDir)[0].path;
 
-  // A checkpoint whose header-length field is >= 2^31: the file is named, no RangeError.
-  const huge = path.join(tmpDir(), 'huge.ckpt');
-  const bytes = fs.readFileSync(ckpt);
-  bytes.writeUInt32LE(0x80000010, 12);
-  fs.writeFileSync(huge, bytes);
-  const evHuge = cli(['eval', '-c', huge, '--episodes', '2']);
-  assert.equal(evHuge.status, 1, evHuge.stderr);
-  assert.match(evHuge.stderr, new RegExp(`checkpoint ${huge.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is truncated`));
-  assert.doesNotMatch(evHuge.stderr, /RangeError|unexpected error/);
-  assert.doesNotMatch(evHuge.stderr, STACK);
+    // A checkpoint whose header-length field is >= 2^31: the file is named, no RangeError.
+    const huge = path.join(tmpDir(), 'huge.ckpt');
+    const bytes = fs.readFileSync(ckpt);
+    bytes.writeUInt32LE(0x80000010, 12);
+    fs.writeFileSync(huge, bytes);
+    const evHuge = cli(['eval', '-c', huge, '--episodes', '2']);
+    assert.equal(evHuge.status, 1, evHuge.stderr);
+    assert.match(evHuge.stderr, new RegExp(`checkpoint ${huge.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is truncated`));
+    assert.doesNotMatch(evHuge.stderr, /RangeError|unexpected error/);
+    assert.doesNotMatch(evHuge.stderr, STACK);
 
-  // Data with 2 classes cannot make the model's 3-way tasks: the data is at fault, exit 2.
-  const data = tmpDir();
-  for (const c of ['a', 'b']) {
-    fs.mkdirSync(path.join(data, c));
-    for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(data, c, `${i}.png`), encodePng({ width: 16, height: 16, channels: 1, data: new Uint8Array(256).fill(i * 20 + (c === 'a' ? 0 : 9)) }));
-  }
-  const evData = cli(['eval', '-c', runDir, '--data', data, '--episodes', '2']);
-  assert.equal(evData.status, 2, evData.stderr);
-  assert.doesNotMatch(evData.stderr, STACK);
+    // Data with 2 classes cannot make the model's 3-way tasks: the data is at fault, exit 2.
+    const data = tmpDir();
+    for (const c of ['a', 'b']) {
+      fs.mkdirSync(path.join(data, c));
+      for (let i = 0; i < 6; i++)
+        fs.writeFileSync(
+          path.join(data, c, `${i}.png`),
+          encodePng({ width: 16, height: 16, channels: 1, data: new Uint8Array(256).fill(i * 20 + (c === 'a' ? 0 : 9)) }),
+        );
+    }
+    const evData = cli(['eval', '-c', runDir, '--data', data, '--episodes', '2']);
+    assert.equal(evData.status, 2, evData.stderr);
+    assert.doesNotMatch(evData.stderr, STACK);
 
-  // A damaged config.json of the run: a damaged run folder is a failure (1), not a usage error.
-  fs.writeFileSync(path.join(runDir, 'config.json'), '{"format": 1, "id": ');
-  const resumed = cli(['train', '--resume', runDir]);
-  assert.equal(resumed.status, 1, resumed.stderr);
-  assert.match(resumed.stderr, /config\.json is corrupt: it is not valid JSON/);
-  assert.doesNotMatch(resumed.stderr, STACK);
+    // A damaged config.json of the run: a damaged run folder is a failure (1), not a usage error.
+    fs.writeFileSync(path.join(runDir, 'config.json'), '{"format": 1, "id": ');
+    const resumed = cli(['train', '--resume', runDir]);
+    assert.equal(resumed.status, 1, resumed.stderr);
+    assert.match(resumed.stderr, /config\.json is corrupt: it is not valid JSON/);
+    assert.doesNotMatch(resumed.stderr, STACK);
 
-  // A bad flag with --json: an error event on stdout, and the usage exit code.
-  const bad = cli(['train', '--json', '--no-such-flag', '3', '--runs-dir', runs]);
-  assert.equal(bad.status, 2, bad.stderr);
-  const ev = events(bad.stdout).pop()!;
-  assert.equal(ev.type, 'error');
-  assert.match(String(ev.message), /no-such-flag/);
-  assert.equal(ev.exitCode, 2);
+    // A bad flag with --json: an error event on stdout, and the usage exit code.
+    const bad = cli(['train', '--json', '--no-such-flag', '3', '--runs-dir', runs]);
+    assert.equal(bad.status, 2, bad.stderr);
+    const ev = events(bad.stdout).pop()!;
+    assert.equal(ev.type, 'error');
+    assert.match(String(ev.message), /no-such-flag/);
+    assert.equal(ev.exitCode, 2);
 
-  // A config file saved with a UTF-8 byte-order mark is read like any other.
-  const withBom = path.join(tmpDir(), 'bom.robust-meta.json');
-  fs.writeFileSync(withBom, '\uFEFF' + JSON.stringify({ steps: 1, imageSize: 16, width: 4, channels: 1, ways: 2, queries: 2, metaBatch: 1, attackSteps: 1 }));
-  const bom = cli(['train', '--config', withBom, '--runs-dir', runs, '--json']);
-  assert.equal(bom.status, 0, bom.stderr);
-  assert.equal(events(bom.stdout).pop()?.state, 'done');
-});
+    // A config file saved with a UTF-8 byte-order mark is read like any other.
+    const withBom = path.join(tmpDir(), 'bom.robust-meta.json');
+    fs.writeFileSync(withBom, '\uFEFF' + JSON.stringify({ steps: 1, imageSize: 16, width: 4, channels: 1, ways: 2, queries: 2, metaBatch: 1, attackSteps: 1 }));
+    const bom = cli(['train', '--config', withBom, '--runs-dir', runs, '--json']);
+    assert.equal(bom.status, 0, bom.stderr);
+    assert.equal(events(bom.stdout).pop()?.state, 'done');
+  },
+);
 
 test('--backend tensorflow without @tensorflow/tfjs-node installed: a clear message, no stack trace', { timeout: 120_000 }, (t) => {
   try {
@@ -305,7 +381,10 @@ test('--backend tensorflow without @tensorflow/tfjs-node installed: a clear mess
   assert.doesNotMatch(r.stderr, /unexpected error/);
   assert.doesNotMatch(r.stderr, STACK);
   // A run that could not start leaves no folder behind.
-  assert.deepEqual(fs.readdirSync(runs).filter((n) => !n.startsWith('.')), []);
+  assert.deepEqual(
+    fs.readdirSync(runs).filter((n) => !n.startsWith('.')),
+    [],
+  );
 });
 
 test('list shows the step of the metrics it shows beside it, not an older step from status.json', () => {

@@ -13,7 +13,16 @@ import { LearnerState } from '../src/core/meta/learner';
 import { readCheckpoint, writeCheckpoint } from '../src/runner/checkpoint';
 import { MetricLine, RUN_FORMAT_VERSION } from '../src/runner/runFormat';
 import { acquireRunLock, processStartTime, runOwner } from '../src/runner/runLock';
-import { allocateRunDir, appendMetric, listCheckpointFiles, readMetrics, sweepTempFiles, truncateMetrics, writeRunConfig, writeStatus } from '../src/runner/runStore';
+import {
+  allocateRunDir,
+  appendMetric,
+  listCheckpointFiles,
+  readMetrics,
+  sweepTempFiles,
+  truncateMetrics,
+  writeRunConfig,
+  writeStatus,
+} from '../src/runner/runStore';
 import { sweepOrphanSamples } from '../src/runner/samples';
 
 function tmpDir(): string {
@@ -23,18 +32,39 @@ function tmpDir(): string {
 function makeRun() {
   const cfg = resolveConfig({ imageSize: 16, width: 4, ways: 2, steps: 10 });
   const { id, dir } = allocateRunDir(tmpDir(), cfg.method);
-  writeRunConfig(dir, { format: RUN_FORMAT_VERSION, id, createdAt: new Date().toISOString(), config: cfg, backend: 'cpu', versions: { robustMeta: '0', tfjs: '0', node: process.versions.node } });
+  writeRunConfig(dir, {
+    format: RUN_FORMAT_VERSION,
+    id,
+    createdAt: new Date().toISOString(),
+    config: cfg,
+    backend: 'cpu',
+    versions: { robustMeta: '0', tfjs: '0', node: process.versions.node },
+  });
   writeStatus(dir, { state: 'stopped', step: 6, totalSteps: 10 });
   return { dir, cfg };
 }
 
 function fakeState(step: number): LearnerState {
   const arr = (shape: number[], v: number) => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v + step) });
-  return { step, params: { 'encoder/conv1/w': arr([3, 3, 1, 64], 0.5) }, adam: { t: step, m: { 'encoder/conv1/w': arr([3, 3, 1, 64], 0.1) }, v: { 'encoder/conv1/w': arr([3, 3, 1, 64], 0.01) } } };
+  return {
+    step,
+    params: { 'encoder/conv1/w': arr([3, 3, 1, 64], 0.5) },
+    adam: { t: step, m: { 'encoder/conv1/w': arr([3, 3, 1, 64], 0.1) }, v: { 'encoder/conv1/w': arr([3, 3, 1, 64], 0.01) } },
+  };
 }
 
 function metric(step: number): MetricLine {
-  return { step, time: new Date(1_700_000_000_000 + step).toISOString(), loss: 1 / step, ceLoss: null, agreementLoss: null, cleanAcc: 0.5, robustAcc: null, gradNorm: 1, msPerStep: 3 };
+  return {
+    step,
+    time: new Date(1_700_000_000_000 + step).toISOString(),
+    loss: 1 / step,
+    ceLoss: null,
+    agreementLoss: null,
+    cleanAcc: 0.5,
+    robustAcc: null,
+    gradNorm: 1,
+    msPerStep: 3,
+  };
 }
 
 type WriteSync = (fd: number, buf: Uint8Array, off?: number, len?: number, pos?: number) => number;
@@ -85,7 +115,14 @@ test('a full disk mid-file: a clear error naming the file, the temp file removed
     (e: Error) => e.name === 'UserError' && e.message.startsWith(`disk full while writing ${file}: `),
   );
   // A write() that stores nothing without an error code is a full disk too, not an endless loop.
-  assert.throws(() => withWriteSync(() => 0, () => writeFileAtomic(file, 'y'.repeat(100))), /disk full while writing/);
+  assert.throws(
+    () =>
+      withWriteSync(
+        () => 0,
+        () => writeFileAtomic(file, 'y'.repeat(100)),
+      ),
+    /disk full while writing/,
+  );
   assert.equal(fs.readFileSync(file, 'utf8'), 'old\n');
   assert.deepEqual(fs.readdirSync(dir), ['status.json']);
 });
@@ -116,12 +153,18 @@ test('a checkpoint that fails on a full disk, or reads back short, costs no olde
       ),
     (e: Error) => e.name === 'UserError' && /step-00000008\.ckpt read back as \d+ bytes of \d+/.test(e.message) && /older checkpoints are kept/.test(e.message),
   );
-  assert.deepEqual(listCheckpointFiles(dir).map((c) => c.step), [2, 4, 6]);
+  assert.deepEqual(
+    listCheckpointFiles(dir).map((c) => c.step),
+    [2, 4, 6],
+  );
   assert.deepEqual(fs.readdirSync(path.join(dir, 'checkpoints')).sort(), ['step-00000002.ckpt', 'step-00000004.ckpt', 'step-00000006.ckpt']);
   assert.equal(readCheckpoint(listCheckpointFiles(dir)[2].path).header.step, 6);
   // Once there is room again, the next checkpoint is written and the oldest pruned.
   writeCheckpoint(dir, fakeState(8), cfg);
-  assert.deepEqual(listCheckpointFiles(dir).map((c) => c.step), [4, 6, 8]);
+  assert.deepEqual(
+    listCheckpointFiles(dir).map((c) => c.step),
+    [4, 6, 8],
+  );
 });
 
 test('metrics: a failed append is a clear error naming metrics.jsonl, not a stack trace', () => {
@@ -129,7 +172,10 @@ test('metrics: a failed append is a clear error naming metrics.jsonl, not a stac
   const blocked = path.join(dir, 'metrics.jsonl');
   fs.mkdirSync(blocked);
   // A folder in its place makes appendFileSync fail (EISDIR): the error names the file.
-  assert.throws(() => appendMetric(dir, metric(1)), (e: Error) => e.name === 'UserError' && e.message.includes(blocked) && e.message.includes('EISDIR'));
+  assert.throws(
+    () => appendMetric(dir, metric(1)),
+    (e: Error) => e.name === 'UserError' && e.message.includes(blocked) && e.message.includes('EISDIR'),
+  );
 });
 
 test('one writer per run folder: a second lock is refused naming the holder; a stale or damaged lock is taken over', () => {
@@ -137,7 +183,11 @@ test('one writer per run folder: a second lock is refused naming the holder; a s
   const lockFile = path.join(dir, 'train.lock');
   const lock = acquireRunLock(dir);
   assert.equal(runOwner(dir)?.pid, process.pid);
-  assert.throws(() => acquireRunLock(dir), (e: Error) => e.name === 'UserError' && e.message.includes(`being trained by another process (pid ${process.pid}`) && /one run folder has one writer/.test(e.message));
+  assert.throws(
+    () => acquireRunLock(dir),
+    (e: Error) =>
+      e.name === 'UserError' && e.message.includes(`being trained by another process (pid ${process.pid}`) && /one run folder has one writer/.test(e.message),
+  );
   lock.release();
   assert.equal(fs.existsSync(lockFile), false);
 
@@ -158,7 +208,10 @@ test('one writer per run folder: a second lock is refused naming the holder; a s
   // Another machine's lock cannot be checked from here: refused, with what to do.
   taken.release();
   fs.writeFileSync(lockFile, JSON.stringify({ pid: 4242, startTime: null, hostname: `${os.hostname()}-other`, since: 'then' }));
-  assert.throws(() => acquireRunLock(dir), (e: Error) => e.message.includes('on another machine') && e.message.includes(`delete ${lockFile}`));
+  assert.throws(
+    () => acquireRunLock(dir),
+    (e: Error) => e.message.includes('on another machine') && e.message.includes(`delete ${lockFile}`),
+  );
   // Releasing never removes a lock that is not this process's.
   fs.rmSync(lockFile);
   const mine = acquireRunLock(dir);
@@ -179,7 +232,10 @@ test('on a file system without hard links the lock is still taken exclusively', 
     assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'train.lock'), 'utf8')).pid, process.pid);
     assert.throws(() => acquireRunLock(dir), /being trained by another process/);
     lock.release();
-    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes('lock')), []);
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => n.includes('lock')),
+      [],
+    );
   } finally {
     (fs as { linkSync: unknown }).linkSync = realLink;
   }
@@ -192,9 +248,15 @@ test('resume repairs: damaged metric lines are named in a warning and every whol
   // Rows 1-2, garbage, row 3, a torn row 4 that row 5's append ran into, row 6, binary noise,
   // rows 7-8 (after the checkpoint at 6, dropped as always), and a torn last line.
   const torn = JSON.stringify(metric(4)).slice(0, 25);
-  fs.writeFileSync(file, line(1) + line(2) + 'garbage here\n' + line(3) + torn + line(5) + line(6) + '\u0000\u00ff\u0001\u0002\n' + line(7) + line(8) + '{"step":9,"lo');
+  fs.writeFileSync(
+    file,
+    line(1) + line(2) + 'garbage here\n' + line(3) + torn + line(5) + line(6) + '\u0000\u00ff\u0001\u0002\n' + line(7) + line(8) + '{"step":9,"lo',
+  );
   const warning = truncateMetrics(dir, 6);
-  assert.deepEqual(readMetrics(dir).map((m) => m.step), [1, 2, 3, 5, 6]);
+  assert.deepEqual(
+    readMetrics(dir).map((m) => m.step),
+    [1, 2, 3, 5, 6],
+  );
   assert.ok(warning, 'a warning');
   assert.ok(warning.includes(file), warning);
   assert.match(warning, /lines 3, 5, 7 were damaged/);
@@ -209,7 +271,11 @@ test('resume repairs: temp files of killed writers and sample PNGs without their
   const samples = path.join(dir, 'samples');
   fs.mkdirSync(samples);
   fs.mkdirSync(path.join(dir, 'checkpoints'));
-  const junk = [path.join(dir, 'status.json.123.ab12cd.tmp'), path.join(dir, 'checkpoints', 'step-00000004.ckpt.123.ef34gh.tmp'), path.join(samples, 'step-00000004.json.123.ij56kl.tmp')];
+  const junk = [
+    path.join(dir, 'status.json.123.ab12cd.tmp'),
+    path.join(dir, 'checkpoints', 'step-00000004.ckpt.123.ef34gh.tmp'),
+    path.join(samples, 'step-00000004.json.123.ij56kl.tmp'),
+  ];
   for (const f of junk) fs.writeFileSync(f, 'partial');
   const kept = ['step-00000002.json', 'step-00000002-0-clean.png', 'step-00000002-0-adversarial.png'];
   const orphans = ['step-00000004-0-clean.png', 'step-00000004-1-perturbation.png'];

@@ -26,7 +26,10 @@ const SAMPLE_MESSAGES: WorkerMessage[] = [
   workerMessage({ type: 'worker/ready', backend: 'wasm', pid: 1 }),
   workerMessage({ type: 'run/started', runDir: '/r', step: 0, totalSteps: 3 }),
   workerMessage({ type: 'run/progress', step: 1, totalSteps: 3, etaSeconds: null, msPerStep: 12.5 }),
-  workerMessage({ type: 'run/metric', metric: { step: 1, time: 't', loss: 1.5, ceLoss: null, agreementLoss: 0.25, cleanAcc: 0.5, robustAcc: null, gradNorm: 2, msPerStep: 3 } }),
+  workerMessage({
+    type: 'run/metric',
+    metric: { step: 1, time: 't', loss: 1.5, ceLoss: null, agreementLoss: 0.25, cleanAcc: 0.5, robustAcc: null, gradNorm: 2, msPerStep: 3 },
+  }),
   workerMessage({ type: 'run/samples', samplesDir: '/r/samples', samples: { format: 1, step: 2, eps: 0.03, amplification: 16, images: [] } }),
   workerMessage({ type: 'run/checkpoint', step: 2, path: '/r/checkpoints/step-00000002.ckpt' }),
   workerMessage({ type: 'run/result', path: '/r/results/a.json' }),
@@ -95,7 +98,10 @@ test('a worker trains, reports typed events in order, and cancel stops it after 
   const status = readStatus(runDir);
   assert.equal(status.state, 'stopped');
   assert.equal(status.checkpointStep, status.step);
-  assert.deepEqual(readMetrics(runDir).map((m) => m.step), metrics);
+  assert.deepEqual(
+    readMetrics(runDir).map((m) => m.step),
+    metrics,
+  );
 });
 
 test('a worker killed mid-run is reported with its signal, and its run is marked failed', async () => {
@@ -129,12 +135,18 @@ test('a job with a bad config ends with the user-facing message and exit code 2'
   assert.equal(error?.userError, true);
   assert.match(error?.message ?? '', /9-way/);
   // The run never started, so no half-made run folder is left.
-  assert.deepEqual(fs.readdirSync(runsDir).filter((n) => !n.startsWith('.')), []);
+  assert.deepEqual(
+    fs.readdirSync(runsDir).filter((n) => !n.startsWith('.')),
+    [],
+  );
 });
 
 test('a bench job returns its result over the protocol', async () => {
   let result: Record<string, unknown> | undefined;
-  const handle = startWorker({ kind: 'bench', args: { ...TINY, steps: 2 } }, { 'bench/result': (m) => (result = m.result as unknown as Record<string, unknown>) });
+  const handle = startWorker(
+    { kind: 'bench', args: { ...TINY, steps: 2 } },
+    { 'bench/result': (m) => (result = m.result as unknown as Record<string, unknown>) },
+  );
   const exit = await handle.done;
   assert.equal(exit.code, 0);
   assert.equal(result?.steps, 2);
@@ -156,7 +168,15 @@ test('an eval job on a trained run writes its result and reports the path', asyn
   let reported: string | undefined;
   const progress: number[] = [];
   const evalHandle = startWorker(
-    { kind: 'eval', args: { checkpoints: [runDir], data: path.join(__dirname, '..', '..', 'data', 'glyphs'), out, options: { episodes: 3, queries: 2, curve: '0,8', attackSteps: 2, threads: 1 } } },
+    {
+      kind: 'eval',
+      args: {
+        checkpoints: [runDir],
+        data: path.join(__dirname, '..', '..', 'data', 'glyphs'),
+        out,
+        options: { episodes: 3, queries: 2, curve: '0,8', attackSteps: 2, threads: 1 },
+      },
+    },
     { 'run/result': (m) => (reported = m.path), 'run/progress': (m) => progress.push(m.step) },
   );
   const exit = await evalHandle.done;
@@ -166,7 +186,10 @@ test('an eval job on a trained run writes its result and reports the path', asyn
   const result = JSON.parse(fs.readFileSync(out, 'utf8'));
   assert.equal(result.setting.episodes, 3);
   // the run's own adaptation, and the prototype head beside it
-  assert.deepEqual(result.models.map((m: { head: string }) => m.head), ['finetune', 'prototype']);
+  assert.deepEqual(
+    result.models.map((m: { head: string }) => m.head),
+    ['finetune', 'prototype'],
+  );
   assert.equal(result.models[0].curve.length, 2);
   for (const s of result.models[0].samples) assert.ok(fs.existsSync(path.join(path.dirname(out), s.clean)));
 });

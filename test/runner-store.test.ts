@@ -43,7 +43,14 @@ function metric(step: number): MetricLine {
 function makeRun(runsDir: string) {
   const cfg = resolveConfig({ imageSize: 16, width: 4, ways: 2, steps: 5 });
   const { id, dir } = allocateRunDir(runsDir, cfg.method);
-  writeRunConfig(dir, { format: RUN_FORMAT_VERSION, id, createdAt: new Date().toISOString(), config: cfg, backend: 'cpu', versions: { robustMeta: '0', tfjs: '0', node: process.versions.node } });
+  writeRunConfig(dir, {
+    format: RUN_FORMAT_VERSION,
+    id,
+    createdAt: new Date().toISOString(),
+    config: cfg,
+    backend: 'cpu',
+    versions: { robustMeta: '0', tfjs: '0', node: process.versions.node },
+  });
   writeStatus(dir, { state: 'done', step: 5, totalSteps: 5 });
   return { dir, cfg, id };
 }
@@ -53,7 +60,11 @@ function fakeState(step: number, width = 4): LearnerState {
   return {
     step,
     params: { 'encoder/conv1/w': arr([3, 3, 1, width], 0.5), 'head/b': arr([2], -1) },
-    adam: { t: step, m: { 'encoder/conv1/w': arr([3, 3, 1, width], 0.1), 'head/b': arr([2], 0.2) }, v: { 'encoder/conv1/w': arr([3, 3, 1, width], 0.01), 'head/b': arr([2], 0.02) } },
+    adam: {
+      t: step,
+      m: { 'encoder/conv1/w': arr([3, 3, 1, width], 0.1), 'head/b': arr([2], 0.2) },
+      v: { 'encoder/conv1/w': arr([3, 3, 1, width], 0.01), 'head/b': arr([2], 0.02) },
+    },
   };
 }
 
@@ -87,10 +98,16 @@ test('metrics.jsonl: a torn last line is ignored, and truncation keeps one line 
   const { dir } = makeRun(tmpDir());
   for (let s = 1; s <= 4; s++) appendMetric(dir, metric(s));
   fs.appendFileSync(path.join(dir, 'metrics.jsonl'), '{"step":5,"loss":0.');
-  assert.deepEqual(readMetrics(dir).map((m) => m.step), [1, 2, 3, 4]);
+  assert.deepEqual(
+    readMetrics(dir).map((m) => m.step),
+    [1, 2, 3, 4],
+  );
   appendMetric(dir, metric(3));
   truncateMetrics(dir, 3);
-  assert.deepEqual(readMetrics(dir).map((m) => m.step), [1, 2, 3]);
+  assert.deepEqual(
+    readMetrics(dir).map((m) => m.step),
+    [1, 2, 3],
+  );
 });
 
 test('a damaged metrics line before the last names the file and line', () => {
@@ -98,7 +115,10 @@ test('a damaged metrics line before the last names the file and line', () => {
   appendMetric(dir, metric(1));
   fs.appendFileSync(path.join(dir, 'metrics.jsonl'), 'garbage\n');
   appendMetric(dir, metric(2));
-  assert.throws(() => readMetrics(dir), (e: Error) => e.name === 'UserError' && e.message.includes('metrics.jsonl') && e.message.includes('line 2'));
+  assert.throws(
+    () => readMetrics(dir),
+    (e: Error) => e.name === 'UserError' && e.message.includes('metrics.jsonl') && e.message.includes('line 2'),
+  );
 });
 
 test('corrupt or missing config.json and status.json give clear errors naming the file', () => {
@@ -106,16 +126,31 @@ test('corrupt or missing config.json and status.json give clear errors naming th
   const cfgFile = path.join(dir, 'config.json');
   const good = fs.readFileSync(cfgFile, 'utf8');
   fs.writeFileSync(cfgFile, good.slice(0, 40));
-  assert.throws(() => readRunConfig(dir), (e: Error) => e.name === 'UserError' && e.message.includes(cfgFile) && /not valid JSON/.test(e.message));
+  assert.throws(
+    () => readRunConfig(dir),
+    (e: Error) => e.name === 'UserError' && e.message.includes(cfgFile) && /not valid JSON/.test(e.message),
+  );
   fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(good), format: 99 }));
-  assert.throws(() => readRunConfig(dir), (e: Error) => e.message.includes(cfgFile) && /newer robust-meta/.test(e.message));
+  assert.throws(
+    () => readRunConfig(dir),
+    (e: Error) => e.message.includes(cfgFile) && /newer robust-meta/.test(e.message),
+  );
   fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(good), config: { ...JSON.parse(good).config, width: -3 } }));
-  assert.throws(() => readRunConfig(dir), (e: Error) => e.message.includes(cfgFile) && e.message.includes("'width' must be at least 1"));
+  assert.throws(
+    () => readRunConfig(dir),
+    (e: Error) => e.message.includes(cfgFile) && e.message.includes("'width' must be at least 1"),
+  );
   fs.writeFileSync(cfgFile, good);
   fs.writeFileSync(path.join(dir, 'status.json'), JSON.stringify({ format: 1, state: 'exploded', step: 1, totalSteps: 2 }));
-  assert.throws(() => readStatus(dir), (e: Error) => e.message.includes('status.json') && e.message.includes('exploded'));
+  assert.throws(
+    () => readStatus(dir),
+    (e: Error) => e.message.includes('status.json') && e.message.includes('exploded'),
+  );
   fs.rmSync(path.join(dir, 'status.json'));
-  assert.throws(() => readRun(dir), (e: Error) => e.name === 'UserError' && e.message.includes('status.json') && e.message.includes('missing'));
+  assert.throws(
+    () => readRun(dir),
+    (e: Error) => e.name === 'UserError' && e.message.includes('status.json') && e.message.includes('missing'),
+  );
   // list still lists it, with its error.
   const list = listRuns(path.dirname(dir));
   assert.match(list[0].error ?? '', /status\.json/);
@@ -153,24 +188,45 @@ test('a truncated, corrupt or foreign checkpoint is refused with its file name',
   const cfg = resolveConfig({ imageSize: 16, width: 4 });
   const bytes = encodeCheckpoint(fakeState(3), cfg);
   const name = '/runs/x/checkpoints/step-00000003.ckpt';
-  assert.throws(() => decodeCheckpoint(bytes.slice(0, bytes.length - 7), name), (e: Error) => e.name === 'UserError' && e.message.includes(name) && /truncated/.test(e.message));
-  assert.throws(() => decodeCheckpoint(bytes.slice(0, 10), name), (e: Error) => e.message.includes(name) && /truncated/.test(e.message));
+  assert.throws(
+    () => decodeCheckpoint(bytes.slice(0, bytes.length - 7), name),
+    (e: Error) => e.name === 'UserError' && e.message.includes(name) && /truncated/.test(e.message),
+  );
+  assert.throws(
+    () => decodeCheckpoint(bytes.slice(0, 10), name),
+    (e: Error) => e.message.includes(name) && /truncated/.test(e.message),
+  );
   const flipped = bytes.slice();
   flipped[flipped.length - 3] ^= 0xff;
-  assert.throws(() => decodeCheckpoint(flipped, name), (e: Error) => e.message.includes(name) && /checksum/.test(e.message));
+  assert.throws(
+    () => decodeCheckpoint(flipped, name),
+    (e: Error) => e.message.includes(name) && /checksum/.test(e.message),
+  );
   const foreign = bytes.slice();
   foreign[0] = 0x50;
-  assert.throws(() => decodeCheckpoint(foreign, name), (e: Error) => e.message.includes(name) && /not a robust-meta checkpoint/.test(e.message));
-  assert.throws(() => readCheckpoint('/nonexistent/step-00000001.ckpt'), (e: Error) => e.name === 'UserError' && e.message.includes('/nonexistent/step-00000001.ckpt'));
+  assert.throws(
+    () => decodeCheckpoint(foreign, name),
+    (e: Error) => e.message.includes(name) && /not a robust-meta checkpoint/.test(e.message),
+  );
+  assert.throws(
+    () => readCheckpoint('/nonexistent/step-00000001.ckpt'),
+    (e: Error) => e.name === 'UserError' && e.message.includes('/nonexistent/step-00000001.ckpt'),
+  );
   const dir = tmpDir();
-  assert.throws(() => resolveCheckpoint(dir), (e: Error) => e.name === 'UserError' && e.message.includes(dir) && /no checkpoint/.test(e.message));
+  assert.throws(
+    () => resolveCheckpoint(dir),
+    (e: Error) => e.name === 'UserError' && e.message.includes(dir) && /no checkpoint/.test(e.message),
+  );
 });
 
-test("a checkpoint of another model or config does not load into a run", () => {
+test('a checkpoint of another model or config does not load into a run', () => {
   const cfg = resolveConfig({ imageSize: 16, width: 4 });
   const c = decodeCheckpoint(encodeCheckpoint(fakeState(3), cfg), 'a.ckpt');
   checkCheckpointMatches(c, { ...cfg, steps: 99, backend: 'cpu' }, fakeState(0).params);
-  assert.throws(() => checkCheckpointMatches(c, { ...cfg, width: 8 }), (e: Error) => e.message.includes('a.ckpt') && /width 4 \(run: 8\)/.test(e.message));
+  assert.throws(
+    () => checkCheckpointMatches(c, { ...cfg, width: 8 }),
+    (e: Error) => e.message.includes('a.ckpt') && /width 4 \(run: 8\)/.test(e.message),
+  );
   assert.throws(() => checkCheckpointMatches(c, { ...cfg, method: 'aq' }), /method mavrl \(run: aq\)/);
   assert.throws(() => checkCheckpointMatches(c, { ...cfg, innerLr: 0.5 }), /innerLr 0.4 \(run: 0.5\)/);
   assert.throws(() => checkCheckpointMatches(c, cfg, fakeState(0, 8).params), /encoder\/conv1\/w has shape \[3,3,1,4\] where the model has \[3,3,1,8\]/);

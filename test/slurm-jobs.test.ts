@@ -16,8 +16,19 @@ function runWithRecord(exitCode: number | undefined): { runs: string; run: strin
   const runs = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-jobs-'));
   const run = path.join(runs, '20261201-000000-mavrl');
   fs.mkdirSync(path.join(run, 'slurm'), { recursive: true });
-  fs.writeFileSync(path.join(run, 'slurm', 'jobs.json'), JSON.stringify({ format: 1, kind: 'train', submissions: [{ jobId: '5', submittedAt: '2026-12-01T00:00:00Z', script: 'slurm/job.sh' }, { jobId: GONE, submittedAt: '2026-12-01T00:10:00Z', script: 'slurm/job.sh' }] }));
-  if (exitCode !== undefined) fs.writeFileSync(path.join(run, 'slurm', `exit-${GONE}.json`), JSON.stringify({ jobId: GONE, exitCode, endedAt: '2026-12-01T00:11:00Z', requeued: false }));
+  fs.writeFileSync(
+    path.join(run, 'slurm', 'jobs.json'),
+    JSON.stringify({
+      format: 1,
+      kind: 'train',
+      submissions: [
+        { jobId: '5', submittedAt: '2026-12-01T00:00:00Z', script: 'slurm/job.sh' },
+        { jobId: GONE, submittedAt: '2026-12-01T00:10:00Z', script: 'slurm/job.sh' },
+      ],
+    }),
+  );
+  if (exitCode !== undefined)
+    fs.writeFileSync(path.join(run, 'slurm', `exit-${GONE}.json`), JSON.stringify({ jobId: GONE, exitCode, endedAt: '2026-12-01T00:11:00Z', requeued: false }));
   fs.writeFileSync(path.join(run, 'slurm', `job-${GONE}.log`), 'slurm job ... on node1\nrobust-meta train: dataset path /x does not exist; check the path\n');
   return { runs, run };
 }
@@ -47,7 +58,7 @@ test('a damaged job record is listed with its error, naming the file', () => {
   assert.match(v.error ?? '', /jobs\.json: \/submissions\/0/);
 });
 
-test('the extension sees each run\'s job; Stop and Resume refuse in Restricted Mode', () => {
+test("the extension sees each run's job; Stop and Resume refuse in Restricted Mode", () => {
   const { runs, run } = runWithRecord(0);
   const byRun = slurmJobsByRun(runs);
   const v = byRun.get(run)!;

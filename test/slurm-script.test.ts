@@ -16,7 +16,10 @@ function tmp(): string {
 
 function write(dir: string, tasks: BatchTask[], options = {}): string {
   const file = path.join(dir, 'job.sh');
-  fs.writeFileSync(file, batchScript({ jobName: 'rm-test', description: 'a test', options, output: path.join(dir, 'job-%j.log'), workDir: dir, tasks, maxRequeues: 2 }));
+  fs.writeFileSync(
+    file,
+    batchScript({ jobName: 'rm-test', description: 'a test', options, output: path.join(dir, 'job-%j.log'), workDir: dir, tasks, maxRequeues: 2 }),
+  );
   return file;
 }
 
@@ -28,17 +31,40 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 test('the #SBATCH lines say every option in sbatch spelling', () => {
-  assert.deepEqual(sbatchLines({ partition: 'gpu', account: 'lab', time: '1:00:00', cpusPerTask: 4, gpusPerTask: 1, mem: '8G', sbatchExtra: ['--qos=long', '#SBATCH --constraint=a100'] }), [
-    '#SBATCH --partition=gpu',
-    '#SBATCH --account=lab',
-    '#SBATCH --time=1:00:00',
-    '#SBATCH --cpus-per-task=4',
-    '#SBATCH --gpus-per-task=1',
-    '#SBATCH --mem=8G',
-    '#SBATCH --qos=long',
-    '#SBATCH --constraint=a100',
-  ]);
-  const script = batchScript({ jobName: 'j', description: 'd', options: { signalSeconds: 300 }, output: 'o', workDir: '/', tasks: [{ argv: ['true'], exitDir: '/x' }, { argv: ['true'], exitDir: '/x' }], arrayLimit: 2, maxRequeues: 1 });
+  assert.deepEqual(
+    sbatchLines({
+      partition: 'gpu',
+      account: 'lab',
+      time: '1:00:00',
+      cpusPerTask: 4,
+      gpusPerTask: 1,
+      mem: '8G',
+      sbatchExtra: ['--qos=long', '#SBATCH --constraint=a100'],
+    }),
+    [
+      '#SBATCH --partition=gpu',
+      '#SBATCH --account=lab',
+      '#SBATCH --time=1:00:00',
+      '#SBATCH --cpus-per-task=4',
+      '#SBATCH --gpus-per-task=1',
+      '#SBATCH --mem=8G',
+      '#SBATCH --qos=long',
+      '#SBATCH --constraint=a100',
+    ],
+  );
+  const script = batchScript({
+    jobName: 'j',
+    description: 'd',
+    options: { signalSeconds: 300 },
+    output: 'o',
+    workDir: '/',
+    tasks: [
+      { argv: ['true'], exitDir: '/x' },
+      { argv: ['true'], exitDir: '/x' },
+    ],
+    arrayLimit: 2,
+    maxRequeues: 1,
+  });
   assert.match(script, /^#SBATCH --signal=B:USR1@300$/m);
   assert.match(script, /^#SBATCH --array=0-1%2$/m);
   assert.match(script, /^#SBATCH --requeue$/m);
@@ -48,7 +74,15 @@ test('the #SBATCH lines say every option in sbatch spelling', () => {
 test('a task runs with its arguments intact, its output where asked, and records its exit', () => {
   const dir = tmp();
   const odd = ["it's", 'two words', '$HOME', '"q"', 'a;b'];
-  const file = write(dir, [{ argv: [process.execPath, '-e', 'console.log(JSON.stringify(process.argv.slice(1))); process.exit(3)', ...odd], exitDir: path.join(dir, 'rec'), stdout: path.join(dir, 'out.txt'), stderr: path.join(dir, 'err.txt'), freshStdout: true }]);
+  const file = write(dir, [
+    {
+      argv: [process.execPath, '-e', 'console.log(JSON.stringify(process.argv.slice(1))); process.exit(3)', ...odd],
+      exitDir: path.join(dir, 'rec'),
+      stdout: path.join(dir, 'out.txt'),
+      stderr: path.join(dir, 'err.txt'),
+      freshStdout: true,
+    },
+  ]);
   fs.writeFileSync(path.join(dir, 'out.txt'), 'an earlier attempt\n');
   const r = spawnSync('bash', [file], { encoding: 'utf8', env: env({ SLURM_JOB_ID: '41' }) });
   assert.equal(r.status, 3, r.stderr);

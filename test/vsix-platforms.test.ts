@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import * as zlib from 'node:zlib';
 
-// scripts/ is plain CommonJS run by node, outside the TypeScript build.
+// scripts/ is plain CommonJS run by node, outside the TypeScript build: loaded by path.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const plat = require(path.join(__dirname, '..', '..', 'scripts', 'vsix-platforms.js')) as {
   TARGETS: Record<string, { os: string; cpu: string }>;
   expectedSharpPackages(t: string): string[];
@@ -20,7 +21,7 @@ test('every shipped target installs with its own --os/--cpu and expects its own 
   assert.throws(() => plat.expectedSharpPackages('sunos-sparc'), /unknown target/);
 });
 
-test('checkSharp: the right binary passes; a missing one or another platform\'s is named', () => {
+test("checkSharp: the right binary passes; a missing one or another platform's is named", () => {
   const e = (p: string) => `extension/node_modules/${p}/lib/x.node`;
   assert.deepEqual(plat.checkSharp('linux-arm64', [e('@img/sharp-linux-arm64'), e('@img/sharp-libvips-linux-arm64'), e('sharp')]), []);
   assert.deepEqual(plat.checkSharp('linux-arm64', [e('@img/sharp-linux-x64'), e('@img/sharp-libvips-linux-arm64')]), [

@@ -31,7 +31,15 @@ function storeView(v: ChartView): void {
 /** The toolbar #chart-controls; `onChange` hears the view now and after every change. */
 export function chartControls(onChange: (view: ChartView) => void): HTMLElement {
   let view = loadView();
-  const slider = h('input', { id: 'smoothing', type: 'range', min: '0', max: String(MAX_SMOOTHING), step: '0.01', value: String(view.smoothing), 'aria-label': 'Smoothing' }) as HTMLInputElement;
+  const slider = h('input', {
+    id: 'smoothing',
+    type: 'range',
+    min: '0',
+    max: String(MAX_SMOOTHING),
+    step: '0.01',
+    value: String(view.smoothing),
+    'aria-label': 'Smoothing',
+  }) as HTMLInputElement;
   const value = h('output', { id: 'smoothing-value', for: 'smoothing' }, view.smoothing.toFixed(2));
   const axis = h(
     'select',

@@ -10,7 +10,14 @@ import { DEFAULT_CHART_VIEW, viewSeries, type ChartView } from '../src/extension
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip);
 
-const PALETTE = ['--vscode-charts-blue', '--vscode-charts-red', '--vscode-charts-green', '--vscode-charts-orange', '--vscode-charts-purple', '--vscode-charts-yellow'];
+const PALETTE = [
+  '--vscode-charts-blue',
+  '--vscode-charts-red',
+  '--vscode-charts-green',
+  '--vscode-charts-orange',
+  '--vscode-charts-purple',
+  '--vscode-charts-yellow',
+];
 const FALLBACK = ['#3794ff', '#f14c4c', '#89d185', '#d18616', '#b180d7', '#cca700'];
 
 function cssVar(name: string, fallback: string): string {
@@ -74,7 +81,10 @@ export class LineChart {
   private series: LineSeries[] = [];
   private view: ChartView = DEFAULT_CHART_VIEW;
 
-  constructor(private readonly canvas: HTMLCanvasElement, private readonly opts: LineChartOptions) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly opts: LineChartOptions,
+  ) {
     this.chart = new Chart(canvas, {
       type: 'line',
       data: { datasets: [] },
@@ -90,7 +100,11 @@ export class LineChart {
           y: { type: 'linear', title: { display: true, text: opts.yLabel }, min: opts.yMin, max: opts.yMax },
         },
         plugins: {
-          legend: { display: true, position: 'bottom', labels: { boxWidth: 12, filter: (item, data) => !(data.datasets[item.datasetIndex ?? 0] as LineDataset).rawShadow } },
+          legend: {
+            display: true,
+            position: 'bottom',
+            labels: { boxWidth: 12, filter: (item, data) => !(data.datasets[item.datasetIndex ?? 0] as LineDataset).rawShadow },
+          },
           tooltip: {
             callbacks: {
               title: (items) => {

@@ -29,7 +29,9 @@ function runsTable(runs: CompareRunView[]): HTMLTableElement {
   const head = h(
     'tr',
     {},
-    ...['Run', 'Method', 'State', 'Step', 'Clean acc. %', 'Robust acc. %', 'Agreement loss'].map((t, i) => h('th', { scope: 'col', class: i >= 3 ? 'num' : undefined }, t)),
+    ...['Run', 'Method', 'State', 'Step', 'Clean acc. %', 'Robust acc. %', 'Agreement loss'].map((t, i) =>
+      h('th', { scope: 'col', class: i >= 3 ? 'num' : undefined }, t),
+    ),
   );
   return h('table', { id: 'compare-runs-table', class: 'data-table', 'aria-label': 'Runs (means of the last 20 steps)' }, h('thead', {}, head), body);
 }
@@ -50,13 +52,24 @@ export function startCompare(app: HTMLElement): (msg: HostMessage) => void {
       msg.runs.length > 0 &&
         h('section', { id: 'compare-runs', 'aria-label': 'Runs' }, h('h2', {}, 'Training (means of the last 20 steps)'), runsTable(msg.runs), runCharts),
       results.length > 0 &&
-        h('section', { id: 'compare-results', 'aria-label': 'Results' }, h('h2', {}, 'Evaluation'), resultTable(results, true), resultWarnings(results), ...results.map(settingLine), curveCharts),
+        h(
+          'section',
+          { id: 'compare-results', 'aria-label': 'Results' },
+          h('h2', {}, 'Evaluation'),
+          resultTable(results, true),
+          resultWarnings(results),
+          ...results.map(settingLine),
+          curveCharts,
+        ),
     );
     if (msg.runs.length) {
       const training = { training: true };
       const robust = chartFigure(runCharts, 'chart-compare-robust', 'Robust query accuracy per step', 'step', 'accuracy (%)', [0, 100], '%', training);
       const clean = chartFigure(runCharts, 'chart-compare-clean', 'Clean query accuracy per step', 'step', 'accuracy (%)', [0, 100], '%', training);
-      const loss = chartFigure(runCharts, 'chart-compare-loss', 'Total training loss per step', 'step', 'loss', undefined, undefined, { training: true, loss: true });
+      const loss = chartFigure(runCharts, 'chart-compare-loss', 'Total training loss per step', 'step', 'loss', undefined, undefined, {
+        training: true,
+        loss: true,
+      });
       const series = msg.runs.map((r) => ({ id: r.run.id, s: trainingSeries(r.metrics, 600), elapsed: elapsedAtStep(r.metrics) }));
       robust.update(series.map((x, i) => ({ label: x.id, points: x.s.robust, color: i, elapsed: x.elapsed })));
       clean.update(series.map((x, i) => ({ label: x.id, points: x.s.clean, color: i, elapsed: x.elapsed })));
@@ -64,7 +77,15 @@ export function startCompare(app: HTMLElement): (msg: HostMessage) => void {
       runCharts.before(chartControls((view) => [robust, clean, loss].forEach((c) => c.setView(view))));
     }
     if (results.length) {
-      const curve = chartFigure(curveCharts, 'chart-curve', 'Robustness curves: robust accuracy over eps', 'eps (×1/255)', 'robust accuracy (%)', [0, 100], '%');
+      const curve = chartFigure(
+        curveCharts,
+        'chart-curve',
+        'Robustness curves: robust accuracy over eps',
+        'eps (×1/255)',
+        'robust accuracy (%)',
+        [0, 100],
+        '%',
+      );
       updateCurve(curve, results, true);
     }
     app.setAttribute('aria-busy', 'false');

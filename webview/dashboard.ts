@@ -18,7 +18,11 @@ export function startDashboard(app: HTMLElement): (msg: HostMessage) => void {
 
   const btnStop = h('button', { id: 'btn-stop', type: 'button', hidden: true, title: 'Stop after writing a checkpoint' }, 'Stop');
   const btnResume = h('button', { id: 'btn-resume', type: 'button', hidden: true, title: 'Resume from the newest checkpoint' }, 'Resume');
-  const btnEvaluate = h('button', { id: 'btn-evaluate', type: 'button', class: 'secondary', title: 'Evaluate the newest checkpoint on a data folder' }, 'Evaluate…');
+  const btnEvaluate = h(
+    'button',
+    { id: 'btn-evaluate', type: 'button', class: 'secondary', title: 'Evaluate the newest checkpoint on a data folder' },
+    'Evaluate…',
+  );
   btnStop.addEventListener('click', () => post({ type: 'run/stop' }));
   btnResume.addEventListener('click', () => post({ type: 'run/resume' }));
   btnEvaluate.addEventListener('click', () => post({ type: 'run/evaluate' }));
@@ -28,7 +32,12 @@ export function startDashboard(app: HTMLElement): (msg: HostMessage) => void {
   const resultsBody = h('div', { id: 'results-body' });
   const curveBox = h('div', { class: 'charts' });
   resultsSection.append(curveBox, resultsBody);
-  const samplesSection = h('section', { id: 'samples-section', 'aria-label': 'Sample perturbations' }, h('h2', { id: 'samples-title' }, 'Sample perturbations'), h('div', { id: 'samples', role: 'list' }));
+  const samplesSection = h(
+    'section',
+    { id: 'samples-section', 'aria-label': 'Sample perturbations' },
+    h('h2', { id: 'samples-title' }, 'Sample perturbations'),
+    h('div', { id: 'samples', role: 'list' }),
+  );
 
   fill(
     app,
@@ -57,8 +66,26 @@ export function startDashboard(app: HTMLElement): (msg: HostMessage) => void {
   const loss = { training: true, loss: true };
   const agreement = chartFigure(charts, 'chart-agreement', 'Adversarial-agreement loss', 'step', 'loss', undefined, undefined, loss);
   const ce = chartFigure(charts, 'chart-ce', 'Cross-entropy terms and total loss', 'step', 'loss', undefined, undefined, loss);
-  const accuracy = chartFigure(charts, 'chart-accuracy', 'Query accuracy: before adaptation, after, and under attack', 'step', 'accuracy (%)', [0, 100], '%', training);
-  const adaptation = chartFigure(charts, 'chart-adaptation', 'Adaptation: encoder moved by the inner loop (%), adapted encoders\' cosine', 'step', 'value', undefined, undefined, training);
+  const accuracy = chartFigure(
+    charts,
+    'chart-accuracy',
+    'Query accuracy: before adaptation, after, and under attack',
+    'step',
+    'accuracy (%)',
+    [0, 100],
+    '%',
+    training,
+  );
+  const adaptation = chartFigure(
+    charts,
+    'chart-adaptation',
+    "Adaptation: encoder moved by the inner loop (%), adapted encoders' cosine",
+    'step',
+    'value',
+    undefined,
+    undefined,
+    training,
+  );
   const trainingCharts = [agreement, ce, accuracy, adaptation];
   charts.before(chartControls((view) => trainingCharts.forEach((c) => c.setView(view))));
   let curve: LineChart | undefined;
@@ -109,7 +136,8 @@ export function startDashboard(app: HTMLElement): (msg: HostMessage) => void {
   function drawResults(): void {
     resultsSection.hidden = state.results.length === 0;
     if (!state.results.length) return;
-    if (!curve) curve = chartFigure(curveBox, 'chart-curve', 'Robustness curve: robust accuracy over eps', 'eps (×1/255)', 'robust accuracy (%)', [0, 100], '%');
+    if (!curve)
+      curve = chartFigure(curveBox, 'chart-curve', 'Robustness curve: robust accuracy over eps', 'eps (×1/255)', 'robust accuracy (%)', [0, 100], '%');
     updateCurve(curve, state.results, state.results.length > 1);
     const links = h('p', { class: 'result-links' }, 'Open: ');
     for (const r of state.results) {

@@ -21,12 +21,21 @@ function cell(c: GridCell, phase: string): HTMLElement {
 }
 
 function gridRow(r: GridRow): HTMLElement {
-  const name = h('a', { href: '#', class: 'job-name', title: 'Open this run\'s dashboard' }, r.name);
+  const name = h('a', { href: '#', class: 'job-name', title: "Open this run's dashboard" }, r.name);
   name.addEventListener('click', (e) => {
     e.preventDefault();
     post({ type: 'experiment/openRun', name: r.name });
   });
-  return h('tr', { class: 'job-row', 'data-name': r.name, 'data-method': r.method, 'data-seed': r.seed }, h('td', {}, name), h('td', {}, r.method), h('td', { class: 'num' }, String(r.seed)), cell(r.training, 'training'), cell(r.validation, 'validation'), cell(r.evaluation, 'evaluation'));
+  return h(
+    'tr',
+    { class: 'job-row', 'data-name': r.name, 'data-method': r.method, 'data-seed': r.seed },
+    h('td', {}, name),
+    h('td', {}, r.method),
+    h('td', { class: 'num' }, String(r.seed)),
+    cell(r.training, 'training'),
+    cell(r.validation, 'validation'),
+    cell(r.evaluation, 'evaluation'),
+  );
 }
 
 export function startExperiment(app: HTMLElement): (msg: HostMessage) => void {
@@ -41,14 +50,24 @@ export function startExperiment(app: HTMLElement): (msg: HostMessage) => void {
     document.title = `Experiment ${v.name}`;
     const p = v.progress;
     const exportButtons = (['markdown', 'csv', 'latex'] as const).map((format) => {
-      const b = h('button', { type: 'button', class: 'secondary', id: `btn-export-${format}`, disabled: v.table.rows.length === 0 }, `Export ${format === 'markdown' ? 'Markdown' : format === 'csv' ? 'CSV' : 'LaTeX'}`);
+      const b = h(
+        'button',
+        { type: 'button', class: 'secondary', id: `btn-export-${format}`, disabled: v.table.rows.length === 0 },
+        `Export ${format === 'markdown' ? 'Markdown' : format === 'csv' ? 'CSV' : 'LaTeX'}`,
+      );
       b.addEventListener('click', () => post({ type: 'experiment/export', format }));
       return b;
     });
     const rows = v.table.rows.map((r) =>
       h(
         'tr',
-        { class: `experiment-row${r.flagged ? ' result-flagged' : ''}`, 'data-setting': r.setting, 'data-method': r.method, 'data-clean': r.clean.mean.toFixed(2), 'data-robust': r.robust.mean.toFixed(2) },
+        {
+          class: `experiment-row${r.flagged ? ' result-flagged' : ''}`,
+          'data-setting': r.setting,
+          'data-method': r.method,
+          'data-clean': r.clean.mean.toFixed(2),
+          'data-robust': r.robust.mean.toFixed(2),
+        },
         h('td', {}, r.setting),
         h('td', {}, r.method),
         h('td', { class: 'num' }, String(r.seeds)),
@@ -74,13 +93,27 @@ export function startExperiment(app: HTMLElement): (msg: HostMessage) => void {
         'section',
         { 'aria-label': 'Jobs' },
         h('h2', {}, 'Jobs'),
-        h('table', { id: 'job-grid', class: 'data-table' }, h('thead', {}, h('tr', {}, ...['Run', 'Method', 'Seed', 'Training', 'Validation', 'Evaluation'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...v.grid.map(gridRow))),
+        h(
+          'table',
+          { id: 'job-grid', class: 'data-table' },
+          h('thead', {}, h('tr', {}, ...['Run', 'Method', 'Seed', 'Training', 'Validation', 'Evaluation'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, ...v.grid.map(gridRow)),
+        ),
       ),
       h(
         'section',
         { id: 'experiment-results', 'aria-label': 'Results', hidden: rows.length === 0 },
         h('h2', {}, 'Results (mean over seeds, 95% interval)'),
-        h('table', { id: 'experiment-table', class: 'data-table' }, h('thead', {}, h('tr', {}, ...['Setting', 'Method', 'Seeds', 'Clean acc. %', 'Robust acc. %', 'Meaningful?'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...rows)),
+        h(
+          'table',
+          { id: 'experiment-table', class: 'data-table' },
+          h(
+            'thead',
+            {},
+            h('tr', {}, ...['Setting', 'Method', 'Seeds', 'Clean acc. %', 'Robust acc. %', 'Meaningful?'].map((t) => h('th', { scope: 'col' }, t))),
+          ),
+          h('tbody', {}, ...rows),
+        ),
         ...v.table.settings.map((s) =>
           h(
             'div',

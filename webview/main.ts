@@ -11,7 +11,16 @@ import { onHostMessage, post, saveState } from './vscodeApi';
 
 const kind = document.body.dataset.view as PanelKind;
 const app = byId('app');
-const view = kind === 'dashboard' ? startDashboard(app) : kind === 'result' ? startResult(app) : kind === 'dataset' ? startDataset(app) : kind === 'experiment' ? startExperiment(app) : startCompare(app);
+const view =
+  kind === 'dashboard'
+    ? startDashboard(app)
+    : kind === 'result'
+      ? startResult(app)
+      : kind === 'dataset'
+        ? startDataset(app)
+        : kind === 'experiment'
+          ? startExperiment(app)
+          : startCompare(app);
 
 onHostMessage((msg) => {
   if (msg.type === 'panel/state') saveState(msg.state);

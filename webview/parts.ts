@@ -28,7 +28,15 @@ export function resultTable(results: ResultView[], showSource: boolean): HTMLTab
     body.append(
       h(
         'tr',
-        { class: `result-row${r.flagged ? ' result-flagged' : ''}`, 'data-model': r.model, 'data-head': r.head, 'data-dataset': r.dataset, 'data-clean': r.clean.mean, 'data-robust': r.robust.mean, 'data-flagged': String(r.flagged) },
+        {
+          class: `result-row${r.flagged ? ' result-flagged' : ''}`,
+          'data-model': r.model,
+          'data-head': r.head,
+          'data-dataset': r.dataset,
+          'data-clean': r.clean.mean,
+          'data-robust': r.robust.mean,
+          'data-flagged': String(r.flagged),
+        },
         showSource && h('td', {}, r.source),
         h('td', {}, r.model),
         h('td', {}, r.head),
@@ -46,7 +54,9 @@ export function resultTable(results: ResultView[], showSource: boolean): HTMLTab
 
 /** The warnings of flagged models (at chance, collapsed), as a list under the table. */
 export function resultWarnings(results: ResultView[]): HTMLElement {
-  const items = results.flatMap((r) => resultRows(r.result, r.label).flatMap((row) => row.warnings.map((w) => h('li', {}, `${row.model} (${row.head}): ${w}`))));
+  const items = results.flatMap((r) =>
+    resultRows(r.result, r.label).flatMap((row) => row.warnings.map((w) => h('li', {}, `${row.model} (${row.head}): ${w}`))),
+  );
   return h('ul', { class: 'result-warnings', hidden: items.length === 0 }, ...items);
 }
 
@@ -90,7 +100,13 @@ function sampleItem(s: SampleView, index: number, group?: string): HTMLElement {
   const wrong = s.adversarialPred !== s.trueLabel;
   return h(
     'figure',
-    { class: `sample${wrong ? ' sample-fooled' : ''}`, role: 'listitem', 'data-index': index, 'data-group': group, 'aria-label': `Sample ${index + 1}: true ${s.trueLabel}, clean ${s.cleanPred}, adversarial ${s.adversarialPred}` },
+    {
+      class: `sample${wrong ? ' sample-fooled' : ''}`,
+      role: 'listitem',
+      'data-index': index,
+      'data-group': group,
+      'aria-label': `Sample ${index + 1}: true ${s.trueLabel}, clean ${s.cleanPred}, adversarial ${s.adversarialPred}`,
+    },
     h(
       'div',
       { class: 'sample-images' },

@@ -46,7 +46,15 @@ export function camel(flag: string): string {
 }
 
 /** A config field seen loosely (the table's own type is a union of exact literals). */
-type FieldSpec = { type: 'string' | 'number' | 'boolean'; default: string | number | boolean; description: string; min?: number; max?: number; integer?: boolean; enum?: readonly string[] };
+type FieldSpec = {
+  type: 'string' | 'number' | 'boolean';
+  default: string | number | boolean;
+  description: string;
+  min?: number;
+  max?: number;
+  integer?: boolean;
+  enum?: readonly string[];
+};
 
 function field(key: ConfigKey): FieldSpec {
   return CONFIG_FIELDS[key] as FieldSpec;
@@ -123,7 +131,9 @@ function convert(spec: OptionSpec, raw: string, command: string): OptionValue {
   }
   if (spec.enum && !spec.enum.includes(raw)) {
     const near = suggest(raw, spec.enum);
-    throw new UsageError(`--${spec.flag} ${JSON.stringify(raw)}: allowed values for '${key ?? spec.flag}' are ${spec.enum.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`);
+    throw new UsageError(
+      `--${spec.flag} ${JSON.stringify(raw)}: allowed values for '${key ?? spec.flag}' are ${spec.enum.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`,
+    );
   }
   void command;
   return raw;
@@ -162,7 +172,9 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
         continue;
       }
       const near = suggest(t.name, [...byFlag.keys()]);
-      throw new UsageError(`unknown option ${t.rawName} for '${command}'${near ? `; did you mean --${near}?` : ''} (robust-meta ${command} --help lists the options)`);
+      throw new UsageError(
+        `unknown option ${t.rawName} for '${command}'${near ? `; did you mean --${near}?` : ''} (robust-meta ${command} --help lists the options)`,
+      );
     }
     if (spec.type === 'boolean' && t.value === undefined) {
       options[spec.flag] = true;

@@ -22,12 +22,20 @@ const COMMAND_NAMES = ['train', 'eval', 'bench', 'demo', 'experiment', 'job', 'j
 
 function optionHelp(o: OptionSpec): string {
   const flag = `--${o.flag}${o.type === 'boolean' ? '' : ` <${o.placeholder ?? 'value'}>`}${o.short ? `, -${o.short}` : ''}`;
-  const def = o.default !== undefined && o.default !== '' && o.type !== 'boolean' ? ` (default ${typeof o.default === 'number' && !Number.isInteger(o.default) ? Number(o.default.toPrecision(4)) : o.default})` : o.type === 'boolean' && o.default === true ? ' (default on; --no-' + o.flag + ' turns it off)' : '';
+  const def =
+    o.default !== undefined && o.default !== '' && o.type !== 'boolean'
+      ? ` (default ${typeof o.default === 'number' && !Number.isInteger(o.default) ? Number(o.default.toPrecision(4)) : o.default})`
+      : o.type === 'boolean' && o.default === true
+        ? ' (default on; --no-' + o.flag + ' turns it off)'
+        : '';
   return `  ${flag.padEnd(34)} ${o.description}${def}`;
 }
 
 function commandHelp(c: Command): string {
-  return [`usage: robust-meta ${c.name} ${c.usage}`, '', c.summary, '', 'options:', ...c.options.map(optionHelp), ...(c.details ? ['', c.details] : [])].join('\n') + '\n';
+  return (
+    [`usage: robust-meta ${c.name} ${c.usage}`, '', c.summary, '', 'options:', ...c.options.map(optionHelp), ...(c.details ? ['', c.details] : [])].join('\n') +
+    '\n'
+  );
 }
 
 function generalHelp(): string {
@@ -36,17 +44,19 @@ function generalHelp(): string {
     ['eval', 'Evaluate checkpoints on a dataset: clean and robust accuracy, robustness curve.'],
     ...COMMANDS.filter((c) => c !== trainCommand).map((c) => [c.name, c.summary]),
   ];
-  return [
-    `robust-meta ${packageVersion()}: adversarially robust few-shot meta-learning (MAVRL and baselines) on TensorFlow.js`,
-    '',
-    'usage: robust-meta <command> [options]',
-    '',
-    'commands:',
-    ...rows.map(([n, s]) => `  ${n.padEnd(11)} ${s}`),
-    '',
-    "'robust-meta <command> --help' lists a command's options; every config key is a --kebab-case flag.",
-    'exit codes: 0 ok, 1 failure, 2 usage or config error, 130 interrupted.',
-  ].join('\n') + '\n';
+  return (
+    [
+      `robust-meta ${packageVersion()}: adversarially robust few-shot meta-learning (MAVRL and baselines) on TensorFlow.js`,
+      '',
+      'usage: robust-meta <command> [options]',
+      '',
+      'commands:',
+      ...rows.map(([n, s]) => `  ${n.padEnd(11)} ${s}`),
+      '',
+      "'robust-meta <command> --help' lists a command's options; every config key is a --kebab-case flag.",
+      'exit codes: 0 ok, 1 failure, 2 usage or config error, 130 interrupted.',
+    ].join('\n') + '\n'
+  );
 }
 
 function printError(command: string | undefined, e: unknown, json = false): number {

@@ -72,18 +72,24 @@ export function lineChart(series: Series[], o: ChartOptions): string {
     parts.push(`<line x1="${px(t).toFixed(1)}" x2="${px(t).toFixed(1)}" y1="${H - m.b}" y2="${H - m.b + 4}" stroke="#333"/>`);
     parts.push(`<text x="${px(t).toFixed(1)}" y="${H - m.b + 16}" text-anchor="middle" font-size="11">${escapeHtml(fx(t))}</text>`);
   }
-  parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/><line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/>`);
+  parts.push(
+    `<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/><line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/>`,
+  );
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 8}" text-anchor="middle" font-size="12">${escapeHtml(o.xLabel)}</text>`);
   parts.push(`<text transform="translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escapeHtml(o.yLabel)}</text>`);
   series.forEach((s, i) => {
     const colour = PALETTE[i % PALETTE.length];
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (pts.length) {
-      parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`);
+      parts.push(
+        `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`,
+      );
       if (pts.length <= 12) for (const [x, y] of pts) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${colour}"/>`);
     }
     const ly = m.t + 6 + i * 16;
-    parts.push(`<rect x="${W - m.r - 130}" y="${ly}" width="12" height="3" fill="${colour}"/><text x="${W - m.r - 112}" y="${ly + 5}" font-size="11">${escapeHtml(s.name)}</text>`);
+    parts.push(
+      `<rect x="${W - m.r - 130}" y="${ly}" width="12" height="3" fill="${colour}"/><text x="${W - m.r - 112}" y="${ly + 5}" font-size="11">${escapeHtml(s.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');
@@ -150,7 +156,10 @@ export function renderReport(d: ReportData): string {
   };
   const flagged = (m: ModelEval) => (m.diagnostics && !meaningful(m.diagnostics) ? ' class="bad" title="at chance or collapsed"' : '');
   const rows = r.models
-    .map((m) => `<tr><td${flagged(m)}>${escapeHtml(m.method)}${flagged(m) ? ' !' : ''}</td><td>${m.head}</td><td>${estimateCell(m.clean)}</td><td>${estimateCell(m.robust)}</td>${m.curve.map((p) => `<td>${formatPercent(p.accuracy.mean)}</td>`).join('')}${diagCells(m)}<td>${m.seconds.toFixed(0)} s</td></tr>`)
+    .map(
+      (m) =>
+        `<tr><td${flagged(m)}>${escapeHtml(m.method)}${flagged(m) ? ' !' : ''}</td><td>${m.head}</td><td>${estimateCell(m.clean)}</td><td>${estimateCell(m.robust)}</td>${m.curve.map((p) => `<td>${formatPercent(p.accuracy.mean)}</td>`).join('')}${diagCells(m)}<td>${m.seconds.toFixed(0)} s</td></tr>`,
+    )
     .join('');
   const chance = r.models.find((m) => m.diagnostics)?.diagnostics?.chance ?? 1 / r.setting.ways;
   const warnings = r.models.flatMap((m) => (m.diagnostics?.warnings ?? []).map((w) => `${m.method} (${m.head}): ${w}`));
@@ -158,24 +167,59 @@ export function renderReport(d: ReportData): string {
   const curveHead = (r.models[0]?.curve ?? []).map((p) => `<th>${eps255(p.eps)}</th>`).join('');
   const window = Math.max(1, Math.round(Math.max(...d.runs.map((x) => x.metrics.length)) / 20));
   const lossChart = lineChart(
-    d.runs.map((x) => ({ name: x.method, points: smooth(x.metrics.map((m) => [m.step, m.loss] as [number, number]), window) })),
+    d.runs.map((x) => ({
+      name: x.method,
+      points: smooth(
+        x.metrics.map((m) => [m.step, m.loss] as [number, number]),
+        window,
+      ),
+    })),
     { title: `Training loss (moving average of ${window})`, xLabel: 'meta-step', yLabel: 'outer loss' },
   );
   const trainingSeries = (name: string, lines: MetricRow[], pick: (m: MetricRow) => number | null | undefined): Series => ({
     name,
-    points: smooth(lines.filter((m) => typeof pick(m) === 'number').map((m) => [m.step, pick(m)!] as [number, number]), window),
+    points: smooth(
+      lines.filter((m) => typeof pick(m) === 'number').map((m) => [m.step, pick(m)!] as [number, number]),
+      window,
+    ),
   });
   const accChart = lineChart(
-    d.runs.flatMap((x) => [trainingSeries(`${x.method} after`, x.metrics, (m) => m.cleanAcc), trainingSeries(`${x.method} before`, x.metrics, (m) => m.cleanAccBefore)]).filter((x) => x.points.length),
-    { title: 'Training query accuracy, before and after the inner loop', xLabel: 'meta-step', yLabel: 'accuracy', yRange: [0, 1], yFormat: (y) => `${Math.round(y * 100)}%` },
+    d.runs
+      .flatMap((x) => [
+        trainingSeries(`${x.method} after`, x.metrics, (m) => m.cleanAcc),
+        trainingSeries(`${x.method} before`, x.metrics, (m) => m.cleanAccBefore),
+      ])
+      .filter((x) => x.points.length),
+    {
+      title: 'Training query accuracy, before and after the inner loop',
+      xLabel: 'meta-step',
+      yLabel: 'accuracy',
+      yRange: [0, 1],
+      yFormat: (y) => `${Math.round(y * 100)}%`,
+    },
   );
   const robustChart = lineChart(
     d.runs.map((x) => trainingSeries(x.method, x.metrics, (m) => m.robustAcc)).filter((x) => x.points.length),
-    { title: 'Training query accuracy under the training attack', xLabel: 'meta-step', yLabel: 'accuracy', yRange: [0, 1], yFormat: (y) => `${Math.round(y * 100)}%` },
+    {
+      title: 'Training query accuracy under the training attack',
+      xLabel: 'meta-step',
+      yLabel: 'accuracy',
+      yRange: [0, 1],
+      yFormat: (y) => `${Math.round(y * 100)}%`,
+    },
   );
   const curveChart = lineChart(
-    r.models.map((m) => ({ name: `${m.method}${m.head === 'prototype' && m.method !== 'rocl' ? ' proto' : ''}`, points: m.curve.map((p) => [p.eps * 255, p.accuracy.mean] as [number, number]) })),
-    { title: `Robustness curve on ${r.setting.dataset} (unseen domain)`, xLabel: 'eps (x/255)', yLabel: 'accuracy', yRange: [0, 1], yFormat: (y) => `${Math.round(y * 100)}%` },
+    r.models.map((m) => ({
+      name: `${m.method}${m.head === 'prototype' && m.method !== 'rocl' ? ' proto' : ''}`,
+      points: m.curve.map((p) => [p.eps * 255, p.accuracy.mean] as [number, number]),
+    })),
+    {
+      title: `Robustness curve on ${r.setting.dataset} (unseen domain)`,
+      xLabel: 'eps (x/255)',
+      yLabel: 'accuracy',
+      yRange: [0, 1],
+      yFormat: (y) => `${Math.round(y * 100)}%`,
+    },
   );
   const samples = r.models.map((m, i) => sampleBlock(m, d.samplePngs[i])).join('');
   const s = r.setting;

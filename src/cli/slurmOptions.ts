@@ -28,7 +28,10 @@ const FLAGS: [string, keyof SlurmOptions, 'string' | 'number', string][] = [
   ['sbatch-extra', 'sbatchExtra', 'string', "More sbatch options for the script's #SBATCH lines, separated by ';', e.g. '--qos=long;--constraint=a100'."],
 ];
 
-export const SLURM_CLI_OPTIONS: OptionSpec[] = [EXECUTOR_OPTION, ...FLAGS.map(([flag, , type, description]) => ({ flag, type, description, placeholder: type === 'number' ? 'n' : 'value' }))];
+export const SLURM_CLI_OPTIONS: OptionSpec[] = [
+  EXECUTOR_OPTION,
+  ...FLAGS.map(([flag, , type, description]) => ({ flag, type, description, placeholder: type === 'number' ? 'n' : 'value' })),
+];
 
 export function executorOf(args: ParsedArgs): ExecutorName {
   return (args.options.executor as ExecutorName | undefined) ?? 'local';
@@ -55,7 +58,11 @@ export function slurmOptionsFromArgs(args: ParsedArgs, section: unknown, source:
   for (const [flag, key, type] of FLAGS) {
     const v = args.options[flag];
     if (v === undefined) continue;
-    if (key === 'sbatchExtra') fromFlags[key] = String(v).split(';').map((s) => s.trim()).filter(Boolean);
+    if (key === 'sbatchExtra')
+      fromFlags[key] = String(v)
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean);
     else fromFlags[key] = type === 'number' ? Number(v) : String(v);
   }
   if (section === undefined && !Object.keys(fromFlags).length) return undefined;
@@ -64,7 +71,10 @@ export function slurmOptionsFromArgs(args: ParsedArgs, section: unknown, source:
     if (fromFlags[key] === undefined) continue;
     const field = SlurmOptionsSchema.properties[key];
     const problems = formatProblems(Type.Object({ [key]: field }), { [key]: fromFlags[key] });
-    if (problems.length) throw new UsageError(`--${flag} ${JSON.stringify(args.options[flag])}: not valid for ${field.description ?? key} (${problems[0].replace(/^\/\w+: /, '')})`);
+    if (problems.length)
+      throw new UsageError(
+        `--${flag} ${JSON.stringify(args.options[flag])}: not valid for ${field.description ?? key} (${problems[0].replace(/^\/\w+: /, '')})`,
+      );
   }
   return check(SlurmOptionsSchema, { ...fromFile, ...fromFlags }, 'the Slurm options');
 }

@@ -20,7 +20,10 @@ export async function submitTrain(args: ParsedArgs): Promise<number> {
   let sub: TrainSubmission;
   if (resumeRef !== undefined) {
     const fixed = Object.keys(explicit).filter((k) => !(RESUMABLE_KEYS as readonly string[]).includes(k));
-    if (fixed.length) throw new UsageError(`--resume keeps the run's config; only ${RESUMABLE_KEYS.map((k) => '--' + kebab(k)).join(', ')} may be given with it, not ${fixed.join(', ')}`);
+    if (fixed.length)
+      throw new UsageError(
+        `--resume keeps the run's config; only ${RESUMABLE_KEYS.map((k) => '--' + kebab(k)).join(', ')} may be given with it, not ${fixed.join(', ')}`,
+      );
     sub = resubmitRun(resolveRunDir(resumeRef, runsDir), options, explicit);
   } else {
     sub = submitNewRun(allocateRunDir(runsDir, config.method).dir, config, options ?? {});

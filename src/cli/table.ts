@@ -25,7 +25,9 @@ export function renderEvalTable(result: EvalResultFile, opts: EvalTableOptions =
   const s = result.setting;
   const a = s.attack;
   const lines: string[] = [];
-  lines.push(`${s.dataset} (${s.split} classes): ${s.ways}-way ${s.shots}-shot, ${s.queries} queries per class, ${s.episodes} episodes, seed ${s.seed}${s.backend ? `, backend ${s.backend}` : ''}`);
+  lines.push(
+    `${s.dataset} (${s.split} classes): ${s.ways}-way ${s.shots}-shot, ${s.queries} queries per class, ${s.episodes} episodes, seed ${s.seed}${s.backend ? `, backend ${s.backend}` : ''}`,
+  );
   lines.push(
     `attack: PGD-${a.steps} ${a.norm === 'linf' ? 'L-inf' : 'L2'} eps ${formatEps(a.eps, a.norm)}, step ${formatEps(a.stepSize, a.norm)}, random start` +
       `${a.restarts ? `, ${a.restarts} restart${a.restarts === 1 ? '' : 's'}` : ''}; accuracy in % ± 95% CI`,
@@ -36,7 +38,11 @@ export function renderEvalTable(result: EvalResultFile, opts: EvalTableOptions =
   const strongName = strong ? `PGD-${strong.steps}x${strong.restarts + 1}` : '';
   const diag = result.models.some((m) => m.diagnostics);
   const header = [
-    'model', 'head', 'clean', 'robust', ...(strong ? [strongName] : []),
+    'model',
+    'head',
+    'clean',
+    'robust',
+    ...(strong ? [strongName] : []),
     ...radii.map((e, i) => (i === 0 ? `eps${a.norm === 'linf' ? '*255' : ''} ${curveHeader(e, a.norm)}` : curveHeader(e, a.norm))),
     ...(diag ? ['max-p', 'top-class', 'rob|clean', 'note'] : []),
   ];
@@ -56,10 +62,22 @@ export function renderEvalTable(result: EvalResultFile, opts: EvalTableOptions =
     ];
   });
   lines.push('');
-  lines.push(table(header, rows, ['l', 'l', 'r', 'r', ...(strong ? ['r' as const] : []), ...radii.map(() => 'r' as const), ...(diag ? (['r', 'r', 'r', 'l'] as const) : [])]));
+  lines.push(
+    table(header, rows, [
+      'l',
+      'l',
+      'r',
+      'r',
+      ...(strong ? ['r' as const] : []),
+      ...radii.map(() => 'r' as const),
+      ...(diag ? (['r', 'r', 'r', 'l'] as const) : []),
+    ]),
+  );
   if (diag) {
     const chance = result.models.find((m) => m.diagnostics)!.diagnostics!.chance;
-    lines.push(`chance ${(100 * chance).toFixed(1)}%; max-p: mean largest softmax (clean); top-class: share of an episode's queries in its most predicted class; rob|clean: robust accuracy among the queries right when clean; a model at chance or collapsed has no robustness to read`);
+    lines.push(
+      `chance ${(100 * chance).toFixed(1)}%; max-p: mean largest softmax (clean); top-class: share of an episode's queries in its most predicted class; rob|clean: robust accuracy among the queries right when clean; a model at chance or collapsed has no robustness to read`,
+    );
   }
   if (result.comparisons?.length) lines.push('', ...result.comparisons.map(formatComparison));
   const notes: string[] = [];
@@ -84,7 +102,12 @@ function diagnosticCells(m: ModelEval): string[] {
   const d = m.diagnostics;
   if (!d) return ['-', '-', '-', ''];
   const note = [d.atChance && 'AT CHANCE', d.collapsed && 'COLLAPSED'].filter(Boolean).join(', ');
-  return [(100 * d.meanMaxSoftmax.mean).toFixed(1), (100 * d.topClassShare.mean).toFixed(1), d.robustGivenClean === null ? '-' : (100 * d.robustGivenClean).toFixed(1), note];
+  return [
+    (100 * d.meanMaxSoftmax.mean).toFixed(1),
+    (100 * d.topClassShare.mean).toFixed(1),
+    d.robustGivenClean === null ? '-' : (100 * d.robustGivenClean).toFixed(1),
+    note,
+  ];
 }
 
 /** 'robust: mavrl - aq = +3.1 [+1.0, +5.2] points (paired, 95% bootstrap)', with a word on whether it excludes 0. */

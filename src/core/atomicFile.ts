@@ -33,7 +33,7 @@ export function writeError(file: string, e: unknown): UserError {
 
 /** Writes all of `data` at the file position, looping over short writes; 0 bytes written is a full disk. */
 export function writeAll(fd: number, data: Uint8Array): void {
-  for (let off = 0; off < data.length; ) {
+  for (let off = 0; off < data.length;) {
     const n = fs.writeSync(fd, data, off, Math.min(WRITE_CHUNK, data.length - off));
     if (!(n > 0)) throw Object.assign(new Error(`write() stored no byte at offset ${off} of ${data.length}`), { code: 'ENOSPC' });
     off += n;

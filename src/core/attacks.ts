@@ -95,9 +95,7 @@ export function pgd(xs: tf.Tensor4D[], loss: AttackLoss, opts: AttackOptions, rn
 }
 
 function pgdOnce(xs: tf.Tensor4D[], loss: AttackLoss, opts: AttackOptions, norm: Norm, randomStart: boolean, rng: Rng): tf.Tensor4D[] {
-  let deltas = xs.map((x) =>
-    randomStart ? tf.tidy(() => project(x, randomDelta(x, opts.eps, norm, rng), opts.eps, norm)) : tf.zerosLike(x),
-  );
+  let deltas = xs.map((x) => (randomStart ? tf.tidy(() => project(x, randomDelta(x, opts.eps, norm, rng), opts.eps, norm)) : tf.zerosLike(x)));
   const gradFn = tf.grads((...ds: tf.Tensor[]) => tf.sum(loss(xs.map((x, i) => tf.add(x, ds[i]) as tf.Tensor4D))));
   for (let s = 0; s < opts.steps; s++) {
     const next = tf.tidy(() => {

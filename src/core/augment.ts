@@ -43,7 +43,15 @@ export function augmentOptionsOf(cfg: {
   augNoise: number;
   augErase: number;
 }): AugmentOptions {
-  return { flip: cfg.augFlip, resizeMin: cfg.augResize, rotate: cfg.augRotate, stroke: cfg.augStroke, contrast: cfg.augContrast, noise: cfg.augNoise, erase: cfg.augErase };
+  return {
+    flip: cfg.augFlip,
+    resizeMin: cfg.augResize,
+    rotate: cfg.augRotate,
+    stroke: cfg.augStroke,
+    contrast: cfg.augContrast,
+    noise: cfg.augNoise,
+    erase: cfg.augErase,
+  };
 }
 
 interface Rand {

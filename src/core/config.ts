@@ -15,7 +15,14 @@ export const CONFIG_FIELDS = {
   method: { type: 'string', default: 'mavrl', enum: METHODS, description: 'Meta-learning method: the seed method mavrl or a baseline.' },
   backbone: { type: 'string', default: 'conv4', enum: ['conv4', 'resnet12'], description: 'Encoder architecture.' },
   width: { type: 'number', default: 64, min: 1, max: 1024, integer: true, description: 'Filters per conv layer (Conv4) or base width (ResNet-12).' },
-  projectionDim: { type: 'number', default: 128, min: 1, max: 4096, integer: true, description: 'Output size of the 2-layer projection head used by the agreement loss.' },
+  projectionDim: {
+    type: 'number',
+    default: 128,
+    min: 1,
+    max: 4096,
+    integer: true,
+    description: 'Output size of the 2-layer projection head used by the agreement loss.',
+  },
   imageSize: { type: 'number', default: 32, min: 16, max: 512, integer: true, description: 'Images are resized to imageSize x imageSize.' },
   channels: { type: 'number', default: 3, min: 1, max: 3, integer: true, description: 'Input channels: 1 (grey) or 3 (RGB); images are converted.' },
   ways: { type: 'number', default: 5, min: 2, max: 100, integer: true, description: 'Classes per task (N).' },
@@ -24,9 +31,26 @@ export const CONFIG_FIELDS = {
   metaBatch: { type: 'number', default: 4, min: 1, max: 64, integer: true, description: 'Tasks per meta-step (B).' },
   innerSteps: { type: 'number', default: 1, min: 0, max: 50, integer: true, description: 'SGD steps of the inner loop during meta-training.' },
   innerStepsTest: { type: 'number', default: 10, min: 0, max: 100, integer: true, description: 'SGD steps of the inner loop when adapting at evaluation.' },
-  innerLr: { type: 'number', default: 0.4, min: 0, max: 10, description: 'Inner-loop SGD step size (alpha). Default per method (METHOD_DEFAULTS), chosen on validation classes.' },
-  innerUpdate: { type: 'string', default: 'body', enum: ['all', 'body'], description: "Which parameters the inner loop adapts: 'all', or 'body' (encoder only, BOIL-style; the head stays). Default per method." },
-  headInit: { type: 'string', default: 'random', enum: ['random', 'zero'], description: "Initial classifier head: 'zero' (every task starts from uniform predictions, so the head cannot favour a label that the per-task permutation reassigns; for innerUpdate 'all') or 'random' (Glorot; needed with innerUpdate 'body', where a zero head would give the encoder no inner gradient). Default per method." },
+  innerLr: {
+    type: 'number',
+    default: 0.4,
+    min: 0,
+    max: 10,
+    description: 'Inner-loop SGD step size (alpha). Default per method (METHOD_DEFAULTS), chosen on validation classes.',
+  },
+  innerUpdate: {
+    type: 'string',
+    default: 'body',
+    enum: ['all', 'body'],
+    description: "Which parameters the inner loop adapts: 'all', or 'body' (encoder only, BOIL-style; the head stays). Default per method.",
+  },
+  headInit: {
+    type: 'string',
+    default: 'random',
+    enum: ['random', 'zero'],
+    description:
+      "Initial classifier head: 'zero' (every task starts from uniform predictions, so the head cannot favour a label that the per-task permutation reassigns; for innerUpdate 'all') or 'random' (Glorot; needed with innerUpdate 'body', where a zero head would give the encoder no inner gradient). Default per method.",
+  },
   order: { type: 'number', default: 1, min: 1, max: 2, integer: true, description: 'Meta-gradient order: 1 (first-order) or 2 (through the inner loop).' },
   outerLr: { type: 'number', default: 0.001, min: 0, max: 1, description: 'Adam learning rate of the meta-update.' },
   gradClip: { type: 'number', default: 0, min: 0, max: 1e6, description: 'Clip the global norm of the meta-gradient to this value (0: off).' },
@@ -37,23 +61,97 @@ export const CONFIG_FIELDS = {
   lambda: { type: 'number', default: 4, min: 0, max: 100, description: 'Weight of the adversarial-agreement loss (mavrl).' },
   agreement: { type: 'string', default: 'ntxent', enum: ['ntxent', 'cosine', 'kl'], description: 'Agreement loss between the two adversarial views (mavrl).' },
   tau: { type: 'number', default: 0.5, min: 0.01, max: 10, description: 'NT-Xent temperature.' },
-  outerLoss: { type: 'string', default: 'trades', enum: ['trades', 'adversarial'], description: "mavrl's supervised outer term per view: 'trades' = CE(clean view) + beta * KL(clean || adversarial view), as the paper; 'adversarial' = CE(adversarial view), the earlier form, for ablation." },
-  mavrlAttack: { type: 'string', default: 'per-view', enum: ['per-view', 'joint'], description: "mavrl's label-free attack: 'per-view' (RoCL-style: each view's perturbation maximises its NT-Xent, through its own adapted encoder, to the other clean view through the other encoder) or 'joint' (both perturbations together maximise the NT-Xent between the two adversarial views)." },
-  beta: { type: 'number', default: 1, min: 0, max: 100, description: 'Weight of the TRADES KL term (rmaml, and mavrl with outerLoss trades). Default per method.' },
+  outerLoss: {
+    type: 'string',
+    default: 'trades',
+    enum: ['trades', 'adversarial'],
+    description:
+      "mavrl's supervised outer term per view: 'trades' = CE(clean view) + beta * KL(clean || adversarial view), as the paper; 'adversarial' = CE(adversarial view), the earlier form, for ablation.",
+  },
+  mavrlAttack: {
+    type: 'string',
+    default: 'per-view',
+    enum: ['per-view', 'joint'],
+    description:
+      "mavrl's label-free attack: 'per-view' (RoCL-style: each view's perturbation maximises its NT-Xent, through its own adapted encoder, to the other clean view through the other encoder) or 'joint' (both perturbations together maximise the NT-Xent between the two adversarial views).",
+  },
+  beta: {
+    type: 'number',
+    default: 1,
+    min: 0,
+    max: 100,
+    description: 'Weight of the TRADES KL term (rmaml, and mavrl with outerLoss trades). Default per method.',
+  },
   augment: { type: 'boolean', default: true, description: 'Random crop with padding, horizontal flip and brightness/colour jitter for the views.' },
   augFlip: { type: 'boolean', default: true, description: 'Views: horizontal flip (off for characters, whose mirror image is another shape). Needs augment.' },
-  augResize: { type: 'number', default: 1, min: 0.05, max: 1, description: 'Views: random resized crop keeping an area fraction in [augResize, 1] (aspect 3/4 to 4/3); 1: off. Needs augment.' },
-  augRotate: { type: 'number', default: 0, min: 0, max: 45, description: 'Views: small affine, rotation up to this many degrees and shear up to augRotate/100; 0: off. Needs augment.' },
-  augStroke: { type: 'number', default: 0, min: 0, max: 1, description: 'Views, grey images: probability of thinning or thickening strokes by one pixel; 0: off. Needs augment.' },
-  augContrast: { type: 'number', default: 0, min: 0, max: 0.9, description: 'Views: contrast and gamma jitter, each a factor in [1 - j, 1 + j]; 0: off. Needs augment.' },
+  augResize: {
+    type: 'number',
+    default: 1,
+    min: 0.05,
+    max: 1,
+    description: 'Views: random resized crop keeping an area fraction in [augResize, 1] (aspect 3/4 to 4/3); 1: off. Needs augment.',
+  },
+  augRotate: {
+    type: 'number',
+    default: 0,
+    min: 0,
+    max: 45,
+    description: 'Views: small affine, rotation up to this many degrees and shear up to augRotate/100; 0: off. Needs augment.',
+  },
+  augStroke: {
+    type: 'number',
+    default: 0,
+    min: 0,
+    max: 1,
+    description: 'Views, grey images: probability of thinning or thickening strokes by one pixel; 0: off. Needs augment.',
+  },
+  augContrast: {
+    type: 'number',
+    default: 0,
+    min: 0,
+    max: 0.9,
+    description: 'Views: contrast and gamma jitter, each a factor in [1 - j, 1 + j]; 0: off. Needs augment.',
+  },
   augNoise: { type: 'number', default: 0, min: 0, max: 0.5, description: 'Views: standard deviation of added Gaussian pixel noise; 0: off. Needs augment.' },
-  augErase: { type: 'number', default: 0, min: 0, max: 1, description: 'Views: probability of erasing a random rectangle (2-20% of the image); 0: off. Needs augment.' },
+  augErase: {
+    type: 'number',
+    default: 0,
+    min: 0,
+    max: 1,
+    description: 'Views: probability of erasing a random rectangle (2-20% of the image); 0: off. Needs augment.',
+  },
   steps: { type: 'number', default: 1000, min: 1, max: 10_000_000, integer: true, description: 'Meta-steps to train.' },
-  seed: { type: 'number', default: 0, min: 0, max: 2 ** 31 - 1, integer: true, description: 'Seed of every random choice (initialisation, tasks, augmentations, attacks).' },
-  backend: { type: 'string', default: 'auto', enum: ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'], description: 'tfjs backend; auto picks the best present.' },
-  workers: { type: 'number', default: 0, min: 0, max: 64, integer: true, description: 'Parallel workers for the tasks of a meta-batch (0: one per core, capped by metaBatch).' },
+  seed: {
+    type: 'number',
+    default: 0,
+    min: 0,
+    max: 2 ** 31 - 1,
+    integer: true,
+    description: 'Seed of every random choice (initialisation, tasks, augmentations, attacks).',
+  },
+  backend: {
+    type: 'string',
+    default: 'auto',
+    enum: ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'],
+    description: 'tfjs backend; auto picks the best present.',
+  },
+  workers: {
+    type: 'number',
+    default: 0,
+    min: 0,
+    max: 64,
+    integer: true,
+    description: 'Parallel workers for the tasks of a meta-batch (0: one per core, capped by metaBatch).',
+  },
   data: { type: 'string', default: '', description: 'Source dataset: an image folder or an IDX folder. Empty: the bundled Fashion-MNIST subset.' },
-  checkpointEvery: { type: 'number', default: 50, min: 1, max: 1_000_000, integer: true, description: 'Write a checkpoint every this many steps (and at the end, and on stop).' },
+  checkpointEvery: {
+    type: 'number',
+    default: 50,
+    min: 1,
+    max: 1_000_000,
+    integer: true,
+    description: 'Write a checkpoint every this many steps (and at the end, and on stop).',
+  },
 } as const satisfies Record<string, FieldSpec>;
 
 export type ConfigKey = keyof typeof CONFIG_FIELDS;
@@ -142,7 +240,9 @@ export function resolveConfig(partial: Record<string, unknown>, origin = 'config
   delete cfg.$schema;
   if (cfg.order === 2 && cfg.method === 'rocl') problems.push("'order' 2 has no meaning for method 'rocl', which has no inner loop");
   if (cfg.innerUpdate === 'body' && cfg.headInit === 'zero' && cfg.method !== 'rocl') {
-    problems.push("innerUpdate 'body' with headInit 'zero' cannot adapt: the head stays at zero in the inner loop, so the encoder gets no gradient there; use headInit 'random' or innerUpdate 'all'");
+    problems.push(
+      "innerUpdate 'body' with headInit 'zero' cannot adapt: the head stays at zero in the inner loop, so the encoder gets no gradient there; use headInit 'random' or innerUpdate 'all'",
+    );
   }
   if (problems.length) throw new UserError(`${origin}: ${problems.join('; ')}`);
   return cfg;

@@ -25,9 +25,7 @@ export { PROTOTYPE_SUFFIX } from './evalResult';
 export type { Head } from './eval/episode';
 export type { EvalModel } from './eval/entries';
 export type { EpisodeAccuracies } from './eval/tally';
-export {
-  DEFAULT_ATTACK_STEPS, DEFAULT_CURVE_255, DEFAULT_EPISODES, DEFAULT_EPS, DEFAULT_QUERIES, headFor, resolveEvalOptions,
-} from './eval/options';
+export { DEFAULT_ATTACK_STEPS, DEFAULT_CURVE_255, DEFAULT_EPISODES, DEFAULT_EPS, DEFAULT_QUERIES, headFor, resolveEvalOptions } from './eval/options';
 export type { EvalAttackOptions, EvaluateOptions, HeadChoice, ResolvedEvalOptions, StrongAttackOptions } from './eval/options';
 export { samplePerturbations } from './eval/samples';
 export type { PerturbationSample, PerturbationSamples, SampleOptions } from './eval/samples';
@@ -71,7 +69,7 @@ export async function evaluate(
   for (const d of new Set(modelData)) validateForEpisodes(d, o.split, spec);
 
   const plans = attackPlans(o);
-  const steps = entries.map((x) => (x.head === 'finetune' ? o.innerSteps ?? x.model.cfg.innerStepsTest : 0));
+  const steps = entries.map((x) => (x.head === 'finetune' ? (o.innerSteps ?? x.model.cfg.innerStepsTest) : 0));
   const tally = new EvalTally(entries, plans, o);
   // Models that take the same image shape share one episode.
   const shapes = [...new Set(modelData)];
@@ -91,18 +89,33 @@ export async function evaluate(
     const labels = new Map<number, Int32Array[]>();
     const setup = {
       type: 'setup' as const,
-      models: await Promise.all(entries.map(async (x, i) => ({ name: x.name, cfg: x.model.cfg, params: await arraysOf(x.model.params), head: x.head, steps: steps[i] }))),
-      plans, ways: o.ways, seed: o.seed,
+      models: await Promise.all(
+        entries.map(async (x, i) => ({ name: x.name, cfg: x.model.cfg, params: await arraysOf(x.model.params), head: x.head, steps: steps[i] })),
+      ),
+      plans,
+      ways: o.ways,
+      seed: o.seed,
     };
     const job = (e: number): EpisodeJob => {
       const tasks = episodesAt(e);
-      labels.set(e, tasks.map((t) => t.queryLabels));
+      labels.set(
+        e,
+        tasks.map((t) => t.queryLabels),
+      );
       return { tasks, taskOf };
     };
-    await runOnThreads(threads, backend, setup, o.episodes, job, (r) => {
-      record(r.index, labels.get(r.index)!, r.out, r.seconds);
-      labels.delete(r.index);
-    }, options.signal);
+    await runOnThreads(
+      threads,
+      backend,
+      setup,
+      o.episodes,
+      job,
+      (r) => {
+        record(r.index, labels.get(r.index)!, r.out, r.seconds);
+        labels.delete(r.index);
+      },
+      options.signal,
+    );
   } else {
     await evaluateHere(entries, steps, o.ways, plans, o.seed, o.episodes, episodesAt, taskOf, record, options.signal);
   }
@@ -122,7 +135,7 @@ export async function evaluate(
       episodes: o.episodes,
       seed: o.seed,
       attack: { ...o.attack },
-      innerStepsTest: firstFinetune >= 0 ? steps[firstFinetune] : o.innerSteps ?? 0,
+      innerStepsTest: firstFinetune >= 0 ? steps[firstFinetune] : (o.innerSteps ?? 0),
       backend,
     },
     models: evals,
@@ -170,7 +183,12 @@ async function evaluateHere(
       } finally {
         tensors.forEach(disposeTask);
       }
-      record(e, eps.map((x) => x.queryLabels), out, secs);
+      record(
+        e,
+        eps.map((x) => x.queryLabels),
+        out,
+        secs,
+      );
       await yieldToEventLoop();
     }
   } finally {

@@ -7,7 +7,16 @@ import type { StepMetrics } from '../formats/run';
 export type { StepMetrics };
 
 /** Every StepMetrics key, for code that copies or averages them. */
-export const STEP_METRIC_KEYS = ['loss', 'ceLoss', 'agreementLoss', 'cleanAcc', 'robustAcc', 'cleanAccBefore', 'innerShift', 'encoderCosine'] as const satisfies readonly (keyof StepMetrics)[];
+export const STEP_METRIC_KEYS = [
+  'loss',
+  'ceLoss',
+  'agreementLoss',
+  'cleanAcc',
+  'robustAcc',
+  'cleanAccBefore',
+  'innerShift',
+  'encoderCosine',
+] as const satisfies readonly (keyof StepMetrics)[];
 
 /** The figures of a step as readers see them: null where one was not finite, absent where a run predates it. */
 export type StepFigures = { readonly [K in (typeof STEP_METRIC_KEYS)[number]]?: number | null };
@@ -56,7 +65,8 @@ export function adaptationSummary(lines: readonly StepFigures[], n = 50): Adapta
 export function formatAdaptation(a: AdaptationSummary): string {
   const pct = formatPercent;
   const parts: string[] = [];
-  if (a.after !== null) parts.push(`query accuracy ${a.before !== null ? `${pct(a.before)} before adaptation -> ` : ''}${pct(a.after)}${a.before !== null ? ' after' : ''}`);
+  if (a.after !== null)
+    parts.push(`query accuracy ${a.before !== null ? `${pct(a.before)} before adaptation -> ` : ''}${pct(a.after)}${a.before !== null ? ' after' : ''}`);
   if (a.robust !== null) parts.push(`${pct(a.robust)} under the training attack`);
   if (a.innerShift !== null) parts.push(`inner loop moves the encoder ${pct(a.innerShift)}`);
   if (a.encoderCosine !== null) parts.push(`adapted encoders' feature cosine ${a.encoderCosine.toFixed(3)}`);

@@ -113,7 +113,9 @@ export async function startWebgpu(allowSoftware: boolean): Promise<{ adapter: Gp
   if (!found) return { reason: 'Dawn found no WebGPU adapter (no Vulkan, Metal or D3D12 driver it accepts)' };
   const adapter = describeAdapter(found);
   if (adapter.software && !allowSoftware) {
-    return { reason: `its only adapter is a software one (${adapterLabel(adapter)}), slower than wasm on the same CPU: use --backend webgpu to run on it anyway` };
+    return {
+      reason: `its only adapter is a software one (${adapterLabel(adapter)}), slower than wasm on the same CPU: use --backend webgpu to run on it anyway`,
+    };
   }
   // tfjs's backend asks navigator.gpu for its own adapter and device when it initialises.
   setNavigatorGpu(gpu);

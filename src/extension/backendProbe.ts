@@ -22,10 +22,16 @@ export function probeBackend(choice: string, timeoutMs = 60_000): Promise<Backen
 export function formatBackendReport(r: BackendReport): string[] {
   const lines = [`Backend setting: ${r.choice}`];
   if (r.selected) {
-    const extra = r.selected.name === 'wasm' ? ` (SIMD ${r.selected.simd ? 'on' : 'off'}, ${r.selected.threads ?? 1} thread(s))` : r.selected.adapter ? ` (${r.selected.adapter})` : '';
+    const extra =
+      r.selected.name === 'wasm'
+        ? ` (SIMD ${r.selected.simd ? 'on' : 'off'}, ${r.selected.threads ?? 1} thread(s))`
+        : r.selected.adapter
+          ? ` (${r.selected.adapter})`
+          : '';
     lines.push(`A run would use: ${r.selected.name}${extra}, tfjs ${r.selected.tfjsVersion}`);
   } else lines.push(`No backend loads: ${r.error ?? 'unknown reason'}`);
   lines.push('Backends on this machine:');
-  for (const p of r.probes) lines.push(`  ${p.available ? '✓' : '✗'} ${p.name.padEnd(15)} ${p.packageName}${p.version ? ` ${p.version}` : ''}${p.reason ? ` — ${p.reason}` : ''}`);
+  for (const p of r.probes)
+    lines.push(`  ${p.available ? '✓' : '✗'} ${p.name.padEnd(15)} ${p.packageName}${p.version ? ` ${p.version}` : ''}${p.reason ? ` — ${p.reason}` : ''}`);
   return lines;
 }

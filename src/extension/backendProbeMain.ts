@@ -9,7 +9,13 @@ async function main(): Promise<void> {
   const report: BackendReport = { choice, probes: [] };
   try {
     const info = await initBackend(choice);
-    report.selected = { name: info.name, tfjsVersion: info.tfjsVersion, simd: info.simd, threads: info.threads, adapter: info.adapter ? adapterLabel(info.adapter) : undefined };
+    report.selected = {
+      name: info.name,
+      tfjsVersion: info.tfjsVersion,
+      simd: info.simd,
+      threads: info.threads,
+      adapter: info.adapter ? adapterLabel(info.adapter) : undefined,
+    };
     report.probes = info.probes;
   } catch (e) {
     report.error = (e as Error).message;

@@ -118,14 +118,38 @@ function series(lines: readonly MetricRow[], pick: (l: MetricRow) => number | nu
 /** The dashboard's training charts; metrics a method does not have (null) give empty series. */
 export function trainingSeries(lines: readonly MetricRow[], max = MAX_POINTS): TrainingSeries {
   return {
-    agreement: downsample(series(lines, (l) => l.agreementLoss ?? null), max),
-    ce: downsample(series(lines, (l) => l.ceLoss ?? null), max),
-    loss: downsample(series(lines, (l) => l.loss), max),
-    clean: downsample(series(lines, (l) => l.cleanAcc ?? null, 100), max),
-    robust: downsample(series(lines, (l) => l.robustAcc ?? null, 100), max),
-    before: downsample(series(lines, (l) => l.cleanAccBefore ?? null, 100), max),
-    encoderCosine: downsample(series(lines, (l) => l.encoderCosine ?? null), max),
-    innerShift: downsample(series(lines, (l) => l.innerShift ?? null, 100), max),
+    agreement: downsample(
+      series(lines, (l) => l.agreementLoss ?? null),
+      max,
+    ),
+    ce: downsample(
+      series(lines, (l) => l.ceLoss ?? null),
+      max,
+    ),
+    loss: downsample(
+      series(lines, (l) => l.loss),
+      max,
+    ),
+    clean: downsample(
+      series(lines, (l) => l.cleanAcc ?? null, 100),
+      max,
+    ),
+    robust: downsample(
+      series(lines, (l) => l.robustAcc ?? null, 100),
+      max,
+    ),
+    before: downsample(
+      series(lines, (l) => l.cleanAccBefore ?? null, 100),
+      max,
+    ),
+    encoderCosine: downsample(
+      series(lines, (l) => l.encoderCosine ?? null),
+      max,
+    ),
+    innerShift: downsample(
+      series(lines, (l) => l.innerShift ?? null, 100),
+      max,
+    ),
   };
 }
 
@@ -184,9 +208,7 @@ export function curveSeries(result: EvalResultFile, prefix = ''): CurveSeries[] 
     .filter((m) => m.curve.length > 0)
     .map((m) => ({
       label: `${prefix}${m.model} · ${s.dataset} ${s.ways}w${s.shots}s`,
-      points: [...m.curve]
-        .sort((a, b) => a.eps - b.eps)
-        .map((p) => ({ x: p.eps * 255, y: p.accuracy.mean * 100, ci: p.accuracy.ci95 * 100 })),
+      points: [...m.curve].sort((a, b) => a.eps - b.eps).map((p) => ({ x: p.eps * 255, y: p.accuracy.mean * 100, ci: p.accuracy.ci95 * 100 })),
     }));
 }
 
@@ -215,4 +237,3 @@ export function runSummaryRow(run: { id: string; method: string; state: string; 
     agreementLoss: recentMean(lines, (l) => l.agreementLoss),
   };
 }
-

@@ -84,6 +84,11 @@ export function viewSeries(points: readonly Point[], view: ChartView, elapsed?: 
 
 /** A PNG file name for a chart: its caption reduced to safe characters. */
 export function chartFileName(caption: string): string {
-  const stem = caption.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'chart';
+  const stem =
+    caption
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'chart';
   return `${stem}.png`;
 }

@@ -3,7 +3,13 @@
 // an answer, with the end of its stderr).
 import { fork } from 'child_process';
 
-export function askChild<T>(script: string, args: string[], runtime: { execPath: string; env: NodeJS.ProcessEnv }, what: string, timeoutMs: number): Promise<T> {
+export function askChild<T>(
+  script: string,
+  args: string[],
+  runtime: { execPath: string; env: NodeJS.ProcessEnv },
+  what: string,
+  timeoutMs: number,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = fork(script, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execPath: runtime.execPath, execArgv: [], env: runtime.env });
     let stderr = '';

@@ -28,7 +28,12 @@ function lensRun(r: RunEntry): LensRun {
   const lines = readMetricsFrom(r.dir).lines;
   const clean = recentMean(lines, (l) => l.cleanAcc);
   const robust = recentMean(lines, (l) => l.robustAcc);
-  return { ...pick(r), clean: clean === null ? null : 100 * clean, robust: robust === null ? null : 100 * robust, source: clean === null ? 'none' : 'training' };
+  return {
+    ...pick(r),
+    clean: clean === null ? null : 100 * clean,
+    robust: robust === null ? null : 100 * robust,
+    source: clean === null ? 'none' : 'training',
+  };
 }
 
 function pick(r: RunEntry): Omit<LensRun, 'clean' | 'robust' | 'source'> {

@@ -36,6 +36,7 @@ export function latestRun<T extends { id: string; createdAt?: string }>(runs: re
 
 export function lensTitle(r: LensRun): string {
   const state = r.state === 'running' && r.totalSteps ? `running ${r.step}/${r.totalSteps}` : r.state;
-  const figs = r.clean !== null && r.robust !== null ? ` · ${r.source === 'training' ? 'train ' : ''}clean ${r.clean.toFixed(1)} / robust ${r.robust.toFixed(1)}` : '';
+  const figs =
+    r.clean !== null && r.robust !== null ? ` · ${r.source === 'training' ? 'train ' : ''}clean ${r.clean.toFixed(1)} / robust ${r.robust.toFixed(1)}` : '';
   return `${r.method} · ${state}${figs} · open dashboard`;
 }

@@ -62,7 +62,7 @@ export const PREVIEW_TASKS: EpisodeSpec[] = [
 const ORIGIN_TEXT: Record<DatasetFacts['splitOrigin'], string> = {
   folders: 'from the train/ val/ test/ folders',
   'split-file': 'from splits.json',
-  seeded: 'a seeded split of the classes (60 / 20 / 20 %; the run\'s seed decides which classes)',
+  seeded: "a seeded split of the classes (60 / 20 / 20 %; the run's seed decides which classes)",
   builtin: 'the fixed split of 10-class IDX data (train 0 1 2 5 8, test 3 4 6 7 9)',
 };
 

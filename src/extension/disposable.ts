@@ -37,7 +37,10 @@ export abstract class Disposable implements vscode.Disposable {
  */
 export class Coalescer implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
-  constructor(private readonly ms: number, private readonly fn: () => void) {}
+  constructor(
+    private readonly ms: number,
+    private readonly fn: () => void,
+  ) {}
   trigger(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {

@@ -92,7 +92,15 @@ export function readExperimentEntry(spec: string, now = Date.now()): ExperimentE
   try {
     facts = readExperimentFacts(spec, outDir, now);
   } catch (e) {
-    return { spec, name: path.basename(spec, '.experiment.json'), outDir, progress: { state: 'not started', done: 0, total: 0, etaSeconds: null }, methods: [], results: [], problem: (e as Error).message };
+    return {
+      spec,
+      name: path.basename(spec, '.experiment.json'),
+      outDir,
+      progress: { state: 'not started', done: 0, total: 0, etaSeconds: null },
+      methods: [],
+      results: [],
+      problem: (e as Error).message,
+    };
   }
   const runsDir = path.join(outDir, 'runs');
   const runs = list(runsDir)

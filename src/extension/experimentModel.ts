@@ -38,9 +38,6 @@ export interface ExperimentFacts {
   now: number;
 }
 
-
-
-
 /** The evaluation settings the runner makes (without the strong attack, which is a check). */
 export function evalSettings(spec: ExperimentSpec): string[] {
   return spec.eval.shots.flatMap((s) => [`unseen-${s}shot`, `source-${s}shot`]);
@@ -89,7 +86,10 @@ export function experimentGrid(f: ExperimentFacts): GridRow[] {
       value: key.value,
       name,
       training: trainCell(f.train[name]),
-      validation: validation || validated ? { state: validated ? 'done' : 'pending', progress: validated ? 1 : 0, text: validated ? 'done' : 'pending' } : { state: 'none', progress: 0, text: '–' },
+      validation:
+        validation || validated
+          ? { state: validated ? 'done' : 'pending', progress: validated ? 1 : 0, text: validated ? 'done' : 'pending' }
+          : { state: 'none', progress: 0, text: '–' },
       evaluation: {
         state: evaluated === settings.length ? 'done' : evaluated ? 'running' : 'pending',
         progress: settings.length ? evaluated / settings.length : 0,
@@ -113,9 +113,6 @@ export function experimentProgress(f: ExperimentFacts, grid = experimentGrid(f))
 // ---------------------------------------------------------------------------------------------
 // Results table
 
-
-
-
 const pct = (x: number) => 100 * x;
 
 function signed(x: number): string {
@@ -132,8 +129,14 @@ export function resultsTable(results: Record<string, EvalResultFile>, settings: 
     for (const m of r.models) byMethod.set(methodOf(m.model), [...(byMethod.get(methodOf(m.model)) ?? []), m]);
     const curves: SettingSummary['curves'] = [];
     for (const [method, models] of byMethod) {
-      const c = aggregate(method, models.map((m) => m.clean));
-      const rb = aggregate(method, models.map((m) => m.robust));
+      const c = aggregate(
+        method,
+        models.map((m) => m.clean),
+      );
+      const rb = aggregate(
+        method,
+        models.map((m) => m.robust),
+      );
       rows.push({
         setting,
         method,
@@ -144,7 +147,10 @@ export function resultsTable(results: Record<string, EvalResultFile>, settings: 
       });
       const n = models[0].curve.length;
       if (n > 0 && models.every((m) => m.curve.length === n)) {
-        curves.push({ label: method, points: models[0].curve.map((p, i) => ({ x: p.eps * 255, y: pct(models.reduce((a, m) => a + m.curve[i].accuracy.mean, 0) / models.length) })) });
+        curves.push({
+          label: method,
+          points: models[0].curve.map((p, i) => ({ x: p.eps * 255, y: pct(models.reduce((a, m) => a + m.curve[i].accuracy.mean, 0) / models.length) })),
+        });
       }
     }
     const warnings: string[] = [];
@@ -154,11 +160,18 @@ export function resultsTable(results: Record<string, EvalResultFile>, settings: 
       if (checks) for (const [name, c] of Object.entries(checks)) if (c && !c.ok) warnings.push(`${m.model}: ${name}: ${c.message}`);
     }
     const strong = results[`${setting}-strong`];
-    if (strong) for (const m of strong.models) if (m.checks?.strongerAttack && !m.checks.strongerAttack.ok) warnings.push(`${m.model} (strong attack): ${m.checks.strongerAttack.message}`);
+    if (strong)
+      for (const m of strong.models)
+        if (m.checks?.strongerAttack && !m.checks.strongerAttack.ok) warnings.push(`${m.model} (strong attack): ${m.checks.strongerAttack.message}`);
     summaries.push({
       setting,
-      verdict: byMethod.has('mavrl') && byMethod.has('aq') ? claimVerdict(r).replace(/\*\*/g, '') : 'no verdict: the pre-registered rule compares mavrl with aq, and this setting does not have both',
-      differences: (r.comparisons ?? []).map((d) => `${d.metric}: ${d.a} − ${d.b} = ${signed(pct(d.mean))} [${signed(pct(d.low))}, ${signed(pct(d.high))}] points`),
+      verdict:
+        byMethod.has('mavrl') && byMethod.has('aq')
+          ? claimVerdict(r).replace(/\*\*/g, '')
+          : 'no verdict: the pre-registered rule compares mavrl with aq, and this setting does not have both',
+      differences: (r.comparisons ?? []).map(
+        (d) => `${d.metric}: ${d.a} − ${d.b} = ${signed(pct(d.mean))} [${signed(pct(d.low))}, ${signed(pct(d.high))}] points`,
+      ),
       warnings,
       curves,
     });
@@ -172,7 +185,16 @@ export function resultsTable(results: Record<string, EvalResultFile>, settings: 
 const HEADER = ['Setting', 'Method', 'Seeds', 'Clean %', 'Clean ±95%', 'Robust %', 'Robust ±95%', 'Meaningful'];
 
 function cells(r: TableRow): string[] {
-  return [r.setting, r.method, String(r.seeds), r.clean.mean.toFixed(1), r.clean.ci.toFixed(1), r.robust.mean.toFixed(1), r.robust.ci.toFixed(1), r.flagged ? 'no' : 'yes'];
+  return [
+    r.setting,
+    r.method,
+    String(r.seeds),
+    r.clean.mean.toFixed(1),
+    r.clean.ci.toFixed(1),
+    r.robust.mean.toFixed(1),
+    r.robust.ci.toFixed(1),
+    r.flagged ? 'no' : 'yes',
+  ];
 }
 
 export function tableMarkdown(t: ResultsTable): string {
@@ -180,7 +202,10 @@ export function tableMarkdown(t: ResultsTable): string {
   const lines = [
     '| Setting | Method | Seeds | Clean % (95% CI) | Robust % (95% CI) | Meaningful |',
     '| --- | --- | ---: | ---: | ---: | --- |',
-    ...t.rows.map((r) => `| ${esc(r.setting)} | ${esc(r.method)} | ${r.seeds} | ${r.clean.mean.toFixed(1)} ± ${r.clean.ci.toFixed(1)} | ${r.robust.mean.toFixed(1)} ± ${r.robust.ci.toFixed(1)} | ${r.flagged ? 'no' : 'yes'} |`),
+    ...t.rows.map(
+      (r) =>
+        `| ${esc(r.setting)} | ${esc(r.method)} | ${r.seeds} | ${r.clean.mean.toFixed(1)} ± ${r.clean.ci.toFixed(1)} | ${r.robust.mean.toFixed(1)} ± ${r.robust.ci.toFixed(1)} | ${r.flagged ? 'no' : 'yes'} |`,
+    ),
   ];
   for (const s of t.settings) lines.push('', `**${esc(s.setting)}**: ${esc(s.verdict)}`);
   return lines.join('\n') + '\n';
@@ -192,13 +217,17 @@ export function tableCsv(t: ResultsTable): string {
 }
 
 export function tableLatex(t: ResultsTable): string {
-  const esc = (s: string) => s.replace(/[\\&%$#_{}~^]/g, (c) => (c === '\\' ? '\\textbackslash{}' : c === '~' ? '\\textasciitilde{}' : c === '^' ? '\\textasciicircum{}' : `\\${c}`));
+  const esc = (s: string) =>
+    s.replace(/[\\&%$#_{}~^]/g, (c) => (c === '\\' ? '\\textbackslash{}' : c === '~' ? '\\textasciitilde{}' : c === '^' ? '\\textasciicircum{}' : `\\${c}`));
   return [
     '\\begin{tabular}{llrrr}',
     '\\hline',
     'Setting & Method & Seeds & Clean \\% & Robust \\% \\\\',
     '\\hline',
-    ...t.rows.map((r) => `${esc(r.setting)} & ${esc(r.method)}${r.flagged ? '$^\\dagger$' : ''} & ${r.seeds} & $${r.clean.mean.toFixed(1)} \\pm ${r.clean.ci.toFixed(1)}$ & $${r.robust.mean.toFixed(1)} \\pm ${r.robust.ci.toFixed(1)}$ \\\\`),
+    ...t.rows.map(
+      (r) =>
+        `${esc(r.setting)} & ${esc(r.method)}${r.flagged ? '$^\\dagger$' : ''} & ${r.seeds} & $${r.clean.mean.toFixed(1)} \\pm ${r.clean.ci.toFixed(1)}$ & $${r.robust.mean.toFixed(1)} \\pm ${r.robust.ci.toFixed(1)}$ \\\\`,
+    ),
     '\\hline',
     '\\end{tabular}',
     '',

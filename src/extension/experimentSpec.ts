@@ -10,7 +10,8 @@ export function isExperimentFileName(file: string): boolean {
  * schemas/experiment.schema.json (the editor completes and checks it). */
 export function newExperimentText(name: string): string {
   const spec = {
-    $comment: 'robust-meta experiment: methods x seeds trained on the source, evaluated on the unseen domain. "Run Experiment" (editor title, explorer, CodeLens) runs it; finished jobs are reused when it runs again.',
+    $comment:
+      'robust-meta experiment: methods x seeds trained on the source, evaluated on the unseen domain. "Run Experiment" (editor title, explorer, CodeLens) runs it; finished jobs are reused when it runs again.',
     name,
     source: 'bundled:fashion-mnist-small',
     unseen: 'bundled:glyphs',

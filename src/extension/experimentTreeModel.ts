@@ -32,7 +32,12 @@ export function isExperimentNode(n: AnyNode): n is ExperimentNode {
   return n.kind.startsWith('experiment');
 }
 
-const STATE_ICON: Record<ExperimentProgress['state'], string> = { 'not started': 'circle-large-outline', running: 'sync~spin', stopped: 'debug-pause', done: 'pass' };
+const STATE_ICON: Record<ExperimentProgress['state'], string> = {
+  'not started': 'circle-large-outline',
+  running: 'sync~spin',
+  stopped: 'debug-pause',
+  done: 'pass',
+};
 
 export function experimentDescription(e: ExperimentEntry): string {
   if (e.problem) return `unreadable: ${e.problem}`;
@@ -49,7 +54,12 @@ export function experimentNodeView(n: ExperimentNode): NodeView {
         id: `experiment:${e.spec}`,
         label: e.name,
         description: experimentDescription(e),
-        tooltip: [`experiment ${e.name}`, `spec: ${e.spec}`, `folder: ${e.outDir}`, e.problem ?? `${e.progress.state}, jobs ${e.progress.done}/${e.progress.total}`].join('\n'),
+        tooltip: [
+          `experiment ${e.name}`,
+          `spec: ${e.spec}`,
+          `folder: ${e.outDir}`,
+          e.problem ?? `${e.progress.state}, jobs ${e.progress.done}/${e.progress.total}`,
+        ].join('\n'),
         contextValue: `experiment.${e.progress.state.replace(' ', '-')}`,
         collapsible: e.methods.length > 0 || e.results.length > 0,
         icon: e.problem ? 'warning' : STATE_ICON[e.progress.state],
@@ -67,9 +77,25 @@ export function experimentNodeView(n: ExperimentNode): NodeView {
       };
     }
     case 'experiment-results':
-      return { id: `experiment:${e.spec}/results`, label: 'evaluation results', description: `${e.results.length}`, tooltip: path.join(e.outDir, 'results'), contextValue: 'experiment-results', collapsible: e.results.length > 0, icon: 'graph-line' };
+      return {
+        id: `experiment:${e.spec}/results`,
+        label: 'evaluation results',
+        description: `${e.results.length}`,
+        tooltip: path.join(e.outDir, 'results'),
+        contextValue: 'experiment-results',
+        collapsible: e.results.length > 0,
+        icon: 'graph-line',
+      };
     case 'experiment-result':
-      return { id: `experiment:${e.spec}/result:${n.label}`, label: n.label, description: 'result', tooltip: n.path, contextValue: 'result', collapsible: false, icon: 'graph-line' };
+      return {
+        id: `experiment:${e.spec}/result:${n.label}`,
+        label: n.label,
+        description: 'result',
+        tooltip: n.path,
+        contextValue: 'result',
+        collapsible: false,
+        icon: 'graph-line',
+      };
   }
 }
 

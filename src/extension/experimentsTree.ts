@@ -38,7 +38,10 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   private specs: string[] = [];
   private readonly refreshExperimentsSoon = this.register(new Coalescer(500, () => this.readExperiments()));
 
-  constructor(private readonly runsFolder: () => string, private readonly sessions: Sessions) {
+  constructor(
+    private readonly runsFolder: () => string,
+    private readonly sessions: Sessions,
+  ) {
     super();
     this.view = this.register(vscode.window.createTreeView(ExperimentsTree.viewId, { treeDataProvider: this, showCollapseAll: true, canSelectMany: true }));
     this.register(sessions.onDidChange(() => this.refreshSoon.trigger()));
@@ -154,7 +157,10 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
     const s = this.sessions.get(node.run.dir);
     if (!s || s.kind !== 'train' || s.phase === 'ended' || !s.progress) return node;
     if (s.progress.step <= node.run.step && node.run.state === 'running') return node;
-    return { kind: 'run', run: { ...node.run, state: 'running', interrupted: false, step: Math.max(node.run.step, s.progress.step), totalSteps: s.progress.totalSteps } };
+    return {
+      kind: 'run',
+      run: { ...node.run, state: 'running', interrupted: false, step: Math.max(node.run.step, s.progress.step), totalSteps: s.progress.totalSteps },
+    };
   }
 
   getChildren(node?: AnyNode): AnyNode[] {
@@ -166,7 +172,12 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   }
 
   getParent(node: AnyNode): AnyNode | undefined {
-    if (isExperimentNode(node)) return node.kind === 'experiment' ? undefined : node.kind === 'experiment-result' ? { kind: 'experiment-results', exp: node.exp } : { kind: 'experiment', exp: node.exp };
+    if (isExperimentNode(node))
+      return node.kind === 'experiment'
+        ? undefined
+        : node.kind === 'experiment-result'
+          ? { kind: 'experiment-results', exp: node.exp }
+          : { kind: 'experiment', exp: node.exp };
     if (node.kind === 'run') {
       const exp = this.experiments.find((e) => e.methods.some((m) => m.runs.some((r) => r.dir === node.run.dir)));
       const m = exp?.methods.find((x) => x.runs.some((r) => r.dir === node.run.dir));

@@ -78,10 +78,30 @@ export function activate(context: vscode.ExtensionContext): void {
       },
     });
   context.subscriptions.push(
-    onePath(DashboardPanel.viewType, 'dashboard', (s) => s.runDir, (panel, p) => DashboardPanel.revive(panel, host, p)),
-    onePath(ResultPanel.viewType, 'result', (s) => s.file, (panel, p) => ResultPanel.revive(panel, host, p)),
-    onePath(DatasetPanel.viewType, 'dataset', (s) => s.dir, (panel, p) => DatasetPanel.revive(panel, host, p)),
-    onePath(ExperimentPanel.viewType, 'experiment', (s) => s.spec, (panel, p) => ExperimentPanel.revive(panel, host, p)),
+    onePath(
+      DashboardPanel.viewType,
+      'dashboard',
+      (s) => s.runDir,
+      (panel, p) => DashboardPanel.revive(panel, host, p),
+    ),
+    onePath(
+      ResultPanel.viewType,
+      'result',
+      (s) => s.file,
+      (panel, p) => ResultPanel.revive(panel, host, p),
+    ),
+    onePath(
+      DatasetPanel.viewType,
+      'dataset',
+      (s) => s.dir,
+      (panel, p) => DatasetPanel.revive(panel, host, p),
+    ),
+    onePath(
+      ExperimentPanel.viewType,
+      'experiment',
+      (s) => s.spec,
+      (panel, p) => ExperimentPanel.revive(panel, host, p),
+    ),
     vscode.window.registerWebviewPanelSerializer(ComparePanel.viewType, {
       async deserializeWebviewPanel(panel, raw) {
         const s = parsePanelState(raw);

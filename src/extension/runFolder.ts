@@ -211,7 +211,8 @@ export function readLatestSamples(runDir: string): SampleSet | undefined {
 export function asEvalResult(v: unknown, file: string): { result?: EvalResultFile; problem?: string } {
   const format = typeof v === 'object' && v !== null ? (v as { format?: unknown }).format : undefined;
   if (typeof format !== 'number') return { problem: `${file} is not an evaluation result (no "format")` };
-  if (format > EVAL_RESULT_FORMAT) return { problem: `${file} is result format ${format}; this version reads up to ${EVAL_RESULT_FORMAT}: update the extension` };
+  if (format > EVAL_RESULT_FORMAT)
+    return { problem: `${file} is result format ${format}; this version reads up to ${EVAL_RESULT_FORMAT}: update the extension` };
   try {
     return { result: check(EvalResultFileSchema, v, `${file} is corrupt`) };
   } catch (e) {

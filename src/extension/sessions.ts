@@ -49,7 +49,8 @@ export class Session {
     this.ended = this.handle.finished.then(({ state, crashed, message }) => {
       this.phase = 'ended';
       this.finalState = state;
-      if (crashed || (state === 'failed' && !this.error)) this.error = { message: message ?? 'the worker failed; see the "Robust Meta" output', userError: false };
+      if (crashed || (state === 'failed' && !this.error))
+        this.error = { message: message ?? 'the worker failed; see the "Robust Meta" output', userError: false };
       log.info(`[${name}] ended: ${this.finalState}`);
       onChange(this);
       this.messageEmitter.dispose();

@@ -23,7 +23,8 @@ export function slurmJobsByRun(runsFolder: string): Map<string, JobView> {
 /** "slurm 1234 pending (Priority)", "slurm 1234 failed: exit 2:0". */
 export function slurmDescription(v: JobView): string {
   const state = v.state.toLowerCase();
-  const why = v.finished && v.state !== 'COMPLETED' && v.exitCode && v.exitCode !== '0:0' ? `: exit ${v.exitCode}` : v.reason && !v.finished ? ` (${v.reason})` : '';
+  const why =
+    v.finished && v.state !== 'COMPLETED' && v.exitCode && v.exitCode !== '0:0' ? `: exit ${v.exitCode}` : v.reason && !v.finished ? ` (${v.reason})` : '';
   return `slurm ${v.jobId} ${state}${why}`;
 }
 

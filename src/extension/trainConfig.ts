@@ -53,7 +53,9 @@ export function buildTrainConfig(input: TrainConfigInput): Config {
 export function checkedDataPath(data: string, base: string, allowedRoots: readonly string[], origin: string): string {
   const full = path.resolve(base, data);
   if (!isInsideAny(allowedRoots, full)) {
-    throw new UserError(`${origin}: 'data' ${JSON.stringify(data)} resolves to ${full}, outside the workspace; the extension only reads data inside the workspace folders (copy or link the data into the workspace, or use the CLI)`);
+    throw new UserError(
+      `${origin}: 'data' ${JSON.stringify(data)} resolves to ${full}, outside the workspace; the extension only reads data inside the workspace folders (copy or link the data into the workspace, or use the CLI)`,
+    );
   }
   if (!fs.existsSync(full)) throw new UserError(`${origin}: 'data' ${JSON.stringify(data)}: ${full} does not exist`);
   return full;
@@ -62,7 +64,21 @@ export function checkedDataPath(data: string, base: string, allowedRoots: readon
 /** A new config file's content: the keys people change most, at their defaults. */
 export function newConfigText(method: Config['method']): string {
   const d = defaultConfig();
-  const keys: (keyof Config)[] = ['backbone', 'ways', 'shots', 'queries', 'metaBatch', 'steps', 'eps', 'attackSteps', 'lambda', 'agreement', 'checkpointEvery', 'seed', 'data'];
+  const keys: (keyof Config)[] = [
+    'backbone',
+    'ways',
+    'shots',
+    'queries',
+    'metaBatch',
+    'steps',
+    'eps',
+    'attackSteps',
+    'lambda',
+    'agreement',
+    'checkpointEvery',
+    'seed',
+    'data',
+  ];
   const out: Record<string, unknown> = { method };
   for (const k of keys) out[k] = d[k];
   return JSON.stringify(out, null, 2) + '\n';
@@ -70,7 +86,11 @@ export function newConfigText(method: Config['method']): string {
 
 /** `<stem>.robust-meta.json` in `dir`, with -2, -3... when taken. */
 export function freeConfigPath(dir: string, stem: string): string {
-  const clean = stem.trim().replace(/\.robust-meta\.json$/, '').replace(/[^A-Za-z0-9._-]+/g, '-') || 'experiment';
+  const clean =
+    stem
+      .trim()
+      .replace(/\.robust-meta\.json$/, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '-') || 'experiment';
   for (let n = 1; ; n++) {
     const p = path.join(dir, `${clean}${n === 1 ? '' : `-${n}`}.robust-meta.json`);
     if (!fs.existsSync(p)) return p;

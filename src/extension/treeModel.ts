@@ -4,9 +4,7 @@
 import type { CheckpointEntry, ResultEntry, RunEntry } from './runFolder';
 
 export type TreeNode =
-  | { kind: 'run'; run: RunEntry }
-  | { kind: 'checkpoint'; run: RunEntry; checkpoint: CheckpointEntry }
-  | { kind: 'result'; run: RunEntry; result: ResultEntry };
+  { kind: 'run'; run: RunEntry } | { kind: 'checkpoint'; run: RunEntry; checkpoint: CheckpointEntry } | { kind: 'result'; run: RunEntry; result: ResultEntry };
 
 export interface NodeView {
   /** Stable across refreshes, so expansion and selection survive. */

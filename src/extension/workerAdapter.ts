@@ -63,11 +63,7 @@ function runConfigBackend(runDir: string): string | undefined {
 export function launchWorker(job: Job, cb: WorkerCallbacks): WorkerHandle {
   const { execPath, env, why } = forkOptionsFor(jobBackend(job, runConfigBackend));
   cb.onOutput?.(`worker runs on ${execPath} (${why})`);
-  const handle = startWorker(
-    job,
-    { message: cb.onMessage, stdout: cb.onOutput, stderr: cb.onOutput },
-    { pipe: true, execPath, execArgv: [], env },
-  );
+  const handle = startWorker(job, { message: cb.onMessage, stdout: cb.onOutput, stderr: cb.onOutput }, { pipe: true, execPath, execArgv: [], env });
   return {
     cancel: () => handle.cancel(),
     kill: () => handle.kill(),

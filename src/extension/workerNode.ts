@@ -19,9 +19,7 @@ export interface RuntimeEnv {
   isExecutable(file: string): boolean;
 }
 
-export type WorkerRuntime =
-  | { ok: true; execPath: string; electron: boolean; why: string }
-  | { ok: false; message: string };
+export type WorkerRuntime = { ok: true; execPath: string; electron: boolean; why: string } | { ok: false; message: string };
 
 /** The backend a job asks for; 'auto' where it leaves the choice to the worker. */
 export function jobBackend(job: Job, runConfigBackend: (runDir: string) => string | undefined): string {
@@ -55,7 +53,10 @@ export function workerRuntime(backend: string, env: RuntimeEnv): WorkerRuntime {
   if (!needs && (backend !== 'auto' || !env.nodePathSetting)) return electron;
   if (env.nodePathSetting) {
     if (!env.isExecutable(env.nodePathSetting)) {
-      return { ok: false, message: `robustMeta.nodePath is '${env.nodePathSetting}', which is not an executable file: set it to a Node.js (>= 20.9) executable, or clear it to use node from PATH` };
+      return {
+        ok: false,
+        message: `robustMeta.nodePath is '${env.nodePathSetting}', which is not an executable file: set it to a Node.js (>= 20.9) executable, or clear it to use node from PATH`,
+      };
     }
     return { ok: true, execPath: env.nodePathSetting, electron: false, why: `robustMeta.nodePath, for the ${backend} backend` };
   }

@@ -2,7 +2,18 @@
 // in core/config.ts, dependency-free): the Config type of a run's config.json and checkpoint
 // header, and the published schemas/config.schema.json. resolveConfig (core/config.ts) stays the
 // validator of a user's values: it gives messages per key and checks the rules between keys.
-import { Type, type TBoolean, type TInteger, type TLiteral, type Static, type TNumber, type TObject, type TSchema, type TString, type TUnion } from '@sinclair/typebox';
+import {
+  Type,
+  type TBoolean,
+  type TInteger,
+  type TLiteral,
+  type Static,
+  type TNumber,
+  type TObject,
+  type TSchema,
+  type TString,
+  type TUnion,
+} from '@sinclair/typebox';
 import { CONFIG_FIELDS, type Config, type ConfigKey } from '../core/config';
 import { SlurmOptionsSchema } from './slurm';
 
@@ -25,7 +36,11 @@ function fieldSchema(f: (typeof CONFIG_FIELDS)[keyof typeof CONFIG_FIELDS]): TSc
     return 'integer' in f && f.integer ? Type.Integer({ ...base, ...range }) : Type.Number({ ...base, ...range });
   }
   if (f.type === 'boolean') return Type.Boolean(base);
-  if ('enum' in f) return Type.Union(f.enum.map((v: string) => Type.Literal(v)), base);
+  if ('enum' in f)
+    return Type.Union(
+      f.enum.map((v: string) => Type.Literal(v)),
+      base,
+    );
   return Type.String(base);
 }
 

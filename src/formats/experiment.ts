@@ -22,7 +22,7 @@ export const ExperimentSpecSchema = Type.Object(
         Type.Array(
           Type.Object(
             {
-              name: Type.String({ pattern: '^[\\w.]+$', description: 'A word, used in the settings\' labels (unseen-<name>-<k>shot).' }),
+              name: Type.String({ pattern: '^[\\w.]+$', description: "A word, used in the settings' labels (unseen-<name>-<k>shot)." }),
               path: Type.String({ description: 'The dataset, given like source.' }),
               val: Type.Integer({ minimum: 0, description: 'Classes for validation (used only when the validation is on the unseen domain).' }),
               test: Count('Classes for testing.'),
@@ -37,9 +37,15 @@ export const ExperimentSpecSchema = Type.Object(
     methods: Type.Array(Method, { minItems: 1, description: 'Methods to train and compare.' }),
     seeds: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, description: 'Seeds of the runs of every method.' }),
     methodSeeds: Type.Optional(
-      Type.Partial(Type.Object(Object.fromEntries(METHODS.map((m) => [m, Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1 })])) as Record<MethodName, TArray<TInteger>>, { additionalProperties: false }), {
-        description: "Seeds of the methods that train on other seeds than 'seeds' (fewer for the cheaper baselines).",
-      }),
+      Type.Partial(
+        Type.Object(
+          Object.fromEntries(METHODS.map((m) => [m, Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1 })])) as Record<MethodName, TArray<TInteger>>,
+          { additionalProperties: false },
+        ),
+        {
+          description: "Seeds of the methods that train on other seeds than 'seeds' (fewer for the cheaper baselines).",
+        },
+      ),
     ),
     train: Type.Partial(ConfigSchema, { description: 'Config keys of every training run (the method and seed come from methods and seeds).' }),
     validation: Type.Object(
@@ -48,7 +54,12 @@ export const ExperimentSpecSchema = Type.Object(
         key: Type.KeyOf(ConfigSchema, { description: 'The config key to choose.' }),
         values: Type.Array(Type.Number(), { minItems: 1 }),
         episodes: Count('Episodes of the validation evaluation.'),
-        on: Type.Optional(Type.Union([Type.Literal('unseen'), Type.Literal('source')], { description: "Validation classes of the (first) unseen domain (default), or of the source domain's val split (no unseen image is then used for a choice)." })),
+        on: Type.Optional(
+          Type.Union([Type.Literal('unseen'), Type.Literal('source')], {
+            description:
+              "Validation classes of the (first) unseen domain (default), or of the source domain's val split (no unseen image is then used for a choice).",
+          }),
+        ),
       },
       { description: "The seed method's hyper-parameter, chosen on validation classes." },
     ),
@@ -63,12 +74,18 @@ export const ExperimentSpecSchema = Type.Object(
     ),
     eval: Type.Object({
       shots: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1 }),
-      sourceShots: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { description: 'Shot counts evaluated on the held-out source classes (default: shots); [] for none.' })),
+      sourceShots: Type.Optional(
+        Type.Array(Type.Integer({ minimum: 1 }), { description: 'Shot counts evaluated on the held-out source classes (default: shots); [] for none.' }),
+      ),
       episodes: Count('Episodes of each evaluation.'),
       queries: Count('Query images per class.'),
       attackSteps: Count('PGD steps of the evaluation attack.'),
       curve255: Type.Array(Type.Number({ minimum: 0 }), { description: 'Attack radii of the robustness curve, in 1/255 units.' }),
-      strong: Type.Object({ steps: Count('PGD steps of the strong attack.'), restarts: Type.Integer({ minimum: 0 }), episodes: Count('Episodes of the strong attack.') }),
+      strong: Type.Object({
+        steps: Count('PGD steps of the strong attack.'),
+        restarts: Type.Integer({ minimum: 0 }),
+        episodes: Count('Episodes of the strong attack.'),
+      }),
     }),
     /** Classes of the unseen domain for validation and for testing (a seeded split). */
     unseenSplit: Type.Optional(Type.Object({ val: Count('Validation classes of the unseen domain.'), test: Count('Test classes of the unseen domain.') })),

@@ -19,7 +19,7 @@ export class FormatError extends Error {
 
 /** A value as the user wrote it, shortened. */
 function shown(v: unknown): string {
-  const s = v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v);
+  const s = v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v));
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
@@ -31,7 +31,16 @@ function describe(schema: TSchema, message: string): string {
 }
 
 /** Errors that say the value is of another JSON kind than the schema (string, array, object, ...). */
-const KIND_ERRORS = new Set<number>([ValueErrorType.Array, ValueErrorType.Boolean, ValueErrorType.Integer, ValueErrorType.Literal, ValueErrorType.Null, ValueErrorType.Number, ValueErrorType.Object, ValueErrorType.String]);
+const KIND_ERRORS = new Set<number>([
+  ValueErrorType.Array,
+  ValueErrorType.Boolean,
+  ValueErrorType.Integer,
+  ValueErrorType.Literal,
+  ValueErrorType.Null,
+  ValueErrorType.Number,
+  ValueErrorType.Object,
+  ValueErrorType.String,
+]);
 
 /**
  * The errors worth showing for one error: a union's own message ("expected union value") says

@@ -77,7 +77,13 @@ export type CompareRunView = Static<typeof CompareRunViewSchema>;
 /** Host -> webview. */
 export const HostMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('panel/state'), state: PanelStateSchema }),
-  Type.Object({ type: Type.Literal('dashboard/init'), run: RunViewSchema, metrics: Metrics, samples: Type.Union([SampleSetViewSchema, Type.Null()]), results: Type.Array(ResultViewSchema) }),
+  Type.Object({
+    type: Type.Literal('dashboard/init'),
+    run: RunViewSchema,
+    metrics: Metrics,
+    samples: Type.Union([SampleSetViewSchema, Type.Null()]),
+    results: Type.Array(ResultViewSchema),
+  }),
   /** New metric lines; `reset` replaces all lines (the file was rewritten). */
   Type.Object({ type: Type.Literal('dashboard/metrics'), metrics: Metrics, reset: Type.Optional(Type.Boolean()) }),
   Type.Object({ type: Type.Literal('dashboard/run'), run: RunViewSchema }),

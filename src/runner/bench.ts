@@ -327,11 +327,23 @@ export async function runEvalBench(
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   try {
-    await evaluate([{ name: cfg.method, cfg, params }], data, {
-      episodes, ways: cfg.ways, shots: cfg.shots, queries: cfg.queries, seed: cfg.seed,
-      head: 'finetune', curve: withCurve ? curve : [], strongAttack: false, threads,
-      attack: { eps: DEFAULT_EPS, steps: DEFAULT_ATTACK_STEPS },
-    }, (p) => onProgress?.(p.episodesDone, p.episodes, p.etaSeconds));
+    await evaluate(
+      [{ name: cfg.method, cfg, params }],
+      data,
+      {
+        episodes,
+        ways: cfg.ways,
+        shots: cfg.shots,
+        queries: cfg.queries,
+        seed: cfg.seed,
+        head: 'finetune',
+        curve: withCurve ? curve : [],
+        strongAttack: false,
+        threads,
+        attack: { eps: DEFAULT_EPS, steps: DEFAULT_ATTACK_STEPS },
+      },
+      (p) => onProgress?.(p.episodesDone, p.episodes, p.etaSeconds),
+    );
   } finally {
     disposeParams(params);
   }
@@ -347,9 +359,17 @@ export async function runEvalBench(
     ...(backend.adapter ? { adapter: adapterLabel(backend.adapter) } : {}),
     eval_threads: evalThreadCount(threads, episodes, backend.name),
     setting: {
-      imageSize: cfg.imageSize, channels: cfg.channels, backbone: cfg.backbone, width: cfg.width,
-      ways: cfg.ways, shots: cfg.shots, queries: cfg.queries, innerStepsTest: cfg.innerStepsTest,
-      attackSteps: DEFAULT_ATTACK_STEPS, eps: DEFAULT_EPS, curve: withCurve ? curve : [],
+      imageSize: cfg.imageSize,
+      channels: cfg.channels,
+      backbone: cfg.backbone,
+      width: cfg.width,
+      ways: cfg.ways,
+      shots: cfg.shots,
+      queries: cfg.queries,
+      innerStepsTest: cfg.innerStepsTest,
+      attackSteps: DEFAULT_ATTACK_STEPS,
+      eps: DEFAULT_EPS,
+      curve: withCurve ? curve : [],
     },
     ...environment(),
   };

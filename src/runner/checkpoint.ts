@@ -44,7 +44,9 @@ export interface Checkpoint {
 
 /** sha1 over the config values that define what a run computes. */
 export function configHash(cfg: Config): string {
-  const keys = Object.keys(cfg).filter((k) => !(RESUMABLE_KEYS as readonly string[]).includes(k)).sort();
+  const keys = Object.keys(cfg)
+    .filter((k) => !(RESUMABLE_KEYS as readonly string[]).includes(k))
+    .sort();
   const canonical = JSON.stringify(keys.map((k) => [k, cfg[k as keyof Config]]));
   return createHash('sha1').update(canonical).digest('hex');
 }
@@ -259,7 +261,9 @@ function verifyWritten(file: string, bytes: Uint8Array): void {
   try {
     back = fs.readFileSync(file);
   } catch (e) {
-    throw new UserError(`checkpoint ${file} cannot be read back after writing (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the older checkpoints are kept`);
+    throw new UserError(
+      `checkpoint ${file} cannot be read back after writing (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the older checkpoints are kept`,
+    );
   }
   if (back.length !== bytes.length || crc32(back) !== crc32(bytes)) {
     fs.rmSync(file, { force: true });

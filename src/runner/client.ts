@@ -89,7 +89,13 @@ function markRunFailed(runDir: string, message: string): void {
     const files = listCheckpointFiles(runDir);
     const checkpointStep = files.length ? files[files.length - 1].step : s.checkpointStep;
     const at = checkpointStep !== undefined ? `the last checkpoint (step ${checkpointStep}) is kept` : 'no checkpoint had been written';
-    writeStatus(runDir, { state: 'failed', step, totalSteps: s.totalSteps, checkpointStep, message: `${message} at step ${step}; ${at}: resume with robust-meta train --resume ${runDir}` });
+    writeStatus(runDir, {
+      state: 'failed',
+      step,
+      totalSteps: s.totalSteps,
+      checkpointStep,
+      message: `${message} at step ${step}; ${at}: resume with robust-meta train --resume ${runDir}`,
+    });
   } catch {
     // No readable status: the run never started, and there is nothing to mark.
   }
@@ -198,7 +204,12 @@ export function startWorker(job: Job, handlers: WorkerHandlers = {}, opts: Start
 }
 
 /** A fresh training run: allocates runs/<id>/ under runsDir and starts its worker. */
-export function startTraining(runsDir: string, config: Config, handlers: WorkerHandlers = {}, opts: StartWorkerOptions = {}): { runDir: string; id: string; handle: WorkerHandle } {
+export function startTraining(
+  runsDir: string,
+  config: Config,
+  handlers: WorkerHandlers = {},
+  opts: StartWorkerOptions = {},
+): { runDir: string; id: string; handle: WorkerHandle } {
   const { id, dir } = allocateRunDir(runsDir, config.method);
   return { runDir: dir, id, handle: startWorker({ kind: 'train', runDir: dir, config, resume: false }, handlers, opts) };
 }

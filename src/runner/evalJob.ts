@@ -34,7 +34,31 @@ export function evaluateOptionsFrom(o: Record<string, string | number | boolean>
     if (!Number.isFinite(v)) throw new UserError(`eval option '${k}' must be a number, got ${JSON.stringify(o[k])}`);
     return v;
   };
-  const known = ['split', 'ways', 'shots', 'queries', 'episodes', 'seed', 'head', 'innerSteps', 'eps', 'attackSteps', 'attackStepSize', 'norm', 'restarts', 'curve', 'strongAttack', 'strongSteps', 'strongRestarts', 'strongStepSize', 'strongLoss', 'samples', 'backend', 'name', 'threads'];
+  const known = [
+    'split',
+    'ways',
+    'shots',
+    'queries',
+    'episodes',
+    'seed',
+    'head',
+    'innerSteps',
+    'eps',
+    'attackSteps',
+    'attackStepSize',
+    'norm',
+    'restarts',
+    'curve',
+    'strongAttack',
+    'strongSteps',
+    'strongRestarts',
+    'strongStepSize',
+    'strongLoss',
+    'samples',
+    'backend',
+    'name',
+    'threads',
+  ];
   const unknown = Object.keys(o).filter((k) => !known.includes(k));
   if (unknown.length) throw new UserError(`unknown eval option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; known: ${known.join(', ')}`);
   return {
@@ -46,12 +70,27 @@ export function evaluateOptionsFrom(o: Record<string, string | number | boolean>
     seed: num('seed'),
     head: o.head as EvaluateOptions['head'],
     innerSteps: num('innerSteps'),
-    attack: { eps: num('eps'), steps: num('attackSteps'), stepSize: num('attackStepSize'), norm: o.norm as 'linf' | 'l2' | undefined, restarts: num('restarts') },
-    curve: o.curve === undefined ? undefined : String(o.curve) === '' ? [] : String(o.curve).split(',').map((s) => Number(s.trim()) / 255),
+    attack: {
+      eps: num('eps'),
+      steps: num('attackSteps'),
+      stepSize: num('attackStepSize'),
+      norm: o.norm as 'linf' | 'l2' | undefined,
+      restarts: num('restarts'),
+    },
+    curve:
+      o.curve === undefined
+        ? undefined
+        : String(o.curve) === ''
+          ? []
+          : String(o.curve)
+              .split(',')
+              .map((s) => Number(s.trim()) / 255),
     strongAttack:
       o.strongAttack === true || o.strongAttack === 'true'
         ? { steps: num('strongSteps'), restarts: num('strongRestarts'), stepSize: num('strongStepSize'), loss: o.strongLoss as 'ce' | 'margin' | undefined }
-        : o.strongAttack === undefined ? undefined : false,
+        : o.strongAttack === undefined
+          ? undefined
+          : false,
     threads: o.threads === undefined || o.threads === 'auto' ? undefined : num('threads'),
   };
 }
@@ -98,7 +137,11 @@ export async function runEvalJob(args: EvalJobArgs, hooks: EvalJobHooks = {}): P
   // as in train), found before any episode runs.
   let datasets: Dataset[];
   try {
-    datasets = await loadForModels(args.data, models.map((m) => m.cfg), args.load);
+    datasets = await loadForModels(
+      args.data,
+      models.map((m) => m.cfg),
+      args.load,
+    );
     const o = resolveEvalOptions(models, opts);
     for (const d of datasets) validateForEpisodes(d, o.split, { ways: o.ways, shots: o.shots, queries: o.queries });
   } catch (e) {
@@ -140,7 +183,14 @@ async function writeEvalSamples(out: string, result: EvalResultFile, models: Eva
       fs.writeFileSync(path.join(dir, files.perturbation), x.perturbation);
       fs.writeFileSync(path.join(dir, files.adversarial), x.adversarial);
       const rel = (f: string) => path.relative(path.dirname(out), path.join(dir, f)).split(path.sep).join('/');
-      return { clean: rel(files.clean), perturbation: rel(files.perturbation), adversarial: rel(files.adversarial), trueLabel: x.trueName, cleanPred: x.cleanPredName, adversarialPred: x.adversarialPredName };
+      return {
+        clean: rel(files.clean),
+        perturbation: rel(files.perturbation),
+        adversarial: rel(files.adversarial),
+        trueLabel: x.trueName,
+        cleanPred: x.cleanPredName,
+        adversarialPred: x.adversarialPredName,
+      };
     });
   }
 }

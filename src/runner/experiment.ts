@@ -48,7 +48,8 @@ export function readExperimentSpec(file: string): ExperimentSpec {
   const e = s.eval;
   if (e.sourceShots?.some((k) => !e.shots.includes(k))) fail(file, "/eval/sourceShots: must list some of 'eval.shots'");
   if (typeof s.unseen === 'string' && !s.unseenSplit) fail(file, "/unseenSplit: needs val and test class counts >= 1 when 'unseen' is one dataset path");
-  if (v.on !== 'source' && unseenDomains(s, '.')[0].val < 1) fail(file, "/validation: the validation is on the unseen domain, so its first domain needs val >= 1 classes (or set validation.on to 'source')");
+  if (v.on !== 'source' && unseenDomains(s, '.')[0].val < 1)
+    fail(file, "/validation: the validation is on the unseen domain, so its first domain needs val >= 1 classes (or set validation.on to 'source')");
   return s;
 }
 
@@ -158,7 +159,8 @@ class Experiment {
     this.unseen = unseenDomains(this.spec, this.specDir);
     if (!fs.existsSync(this.source)) throw new UserError(`the source dataset ${this.source} does not exist; give it with --source`);
     for (const d of this.unseen) {
-      if (!fs.existsSync(d.path)) throw new UserError(`the unseen dataset ${d.path} does not exist; build it (see the spec's $comment) or fix its path in ${o.specFile}`);
+      if (!fs.existsSync(d.path))
+        throw new UserError(`the unseen dataset ${d.path} does not exist; build it (see the spec's $comment) or fix its path in ${o.specFile}`);
     }
     fs.mkdirSync(path.join(o.outDir, 'logs'), { recursive: true });
     fs.mkdirSync(path.join(o.outDir, 'results'), { recursive: true });
@@ -191,7 +193,13 @@ class Experiment {
     this.o.log(`[${this.elapsed()}] train ${name}`);
     // As `robust-meta train --config <cfgFile> --runs-dir runs/<name>` would: a new run folder there.
     const runsDir = path.join(this.o.outDir, 'runs', name);
-    const job: Job = { kind: 'train', runDir: allocateRunDir(runsDir, k.method).dir, config: resolveConfig(cfg, cfgFile), resume: false, cacheDir: path.join(runsDir, '.cache') };
+    const job: Job = {
+      kind: 'train',
+      runDir: allocateRunDir(runsDir, k.method).dir,
+      config: resolveConfig(cfg, cfgFile),
+      resume: false,
+      cacheDir: path.join(runsDir, '.cache'),
+    };
     const r = await runJob(this.executor, job, `training ${name}`, path.join(this.o.outDir, 'logs', `train-${name}.log`));
     if (!r.done?.runDir || !r.done.checkpoint) throw new Error(`training ${name} did not finish; see logs/train-${name}.log`);
     const result: TrainJobOutput = { runDir: r.done.runDir, checkpoint: r.done.checkpoint, seconds: r.done.seconds ?? 0 };
@@ -206,7 +214,14 @@ class Experiment {
     const jobFile = path.join(this.o.outDir, 'results', `${label}.job.json`);
     const job: Job = {
       kind: 'eval',
-      args: { checkpoints: e.models.map((m) => m.checkpoint), names: e.models.map((m) => m.name), data: e.data, load: e.load, out, options: { ...e.options, samples: false } },
+      args: {
+        checkpoints: e.models.map((m) => m.checkpoint),
+        names: e.models.map((m) => m.name),
+        data: e.data,
+        load: e.load,
+        out,
+        options: { ...e.options, samples: false },
+      },
     };
     const jobText = JSON.stringify(job, null, 2) + '\n';
     const reusable = fs.existsSync(out) && fs.existsSync(jobFile) && fs.readFileSync(jobFile, 'utf8') === jobText;
@@ -232,10 +247,17 @@ class Experiment {
     const defaultValue = Number(resolveConfig(spec.train)[v.key]);
     const baselines = spec.methods.filter((m) => m !== v.method);
     // Phase 1: every baseline run and the seed method's validation runs (first seed), in parallel.
-    const valRuns: RunKey[] = v.values.map((value) => ({ method: v.method, seed: seedsOf(spec, v.method)[0], value: value === defaultValue ? undefined : value }));
+    const valRuns: RunKey[] = v.values.map((value) => ({
+      method: v.method,
+      seed: seedsOf(spec, v.method)[0],
+      value: value === defaultValue ? undefined : value,
+    }));
     const firstJobs: RunKey[] = [...valRuns, ...baselines.flatMap((m) => seedsOf(spec, m).map((seed) => ({ method: m, seed })))];
     const trained = new Map<string, TrainJobOutput>();
-    await pool(this.atOnce, firstJobs.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
+    await pool(
+      this.atOnce,
+      firstJobs.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))),
+    );
     // Phase 2: the value with the best robust accuracy on the unseen domain's validation classes.
     const valModels = valRuns.map((k) => ({ name: runName(k, valKey), checkpoint: trained.get(runName(k, valKey))!.checkpoint }));
     const onSource = v.on === 'source';
@@ -243,18 +265,34 @@ class Experiment {
       models: valModels,
       data: onSource ? this.source : this.unseen[0].path,
       load: onSource ? {} : this.unseenLoad(this.unseen[0]),
-      options: { split: 'val', shots: spec.eval.shots[0], episodes: v.episodes, queries: spec.eval.queries, attackSteps: spec.eval.attackSteps, seed: 1, curve: '', threads: 1, head: 'auto' },
+      options: {
+        split: 'val',
+        shots: spec.eval.shots[0],
+        episodes: v.episodes,
+        queries: spec.eval.queries,
+        attackSteps: spec.eval.attackSteps,
+        seed: 1,
+        curve: '',
+        threads: 1,
+        head: 'auto',
+      },
     });
     const own = (k: RunKey) => ({ key: k, ...valResult.models.find((m) => m.model === runName(k, valKey))! });
     const best = chooseOnValidation(valRuns.map(own));
-    if (!best) throw new UserError(`every validation run of ${v.method} is at chance or collapsed on the validation classes; train longer or check the data (see results/validation.json)`);
+    if (!best)
+      throw new UserError(
+        `every validation run of ${v.method} is at chance or collapsed on the validation classes; train longer or check the data (see results/validation.json)`,
+      );
     const chosen = best.key.value ?? defaultValue;
     this.o.log(`[${this.elapsed()}] validation chose ${valKey} = ${chosen} for ${v.method}`);
     // Phase 3: the seed method's other seeds with the chosen value.
     const mainRuns: RunKey[] = spec.methods.flatMap((m) =>
       seedsOf(spec, m).map((seed) => (m === v.method ? { method: m, seed, value: chosen === defaultValue ? undefined : chosen } : { method: m, seed })),
     );
-    await pool(this.atOnce, mainRuns.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))));
+    await pool(
+      this.atOnce,
+      mainRuns.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))),
+    );
     // Phase 4: every model on the same episodes, per domain and shot; the curve and the strong
     // attack on the unseen domain.
     const models = mainRuns.map((k) => ({ name: runName(k, valKey), checkpoint: trained.get(runName(k, valKey))!.checkpoint }));
@@ -264,10 +302,18 @@ class Experiment {
     const settings: { label: string; domain?: UnseenDomain; shots: number; strong: boolean; curve: boolean }[] = [];
     for (const shots of spec.eval.shots) {
       const first = shots === spec.eval.shots[0];
-      for (const [i, d] of this.unseen.entries()) settings.push({ label: `${d.label}-${shots}shot`, domain: d, shots, strong: false, curve: first && (!several || i === 0) });
-      if ((spec.eval.sourceShots ?? spec.eval.shots).includes(shots)) settings.push({ label: `source-${shots}shot`, shots, strong: false, curve: first && !several });
+      for (const [i, d] of this.unseen.entries())
+        settings.push({ label: `${d.label}-${shots}shot`, domain: d, shots, strong: false, curve: first && (!several || i === 0) });
+      if ((spec.eval.sourceShots ?? spec.eval.shots).includes(shots))
+        settings.push({ label: `source-${shots}shot`, shots, strong: false, curve: first && !several });
     }
-    settings.push({ label: `${this.unseen[0].label}-${spec.eval.shots[0]}shot-strong`, domain: this.unseen[0], shots: spec.eval.shots[0], strong: true, curve: false });
+    settings.push({
+      label: `${this.unseen[0].label}-${spec.eval.shots[0]}shot-strong`,
+      domain: this.unseen[0],
+      shots: spec.eval.shots[0],
+      strong: true,
+      curve: false,
+    });
     // One job per (setting, model group), so both cores stay busy.
     const groups = Math.max(1, spec.parallel);
     const chunks = Array.from({ length: groups }, (_, g) => models.filter((_, i) => i % groups === g)).filter((c) => c.length);

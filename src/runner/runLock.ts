@@ -127,10 +127,14 @@ export function acquireRunLock(runDir: string): RunLock {
     if (held !== 'damaged') {
       const state = holderState(held);
       if (state === 'live') {
-        throw new UserError(`${runDir} is being trained by another process (pid ${held.pid}, since ${held.since}): one run folder has one writer. Stop that run first (Ctrl-C in its terminal, or Stop Training in VS Code), or wait for it to end`);
+        throw new UserError(
+          `${runDir} is being trained by another process (pid ${held.pid}, since ${held.since}): one run folder has one writer. Stop that run first (Ctrl-C in its terminal, or Stop Training in VS Code), or wait for it to end`,
+        );
       }
       if (state === 'elsewhere') {
-        throw new UserError(`${runDir} is being trained on another machine (${held.hostname}, pid ${held.pid}, since ${held.since}); if that process no longer runs, delete ${file} and try again`);
+        throw new UserError(
+          `${runDir} is being trained on another machine (${held.hostname}, pid ${held.pid}, since ${held.since}); if that process no longer runs, delete ${file} and try again`,
+        );
       }
     }
     removeIfUnchanged(file, held);

@@ -9,7 +9,18 @@ import { TEMP_SUFFIX, writeError, writeFileAtomic } from '../core/atomicFile';
 import { UserError } from '../core/errors';
 import { runLocked } from './runLock';
 import type { Static, TSchema } from '@sinclair/typebox';
-import { MetricLineOnDisk, RunConfigFileOnDisk, STEP_FILE, stepFileBase, RunStatusFileSchema, RUN_FORMAT_VERSION, type MetricLine, type MetricRow, type RunConfigFile, type RunStatusFile } from '../formats/run';
+import {
+  MetricLineOnDisk,
+  RunConfigFileOnDisk,
+  STEP_FILE,
+  stepFileBase,
+  RunStatusFileSchema,
+  RUN_FORMAT_VERSION,
+  type MetricLine,
+  type MetricRow,
+  type RunConfigFile,
+  type RunStatusFile,
+} from '../formats/run';
 import { check } from '../formats/validate';
 
 export const RUN_FILES = {
@@ -92,7 +103,9 @@ function readRunFile<T extends TSchema>(file: string, schema: T, what: string): 
   const format = (value as { format?: unknown }).format;
   if (typeof format !== 'number') throw new UserError(`${file} is not a robust-meta ${what} (it has no format number)`);
   if (format > RUN_FORMAT_VERSION) {
-    throw new UserError(`${file} was written by a newer robust-meta (run format ${format}; this version reads up to ${RUN_FORMAT_VERSION}): update robust-meta to read it`);
+    throw new UserError(
+      `${file} was written by a newer robust-meta (run format ${format}; this version reads up to ${RUN_FORMAT_VERSION}): update robust-meta to read it`,
+    );
   }
   if (format < 1 || !Number.isInteger(format)) throw new UserError(`${file} has an unknown run format ${format}`);
   return check(schema, value, `${file} is corrupt`);
@@ -355,7 +368,11 @@ export function readRun(runDir: string): RunInfo {
   const status = readStatus(dir);
   let results: string[] = [];
   try {
-    results = fs.readdirSync(path.join(dir, RUN_FILES.results)).filter((n) => n.endsWith('.json')).sort().map((n) => path.join(dir, RUN_FILES.results, n));
+    results = fs
+      .readdirSync(path.join(dir, RUN_FILES.results))
+      .filter((n) => n.endsWith('.json'))
+      .sort()
+      .map((n) => path.join(dir, RUN_FILES.results, n));
   } catch {
     results = [];
   }

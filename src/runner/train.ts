@@ -142,9 +142,13 @@ function prepareRun(opts: TrainOptions): { cfg: Config; fresh: boolean; lock: Ru
     try {
       const file = readRunConfig(runDir);
       const over = opts.overrides ?? {};
-      const bad = Object.keys(over).filter((k) => !(RESUMABLE_KEYS as readonly string[]).includes(k) && JSON.stringify(over[k as keyof Config]) !== JSON.stringify(file.config[k as keyof Config]));
+      const bad = Object.keys(over).filter(
+        (k) => !(RESUMABLE_KEYS as readonly string[]).includes(k) && JSON.stringify(over[k as keyof Config]) !== JSON.stringify(file.config[k as keyof Config]),
+      );
       if (bad.length) {
-        throw new SetupError(`cannot change ${bad.join(', ')} when resuming ${runDir}: a resumed run keeps its config; only ${RESUMABLE_KEYS.join(', ')} may change. Start a new run instead`);
+        throw new SetupError(
+          `cannot change ${bad.join(', ')} when resuming ${runDir}: a resumed run keeps its config; only ${RESUMABLE_KEYS.join(', ')} may change. Start a new run instead`,
+        );
       }
       let cfg: Config;
       try {
@@ -208,7 +212,8 @@ async function prepareLearner(runDir: string, cfg: Config, fresh: boolean, opts:
     // Apart from the record of the Slurm job that ran it (slurm/: script, output and exit, which
     // tell the user why).
     if (fresh && !isRunDir(runDir)) {
-      for (const name of fs.existsSync(runDir) ? fs.readdirSync(runDir) : []) if (name !== 'slurm') fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
+      for (const name of fs.existsSync(runDir) ? fs.readdirSync(runDir) : [])
+        if (name !== 'slurm') fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
       if (fs.existsSync(runDir) && !fs.readdirSync(runDir).length) fs.rmdirSync(runDir);
     }
     throw setupError(e);
@@ -259,7 +264,14 @@ class TrainLoop {
   }
 
   status(state: RunState, extra: { message?: string; etaSeconds?: number; paused?: boolean } = {}): void {
-    writeStatus(this.runDir, { state, step: this.step, totalSteps: this.cfg.steps, pid: state === 'running' ? process.pid : undefined, checkpointStep: this.checkpointStep, ...extra });
+    writeStatus(this.runDir, {
+      state,
+      step: this.step,
+      totalSteps: this.cfg.steps,
+      pid: state === 'running' ? process.pid : undefined,
+      checkpointStep: this.checkpointStep,
+      ...extra,
+    });
   }
 
   /** status.json of a running run between checkpoints, the time noted: it is rewritten at most once a second. */
@@ -355,7 +367,8 @@ export async function train(opts: TrainOptions): Promise<TrainOutcome> {
     running = true;
     hooks.onStarted?.({ runDir, step: loop.step, totalSteps: cfg.steps, backend: prepared.backendName, resumedFrom: restored.resumedFrom });
     for (const note of prepared.backendNotes) hooks.onLog?.('info', `backend ${note}`);
-    if (!fresh && loop.step >= cfg.steps) hooks.onLog?.('info', `${runDir} is already at step ${loop.step} of ${cfg.steps}; pass a larger --steps to train further`);
+    if (!fresh && loop.step >= cfg.steps)
+      hooks.onLog?.('info', `${runDir} is already at step ${loop.step} of ${cfg.steps}; pass a larger --steps to train further`);
     await loop.run();
     return await loop.finish(t0);
   } catch (e) {

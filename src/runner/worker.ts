@@ -86,7 +86,13 @@ class JobRunner {
       const err = e as Error;
       const user = isUserError(e);
       code = this.signalled ? signalExitCode(this.signalled) : user && isSetupError(e) ? EXIT_CODES.usage : EXIT_CODES.failure;
-      this.send({ type: 'error', message: user ? err.message : `unexpected error: ${err.message}`, userError: user, exitCode: code, ...(user ? {} : { stack: err.stack }) });
+      this.send({
+        type: 'error',
+        message: user ? err.message : `unexpected error: ${err.message}`,
+        userError: user,
+        exitCode: code,
+        ...(user ? {} : { stack: err.stack }),
+      });
       if (!user) process.stderr.write(`${err.stack ?? err}\n`);
       this.send({ type: 'job/done', state: job.kind === 'train' && this.controller.cancelled ? 'stopped' : 'failed' });
     }
@@ -120,7 +126,8 @@ class JobRunner {
           this.ready(i.backend);
           send({ type: 'run/started', runDir: i.runDir, step: i.step, totalSteps: i.totalSteps, backend: i.backend, resumedFrom: i.resumedFrom ?? null });
         },
-        onProgress: (p) => send({ type: 'run/progress', step: p.step, totalSteps: p.totalSteps, etaSeconds: p.etaSeconds, msPerStep: p.msPerStep, loss: p.loss }),
+        onProgress: (p) =>
+          send({ type: 'run/progress', step: p.step, totalSteps: p.totalSteps, etaSeconds: p.etaSeconds, msPerStep: p.msPerStep, loss: p.loss }),
         onMetric: (metric) => send({ type: 'run/metric', metric }),
         onCheckpoint: (step, path) => send({ type: 'run/checkpoint', step, path }),
         onSamples: (samplesDir, samples) => send({ type: 'run/samples', samplesDir, samples }),
@@ -128,7 +135,15 @@ class JobRunner {
         onPaused: (paused) => send({ type: 'run/paused', paused }),
       },
     });
-    return { type: 'job/done', state: out.state, runDir: out.runDir, step: out.step, totalSteps: out.totalSteps, checkpoint: out.checkpoint ?? null, seconds: out.seconds };
+    return {
+      type: 'job/done',
+      state: out.state,
+      runDir: out.runDir,
+      step: out.step,
+      totalSteps: out.totalSteps,
+      checkpoint: out.checkpoint ?? null,
+      seconds: out.seconds,
+    };
   }
 
   private async evaluate(job: Extract<Job, { kind: 'eval' }>): Promise<WorkerMessageBody & { type: 'job/done' }> {
@@ -136,7 +151,14 @@ class JobRunner {
     const out = await runEvalJob(job.args, {
       onProgress: (p) => {
         this.ready();
-        this.send({ type: 'run/progress', step: p.episodesDone, totalSteps: p.episodes, etaSeconds: p.etaSeconds, msPerStep: (p.elapsedSeconds * 1000) / p.episodesDone, label: 'episodes' });
+        this.send({
+          type: 'run/progress',
+          step: p.episodesDone,
+          totalSteps: p.episodes,
+          etaSeconds: p.etaSeconds,
+          msPerStep: (p.elapsedSeconds * 1000) / p.episodesDone,
+          label: 'episodes',
+        });
       },
       onLog: (level, message) => this.send({ type: 'log', level, message }),
       signal: this.jobAbort.signal,
@@ -148,13 +170,25 @@ class JobRunner {
   private async bench(job: Extract<Job, { kind: 'bench' }>): Promise<WorkerMessageBody & { type: 'job/done' }> {
     const args = job.args as Record<string, never>;
     const result = job.eval
-      ? await runEvalBench(args, job.eval.episodes, (done, total, etaSeconds) => {
-          this.ready();
-          this.send({ type: 'run/progress', step: done, totalSteps: total, etaSeconds, msPerStep: 0, label: 'episodes' });
-        }, job.eval.curve === true)
+      ? await runEvalBench(
+          args,
+          job.eval.episodes,
+          (done, total, etaSeconds) => {
+            this.ready();
+            this.send({ type: 'run/progress', step: done, totalSteps: total, etaSeconds, msPerStep: 0, label: 'episodes' });
+          },
+          job.eval.curve === true,
+        )
       : await runBench(args, (done, total, ms) => {
           this.ready();
-          this.send({ type: 'run/progress', step: done, totalSteps: total, etaSeconds: ((total - done) * ms) / 1000, msPerStep: ms, label: done === 0 ? 'warm-up' : 'steps' });
+          this.send({
+            type: 'run/progress',
+            step: done,
+            totalSteps: total,
+            etaSeconds: ((total - done) * ms) / 1000,
+            msPerStep: ms,
+            label: done === 0 ? 'warm-up' : 'steps',
+          });
         });
     this.send({ type: 'bench/result', result });
     return { type: 'job/done', state: 'done' };
@@ -180,7 +214,9 @@ const sendToProcess: Send = (m, then) => {
 /** The worker as a child process: IPC messages, signals and the parent going away. */
 export function main(): void {
   if (!process.send) {
-    process.stderr.write('robust-meta worker: this is the worker process of robust-meta; it is started by the CLI or the extension (child_process.fork), not by hand\n');
+    process.stderr.write(
+      'robust-meta worker: this is the worker process of robust-meta; it is started by the CLI or the extension (child_process.fork), not by hand\n',
+    );
     process.exit(EXIT_CODES.usage);
   }
   const runner = new JobRunner(sendToProcess, (code) => {

@@ -21,16 +21,41 @@ after(killAll);
 
 const SESSION = 'charts-dataset';
 const WORKSPACE = path.join(OUTPUT_DIR, `${SESSION}-workspace`);
-const TINY = ['--image-size', '16', '--channels', '1', '--width', '4', '--ways', '3', '--shots', '1', '--queries', '2', '--meta-batch', '1', '--attack-steps', '1', '--steps', '60', '--checkpoint-every', '60'];
+const TINY = [
+  '--image-size',
+  '16',
+  '--channels',
+  '1',
+  '--width',
+  '4',
+  '--ways',
+  '3',
+  '--shots',
+  '1',
+  '--queries',
+  '2',
+  '--meta-batch',
+  '1',
+  '--attack-steps',
+  '1',
+  '--steps',
+  '60',
+  '--checkpoint-every',
+  '60',
+];
 
 function makeWorkspace(): void {
   fs.rmSync(WORKSPACE, { recursive: true, force: true });
   fs.mkdirSync(WORKSPACE, { recursive: true });
   fs.cpSync(path.join(repoRoot(), 'data', 'glyphs'), path.join(WORKSPACE, 'glyphs'), { recursive: true });
-  const r = spawnSync(process.execPath, [path.join(repoRoot(), 'bin', 'robust-meta.js'), 'train', ...TINY, '--backend', 'wasm', '--runs-dir', path.join(WORKSPACE, 'runs')], {
-    encoding: 'utf8',
-    timeout: 5 * 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(repoRoot(), 'bin', 'robust-meta.js'), 'train', ...TINY, '--backend', 'wasm', '--runs-dir', path.join(WORKSPACE, 'runs')],
+    {
+      encoding: 'utf8',
+      timeout: 5 * 60_000,
+    },
+  );
   assert.equal(r.status, 0, `the CLI's tiny training failed:\n${r.stdout}\n${r.stderr}`);
 }
 

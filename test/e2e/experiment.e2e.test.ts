@@ -45,56 +45,65 @@ function makeWorkspace(): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('E2E: config CodeLens follows its run; Run Experiment shows the grid, then the table; Export Markdown', { skip: e2eSkipReason(), timeout: 20 * MINUTE }, async () => {
-  makeWorkspace();
-  await withVSCode({ name: SESSION, workspace: WORKSPACE, vsix: [repoVsix()!] }, async (vs) => {
-    const lens = (text: RegExp) => vs.page.locator('.codelens-decoration a').filter({ hasText: text }).first();
+test(
+  'E2E: config CodeLens follows its run; Run Experiment shows the grid, then the table; Export Markdown',
+  { skip: e2eSkipReason(), timeout: 20 * MINUTE },
+  async () => {
+    makeWorkspace();
+    await withVSCode({ name: SESSION, workspace: WORKSPACE, vsix: [repoVsix()!] }, async (vs) => {
+      const lens = (text: RegExp) => vs.page.locator('.codelens-decoration a').filter({ hasText: text }).first();
 
-    await vs.step('config CodeLens: no run yet, then the run it starts, done with figures', async () => {
-      await vs.editors.openFile('tiny.robust-meta.json');
-      await lens(/no run yet/).waitFor({ state: 'visible', timeout: MINUTE });
-      await vs.screenshot('config-lens-no-run');
-      await lens(/no run yet/).click();
-      await lens(/^mavrl · running/).waitFor({ state: 'visible', timeout: 2 * MINUTE }).catch(() => undefined); // may be quick
-      await vs.editors.openFile('tiny.robust-meta.json');
-      await lens(/^mavrl · done · train clean \d+\.\d \/ robust \d+\.\d · open dashboard$/).waitFor({ state: 'visible', timeout: 4 * MINUTE });
-      await vs.screenshot('config-lens-done');
-    });
+      await vs.step('config CodeLens: no run yet, then the run it starts, done with figures', async () => {
+        await vs.editors.openFile('tiny.robust-meta.json');
+        await lens(/no run yet/).waitFor({ state: 'visible', timeout: MINUTE });
+        await vs.screenshot('config-lens-no-run');
+        await lens(/no run yet/).click();
+        await lens(/^mavrl · running/)
+          .waitFor({ state: 'visible', timeout: 2 * MINUTE })
+          .catch(() => undefined); // may be quick
+        await vs.editors.openFile('tiny.robust-meta.json');
+        await lens(/^mavrl · done · train clean \d+\.\d \/ robust \d+\.\d · open dashboard$/).waitFor({ state: 'visible', timeout: 4 * MINUTE });
+        await vs.screenshot('config-lens-done');
+      });
 
-    await vs.step('Run Experiment from the palette: the grid', async () => {
-      await vs.editors.openFile('tiny.experiment.json');
-      await vs.quickInput.runCommand('Robust Meta: Run Experiment');
-      await vs.editors.waitForTab('Experiment tiny', MINUTE);
-      const web = await vs.editors.waitForWebview('#job-grid', { timeout: MINUTE });
-      // validation run mavrl-seed0-lambda1 (or the main run, when 1 is the default) and aq-seed0
-      for (let i = 0; i < 120 && (await web.locator('tr.job-row').count()) < 2; i++) await sleep(500);
-      assert.ok((await web.locator('tr.job-row').count()) >= 2);
-      await web.locator('.cell-training[data-state="running"], .cell-training[data-state="done"]').first().waitFor({ timeout: 3 * MINUTE });
-      await vs.screenshot('experiment-grid-running');
-    });
+      await vs.step('Run Experiment from the palette: the grid', async () => {
+        await vs.editors.openFile('tiny.experiment.json');
+        await vs.quickInput.runCommand('Robust Meta: Run Experiment');
+        await vs.editors.waitForTab('Experiment tiny', MINUTE);
+        const web = await vs.editors.waitForWebview('#job-grid', { timeout: MINUTE });
+        // validation run mavrl-seed0-lambda1 (or the main run, when 1 is the default) and aq-seed0
+        for (let i = 0; i < 120 && (await web.locator('tr.job-row').count()) < 2; i++) await sleep(500);
+        assert.ok((await web.locator('tr.job-row').count()) >= 2);
+        await web
+          .locator('.cell-training[data-state="running"], .cell-training[data-state="done"]')
+          .first()
+          .waitFor({ timeout: 3 * MINUTE });
+        await vs.screenshot('experiment-grid-running');
+      });
 
-    await vs.step('the experiment finishes: the results table', async () => {
-      const web = vs.editors.webview();
-      await web.locator('#experiment-state[data-state="done"]').waitFor({ timeout: 12 * MINUTE });
-      const rows = web.locator('tr.experiment-row');
-      assert.ok((await rows.count()) >= 2, 'a row per method and setting');
-      assert.ok((await web.locator('tr.experiment-row[data-method="mavrl"]').count()) >= 1);
-      assert.ok((await web.locator('tr.experiment-row[data-method="aq"]').count()) >= 1);
-      assert.match(await web.locator('.setting-summary .verdict').first().innerText(), /mavrl|verdict|difference/);
-      assert.equal(await web.locator('#experiment-progress').getAttribute('data-done'), await web.locator('#experiment-progress').getAttribute('data-total'));
-      await vs.screenshot('experiment-results');
-    });
+      await vs.step('the experiment finishes: the results table', async () => {
+        const web = vs.editors.webview();
+        await web.locator('#experiment-state[data-state="done"]').waitFor({ timeout: 12 * MINUTE });
+        const rows = web.locator('tr.experiment-row');
+        assert.ok((await rows.count()) >= 2, 'a row per method and setting');
+        assert.ok((await web.locator('tr.experiment-row[data-method="mavrl"]').count()) >= 1);
+        assert.ok((await web.locator('tr.experiment-row[data-method="aq"]').count()) >= 1);
+        assert.match(await web.locator('.setting-summary .verdict').first().innerText(), /mavrl|verdict|difference/);
+        assert.equal(await web.locator('#experiment-progress').getAttribute('data-done'), await web.locator('#experiment-progress').getAttribute('data-total'));
+        await vs.screenshot('experiment-results');
+      });
 
-    await vs.step('Export Markdown', async () => {
-      const web = vs.editors.webview();
-      await web.locator('#btn-export-markdown').click();
-      await vs.quickInput.chooseInFileDialog('table.md');
-      const file = path.join(WORKSPACE, 'table.md');
-      for (let i = 0; i < 40 && !fs.existsSync(file); i++) await sleep(250);
-      const text = fs.readFileSync(file, 'utf8');
-      assert.match(text, /^\| Setting \| Method \|/);
-      assert.match(text, /\| unseen-1shot \| mavrl \|/);
-      await vs.screenshot('experiment-exported');
+      await vs.step('Export Markdown', async () => {
+        const web = vs.editors.webview();
+        await web.locator('#btn-export-markdown').click();
+        await vs.quickInput.chooseInFileDialog('table.md');
+        const file = path.join(WORKSPACE, 'table.md');
+        for (let i = 0; i < 40 && !fs.existsSync(file); i++) await sleep(250);
+        const text = fs.readFileSync(file, 'utf8');
+        assert.match(text, /^\| Setting \| Method \|/);
+        assert.match(text, /\| unseen-1shot \| mavrl \|/);
+        await vs.screenshot('experiment-exported');
+      });
     });
-  });
-});
+  },
+);

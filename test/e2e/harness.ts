@@ -60,8 +60,7 @@ export function repoRoot(): string {
 export const OUTPUT_DIR = path.join(repoRoot(), 'test-output', 'e2e');
 export const SCREENSHOT_DIR = path.join(OUTPUT_DIR, 'screenshots');
 export const CHROMIUM = process.env.ROBUST_META_E2E_CHROMIUM ?? '/usr/bin/chromium';
-export const E2E_HOME =
-  process.env.ROBUST_META_E2E_HOME ?? path.join(process.env.HOME ?? '/root', '.cache', 'robust-meta-e2e');
+export const E2E_HOME = process.env.ROBUST_META_E2E_HOME ?? path.join(process.env.HOME ?? '/root', '.cache', 'robust-meta-e2e');
 
 /** Reason to skip an E2E test, or false when E2E tests are enabled (ROBUST_META_E2E=1). */
 export function e2eSkipReason(): string | false {
@@ -268,10 +267,7 @@ export class VSCode implements Session {
     }
     const userDir = path.join(this.userDataDir, 'User');
     fs.mkdirSync(userDir, { recursive: true });
-    fs.writeFileSync(
-      path.join(userDir, 'settings.json'),
-      JSON.stringify(this.settings(), null, 2),
-    );
+    fs.writeFileSync(path.join(userDir, 'settings.json'), JSON.stringify(this.settings(), null, 2));
     const bin = codeServerBin();
     const common = ['--user-data-dir', this.userDataDir, '--extensions-dir', this.extensionsDir];
 
@@ -289,8 +285,10 @@ export class VSCode implements Session {
 
     this.mark('install');
     const args = [
-      '--bind-addr', '127.0.0.1:0', // a free loopback port, read back from the log
-      '--auth', 'none',
+      '--bind-addr',
+      '127.0.0.1:0', // a free loopback port, read back from the log
+      '--auth',
+      'none',
       '--disable-telemetry',
       '--disable-update-check',
       ...(this.settings()['security.workspace.trust.enabled'] === false ? ['--disable-workspace-trust'] : []),

@@ -29,7 +29,6 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-
 export async function closeBrowser(b: Browser): Promise<void> {
   liveBrowsers.delete(b);
   await Promise.race([b.close().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);

@@ -179,20 +179,30 @@ async function widenSideBar(vs: VSCode, width: number): Promise<void> {
 /** The dashboard's sample grid, read at once: how many samples, whether the first one's three
  * images (clean, perturbation, adversarial) have loaded, its labels and the grid's title. */
 async function samplesGrid(web: FrameLocator): Promise<{ count: number; dataCount: string; loaded: boolean; labels: string; title: string }> {
-  return web.locator('#samples-section').evaluate((section) => {
-    type El = { querySelector(s: string): El | null; querySelectorAll(s: string): { length: number }; textContent: string | null; getAttribute(n: string): string | null; naturalWidth?: number };
-    const sec = section as unknown as El;
-    const grid = sec.querySelector('#samples');
-    const first = grid?.querySelector('.sample');
-    const imgs = ['img.sample-clean', 'img.sample-perturbation', 'img.sample-adversarial'].map((c) => first?.querySelector(c));
-    return {
-      count: grid ? grid.querySelectorAll('.sample').length : 0,
-      dataCount: grid?.getAttribute('data-count') ?? '',
-      loaded: imgs.every((i) => (i?.naturalWidth ?? 0) > 0),
-      labels: ['.label-true', '.label-clean', '.label-adversarial'].map((c) => (first?.querySelector(c)?.textContent ?? '').trim()).join(' | '),
-      title: (sec.querySelector('#samples-title')?.textContent ?? '').trim(),
-    };
-  }, undefined, { timeout: 2_000 });
+  return web.locator('#samples-section').evaluate(
+    (section) => {
+      type El = {
+        querySelector(s: string): El | null;
+        querySelectorAll(s: string): { length: number };
+        textContent: string | null;
+        getAttribute(n: string): string | null;
+        naturalWidth?: number;
+      };
+      const sec = section as unknown as El;
+      const grid = sec.querySelector('#samples');
+      const first = grid?.querySelector('.sample');
+      const imgs = ['img.sample-clean', 'img.sample-perturbation', 'img.sample-adversarial'].map((c) => first?.querySelector(c));
+      return {
+        count: grid ? grid.querySelectorAll('.sample').length : 0,
+        dataCount: grid?.getAttribute('data-count') ?? '',
+        loaded: imgs.every((i) => (i?.naturalWidth ?? 0) > 0),
+        labels: ['.label-true', '.label-clean', '.label-adversarial'].map((c) => (first?.querySelector(c)?.textContent ?? '').trim()).join(' | '),
+        title: (sec.querySelector('#samples-title')?.textContent ?? '').trim(),
+      };
+    },
+    undefined,
+    { timeout: 2_000 },
+  );
 }
 
 async function dashboardState(web: FrameLocator): Promise<{ state: string; step: number; points: number }> {
@@ -206,8 +216,7 @@ async function dashboardState(web: FrameLocator): Promise<{ state: string; step:
 
 // --------------------------------------------------------------------------------- the scenarios
 
-const skip =
-  e2eSkipReason() || (!repoVsix() && 'no robust-meta.vsix: run `npm run package` (npm run test:e2e does)');
+const skip = e2eSkipReason() || (!repoVsix() && 'no robust-meta.vsix: run `npm run package` (npm run test:e2e does)');
 
 test('E2E scenarios: train, watch the dashboard, evaluate a folder, stop and resume', { skip, timeout: 13 * MINUTE }, async (t: TestContext) => {
   makeWorkspace();
@@ -238,46 +247,55 @@ test('E2E scenarios: train, watch the dashboard, evaluate a folder, stop and res
         });
       });
 
-      await t.test('2. the dashboard: the agreement-loss chart gains points while the run trains, then sample perturbations show', { skip: !run1 && 'no run started', timeout: 4 * MINUTE }, async () => {
-        await vs.step('2-dashboard-live', async () => {
-          const web = await webviewWith(vs, '#app[aria-busy="false"] #chart-agreement', 2 * MINUTE);
-          assert.equal((await web.locator('#run-id').innerText()).trim(), run1);
-          // Seen while the dashboard says "running": the chart's point count, rising.
-          const seen: number[] = [];
-          let shotTaken = false;
-          await poll(
-            'the agreement chart to gain points while the run is running',
-            async () => {
-              const d = await dashboardState(web);
-              if (d.state === 'running' && d.points > 0 && d.points !== seen[seen.length - 1]) seen.push(d.points);
-              if (d.state === 'running' && seen.length >= 2 && !shotTaken) {
-                shotTaken = true;
-                await vs.screenshot('2-dashboard-chart-growing');
-              }
-              return { ...d, seen: [...seen] };
-            },
-            (d) => {
-              if (d.state !== 'running' && d.state !== '' && seen.length < 3) {
-                throw new Error(`the run was ${d.state} before the chart had grown while running (point counts seen: ${JSON.stringify(seen)})`);
-              }
-              return seen.length >= 3;
-            },
-            3 * MINUTE,
-            200,
-          );
-          for (let i = 1; i < seen.length; i++) assert.ok(seen[i] > seen[i - 1], `point counts should grow: ${JSON.stringify(seen)}`);
-          vs.note(`scenario 2: agreement chart point counts while running: ${JSON.stringify(seen)} (${elapsed()})`);
+      await t.test(
+        '2. the dashboard: the agreement-loss chart gains points while the run trains, then sample perturbations show',
+        { skip: !run1 && 'no run started', timeout: 4 * MINUTE },
+        async () => {
+          await vs.step('2-dashboard-live', async () => {
+            const web = await webviewWith(vs, '#app[aria-busy="false"] #chart-agreement', 2 * MINUTE);
+            assert.equal((await web.locator('#run-id').innerText()).trim(), run1);
+            // Seen while the dashboard says "running": the chart's point count, rising.
+            const seen: number[] = [];
+            let shotTaken = false;
+            await poll(
+              'the agreement chart to gain points while the run is running',
+              async () => {
+                const d = await dashboardState(web);
+                if (d.state === 'running' && d.points > 0 && d.points !== seen[seen.length - 1]) seen.push(d.points);
+                if (d.state === 'running' && seen.length >= 2 && !shotTaken) {
+                  shotTaken = true;
+                  await vs.screenshot('2-dashboard-chart-growing');
+                }
+                return { ...d, seen: [...seen] };
+              },
+              (d) => {
+                if (d.state !== 'running' && d.state !== '' && seen.length < 3) {
+                  throw new Error(`the run was ${d.state} before the chart had grown while running (point counts seen: ${JSON.stringify(seen)})`);
+                }
+                return seen.length >= 3;
+              },
+              3 * MINUTE,
+              200,
+            );
+            for (let i = 1; i < seen.length; i++) assert.ok(seen[i] > seen[i - 1], `point counts should grow: ${JSON.stringify(seen)}`);
+            vs.note(`scenario 2: agreement chart point counts while running: ${JSON.stringify(seen)} (${elapsed()})`);
 
-          // Samples are written at checkpoints (every 25 steps here). The grid is redrawn whole at
-          // each checkpoint, so it is read in one go, again until its images have loaded.
-          const grid = await poll('sample perturbations with their three images loaded', () => samplesGrid(web), (g) => g.count > 0 && g.loaded, 3 * MINUTE);
-          assert.equal(grid.dataCount, String(grid.count));
-          assert.match(grid.labels, /^true: .+ \| clean: .+ \| adv: .+$/);
-          assert.match(grid.title, /^Sample perturbations \(step \d+, eps 8\/255/);
-          vs.note(`scenario 2: ${grid.count} samples, ${grid.title} (${elapsed()})`);
-          await vs.screenshot('2-dashboard-samples');
-        });
-      });
+            // Samples are written at checkpoints (every 25 steps here). The grid is redrawn whole at
+            // each checkpoint, so it is read in one go, again until its images have loaded.
+            const grid = await poll(
+              'sample perturbations with their three images loaded',
+              () => samplesGrid(web),
+              (g) => g.count > 0 && g.loaded,
+              3 * MINUTE,
+            );
+            assert.equal(grid.dataCount, String(grid.count));
+            assert.match(grid.labels, /^true: .+ \| clean: .+ \| adv: .+$/);
+            assert.match(grid.title, /^Sample perturbations \(step \d+, eps 8\/255/);
+            vs.note(`scenario 2: ${grid.count} samples, ${grid.title} (${elapsed()})`);
+            await vs.screenshot('2-dashboard-samples');
+          });
+        },
+      );
 
       await t.test('1b. the run then shows as done', { skip: !run1 && 'no run started', timeout: 5 * MINUTE }, async () => {
         await vs.step('1-training-done', async () => {
@@ -295,37 +313,41 @@ test('E2E scenarios: train, watch the dashboard, evaluate a folder, stop and res
         });
       });
 
-      await t.test('3. Evaluate Few-Shot on Folder from the explorer on glyphs: the result panel shows clean and robust accuracy', { skip: !run1Done && 'no finished run', timeout: 5 * MINUTE }, async () => {
-        await vs.step('3-evaluate-folder', async () => {
-          await vs.explorer.contextMenu('glyphs', 'Evaluate Few-Shot on Folder');
-          // the only run with a checkpoint is taken without asking; 2 episodes (robustMeta.evalEpisodes)
-          await vs.editors.waitForTab(new RegExp(`^${run1} / glyphs-\\d{8}-\\d{6}$`), 4 * MINUTE);
-          const web = await webviewWith(vs, '#result-table tr.result-row', MINUTE);
-          const rows = web.locator('#result-table tr.result-row');
-          // the model's own adaptation, and beside it the frozen-encoder prototype head
-          assert.equal(await rows.count(), 2);
-          assert.equal(await rows.nth(1).getAttribute('data-head'), 'prototype');
-          const row = rows.first();
-          assert.equal(await row.getAttribute('data-head'), 'finetune');
-          assert.equal(await row.getAttribute('data-dataset'), 'glyphs');
-          assert.match((await row.getAttribute('data-model')) ?? '', /mavrl/);
-          const clean = Number(await row.getAttribute('data-clean'));
-          const robust = Number(await row.getAttribute('data-robust'));
-          // fractions in the attributes, percentages with a 95% CI on screen
-          assert.ok(Number.isFinite(clean) && clean >= 0 && clean <= 1, `data-clean ${clean}`);
-          assert.ok(Number.isFinite(robust) && robust >= 0 && robust <= 1, `data-robust ${robust}`);
-          assert.match(await row.locator('.cell-clean').innerText(), new RegExp(`^${(clean * 100).toFixed(1)} ± \\d+\\.\\d$`));
-          assert.match(await row.locator('.cell-robust').innerText(), new RegExp(`^${(robust * 100).toFixed(1)} ± \\d+\\.\\d$`));
-          assert.match(await row.innerText(), /\b2\b/); // the Episodes column: the setting took effect
-          vs.note(`scenario 3: clean ${clean}, robust ${robust} (${elapsed()})`);
-          await vs.screenshot('3-result-panel');
-          // the result also shows in the tree, under the run
-          await showTree(vs);
-          await vs.sideBar.expandTreeItem(runRow(vs, run1!));
-          await vs.sideBar.waitForTreeItem('Experiments', /^glyphs-\d{8}-\d{6}$/, MINUTE);
-          await vs.notifications.clear();
-        });
-      });
+      await t.test(
+        '3. Evaluate Few-Shot on Folder from the explorer on glyphs: the result panel shows clean and robust accuracy',
+        { skip: !run1Done && 'no finished run', timeout: 5 * MINUTE },
+        async () => {
+          await vs.step('3-evaluate-folder', async () => {
+            await vs.explorer.contextMenu('glyphs', 'Evaluate Few-Shot on Folder');
+            // the only run with a checkpoint is taken without asking; 2 episodes (robustMeta.evalEpisodes)
+            await vs.editors.waitForTab(new RegExp(`^${run1} / glyphs-\\d{8}-\\d{6}$`), 4 * MINUTE);
+            const web = await webviewWith(vs, '#result-table tr.result-row', MINUTE);
+            const rows = web.locator('#result-table tr.result-row');
+            // the model's own adaptation, and beside it the frozen-encoder prototype head
+            assert.equal(await rows.count(), 2);
+            assert.equal(await rows.nth(1).getAttribute('data-head'), 'prototype');
+            const row = rows.first();
+            assert.equal(await row.getAttribute('data-head'), 'finetune');
+            assert.equal(await row.getAttribute('data-dataset'), 'glyphs');
+            assert.match((await row.getAttribute('data-model')) ?? '', /mavrl/);
+            const clean = Number(await row.getAttribute('data-clean'));
+            const robust = Number(await row.getAttribute('data-robust'));
+            // fractions in the attributes, percentages with a 95% CI on screen
+            assert.ok(Number.isFinite(clean) && clean >= 0 && clean <= 1, `data-clean ${clean}`);
+            assert.ok(Number.isFinite(robust) && robust >= 0 && robust <= 1, `data-robust ${robust}`);
+            assert.match(await row.locator('.cell-clean').innerText(), new RegExp(`^${(clean * 100).toFixed(1)} ± \\d+\\.\\d$`));
+            assert.match(await row.locator('.cell-robust').innerText(), new RegExp(`^${(robust * 100).toFixed(1)} ± \\d+\\.\\d$`));
+            assert.match(await row.innerText(), /\b2\b/); // the Episodes column: the setting took effect
+            vs.note(`scenario 3: clean ${clean}, robust ${robust} (${elapsed()})`);
+            await vs.screenshot('3-result-panel');
+            // the result also shows in the tree, under the run
+            await showTree(vs);
+            await vs.sideBar.expandTreeItem(runRow(vs, run1!));
+            await vs.sideBar.waitForTreeItem('Experiments', /^glyphs-\d{8}-\d{6}$/, MINUTE);
+            await vs.notifications.clear();
+          });
+        },
+      );
 
       await t.test('4. stop a running training from the tree, see it stopped, resume it, and it trains further', { timeout: 6 * MINUTE }, async () => {
         let run2 = '';
@@ -338,7 +360,12 @@ test('E2E scenarios: train, watch the dashboard, evaluate a folder, stop and res
           // tree's step may lag while steps come quickly.
           const web = await webviewWith(vs, '#run-state[data-state="running"]', MINUTE);
           assert.equal((await web.locator('#run-id').innerText()).trim(), run2);
-          await poll('the dashboard to show the run past step 3', () => dashboardState(web), (d) => d.state === 'running' && d.step >= 3, 3 * MINUTE);
+          await poll(
+            'the dashboard to show the run past step 3',
+            () => dashboardState(web),
+            (d) => d.state === 'running' && d.step >= 3,
+            3 * MINUTE,
+          );
         });
         await vs.step('4-stop-from-context-menu', async () => {
           await showTree(vs);
@@ -362,7 +389,12 @@ test('E2E scenarios: train, watch the dashboard, evaluate a folder, stop and res
           await waitForRun(vs, run2, 'running again', (r) => r.state === 'running', 3 * MINUTE);
           const web = await webviewWith(vs, `#run-state[data-state="running"]`, MINUTE);
           assert.equal((await web.locator('#run-id').innerText()).trim(), run2);
-          const d = await poll(`the dashboard to show the run past step ${stoppedAt}`, () => dashboardState(web), (x) => x.state === 'running' && x.step > stoppedAt + 2, 3 * MINUTE);
+          const d = await poll(
+            `the dashboard to show the run past step ${stoppedAt}`,
+            () => dashboardState(web),
+            (x) => x.state === 'running' && x.step > stoppedAt + 2,
+            3 * MINUTE,
+          );
           vs.note(`scenario 4: run ${run2} resumed, at step ${d.step} (${elapsed()})`);
           await showTree(vs);
           await vs.screenshot('4-resumed');

@@ -103,10 +103,7 @@ const hasRealExtension = (() => {
 test(
   'E2E smoke: the robust-meta VSIX installs and shows its view container',
   {
-    skip:
-      e2eSkipReason() ||
-      (!hasRealExtension && 'package.json contributes nothing yet') ||
-      (!repoVsix() && 'no robust-meta.vsix (npm run package)'),
+    skip: e2eSkipReason() || (!hasRealExtension && 'package.json contributes nothing yet') || (!repoVsix() && 'no robust-meta.vsix (npm run package)'),
     timeout: 300_000,
   },
   async () => {

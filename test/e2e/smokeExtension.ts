@@ -116,11 +116,11 @@ export function packSmokeExtension(dir: string): string {
   fs.writeFileSync(path.join(dir, 'LICENSE'), 'MIT\n');
   const vsix = path.join(dir, 'e2e-smoke.vsix');
   const vsce = path.join(repoRoot(), 'node_modules', '@vscode', 'vsce', 'vsce');
-  const r = spawnSync(
-    process.execPath,
-    [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix],
-    { cwd: dir, encoding: 'utf8', timeout: 120_000 },
-  );
+  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (r.status !== 0 || !fs.existsSync(vsix)) {
     throw new Error(`vsce package failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   }

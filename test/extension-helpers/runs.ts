@@ -62,12 +62,15 @@ export function makeRun(runsDir: string, spec: RunSpec): string {
   }
   if (spec.results) {
     fs.mkdirSync(path.join(dir, 'results'));
-    for (const [name, r] of Object.entries(spec.results)) fs.writeFileSync(path.join(dir, 'results', `${name}.json`), typeof r === 'string' ? r : JSON.stringify(r));
+    for (const [name, r] of Object.entries(spec.results))
+      fs.writeFileSync(path.join(dir, 'results', `${name}.json`), typeof r === 'string' ? r : JSON.stringify(r));
   }
   return dir;
 }
 
-export function evalResult(models: { model: string; clean: number; robust: number; curve?: [number, number][]; samples?: EvalResultFile['models'][number]['samples'] }[]): EvalResultFile {
+export function evalResult(
+  models: { model: string; clean: number; robust: number; curve?: [number, number][]; samples?: EvalResultFile['models'][number]['samples'] }[],
+): EvalResultFile {
   return {
     format: 1,
     createdAt: '2026-11-26T12:00:00.000Z',

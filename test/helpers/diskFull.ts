@@ -24,7 +24,8 @@ function noSpace(): NodeJS.ErrnoException {
 
 (fs as { writeSync: unknown }).writeSync = function (fd: number, buf: unknown, offset?: number, length?: number, position?: number) {
   const file = paths.get(fd);
-  if (file === undefined || typeof buf === 'string' || !(buf instanceof Uint8Array)) return (realWrite as (...a: unknown[]) => number)(fd, buf, offset, length, position);
+  if (file === undefined || typeof buf === 'string' || !(buf instanceof Uint8Array))
+    return (realWrite as (...a: unknown[]) => number)(fd, buf, offset, length, position);
   const off = offset ?? 0;
   const len = length ?? buf.length - off;
   if (match.test(file)) full = true;

@@ -22,8 +22,17 @@ export function fashionSmall(): Promise<Dataset> {
 /** A small config for fast engine tests on 28x28 grey images. */
 export function tinyConfig(over: Partial<Config> = {}): Config {
   return resolveConfig({
-    imageSize: 28, channels: 1, width: 8, projectionDim: 16, ways: 5, shots: 1, queries: 4,
-    metaBatch: 2, attackSteps: 2, innerSteps: 1, ...over,
+    imageSize: 28,
+    channels: 1,
+    width: 8,
+    projectionDim: 16,
+    ways: 5,
+    shots: 1,
+    queries: 4,
+    metaBatch: 2,
+    attackSteps: 2,
+    innerSteps: 1,
+    ...over,
   });
 }
 
@@ -32,9 +41,16 @@ export function randomTask(cfg: Config, rng: Rng): Episode {
   const px = cfg.imageSize * cfg.imageSize * cfg.channels;
   const labels = (per: number) => Int32Array.from({ length: cfg.ways * per }, (_, i) => i % cfg.ways);
   return {
-    ways: cfg.ways, shots: cfg.shots, queries: cfg.queries, height: cfg.imageSize, width: cfg.imageSize, channels: cfg.channels,
-    support: rng.uniformArray(cfg.ways * cfg.shots * px, 0, 1), supportLabels: labels(cfg.shots),
-    query: rng.uniformArray(cfg.ways * cfg.queries * px, 0, 1), queryLabels: labels(cfg.queries),
+    ways: cfg.ways,
+    shots: cfg.shots,
+    queries: cfg.queries,
+    height: cfg.imageSize,
+    width: cfg.imageSize,
+    channels: cfg.channels,
+    support: rng.uniformArray(cfg.ways * cfg.shots * px, 0, 1),
+    supportLabels: labels(cfg.shots),
+    query: rng.uniformArray(cfg.ways * cfg.queries * px, 0, 1),
+    queryLabels: labels(cfg.queries),
     classes: Array.from({ length: cfg.ways }, (_, i) => i),
   };
 }

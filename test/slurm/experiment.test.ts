@@ -56,5 +56,8 @@ test('a tiny experiment through --executor slurm gives the same results.md as lo
   assert.ok(views.length >= 3, `${views.length} job(s) recorded`);
   for (const v of views) assert.equal(v.state, 'COMPLETED', JSON.stringify(v));
   // Phase 3 reuses the runs of phase 1 (one seed): training, validation, evaluations.
-  assert.deepEqual(views.map((v) => v.tasks?.length ?? 1), [3, 1, 6]);
+  assert.deepEqual(
+    views.map((v) => v.tasks?.length ?? 1),
+    [3, 1, 6],
+  );
 });

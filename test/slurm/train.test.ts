@@ -13,7 +13,24 @@ import { readCheckpoint } from '../../src/runner/checkpoint';
 import { readMetrics, readStatus } from '../../src/runner/runStore';
 import { cli, SKIP, waitFor } from './cluster';
 
-const TINY = ['--image-size', '16', '--width', '6', '--channels', '1', '--ways', '3', '--queries', '2', '--meta-batch', '2', '--attack-steps', '2', '--seed', '7'];
+const TINY = [
+  '--image-size',
+  '16',
+  '--width',
+  '6',
+  '--channels',
+  '1',
+  '--ways',
+  '3',
+  '--queries',
+  '2',
+  '--meta-batch',
+  '2',
+  '--attack-steps',
+  '2',
+  '--seed',
+  '7',
+];
 const STEPS = 40;
 
 function jobs(cwd: string, runs: string): JobView[] {
@@ -38,7 +55,9 @@ test('a run cancelled with scancel mid-training and resubmitted resumes to the m
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-slurm-'));
   const runs = path.join(cwd, 'runs');
   const straightRuns = path.join(cwd, 'straight');
-  const sub = submitted(cli(['train', ...TINY, '--steps', String(STEPS), '--checkpoint-every', '2', '--executor', 'slurm', '--time', '30', '--mem', '2G', '--json'], cwd));
+  const sub = submitted(
+    cli(['train', ...TINY, '--steps', String(STEPS), '--checkpoint-every', '2', '--executor', 'slurm', '--time', '30', '--mem', '2G', '--json'], cwd),
+  );
   const script = fs.readFileSync(sub.script, 'utf8');
   assert.match(script, /^#SBATCH --requeue$/m);
   assert.match(script, /^#SBATCH --time=30$/m);
@@ -46,13 +65,18 @@ test('a run cancelled with scancel mid-training and resubmitted resumes to the m
   assert.match(script, /^#SBATCH --signal=B:USR1@\d+$/m);
 
   // Cancel once a few checkpoints are written, well before the end.
-  await waitFor('the job to pass step 6', () => {
-    try {
-      return readStatus(sub.runDir).step >= 6 ? true : undefined;
-    } catch {
-      return undefined;
-    }
-  }, 300_000, 200);
+  await waitFor(
+    'the job to pass step 6',
+    () => {
+      try {
+        return readStatus(sub.runDir).step >= 6 ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    300_000,
+    200,
+  );
   const cancel = spawnSync('scancel', [sub.jobId], { encoding: 'utf8' });
   assert.equal(cancel.status, 0, cancel.stderr);
   const cancelled = await waitFor('the cancelled job to end', () => finishedJob(cwd, runs, sub.jobId), 120_000);
@@ -80,7 +104,11 @@ test('a run cancelled with scancel mid-training and resubmitted resumes to the m
 
   const a = readMetrics(straightDir);
   const b = readMetrics(sub.runDir);
-  assert.deepEqual(b.map((m) => m.step), Array.from({ length: STEPS }, (_, i) => i + 1), 'one metrics line per step');
+  assert.deepEqual(
+    b.map((m) => m.step),
+    Array.from({ length: STEPS }, (_, i) => i + 1),
+    'one metrics line per step',
+  );
   for (let i = 0; i < STEPS; i++) assert.equal(b[i].loss, a[i].loss, `loss of step ${i + 1}`);
   const ckpt = `checkpoints/step-${String(STEPS).padStart(8, '0')}.ckpt`;
   const pa = readCheckpoint(path.join(straightDir, ckpt)).state.params;

@@ -87,7 +87,8 @@ function setup(over: Partial<Config> = {}) {
   const ctx: MethodContext = { cfg, spec: modelSpecOf(cfg) };
   const task = randomTask(cfg, new Rng(11));
   const tensors = () => {
-    const n = (data: Float32Array) => tf.tensor4d(data, [data.length / (cfg.imageSize * cfg.imageSize * cfg.channels), cfg.imageSize, cfg.imageSize, cfg.channels]);
+    const n = (data: Float32Array) =>
+      tf.tensor4d(data, [data.length / (cfg.imageSize * cfg.imageSize * cfg.channels), cfg.imageSize, cfg.imageSize, cfg.channels]);
     return { x: n(task.query), y: tf.tensor1d(task.queryLabels, 'int32') };
   };
   return { cfg, ctx, task, tensors, params: () => initModel(ctx.spec, new Rng([cfg.seed, 0x1a17])) };
@@ -136,7 +137,10 @@ for (const backbone of ['conv4', 'resnet12'] as const) {
   });
 }
 
-for (const [method, order] of [['mavrl', 1], ['maml', 2]] as const) {
+for (const [method, order] of [
+  ['mavrl', 1],
+  ['maml', 2],
+] as const) {
   test(`a ${method} meta-step (order ${order}) matches the cpu backend`, async (t) => {
     if (skip) return t.skip(skip);
     // An L2 attack: an L-inf step follows the sign of each pixel's gradient, which rounding may
@@ -150,7 +154,12 @@ for (const [method, order] of [['mavrl', 1], ['maml', 2]] as const) {
       const p = params();
       try {
         const { gradSum, metrics } = await runTasksLocally(ctx, p, tasks, 0);
-        return [tf.tensor1d(metrics.map((m) => m.loss)), ...Object.keys(gradSum).sort().map((k) => gradSum[k])];
+        return [
+          tf.tensor1d(metrics.map((m) => m.loss)),
+          ...Object.keys(gradSum)
+            .sort()
+            .map((k) => gradSum[k]),
+        ];
       } finally {
         disposeParams(p);
       }
@@ -176,7 +185,15 @@ test('evaluation (clean and under PGD) matches the cpu backend', async (t) => {
   disposeParams(p);
   const accuracies = async (backend: 'cpu' | 'webgpu') => {
     await tf.setBackend(backend);
-    const { result } = await evaluate([{ name: 'm', cfg, params }], ds, { ways: 3, shots: 1, queries: 4, episodes: 3, attack: { steps: 3 }, curve: [0, 8 / 255], threads: 1 });
+    const { result } = await evaluate([{ name: 'm', cfg, params }], ds, {
+      ways: 3,
+      shots: 1,
+      queries: 4,
+      episodes: 3,
+      attack: { steps: 3 },
+      curve: [0, 8 / 255],
+      threads: 1,
+    });
     return result.models[0];
   };
   const gpu = await accuracies('webgpu');
@@ -239,7 +256,11 @@ test('maml learns on webgpu: 5 meta-steps on one meta-batch lower its loss, with
 });
 
 function doctor(env: NodeJS.ProcessEnv, ...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(REPO, 'bin', 'robust-meta.js'), 'doctor', '--json', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [path.join(REPO, 'bin', 'robust-meta.js'), 'doctor', '--json', ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return JSON.parse(r.stdout) as { backend: { name?: string; adapter?: { software: boolean } | null; skipped?: string[]; error?: string } };
 }
 
@@ -247,13 +268,19 @@ test('auto passes over a software adapter and a missing one, saying why; doctor 
   if (skip) return t.skip(skip);
   const auto = doctor({});
   assert.notEqual(auto.backend.name, 'webgpu');
-  assert.ok(auto.backend.skipped?.some((s) => /^webgpu skipped: .*software/.test(s)), JSON.stringify(auto.backend.skipped));
+  assert.ok(
+    auto.backend.skipped?.some((s) => /^webgpu skipped: .*software/.test(s)),
+    JSON.stringify(auto.backend.skipped),
+  );
   const asked = doctor({}, '--backend', 'webgpu');
   assert.equal(asked.backend.name, 'webgpu');
   assert.ok(asked.backend.adapter, 'doctor shows no adapter');
   const none = doctor({ VK_ICD_FILENAMES: path.join(REPO, 'no-such-icd.json') });
   assert.notEqual(none.backend.name, 'webgpu');
-  assert.ok(none.backend.skipped?.some((s) => /^webgpu skipped: Dawn found no WebGPU adapter/.test(s)), JSON.stringify(none.backend.skipped));
+  assert.ok(
+    none.backend.skipped?.some((s) => /^webgpu skipped: Dawn found no WebGPU adapter/.test(s)),
+    JSON.stringify(none.backend.skipped),
+  );
 });
 
 // Last: it loses the device, which nothing here brings back.
@@ -267,7 +294,10 @@ test('a lost device fails every later read with an error naming the last kernel'
     (tf.backend() as unknown as { device: { destroy(): void } }).device.destroy();
     for (const make of [() => tf.add(a, 1), () => tf.mul(a, 3)]) {
       const b = make();
-      await assert.rejects(readValues(b), (e: unknown) => e instanceof GpuError && /device was lost .* after kernel BinaryOpProgram/.test((e as Error).message));
+      await assert.rejects(
+        readValues(b),
+        (e: unknown) => e instanceof GpuError && /device was lost .* after kernel BinaryOpProgram/.test((e as Error).message),
+      );
       b.dispose();
     }
   } finally {

@@ -78,7 +78,10 @@ v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 if (!WebAssembly.validate(fma)) throw new Error('wat2wasm produced an invalid FMA module');
 const sha = crypto.createHash('sha256').update(source).digest('hex');
 const base64 = (name, bytes) => {
-  const lines = bytes.toString('base64').match(/.{1,100}/g).map((l) => `  '${l}' +`);
+  const lines = bytes
+    .toString('base64')
+    .match(/.{1,100}/g)
+    .map((l) => `  '${l}' +`);
   return [`export const ${name} =`, ...lines.slice(0, -1), lines[lines.length - 1].replace(/ \+$/, ';')];
 };
 const text = [

@@ -9,18 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterGemm } from './conv2dBackpropFilterGemm';
-import {
-  KernelArgs,
-  TensorInfo,
-  WasmBackend,
-  callWasmKernel,
-  f32,
-  kernelTuning,
-  lap,
-  tick,
-  backpropConvInfo,
-  view,
-} from './wasmUtil';
+import { KernelArgs, TensorInfo, WasmBackend, callWasmKernel, f32, kernelTuning, lap, tick, backpropConvInfo, view } from './wasmUtil';
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 
@@ -44,12 +33,7 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
     return out;
   }
   const rowsPerChunk = chunkRows(rowsTotal, Wo, K);
-  const shift =
-    kernelTuning.im2col !== 'general' &&
-    info.strideHeight === 1 &&
-    info.strideWidth === 1 &&
-    Ho === info.inHeight &&
-    Wo === info.inWidth;
+  const shift = kernelTuning.im2col !== 'general' && info.strideHeight === 1 && info.strideWidth === 1 && Ho === info.inHeight && Wo === info.inWidth;
   if (kernelTuning.im2col === 'shift' && !shift) {
     throw new Error('Conv2DBackpropFilter (wasm): the shift path needs stride 1 and same-size output');
   }
@@ -75,10 +59,15 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): TensorInfo {
         if (xt) fillShift(xv, ptv, xt, info, g0, rows);
         else fillGeneral(xv, ptv, info, g0, rows);
         t = lap('dW.im2col', t);
-        prod = callWasmKernel('BatchMatMul', backend, { a: view(pt, [1, K, mc]), b: dyc }, {
-          transposeA: false,
-          transposeB: false,
-        });
+        prod = callWasmKernel(
+          'BatchMatMul',
+          backend,
+          { a: view(pt, [1, K, mc]), b: dyc },
+          {
+            transposeA: false,
+            transposeB: false,
+          },
+        );
       } finally {
         backend.disposeData(dyc.dataId);
       }
@@ -159,14 +148,7 @@ function fillGeneral(xv: Float32Array, pt: Float32Array, info: Conv2DInfo, g0: n
  * shifted by (ky - padTop)*W + (kx - padLeft), with the positions that fall outside the image set
  * to 0. x is transposed once to channel planes (xt), then each row is one memcpy.
  */
-function fillShift(
-  xv: Float32Array,
-  pt: Float32Array,
-  xt: Float32Array,
-  info: Conv2DInfo,
-  g0: number,
-  rows: number,
-): void {
+function fillShift(xv: Float32Array, pt: Float32Array, xt: Float32Array, info: Conv2DInfo, g0: number, rows: number): void {
   const { inHeight: H, inWidth: W, inChannels: Ci, batchSize: N } = info;
   const { filterHeight: kh, filterWidth: kw } = info;
   const padTop = info.padInfo.top;
@@ -222,14 +204,7 @@ function fillShift(
 }
 
 /** dW^T[Co, K] = dyT[Co, M] @ P[M, K], chunked over M; dW = its transpose. */
-function viaP(
-  backend: WasmBackend,
-  x: TensorInfo,
-  dy: TensorInfo,
-  info: Conv2DInfo,
-  rowsPerChunk: number,
-  filterShape: number[],
-): TensorInfo {
+function viaP(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo, rowsPerChunk: number, filterShape: number[]): TensorInfo {
   const { batchSize: N, outHeight: Ho, outWidth: Wo, outChannels: Co } = info;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const rowsTotal = N * Ho;

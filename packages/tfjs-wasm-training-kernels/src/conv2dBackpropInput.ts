@@ -12,18 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import { conv2DBackpropInputNarrow } from './conv2dBackpropInputNarrow';
-import {
-  KernelArgs,
-  KernelFunc,
-  TensorInfo,
-  WasmBackend,
-  backpropConvInfo,
-  callWasmKernel,
-  f32,
-  kernelTuning,
-  sameShape,
-  view,
-} from './wasmUtil';
+import { KernelArgs, KernelFunc, TensorInfo, WasmBackend, backpropConvInfo, callWasmKernel, f32, kernelTuning, sameShape, view } from './wasmUtil';
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 
@@ -89,8 +78,8 @@ function viaConv(backend: WasmBackend, dy: TensorInfo, filter: TensorInfo, info:
       d.fill(0);
       for (let n = 0; n < N; n++) {
         for (let oy = 0; oy < Ho; oy++) {
-          const srcRow = ((n * Ho + oy) * Wo) * Co;
-          const dstRow = ((n * hd + oy * sh) * wd) * Co;
+          const srcRow = (n * Ho + oy) * Wo * Co;
+          const dstRow = (n * hd + oy * sh) * wd * Co;
           for (let ox = 0; ox < Wo; ox++) {
             const s = srcRow + ox * Co;
             const t = dstRow + ox * sw * Co;
@@ -99,17 +88,22 @@ function viaConv(backend: WasmBackend, dy: TensorInfo, filter: TensorInfo, info:
         }
       }
     }
-    const out = callWasmKernel('Conv2D', backend, { x: dyd, filter: flipped }, {
-      strides: [1, 1],
-      pad: [
-        [0, 0],
-        [padTop, padBottom],
-        [padLeft, padRight],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dilations: [1, 1],
-    });
+    const out = callWasmKernel(
+      'Conv2D',
+      backend,
+      { x: dyd, filter: flipped },
+      {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [padTop, padBottom],
+          [padLeft, padRight],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+      },
+    );
     if (!sameShape(out.shape, inputShape)) {
       backend.disposeData(out.dataId);
       throw new Error(`Conv2DBackpropInput (wasm): got shape ${out.shape}, expected ${inputShape}`);

@@ -28,12 +28,7 @@ function gather(args: KernelArgs): TensorInfo | null {
   if (x.dtype !== 'float32' && x.dtype !== 'int32' && x.dtype !== 'bool') return null;
   const a = util.parseAxisParam(axis, x.shape)[0];
   // x as [batch, outer, dim, slice], indices as [batch, n]: out[b, o, i] = x[b, o, idx[b, i]].
-  const info = backend_util.segment_util.collectGatherOpShapeInfo(
-    x as tf.Tensor,
-    indices as tf.Tensor,
-    a,
-    batchDims ?? 0,
-  );
+  const info = backend_util.segment_util.collectGatherOpShapeInfo(x as tf.Tensor, indices as tf.Tensor, a, batchDims ?? 0);
   const { batchSize, outerSize, dimSize: dim, sliceSize: inner } = info;
   const idx = backend.typedArrayFromHeap(indices) as Int32Array;
   const total = idx.length;

@@ -70,8 +70,7 @@ function zeroGradient(kernelName: string, inputs: string[]): tf.GradConfig {
   return {
     kernelName,
     inputsToSave: inputs,
-    gradFunc: (_dy, saved) =>
-      Object.fromEntries(inputs.map((name, i) => [name, () => tf.zeros(saved[i].shape, 'float32')])),
+    gradFunc: (_dy, saved) => Object.fromEntries(inputs.map((name, i) => [name, () => tf.zeros(saved[i].shape, 'float32')])),
   };
 }
 
@@ -123,11 +122,7 @@ const OURS = Symbol.for('robust-meta.gradient');
  * gradient (run after tfjs's gradients are registered); idempotent.
  */
 export function registerMissingGradients(): void {
-  const configs = [
-    conv2DBackpropFilterGrad,
-    maxPoolGradGrad,
-    ...ZERO_GRADIENT_KERNELS.map(([name, inputs]) => zeroGradient(name, inputs)),
-  ];
+  const configs = [conv2DBackpropFilterGrad, maxPoolGradGrad, ...ZERO_GRADIENT_KERNELS.map(([name, inputs]) => zeroGradient(name, inputs))];
   for (const config of configs) {
     if (!tf.getGradient(config.kernelName)) tf.registerGradient(config);
   }

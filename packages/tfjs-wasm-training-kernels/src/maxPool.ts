@@ -63,14 +63,7 @@ function poolInfo(
   pad: tf.MaxPoolGradAttrs['pad'],
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
 ): PoolInfo {
-  return backend_util.computePool2DInfo(
-    shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  return backend_util.computePool2DInfo(shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
 }
 
 export function maxPoolGradWasm(args: KernelArgs): TensorInfo {

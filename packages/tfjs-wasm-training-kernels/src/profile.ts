@@ -24,8 +24,14 @@ export function kernelFlops(name: string, inputs: tf.NamedTensorInfoMap, attrs: 
   const a = (attrs ?? {}) as Record<string, unknown>;
   const conv = (xShape: number[], filterShape: number[]) => {
     const info = backend_util.computeConv2DInfo(
-      xShape as Shape4, filterShape as Shape4, a.strides as number, (a.dilations as number) ?? 1, a.pad as 'same',
-      a.dimRoundingMode as 'floor' | undefined, false, backend_util.convertConv2DDataFormat((a.dataFormat as 'NHWC') ?? 'NHWC'),
+      xShape as Shape4,
+      filterShape as Shape4,
+      a.strides as number,
+      (a.dilations as number) ?? 1,
+      a.pad as 'same',
+      a.dimRoundingMode as 'floor' | undefined,
+      false,
+      backend_util.convertConv2DDataFormat((a.dataFormat as 'NHWC') ?? 'NHWC'),
     );
     return 2 * info.batchSize * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
   };
@@ -42,7 +48,10 @@ export function kernelFlops(name: string, inputs: tf.NamedTensorInfoMap, attrs: 
       const m = a.transposeA ? sa[sa.length - 1] : sa[sa.length - 2];
       const k = a.transposeA ? sa[sa.length - 2] : sa[sa.length - 1];
       const n = a.transposeB ? sb[sb.length - 2] : sb[sb.length - 1];
-      const batch = Math.max(sa.slice(0, -2).reduce((p, v) => p * v, 1), sb.slice(0, -2).reduce((p, v) => p * v, 1));
+      const batch = Math.max(
+        sa.slice(0, -2).reduce((p, v) => p * v, 1),
+        sb.slice(0, -2).reduce((p, v) => p * v, 1),
+      );
       return 2 * batch * m * k * n;
     }
     default:
@@ -75,7 +84,11 @@ export async function profileKernels(work: () => Promise<void>, byShape = false)
       } finally {
         depth--;
         const ms = cpuMs() - c0;
-        const key = byShape ? `${k.kernelName} ${Object.values(args.inputs).map((t) => (t ? t.shape.join('x') : '-')).join(',')}` : k.kernelName;
+        const key = byShape
+          ? `${k.kernelName} ${Object.values(args.inputs)
+              .map((t) => (t ? t.shape.join('x') : '-'))
+              .join(',')}`
+          : k.kernelName;
         const row = table.get(key) ?? { calls: 0, cpuMs: 0, flops: 0 };
         row.calls++;
         row.cpuMs += ms;

@@ -99,9 +99,7 @@ function reduceLeading(args: KernelArgs, mean: boolean): TensorInfo | null {
   const R = util.sizeFromShape(shape.slice(first, last + 1));
   const B = util.sizeFromShape(shape.slice(last + 1));
   if (B <= 1) return null; // innermost: wasm's own kernel needs no transpose there
-  const outShape = keepDims
-    ? shape.map((d, i) => (i >= first && i <= last ? 1 : d))
-    : shape.filter((_, i) => i < first || i > last);
+  const outShape = keepDims ? shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : shape.filter((_, i) => i < first || i > last);
   const out = backend.makeOutput(outShape, 'float32');
   const xv = backend.typedArrayFromHeap(x) as Float32Array;
   const ov = backend.typedArrayFromHeap(out) as Float32Array;

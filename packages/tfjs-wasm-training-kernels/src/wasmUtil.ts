@@ -88,12 +88,7 @@ export function view(t: TensorInfo, shape: number[]): TensorInfo {
 }
 
 /** Runs another kernel registered for wasm, on TensorInfos, without the engine. */
-export function callWasmKernel(
-  name: string,
-  backend: unknown,
-  inputs: tf.NamedTensorInfoMap,
-  attrs: tf.NamedAttrMap,
-): TensorInfo {
+export function callWasmKernel(name: string, backend: unknown, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): TensorInfo {
   const cfg = tf.getKernel(name, 'wasm');
   if (!cfg) throw new Error(`wasm kernel ${name} is not registered`);
   const out = cfg.kernelFunc({ inputs, backend: backend as object, attrs });

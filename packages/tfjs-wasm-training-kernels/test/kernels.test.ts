@@ -22,8 +22,28 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 8, 8, 3], f: [3, 3, 3, 8], s: 1, p: 'same' },
   { x: [2, 8, 8, 3], f: [3, 3, 3, 8], s: 2, p: 'same' },
   { x: [2, 9, 7, 3], f: [3, 2, 3, 5], s: [2, 1], p: 'valid' },
-  { x: [2, 8, 8, 4], f: [3, 3, 4, 4], s: 1, p: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-  { x: [2, 9, 9, 4], f: [3, 3, 4, 6], s: 2, p: [[0, 0], [2, 0], [1, 1], [0, 0]] },
+  {
+    x: [2, 8, 8, 4],
+    f: [3, 3, 4, 4],
+    s: 1,
+    p: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+  {
+    x: [2, 9, 9, 4],
+    f: [3, 3, 4, 6],
+    s: 2,
+    p: [
+      [0, 0],
+      [2, 0],
+      [1, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 8, 8, 64], f: [3, 3, 64, 64], s: 1, p: 'same' },
   { x: [2, 8, 8, 64], f: [3, 3, 64, 16], s: 2, p: 'valid' },
   { x: [3, 7, 7, 64], f: [3, 3, 64, 3], s: 2, p: 'same' },
@@ -39,7 +59,6 @@ function describe(c: ConvCase): string {
   return `x ${c.x} f ${c.f} s ${c.s} p ${JSON.stringify(c.p)}`;
 }
 
-
 function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -54,14 +73,16 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Runs f on the named backend and returns the data of its outputs. */
 async function on<T extends tf.Tensor | tf.Tensor[]>(backend: string, f: () => T): Promise<Float32Array[]> {
   await tf.setBackend(backend);
-  return tf.tidy(() => {
-    const out = f();
-    return Array.isArray(out) ? out : [out];
-  }).map((t) => {
-    const d = t.dataSync() as Float32Array;
-    t.dispose();
-    return d;
-  });
+  return tf
+    .tidy(() => {
+      const out = f();
+      return Array.isArray(out) ? out : [out];
+    })
+    .map((t) => {
+      const d = t.dataSync() as Float32Array;
+      t.dispose();
+      return d;
+    });
 }
 
 /** The same computation on cpu and wasm; asserts max |diff| < tol for every output. */
@@ -193,24 +214,20 @@ before(async () => {
 });
 
 test('registration is idempotent and keeps the original kernels', () => {
-  const names = [
-    'Conv2DBackpropFilter',
-    'Conv2DBackpropInput',
-    'MaxPoolGrad',
-    'MaxPoolWithArgmax',
-    'Tile',
-    'Sum',
-    'Mean',
-    'GatherV2',
-    'Identity',
-  ];
+  const names = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPoolWithArgmax', 'Tile', 'Sum', 'Mean', 'GatherV2', 'Identity'];
   const grads = ['Conv2DBackpropFilter', 'MaxPoolGrad', 'Greater', 'Tile'];
   const before = names.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc);
   const gradsBefore = grads.map((k) => tf.getGradient(k));
   registerWasmKernels();
   registerMissingGradients();
-  assert.deepEqual(names.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc), before);
-  assert.deepEqual(grads.map((k) => tf.getGradient(k)), gradsBefore);
+  assert.deepEqual(
+    names.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc),
+    before,
+  );
+  assert.deepEqual(
+    grads.map((k) => tf.getGradient(k)),
+    gradsBefore,
+  );
   assert.ok(before.every((f) => typeof f === 'function'));
   for (const k of ['Conv2DBackpropInput', 'Tile', 'Sum', 'Mean', 'GatherV2', 'Identity']) {
     assert.equal(typeof originalWasmKernel(k), 'function', k);
@@ -220,7 +237,12 @@ test('registration is idempotent and keeps the original kernels', () => {
 
 test('Conv2DBackpropFilter matches cpu / the reference', async () => {
   for (const c of CONV_CASES) {
-    await checkKernel('dW', c, ({ x, dy }) => backpropFilter(c, x, dy), (x, _w, dy) => refBackpropFilter(c, x, dy));
+    await checkKernel(
+      'dW',
+      c,
+      ({ x, dy }) => backpropFilter(c, x, dy),
+      (x, _w, dy) => refBackpropFilter(c, x, dy),
+    );
   }
 });
 
@@ -253,13 +275,14 @@ test('Conv2DBackpropFilter: every im2col path, orientation and chunking matches 
 
 test('Conv2DBackpropInput matches cpu / the reference and the original wasm kernel', async () => {
   for (const c of CONV_CASES) {
-    await checkKernel('dx', c, ({ w, dy }) => backpropInput(c, dy, w), (_x, w, dy) => refBackpropInput(c, dy, w));
+    await checkKernel(
+      'dx',
+      c,
+      ({ w, dy }) => backpropInput(c, dy, w),
+      (_x, w, dy) => refBackpropInput(c, dy, w),
+    );
   }
-  const variants: Partial<typeof kernelTuning>[] = [
-    { backpropInput: 'conv' },
-    { backpropInput: 'col2im' },
-    { backpropInput: 'col2im', chunkElements: 1000 },
-  ];
+  const variants: Partial<typeof kernelTuning>[] = [{ backpropInput: 'conv' }, { backpropInput: 'col2im' }, { backpropInput: 'col2im', chunkElements: 1000 }];
   for (const v of variants) {
     await withTuning(v, async () => {
       for (const c of CONV_CASES.filter((k) => size(k.x) < 20000)) {
@@ -298,8 +321,7 @@ test('conv2d gradients (tf.grads) match cpu', async () => {
   for (const c of CONV_CASES.filter((k) => size(k.x) < 20000)) {
     await compare(`grads ${describe(c)}`, () => {
       const { x, w, dy } = convInputs(c);
-      const f = (a: tf.Tensor, b: tf.Tensor) =>
-        tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.p as 'same'), dy));
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.p as 'same'), dy));
       return tf.grads(f)([x, w]);
     });
   }
@@ -330,19 +352,23 @@ function poolValues(n: number, seed: number): Float32Array {
 test('MaxPoolGrad and MaxPoolWithArgmax match cpu (ties, all-negative windows)', async () => {
   for (const c of POOL_CASES) {
     for (const data of [poolValues, (n: number, s: number) => values(n, s, 1)]) {
-      await compare(`maxPoolGrad ${JSON.stringify(c)}`, () => {
-        const x = tf.tensor4d(data(size(c.x), 5), c.x);
-        const y = tf.maxPool(x, c.k, c.s, c.p);
-        const dy = tf.tensor4d(values(y.size, 6), y.shape);
-        const dx = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, {
-          filterSize: c.k,
-          strides: c.s,
-          pad: c.p,
-        } as unknown as tf.NamedAttrMap) as tf.Tensor;
-        const { result, indexes } = tf.maxPoolWithArgmax(x, c.k, c.s, c.p as 'same', true);
-        const local = tf.maxPoolWithArgmax(x, c.k, c.s, c.p as 'same', false).indexes;
-        return [dx, result, tf.cast(indexes, 'float32'), tf.cast(local, 'float32')];
-      }, 1e-5);
+      await compare(
+        `maxPoolGrad ${JSON.stringify(c)}`,
+        () => {
+          const x = tf.tensor4d(data(size(c.x), 5), c.x);
+          const y = tf.maxPool(x, c.k, c.s, c.p);
+          const dy = tf.tensor4d(values(y.size, 6), y.shape);
+          const dx = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, {
+            filterSize: c.k,
+            strides: c.s,
+            pad: c.p,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          const { result, indexes } = tf.maxPoolWithArgmax(x, c.k, c.s, c.p as 'same', true);
+          const local = tf.maxPoolWithArgmax(x, c.k, c.s, c.p as 'same', false).indexes;
+          return [dx, result, tf.cast(indexes, 'float32'), tf.cast(local, 'float32')];
+        },
+        1e-5,
+      );
     }
   }
   // All-negative input: wasm's own MaxPoolGrad loses these gradients; ours must not.
@@ -357,23 +383,55 @@ test('MaxPoolGrad and MaxPoolWithArgmax match cpu (ties, all-negative windows)',
 
 test('Tile matches cpu (ranks 1-5, float32, int32, bool)', async () => {
   const cases: [number[], number[]][] = [
-    [[1, 1, 1, 5], [3, 4, 2, 1]],
-    [[1, 1, 1, 64], [2, 8, 8, 1]],
-    [[2, 3], [2, 3]],
+    [
+      [1, 1, 1, 5],
+      [3, 4, 2, 1],
+    ],
+    [
+      [1, 1, 1, 64],
+      [2, 8, 8, 1],
+    ],
+    [
+      [2, 3],
+      [2, 3],
+    ],
     [[3], [4]],
-    [[2, 1, 3], [1, 4, 2]],
-    [[2, 3, 1, 2], [2, 1, 3, 1]],
-    [[2, 1, 2, 1, 2], [1, 2, 1, 3, 2]],
-    [[2, 2], [1, 1]],
-    [[2, 0], [2, 3]],
+    [
+      [2, 1, 3],
+      [1, 4, 2],
+    ],
+    [
+      [2, 3, 1, 2],
+      [2, 1, 3, 1],
+    ],
+    [
+      [2, 1, 2, 1, 2],
+      [1, 2, 1, 3, 2],
+    ],
+    [
+      [2, 2],
+      [1, 1],
+    ],
+    [
+      [2, 0],
+      [2, 3],
+    ],
   ];
   for (const [shape, reps] of cases) {
-    await compare(`tile ${shape} x ${reps}`, () => {
-      const x = tf.tensor(values(size(shape), 51), shape);
-      const i = tf.tensor(Int32Array.from(values(size(shape), 52), (v) => Math.round(v * 100)), shape, 'int32');
-      const b = tf.greater(x, 0);
-      return [tf.tile(x, reps), tf.cast(tf.tile(i, reps), 'float32'), tf.cast(tf.tile(b, reps), 'float32')];
-    }, 1e-9);
+    await compare(
+      `tile ${shape} x ${reps}`,
+      () => {
+        const x = tf.tensor(values(size(shape), 51), shape);
+        const i = tf.tensor(
+          Int32Array.from(values(size(shape), 52), (v) => Math.round(v * 100)),
+          shape,
+          'int32',
+        );
+        const b = tf.greater(x, 0);
+        return [tf.tile(x, reps), tf.cast(tf.tile(i, reps), 'float32'), tf.cast(tf.tile(b, reps), 'float32')];
+      },
+      1e-9,
+    );
   }
 });
 
@@ -382,18 +440,26 @@ test('Sum and Mean match cpu (every axis pattern)', async () => {
   const axesList: (number | number[])[] = [[0, 1, 2], [0], [1, 2], [1], [2], [0, 1], [0, 1, 2, 3], [3], [-1], [0, 2], [1, 3]];
   for (const axes of axesList) {
     for (const keepDims of [false, true]) {
-      await compare(`sum/mean ${JSON.stringify(axes)} keepDims ${keepDims}`, () => {
-        const x = tf.tensor(values(size(shape), 53, 1), shape);
-        return [tf.sum(x, axes, keepDims), tf.mean(x, axes, keepDims)];
-      }, 1e-5);
+      await compare(
+        `sum/mean ${JSON.stringify(axes)} keepDims ${keepDims}`,
+        () => {
+          const x = tf.tensor(values(size(shape), 53, 1), shape);
+          return [tf.sum(x, axes, keepDims), tf.mean(x, axes, keepDims)];
+        },
+        1e-5,
+      );
     }
   }
   // Large and batch-norm shaped: float64 accumulation keeps it close.
-  await compare('moments over [0, 1, 2] of [64, 16, 16, 32]', () => {
-    const x = tf.tensor(values(64 * 16 * 16 * 32, 54, 1), [64, 16, 16, 32]);
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    return [tf.mul(tf.sum(x, [0, 1, 2]), 1e-3), mean, variance];
-  }, 1e-4);
+  await compare(
+    'moments over [0, 1, 2] of [64, 16, 16, 32]',
+    () => {
+      const x = tf.tensor(values(64 * 16 * 16 * 32, 54, 1), [64, 16, 16, 32]);
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      return [tf.mul(tf.sum(x, [0, 1, 2]), 1e-3), mean, variance];
+    },
+    1e-4,
+  );
 });
 
 test('the Tile gradient sums over repetitions', async () => {
@@ -430,22 +496,46 @@ test('GatherV2 and Identity match cpu', async () => {
     [[5, 3], [0], 0],
   ];
   for (const [shape, ishape, axis] of cases) {
-    await compare(`gather ${shape} ${ishape} axis ${axis}`, () => {
-      const x = tf.tensor(values(size(shape), 71), shape);
-      const dim = shape[axis];
-      const idx = tf.tensor(Int32Array.from({ length: size(ishape) }, (_, i) => (i * 7 + 3) % dim), ishape, 'int32');
-      const xi = tf.cast(tf.mul(x, 100), 'int32');
-      return [tf.gather(x, idx, axis), tf.cast(tf.gather(xi, idx, axis), 'float32'), tf.clone(x)];
-    }, 1e-9);
+    await compare(
+      `gather ${shape} ${ishape} axis ${axis}`,
+      () => {
+        const x = tf.tensor(values(size(shape), 71), shape);
+        const dim = shape[axis];
+        const idx = tf.tensor(
+          Int32Array.from({ length: size(ishape) }, (_, i) => (i * 7 + 3) % dim),
+          ishape,
+          'int32',
+        );
+        const xi = tf.cast(tf.mul(x, 100), 'int32');
+        return [tf.gather(x, idx, axis), tf.cast(tf.gather(xi, idx, axis), 'float32'), tf.clone(x)];
+      },
+      1e-9,
+    );
   }
   // batchDims (wasm's own kernel gets this wrong).
-  await compare('gather batchDims 1', () => {
-    const x = tf.tensor(values(3 * 5 * 2, 72), [3, 5, 2]);
-    const idx = tf.tensor2d([[0, 4], [1, 1], [3, 2]], [3, 2], 'int32');
-    const y = tf.tensor(values(2 * 3 * 4 * 5, 73), [2, 3, 4, 5]);
-    const idy = tf.tensor(Int32Array.from({ length: 2 * 3 * 2 }, (_, i) => (i * 5 + 1) % 4), [2, 3, 2], 'int32');
-    return [tf.gather(x, idx, 1, 1), tf.gather(y, idy, 2, 2), tf.gather(y, tf.tensor2d([[1], [3]], [2, 1], 'int32'), 2, 1)];
-  }, 1e-9);
+  await compare(
+    'gather batchDims 1',
+    () => {
+      const x = tf.tensor(values(3 * 5 * 2, 72), [3, 5, 2]);
+      const idx = tf.tensor2d(
+        [
+          [0, 4],
+          [1, 1],
+          [3, 2],
+        ],
+        [3, 2],
+        'int32',
+      );
+      const y = tf.tensor(values(2 * 3 * 4 * 5, 73), [2, 3, 4, 5]);
+      const idy = tf.tensor(
+        Int32Array.from({ length: 2 * 3 * 2 }, (_, i) => (i * 5 + 1) % 4),
+        [2, 3, 2],
+        'int32',
+      );
+      return [tf.gather(x, idx, 1, 1), tf.gather(y, idy, 2, 2), tf.gather(y, tf.tensor2d([[1], [3]], [2, 1], 'int32'), 2, 1)];
+    },
+    1e-9,
+  );
   await tf.setBackend('wasm');
   assert.throws(() => tf.tidy(() => tf.gather(tf.ones([4]), tf.tensor1d([4], 'int32'))), /index value 4/);
   // Identity shares data: disposing either side leaves the other intact, and frees it once.
@@ -474,9 +564,9 @@ test('second-order gradients through conv2d and max-pool match cpu', async () =>
     const inner = (w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, w as tf.Tensor4D, 1, 'same')));
     // grad of sum(grad_w(loss)) with respect to w and to x.
     const gw = tf.grad((w: tf.Tensor) => tf.sum(tf.grad(inner)(w)))(w0);
-    const gx = tf.grad((xx: tf.Tensor) =>
-      tf.sum(tf.grad((w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, w as tf.Tensor4D, 2, 'valid'))))(w0)),
-    )(x);
+    const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.grad((w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, w as tf.Tensor4D, 2, 'valid'))))(w0)))(
+      x,
+    );
     return [gw, gx];
   });
   await compare('MAML-style meta-gradient through a conv net', () => {
@@ -486,9 +576,7 @@ test('second-order gradients through conv2d and max-pool match cpu', async () =>
     const w2 = tf.tensor4d(values(3 * 3 * 8 * 6, 24), [3, 3, 8, 6]);
     const target = tf.tensor4d(values(3 * 2 * 2 * 6, 25), [3, 2, 2, 6]);
     const outer = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => {
-      const [g1, g2] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
-        netLoss(x, p as tf.Tensor4D, q as tf.Tensor4D, target),
-      )([a, b]);
+      const [g1, g2] = tf.grads((p: tf.Tensor, q: tf.Tensor) => netLoss(x, p as tf.Tensor4D, q as tf.Tensor4D, target))([a, b]);
       const a1 = tf.sub(a, tf.mul(0.5, g1)) as tf.Tensor4D;
       const b1 = tf.sub(b, tf.mul(0.5, g2)) as tf.Tensor4D;
       return netLoss(xq, a1, b1, target);
@@ -503,9 +591,7 @@ test('second-order gradients through conv2d and max-pool match cpu', async () =>
     const w2 = tf.tensor4d(values(3 * 3 * 8 * 6, 33), [3, 3, 8, 6]);
     const target = tf.zeros([2, 2, 2, 6]);
     return tf.grad((xx: tf.Tensor) => {
-      const [g1, g2] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
-        netLoss(xx as tf.Tensor4D, p as tf.Tensor4D, q as tf.Tensor4D, target),
-      )([w1, w2]);
+      const [g1, g2] = tf.grads((p: tf.Tensor, q: tf.Tensor) => netLoss(xx as tf.Tensor4D, p as tf.Tensor4D, q as tf.Tensor4D, target))([w1, w2]);
       return tf.add(tf.sum(tf.square(g1)), tf.sum(tf.square(g2)));
     })(x);
   });
@@ -532,14 +618,10 @@ test('second-order gradients agree with finite differences (wasm)', async () => 
         return tf.sum(tf.mul(tf.relu(bn), tf.tensor4d(values(2 * 8 * 8 * 4, 47), [2, 8, 8, 4])));
       },
     ],
-    [
-      'conv-leakyrelu-maxpool',
-      (x, w) => tf.sum(tf.square(tf.sub(tf.maxPool(tf.leakyRelu(tf.conv2d(x, w, 1, 'same'), 0.2), 2, 2, 'valid'), target))),
-    ],
+    ['conv-leakyrelu-maxpool', (x, w) => tf.sum(tf.square(tf.sub(tf.maxPool(tf.leakyRelu(tf.conv2d(x, w, 1, 'same'), 0.2), 2, 2, 'valid'), target)))],
   ];
   for (const [name, loss] of losses) {
-    const S = (x: tf.Tensor, w: tf.Tensor): tf.Scalar =>
-      tf.sum(tf.mul(tf.grad((ww: tf.Tensor) => loss(x as tf.Tensor4D, ww as tf.Tensor4D))(w), r));
+    const S = (x: tf.Tensor, w: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.grad((ww: tf.Tensor) => loss(x as tf.Tensor4D, ww as tf.Tensor4D))(w), r));
     const [gx, gw] = tf.grads(S)([x0, w0]);
     for (const [which, v] of [
       ['x', tf.tensor4d(values(x0.size, 45), x0.shape)],
@@ -547,9 +629,7 @@ test('second-order gradients agree with finite differences (wasm)', async () => 
     ] as [string, tf.Tensor4D][]) {
       const eps = 1e-3;
       const at = (sign: number) =>
-        which === 'x'
-          ? S(tf.add(x0, tf.mul(v, sign * eps)), w0).dataSync()[0]
-          : S(x0, tf.add(w0, tf.mul(v, sign * eps))).dataSync()[0];
+        which === 'x' ? S(tf.add(x0, tf.mul(v, sign * eps)), w0).dataSync()[0] : S(x0, tf.add(w0, tf.mul(v, sign * eps))).dataSync()[0];
       const numeric = (at(1) - at(-1)) / (2 * eps);
       const analytic = tf.sum(tf.mul(which === 'x' ? gx : gw, v)).dataSync()[0];
       const err = Math.abs(numeric - analytic) / Math.max(1, Math.abs(analytic));
@@ -567,8 +647,7 @@ test('no tensors or wasm buffers leak across repeated calls', async () => {
   const target = tf.zeros([1]);
   const run = () => {
     tf.dispose([backpropFilter(c, x, dy), backpropInput(c, dy, w)]);
-    const metaGrad = (a: tf.Tensor) =>
-      tf.sum(tf.grad((b: tf.Tensor) => netLoss(a as tf.Tensor4D, b as tf.Tensor4D, w2, target))(w));
+    const metaGrad = (a: tf.Tensor) => tf.sum(tf.grad((b: tf.Tensor) => netLoss(a as tf.Tensor4D, b as tf.Tensor4D, w2, target))(w));
     tf.dispose(tf.tidy(() => tf.grad(metaGrad)(x)));
     // Batch norm: Tile, Sum, Mean and their gradients, to second order.
     const bnLoss = (a: tf.Tensor) => {

@@ -17,7 +17,6 @@ import { assertNoLeak, values, startWasm } from './helpers/kernels';
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
-
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -84,7 +83,16 @@ const CONV: ConvCase[] = [
   { x: [3, 7, 5, 2], f: [3, 3, 2, 8], p: 'same' },
   { x: [1, 9, 9, 5], f: [5, 5, 5, 16], p: 'valid' },
   { x: [2, 6, 7, 4], f: [1, 1, 4, 8], p: 'same' },
-  { x: [2, 6, 6, 8], f: [3, 2, 8, 8], p: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+  {
+    x: [2, 6, 6, 8],
+    f: [3, 2, 8, 8],
+    p: [
+      [0, 0],
+      [2, 0],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 8, 8, 64], f: [3, 3, 64, 64], p: 'same' },
   { x: [5, 4, 4, 64], f: [3, 3, 64, 32], p: 1 },
   // Output pixels not a multiple of 4: the last tile is partial.
@@ -114,7 +122,9 @@ pathTest('Conv2D: the implicit GEMM matches cpu, and applies to stride 1 with Co
     assert.equal(ours(conv2DGemm, { x, filter: tf.zeros([3, 3, 4, 8]) }, { ...attrs, dilations: 2 }), false, 'dilation 2');
   });
   // Stride 2 and Co = 6 still right (wasm's own kernel).
-  await compare('conv2d stride 2', () => tf.conv2d(tf.tensor4d(values(2 * 9 * 9 * 3, 4), [2, 9, 9, 3]), tf.tensor4d(values(3 * 3 * 3 * 6, 5), [3, 3, 3, 6]), 2, 'same'));
+  await compare('conv2d stride 2', () =>
+    tf.conv2d(tf.tensor4d(values(2 * 9 * 9 * 3, 4), [2, 9, 9, 3]), tf.tensor4d(values(3 * 3 * 3 * 6, 5), [3, 3, 3, 6]), 2, 'same'),
+  );
 });
 
 pathTest('Conv2D gradients (input and filter) through the new kernels match cpu', async () => {
@@ -135,7 +145,11 @@ pathTest('Conv2DBackpropFilter: the implicit GEMM matches cpu (Ci padded to 4 wh
     const attrs = { strides: 1, pad: c.p, dataFormat: 'NHWC', filterShape: c.f };
     const x = () => tf.tensor4d(values(size(c.x), 8), c.x);
     const dy = () => tf.tensor4d(values(size(info.outShape), 9), info.outShape);
-    await compare(`dW x ${c.x} f ${c.f}`, () => tf.engine().runKernel('Conv2DBackpropFilter', { x: x(), dy: dy() }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor, 1e-3);
+    await compare(
+      `dW x ${c.x} f ${c.f}`,
+      () => tf.engine().runKernel('Conv2DBackpropFilter', { x: x(), dy: dy() }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor,
+      1e-3,
+    );
     await tf.setBackend('wasm');
     tf.tidy(() => assert.ok(ours(conv2DBackpropFilterGemm, { x: x(), dy: dy() }, attrs), `ours for ${c.x}`));
   }
@@ -160,7 +174,16 @@ pathTest('Conv2DBackpropInput into <= 3 channels: the narrow implicit GEMM match
     { x: [3, 7, 5, 1], f: [3, 3, 1, 8], p: 'same' },
     { x: [1, 9, 9, 2], f: [5, 5, 2, 4], p: 'valid' },
     { x: [2, 6, 7, 3], f: [1, 1, 3, 12], p: 'same' },
-    { x: [2, 6, 6, 3], f: [3, 2, 3, 8], p: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+    {
+      x: [2, 6, 6, 3],
+      f: [3, 2, 3, 8],
+      p: [
+        [0, 0],
+        [2, 0],
+        [0, 1],
+        [0, 0],
+      ],
+    },
     { x: [1, 3, 3, 3], f: [3, 3, 3, 4], p: 'same' },
   ];
   for (const c of cases) {
@@ -168,7 +191,11 @@ pathTest('Conv2DBackpropInput into <= 3 channels: the narrow implicit GEMM match
     const attrs = { strides: 1, pad: c.p, dataFormat: 'NHWC', inputShape: c.x };
     const dy = () => tf.tensor4d(values(size(info.outShape), 15), info.outShape);
     const w = () => tf.tensor4d(values(size(c.f), 16), c.f);
-    await compare(`dx x ${c.x} f ${c.f} p ${JSON.stringify(c.p)}`, () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dy(), filter: w() }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor, 1e-4);
+    await compare(
+      `dx x ${c.x} f ${c.f} p ${JSON.stringify(c.p)}`,
+      () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dy(), filter: w() }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor,
+      1e-4,
+    );
     await tf.setBackend('wasm');
     tf.tidy(() => assert.ok(ours(conv2DBackpropInputNarrow, { dy: dy(), filter: w() }, attrs), `ours for ${c.x}`));
   }
@@ -181,14 +208,35 @@ pathTest('Conv2DBackpropInput into <= 3 channels: the narrow implicit GEMM match
 
 pathTest('BatchMatMul: every transpose, batch broadcast and column remainder matches cpu', async () => {
   const cases: [number[], number[]][] = [
-    [[75, 256], [256, 256]],
-    [[7, 13], [13, 5]],
-    [[3, 4, 9], [3, 9, 12]],
-    [[1, 6, 10], [4, 10, 16]],
-    [[4, 6, 10], [1, 10, 3]],
+    [
+      [75, 256],
+      [256, 256],
+    ],
+    [
+      [7, 13],
+      [13, 5],
+    ],
+    [
+      [3, 4, 9],
+      [3, 9, 12],
+    ],
+    [
+      [1, 6, 10],
+      [4, 10, 16],
+    ],
+    [
+      [4, 6, 10],
+      [1, 10, 3],
+    ],
     // Many rows and n % 8 != 0: b and the output padded to n8.
-    [[3000, 64], [64, 27]],
-    [[1, 1], [1, 1]],
+    [
+      [3000, 64],
+      [64, 27],
+    ],
+    [
+      [1, 1],
+      [1, 1],
+    ],
   ];
   for (const [sa, sb] of cases) {
     for (const ta of [false, true]) {
@@ -226,9 +274,15 @@ test('the FMA build is picked by default, in worker threads too, and the environ
   assert.equal(kernelPath(), 'wasm-simd-fma');
   const inWorker = (env: NodeJS.ProcessEnv) =>
     new Promise<string>((resolve, reject) => {
-      const w = new Worker(`process.env.ROBUST_META_KERNELS = ${JSON.stringify(env.ROBUST_META_KERNELS ?? '')};
-        require('worker_threads').parentPort.postMessage(require(${JSON.stringify(require.resolve('../src/simd'))}).kernelPath());`, { eval: true });
-      w.once('message', (m) => { resolve(m as string); void w.terminate(); });
+      const w = new Worker(
+        `process.env.ROBUST_META_KERNELS = ${JSON.stringify(env.ROBUST_META_KERNELS ?? '')};
+        require('worker_threads').parentPort.postMessage(require(${JSON.stringify(require.resolve('../src/simd'))}).kernelPath());`,
+        { eval: true },
+      );
+      w.once('message', (m) => {
+        resolve(m as string);
+        void w.terminate();
+      });
       w.once('error', reject);
     });
   assert.equal(await inWorker({}), 'wasm-simd-fma');
@@ -252,5 +306,8 @@ test('the two builds differ only in rounding: fused where the CPU has FMA', asyn
   const fma = await run('wasm-simd-fma');
   assert.ok(maxAbsDiff(plain, fma) < 1e-4);
   // One rounding instead of two changes some of the 4 * 64 * 64 sums' last bits.
-  assert.equal(plain.some((v, i) => v !== fma[i]), fmaFused());
+  assert.equal(
+    plain.some((v, i) => v !== fma[i]),
+    fmaFused(),
+  );
 });

@@ -31,7 +31,14 @@ function describeFlops(f: NonNullable<BenchResult['flops']>): string {
 function describeEval(r: EvalBenchResult): string {
   const s = r.setting;
   return [
-    `evaluation episodes, ${s.imageSize}x${s.imageSize}x${s.channels}, ${s.backbone} width ${s.width}, ${s.ways}-way ${s.shots}-shot ${s.queries} queries, ${s.innerStepsTest} inner steps, PGD-${s.attackSteps} at ${s.curve.length ? s.curve.filter((e) => e > 0).map((e) => Math.round(e * 255)).join(', ') : Math.round(s.eps * 255)}/255`,
+    `evaluation episodes, ${s.imageSize}x${s.imageSize}x${s.channels}, ${s.backbone} width ${s.width}, ${s.ways}-way ${s.shots}-shot ${s.queries} queries, ${s.innerStepsTest} inner steps, PGD-${s.attackSteps} at ${
+      s.curve.length
+        ? s.curve
+            .filter((e) => e > 0)
+            .map((e) => Math.round(e * 255))
+            .join(', ')
+        : Math.round(s.eps * 255)
+    }/255`,
     `backend      ${r.backend}${r.adapter ? ` on ${r.adapter}` : ''}${r.kernels ? ` (kernels: ${r.kernels})` : ''}, ${r.eval_threads} eval thread${r.eval_threads === 1 ? '' : 's'}`,
     `ms/episode   ${r.ms_per_episode} wall, ${r.cpu_ms_per_episode} cpu (${r.episodes} episodes in ${r.wall_s} s)`,
     `memory       rss ${r.rss_mb} MB, peak ${r.peak_rss_mb} MB`,
@@ -47,7 +54,12 @@ async function benchJob(job: Job, json: boolean): Promise<BenchResult | EvalBenc
     onQuit: () => progress.done(),
     onEvent: (m) => {
       if (json || m.type !== 'run/progress') return;
-      progress.update({ step: m.step, total: m.totalSteps, etaSeconds: m.etaSeconds, ...(m.label === 'episodes' ? {} : { fields: { ms: m.msPerStep.toFixed(0) } }) });
+      progress.update({
+        step: m.step,
+        total: m.totalSteps,
+        etaSeconds: m.etaSeconds,
+        ...(m.label === 'episodes' ? {} : { fields: { ms: m.msPerStep.toFixed(0) } }),
+      });
     },
   });
   progress.done();
@@ -77,12 +89,18 @@ async function run(args: ParsedArgs): Promise<number> {
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'Time meta-steps on random data (default: the benchmark step of docs/method.md).',
-  usage: '[--method m] [--image-size n] [--channels n] [--width n] [--ways n] [--shots n] [--queries n] [--meta-batch n] [--inner-steps n] [--attack-steps n] [--steps n] [--backend b] [--json] | --eval [--episodes n] [--curve] [model flags]',
+  usage:
+    '[--method m] [--image-size n] [--channels n] [--width n] [--ways n] [--shots n] [--queries n] [--meta-batch n] [--inner-steps n] [--attack-steps n] [--steps n] [--backend b] [--json] | --eval [--episodes n] [--curve] [model flags]',
   options: [
     HELP_OPTION,
     JSON_OPTION,
     CONFIG_FILE_OPTION,
-    { flag: 'eval', type: 'boolean', description: 'Time evaluation episodes instead (docs/method.md protocol: innerStepsTest SGD steps on the support set, then PGD-20 at 8/255 on the query), over the evaluation threads.' },
+    {
+      flag: 'eval',
+      type: 'boolean',
+      description:
+        'Time evaluation episodes instead (docs/method.md protocol: innerStepsTest SGD steps on the support set, then PGD-20 at 8/255 on the query), over the evaluation threads.',
+    },
     { flag: 'episodes', type: 'number', placeholder: 'n', default: BENCH_DEFAULT_EPISODES, description: 'With --eval: evaluation episodes to time.' },
     { flag: 'curve', type: 'boolean', description: "With --eval: also the default robustness curve (PGD-20 at 1, 2, 4, 8, 16/255), as a default 'eval' runs." },
     ...CONFIG_OPTIONS.map((o) => (o.flag === 'steps' ? { ...o, default: BENCH_DEFAULT_STEPS, description: 'Timed meta-steps (after one warm-up step).' } : o)),

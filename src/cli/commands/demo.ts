@@ -41,7 +41,10 @@ export const DEMO_EVAL_QUERIES = 5;
 
 function parseMethods(v: unknown): MethodName[] {
   if (v === undefined) return DEMO_METHODS;
-  const list = String(v).split(',').map((s) => s.trim()).filter(Boolean);
+  const list = String(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = list.filter((m) => !(METHODS as readonly string[]).includes(m));
   if (bad.length || !list.length) throw new UsageError(`--methods ${JSON.stringify(v)}: give a comma-separated list of ${METHODS.join(', ')}`);
   return [...new Set(list)] as MethodName[];
@@ -65,7 +68,9 @@ async function run(args: ParsedArgs): Promise<number> {
   fs.mkdirSync(outDir, { recursive: true });
 
   const log = (line: string) => process.stderr.write(line + '\n');
-  log(`demo: ${methods.join(' vs ')}, ${base.steps} meta-steps each on the bundled Fashion-MNIST subset (${base.imageSize}x${base.imageSize}x${base.channels}, ${base.backbone} width ${base.width}, ${base.ways}-way ${base.shots}-shot), then ${episodes} episodes on glyphs; backend ${backend.name}`);
+  log(
+    `demo: ${methods.join(' vs ')}, ${base.steps} meta-steps each on the bundled Fashion-MNIST subset (${base.imageSize}x${base.imageSize}x${base.channels}, ${base.backbone} width ${base.width}, ${base.ways}-way ${base.shots}-shot), then ${episodes} episodes on glyphs; backend ${backend.name}`,
+  );
 
   // One worker per method, in parallel: wasm runs on one thread, so two methods use two cores.
   const handles: WorkerHandle[] = [];
@@ -91,7 +96,15 @@ async function run(args: ParsedArgs): Promise<number> {
     const resultFile = path.join(outDir, 'glyphs.json');
     const evalProgress = new Progress(process.stderr, 'eval episode');
     const { result: evalJob, signalled } = await runCliJob(
-      { kind: 'eval', args: { checkpoints: runs.map((r) => r.runDir), data: glyphs, out: resultFile, options: { episodes, queries: DEMO_EVAL_QUERIES, backend: base.backend } } },
+      {
+        kind: 'eval',
+        args: {
+          checkpoints: runs.map((r) => r.runDir),
+          data: glyphs,
+          out: resultFile,
+          options: { episodes, queries: DEMO_EVAL_QUERIES, backend: base.backend },
+        },
+      },
       {
         onEvent: (m) => {
           if (m.type === 'run/progress') evalProgress.update({ step: m.step, total: m.totalSteps, etaSeconds: m.etaSeconds });
@@ -138,14 +151,18 @@ async function run(args: ParsedArgs): Promise<number> {
     if (json) {
       process.stdout.write(
         JSON.stringify({
-          report: reportFile, result: resultFile, seconds,
+          report: reportFile,
+          result: resultFile,
+          seconds,
           runs: runs.map((r) => ({ method: r.method, runDir: r.runDir, steps: r.metrics.length, seconds: r.seconds, training: adaptationSummary(r.metrics) })),
           models: result.models.map((m) => ({ method: m.method, head: m.head, clean: m.clean, robust: m.robust, curve: m.curve, diagnostics: m.diagnostics })),
           comparisons: result.comparisons ?? [],
         }) + '\n',
       );
     } else {
-      process.stdout.write(['', `Unseen domain: ${renderEvalTable(result)}`, ...notes, '', `report: ${reportFile}`, `wall time: ${formatDuration(seconds)}`, ''].join('\n'));
+      process.stdout.write(
+        ['', `Unseen domain: ${renderEvalTable(result)}`, ...notes, '', `report: ${reportFile}`, `wall time: ${formatDuration(seconds)}`, ''].join('\n'),
+      );
     }
     return interrupted ? EXIT_CODES.interrupted : EXIT_CODES.ok;
   } finally {
@@ -162,7 +179,13 @@ function fail(what: string, exit: WorkerExit): never {
 }
 
 /** Trains every method in its own worker, at the same time; progress shows them side by side. */
-async function trainAll(methods: MethodName[], configOf: (m: MethodName) => Config, runsDir: string, handles: WorkerHandle[], progress: Progress): Promise<DemoRun[]> {
+async function trainAll(
+  methods: MethodName[],
+  configOf: (m: MethodName) => Config,
+  runsDir: string,
+  handles: WorkerHandle[],
+  progress: Progress,
+): Promise<DemoRun[]> {
   const base = configOf(methods[0]);
   const steps = new Map<MethodName, number>(methods.map((m) => [m, 0]));
   const eta = new Map<MethodName, number | null>();
@@ -177,7 +200,12 @@ async function trainAll(methods: MethodName[], configOf: (m: MethodName) => Conf
         const fields: Record<string, string> = {};
         for (const m of methods) fields[m] = `${steps.get(m)}/${base.steps}`;
         const etas = [...eta.values()].filter((e): e is number => e !== null);
-        progress.update({ step: [...steps.values()].reduce((a, b) => a + b, 0), total: base.steps * methods.length, fields, etaSeconds: etas.length ? Math.max(...etas) : null });
+        progress.update({
+          step: [...steps.values()].reduce((a, b) => a + b, 0),
+          total: base.steps * methods.length,
+          fields,
+          etaSeconds: etas.length ? Math.max(...etas) : null,
+        });
       },
       log: (m) => {
         if (m.level === 'warn') progress.log(`${method}: warning: ${m.message}`);
@@ -190,7 +218,13 @@ async function trainAll(methods: MethodName[], configOf: (m: MethodName) => Conf
   for (const s of started) {
     const exit = await s.handle.done;
     if (exit.state === 'failed') fail(`training ${s.method} failed`, exit);
-    out.push({ method: s.method, runDir: s.runDir, metrics: readMetrics(s.runDir), seconds: ((ended.get(s.method) ?? Date.now()) - t0) / 1000, state: exit.state });
+    out.push({
+      method: s.method,
+      runDir: s.runDir,
+      metrics: readMetrics(s.runDir),
+      seconds: ((ended.get(s.method) ?? Date.now()) - t0) / 1000,
+      state: exit.state,
+    });
   }
   return out;
 }
@@ -198,7 +232,13 @@ async function trainAll(methods: MethodName[], configOf: (m: MethodName) => Conf
 /** The result with sample paths made relative to another folder. */
 function rebase(result: EvalResultFile, from: string, to: string): EvalResultFile {
   const re = (p: string) => path.relative(to, path.join(from, p)).split(path.sep).join('/');
-  return { ...result, models: result.models.map((m) => ({ ...m, samples: m.samples?.map((s) => ({ ...s, clean: re(s.clean), perturbation: re(s.perturbation), adversarial: re(s.adversarial) })) })) };
+  return {
+    ...result,
+    models: result.models.map((m) => ({
+      ...m,
+      samples: m.samples?.map((s) => ({ ...s, clean: re(s.clean), perturbation: re(s.perturbation), adversarial: re(s.adversarial) })),
+    })),
+  };
 }
 
 /** A method's inner loop in words: 'mavrl 1 step (10 at test), lr 0.4, encoder only'. */
@@ -216,7 +256,10 @@ function headline(result: EvalResultFile): string[] {
   const aq = own('aq');
   if (!mavrl || !aq) return [];
   const useless = [mavrl, aq].filter((m) => !meaningful(m.diagnostics));
-  if (useless.length) return [`no verdict: ${useless.map((m) => m.method).join(' and ')} at chance or collapsed on this domain, so robust accuracy says nothing about robustness.`];
+  if (useless.length)
+    return [
+      `no verdict: ${useless.map((m) => m.method).join(' and ')} at chance or collapsed on this domain, so robust accuracy says nothing about robustness.`,
+    ];
   const c = result.comparisons?.find((x) => x.metric === 'robust' && x.a === mavrl.model && x.b === aq.model);
   if (!c) return [];
   return [`${formatComparison(c)}. The paper's >10-point gap is for full-scale training (CIFAR-FS, Conv4 width 64, tens of thousands of steps).`];
@@ -233,7 +276,11 @@ export const demoCommand: Command = {
     { flag: 'methods', type: 'string', placeholder: 'list', default: DEMO_METHODS.join(','), description: 'Methods to compare, comma-separated.' },
     { flag: 'episodes', type: 'number', placeholder: 'n', default: DEMO_EPISODES, description: 'Evaluation episodes on glyphs.' },
     { flag: 'out', type: 'string', placeholder: 'file.html', description: 'Where the report goes (default <runs-dir>/<time>-demo/report.html).' },
-    ...CONFIG_OPTIONS.filter((o) => o.flag !== 'method').map((o) => (o.flag in DEMO_CONFIG || DEMO_CONFIG[o.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Config] !== undefined ? { ...o, default: DEMO_CONFIG[o.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Config] as number } : o)),
+    ...CONFIG_OPTIONS.filter((o) => o.flag !== 'method').map((o) =>
+      o.flag in DEMO_CONFIG || DEMO_CONFIG[o.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Config] !== undefined
+        ? { ...o, default: DEMO_CONFIG[o.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Config] as number }
+        : o,
+    ),
   ],
   details: 'The budget is per method; the same config (except the method) is used for every method.',
   run,

@@ -46,8 +46,25 @@ async function run(args: ParsedArgs): Promise<number> {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     memoryGb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    backend: used ? { requested: choice, name: used.name, tfjsName: used.tfjsName, simd: used.simd ?? null, threads: used.threads ?? null, kernels: used.kernels ?? null, adapter: used.adapter ?? null, skipped: used.skipped } : { requested: choice, error: backendError },
-    backends: (used?.probes ?? probes).map((p) => ({ name: p.name, package: p.packageName, available: p.available, version: p.version ?? null, reason: p.reason ?? null })),
+    backend: used
+      ? {
+          requested: choice,
+          name: used.name,
+          tfjsName: used.tfjsName,
+          simd: used.simd ?? null,
+          threads: used.threads ?? null,
+          kernels: used.kernels ?? null,
+          adapter: used.adapter ?? null,
+          skipped: used.skipped,
+        }
+      : { requested: choice, error: backendError },
+    backends: (used?.probes ?? probes).map((p) => ({
+      name: p.name,
+      package: p.packageName,
+      available: p.available,
+      version: p.version ?? null,
+      reason: p.reason ?? null,
+    })),
     versions: {
       '@tensorflow/tfjs-core': version('@tensorflow/tfjs-core'),
       '@tensorflow/tfjs-backend-wasm': version('@tensorflow/tfjs-backend-wasm'),
@@ -74,7 +91,9 @@ async function run(args: ParsedArgs): Promise<number> {
       : `backend     none usable for '${choice}': ${backendError}`,
     ...(used?.adapter ? [`adapter     ${adapterLabel(used.adapter)}`] : []),
     'backends:',
-    ...report.backends.map((b) => `  ${mark(b.available)}${b.name.padEnd(15)} ${b.package}${b.version ? ` ${b.version}` : ''}${b.reason ? ` - ${b.reason}` : ''}`),
+    ...report.backends.map(
+      (b) => `  ${mark(b.available)}${b.name.padEnd(15)} ${b.package}${b.version ? ` ${b.version}` : ''}${b.reason ? ` - ${b.reason}` : ''}`,
+    ),
     'bundled data:',
     ...data.map((d) => `  ${mark(d.present)}${d.name.padEnd(20)} ${d.path ?? (d as { problem?: string }).problem ?? ''}`),
   ];

@@ -22,8 +22,19 @@ import { Progress } from '../output';
 import { renderEvalTable } from '../table';
 
 export const EVAL_OPTIONS: OptionSpec[] = [
-  { flag: 'checkpoint', short: 'c', type: 'string', placeholder: 'file|run', description: 'A checkpoint file, or a run folder (its newest checkpoint), or a run id under --runs-dir. Repeat to compare models on the same episodes.' },
-  { flag: 'data', type: 'string', placeholder: 'folder', description: "Dataset: an image folder or an IDX folder. Default: the first checkpoint's training data." },
+  {
+    flag: 'checkpoint',
+    short: 'c',
+    type: 'string',
+    placeholder: 'file|run',
+    description: 'A checkpoint file, or a run folder (its newest checkpoint), or a run id under --runs-dir. Repeat to compare models on the same episodes.',
+  },
+  {
+    flag: 'data',
+    type: 'string',
+    placeholder: 'folder',
+    description: "Dataset: an image folder or an IDX folder. Default: the first checkpoint's training data.",
+  },
   { flag: 'split', type: 'string', enum: ['test', 'val', 'train'], default: 'test', description: 'Which classes of the dataset the episodes come from.' },
   { flag: 'ways', type: 'number', placeholder: 'n', description: "Classes per episode. Default: the models' training ways (5 when they differ)." },
   { flag: 'shots', type: 'number', placeholder: 'n', description: "Support images per class. Default: the models' training shots (1 when they differ)." },
@@ -31,22 +42,61 @@ export const EVAL_OPTIONS: OptionSpec[] = [
   { flag: 'episodes', type: 'number', placeholder: 'n', default: DEFAULT_EPISODES, description: 'Episodes (the same for every model).' },
   { flag: 'eps', type: 'number', placeholder: 'r', default: '8/255', description: 'Attack radius in [0,1] pixel units; fractions like 8/255 are fine.' },
   { flag: 'attack-steps', type: 'number', placeholder: 'n', default: DEFAULT_ATTACK_STEPS, description: 'PGD steps.' },
-  { flag: 'attack-step-size', type: 'number', placeholder: 'a', description: 'PGD step size at eps (default eps/4, i.e. 2/255 at 8/255); curve points scale it.' },
+  {
+    flag: 'attack-step-size',
+    type: 'number',
+    placeholder: 'a',
+    description: 'PGD step size at eps (default eps/4, i.e. 2/255 at 8/255); curve points scale it.',
+  },
   { flag: 'restarts', type: 'number', placeholder: 'n', default: 0, description: 'Extra random restarts of PGD (the worst case per image is kept).' },
   { flag: 'norm', type: 'string', enum: ['linf', 'l2'], default: 'linf', description: 'Threat model norm.' },
-  { flag: 'head', type: 'string', enum: ['both', 'auto', 'finetune', 'prototype'], default: 'both', description: "How models adapt to the support set: their inner loop (finetune), or a frozen-encoder nearest-class-mean head (prototype). auto: prototype for rocl, finetune for the others; both: auto and, beside it, the prototype head." },
-  { flag: 'inner-steps', type: 'number', placeholder: 'n', description: "Inner-loop steps when finetuning, for every model. Default: each model's innerStepsTest." },
-  { flag: 'curve', type: 'string', placeholder: 'list', default: '0,1,2,4,8,16', description: "Radii of the robustness curve: numbers in 1/255 units, or fractions like 0.5/255 taken as they are; 'none' for no curve. Default for L2: eps times 0,1/8,1/4,1/2,1,2." },
-  { flag: 'strong', type: 'boolean', description: 'Gradient-masking check: also attack with 6 separate runs of PGD-100 (step eps/10) at eps, an image robust only if correct under every run, and compare.' },
+  {
+    flag: 'head',
+    type: 'string',
+    enum: ['both', 'auto', 'finetune', 'prototype'],
+    default: 'both',
+    description:
+      'How models adapt to the support set: their inner loop (finetune), or a frozen-encoder nearest-class-mean head (prototype). auto: prototype for rocl, finetune for the others; both: auto and, beside it, the prototype head.',
+  },
+  {
+    flag: 'inner-steps',
+    type: 'number',
+    placeholder: 'n',
+    description: "Inner-loop steps when finetuning, for every model. Default: each model's innerStepsTest.",
+  },
+  {
+    flag: 'curve',
+    type: 'string',
+    placeholder: 'list',
+    default: '0,1,2,4,8,16',
+    description:
+      "Radii of the robustness curve: numbers in 1/255 units, or fractions like 0.5/255 taken as they are; 'none' for no curve. Default for L2: eps times 0,1/8,1/4,1/2,1,2.",
+  },
+  {
+    flag: 'strong',
+    type: 'boolean',
+    description:
+      'Gradient-masking check: also attack with 6 separate runs of PGD-100 (step eps/10) at eps, an image robust only if correct under every run, and compare.',
+  },
   { flag: 'strong-steps', type: 'number', placeholder: 'n', default: 100, description: 'PGD steps of each --strong run.' },
   { flag: 'strong-restarts', type: 'number', placeholder: 'n', default: 5, description: 'Extra runs of the --strong attack, each from its own random start.' },
   { flag: 'strong-step-size', type: 'number', placeholder: 'a', description: 'Step size of the --strong attack (default eps/10).' },
   { flag: 'strong-loss', type: 'string', enum: ['ce', 'margin'], default: 'ce', description: 'Loss of the --strong attack: cross-entropy, or the CW margin.' },
   { flag: 'samples', type: 'boolean', default: true, description: 'Write sample perturbation PNGs of the first episode next to the result.' },
   { flag: 'seed', type: 'number', placeholder: 'n', default: 0, description: 'Seed of the episodes and the attacks.' },
-  { flag: 'out', type: 'string', placeholder: 'file.json', description: "Result file. Default: <run>/results/eval-<data>-<split>-<ways>w<shots>s.json for one run, else ./eval-<data>-<split>-<ways>w<shots>s.json." },
+  {
+    flag: 'out',
+    type: 'string',
+    placeholder: 'file.json',
+    description: 'Result file. Default: <run>/results/eval-<data>-<split>-<ways>w<shots>s.json for one run, else ./eval-<data>-<split>-<ways>w<shots>s.json.',
+  },
   { flag: 'backend', type: 'string', enum: BACKEND_CHOICES, default: 'auto', description: 'tfjs backend.' },
-  { flag: 'threads', type: 'number', placeholder: 'n', description: 'Worker threads sharing the episodes (the numbers do not depend on it). Default: one per core on the wasm and cpu backends, 1 on native ones.' },
+  {
+    flag: 'threads',
+    type: 'number',
+    placeholder: 'n',
+    description: 'Worker threads sharing the episodes (the numbers do not depend on it). Default: one per core on the wasm and cpu backends, 1 on native ones.',
+  },
   { flag: 'quiet', short: 'q', type: 'boolean', description: 'No progress on stderr.' },
   RUNS_DIR_OPTION,
   JSON_OPTION,
@@ -61,26 +111,33 @@ const DETAILS = [
   '  robust-meta eval -c run.ckpt --data cub/ --eps 8/255 --attack-steps 100 --restarts 4 --json',
   '',
   'Every model sees the same seeded episodes. Robust accuracy is under white-box PGD (random start)',
-  "through the adapted model. A warning is printed when a gradient-masking check fails: robust",
+  'through the adapted model. A warning is printed when a gradient-masking check fails: robust',
   'accuracy rising with eps, robust above clean, or (--strong) a stronger attack finding much more.',
 ].join('\n');
 
 function helpText(): string {
   const line = (o: OptionSpec) => {
     const flag = `--${o.flag}${o.type === 'boolean' ? '' : ` <${o.placeholder ?? (o.enum ? o.enum.join('|') : 'value')}>`}${o.short ? `, -${o.short}` : ''}`;
-    const def = o.default !== undefined && o.type !== 'boolean' ? ` (default ${o.default})` : o.type === 'boolean' && o.default === true ? ` (default on; --no-${o.flag} turns it off)` : '';
+    const def =
+      o.default !== undefined && o.type !== 'boolean'
+        ? ` (default ${o.default})`
+        : o.type === 'boolean' && o.default === true
+          ? ` (default on; --no-${o.flag} turns it off)`
+          : '';
     return `  ${flag.padEnd(34)} ${o.description}${def}`;
   };
-  return [
-    `usage: robust-meta eval ${USAGE}`,
-    '',
-    'Evaluate checkpoints on a dataset: clean and robust accuracy with 95% CIs, robustness curve.',
-    '',
-    'options:',
-    ...EVAL_OPTIONS.map(line),
-    '',
-    DETAILS,
-  ].join('\n') + '\n';
+  return (
+    [
+      `usage: robust-meta eval ${USAGE}`,
+      '',
+      'Evaluate checkpoints on a dataset: clean and robust accuracy with 95% CIs, robustness curve.',
+      '',
+      'options:',
+      ...EVAL_OPTIONS.map(line),
+      '',
+      DETAILS,
+    ].join('\n') + '\n'
+  );
 }
 
 /** Pulls every --checkpoint/-c value out of argv (the parser keeps one value per flag). */
@@ -112,7 +169,9 @@ export function parseCurve(raw: string): number[] {
     const frac = /^([\d.]+(?:e-?\d+)?)\s*\/\s*([\d.]+(?:e-?\d+)?)$/i.exec(s);
     const v = frac ? Number(frac[1]) / Number(frac[2]) : s === '' ? NaN : Number(s) / 255;
     if (!Number.isFinite(v) || v < 0) {
-      throw new UsageError(`--curve ${JSON.stringify(raw)}: '${s}' is not a radius; give numbers in 1/255 units (like 0,1,2,4,8,16) or fractions (like 8/255), or 'none'`);
+      throw new UsageError(
+        `--curve ${JSON.stringify(raw)}: '${s}' is not a radius; give numbers in 1/255 units (like 0,1,2,4,8,16) or fractions (like 8/255), or 'none'`,
+      );
     }
     return v;
   });
@@ -123,7 +182,9 @@ function locateCheckpoint(ref: string, runsDir: string): string {
   if (fs.existsSync(path.resolve(ref))) return resolveCheckpoint(ref);
   const underRuns = path.resolve(runsDir, ref);
   if (fs.existsSync(underRuns)) return resolveCheckpoint(underRuns);
-  throw new UsageError(`--checkpoint ${ref}: no such checkpoint file or run folder (looked at ${path.resolve(ref)} and ${underRuns}; robust-meta list shows the runs)`);
+  throw new UsageError(
+    `--checkpoint ${ref}: no such checkpoint file or run folder (looked at ${path.resolve(ref)} and ${underRuns}; robust-meta list shows the runs)`,
+  );
 }
 
 function slug(s: string): string {
@@ -163,9 +224,15 @@ function jobOptions(o: Record<string, OptionValue>): Record<string, string | num
   copy('strong-restarts', 'strongRestarts');
   copy('strong-step-size', 'strongStepSize');
   copy('strong-loss', 'strongLoss');
-  const strongAttack = o.strong === true
-    ? { steps: job.strongSteps as number | undefined, restarts: job.strongRestarts as number | undefined, stepSize: job.strongStepSize as number | undefined, loss: job.strongLoss as 'ce' | undefined }
-    : false;
+  const strongAttack =
+    o.strong === true
+      ? {
+          steps: job.strongSteps as number | undefined,
+          restarts: job.strongRestarts as number | undefined,
+          stepSize: job.strongStepSize as number | undefined,
+          loss: job.strongLoss as 'ce' | undefined,
+        }
+      : false;
   if (o.samples === false) job.samples = false;
   let curve: number[] | undefined;
   if (o.curve !== undefined) {
@@ -175,10 +242,23 @@ function jobOptions(o: Record<string, OptionValue>): Record<string, string | num
   }
   try {
     resolveEvalOptions([], {
-      split: job.split as 'test', ways: job.ways as number, shots: job.shots as number, queries: job.queries as number,
-      episodes: job.episodes as number, seed: job.seed as number, head: job.head as 'auto', innerSteps: job.innerSteps as number,
-      attack: { eps: job.eps as number, steps: job.attackSteps as number, stepSize: job.attackStepSize as number, norm: job.norm as 'linf', restarts: job.restarts as number },
-      curve, strongAttack,
+      split: job.split as 'test',
+      ways: job.ways as number,
+      shots: job.shots as number,
+      queries: job.queries as number,
+      episodes: job.episodes as number,
+      seed: job.seed as number,
+      head: job.head as 'auto',
+      innerSteps: job.innerSteps as number,
+      attack: {
+        eps: job.eps as number,
+        steps: job.attackSteps as number,
+        stepSize: job.attackStepSize as number,
+        norm: job.norm as 'linf',
+        restarts: job.restarts as number,
+      },
+      curve,
+      strongAttack,
     });
   } catch (e) {
     if (isUserError(e)) throw new UsageError((e as Error).message);
@@ -212,35 +292,46 @@ export interface EvalIo {
 
 async function run(argv: string[], io: EvalIo): Promise<number> {
   const { refs, rest } = takeCheckpoints(argv);
-  const args = parseArgs(rest, EVAL_OPTIONS.filter((o) => o.flag !== 'checkpoint'), 'eval');
+  const args = parseArgs(
+    rest,
+    EVAL_OPTIONS.filter((o) => o.flag !== 'checkpoint'),
+    'eval',
+  );
   if (args.options.help === true) {
     io.stdout.write(helpText());
     return EXIT_CODES.ok;
   }
   refs.push(...args.positionals);
-  if (!refs.length) throw new UsageError('eval needs a model: --checkpoint <file or run folder> (repeat it to compare several); robust-meta eval --help lists the options');
+  if (!refs.length)
+    throw new UsageError('eval needs a model: --checkpoint <file or run folder> (repeat it to compare several); robust-meta eval --help lists the options');
   const runsDir = typeof args.options['runs-dir'] === 'string' ? (args.options['runs-dir'] as string) : 'runs';
   const job = jobOptions(args.options);
   const files = refs.map((r) => locateCheckpoint(r, runsDir));
   let data: string;
   if (typeof args.options.data === 'string') {
     data = path.resolve(args.options.data);
-    if (!fs.existsSync(data)) throw new UsageError(`--data ${args.options.data}: ${data} does not exist; give an image folder (one sub-folder per class) or a folder of IDX files`);
+    if (!fs.existsSync(data))
+      throw new UsageError(`--data ${args.options.data}: ${data} does not exist; give an image folder (one sub-folder per class) or a folder of IDX files`);
   } else {
     data = sourceDataPath(readCheckpointHeader(files[0]).config.data);
   }
   const out = typeof args.options.out === 'string' ? path.resolve(args.options.out) : defaultOut(files, data, job);
-  if (!out.toLowerCase().endsWith('.json')) throw new UsageError(`--out ${args.options.out}: the result file must end in .json (samples go in a folder beside it)`);
+  if (!out.toLowerCase().endsWith('.json'))
+    throw new UsageError(`--out ${args.options.out}: the result file must end in .json (samples go in a folder beside it)`);
   const json = args.options.json === true;
   const progress = args.options.quiet === true ? undefined : new Progress(io.stderr as NodeJS.WriteStream, 'episode');
-  if (typeof args.options.data !== 'string') progress?.log(`no --data: evaluating on the ${job.split ?? 'test'} classes of ${data}, the first model's training data`);
+  if (typeof args.options.data !== 'string')
+    progress?.log(`no --data: evaluating on the ${job.split ?? 'test'} classes of ${data}, the first model's training data`);
   const jobArgs: EvalJobArgs = { checkpoints: files, data, out, options: job };
   const { result, signalled } = await runCliJob(
     { kind: 'eval', args: jobArgs },
     {
       onEvent: (m) => {
         if (m.type === 'run/progress') progress?.update({ step: m.step, total: m.totalSteps, etaSeconds: m.etaSeconds });
-        else if (m.type === 'log' && m.level === 'warn') progress ? progress.log(`${m.level}: ${m.message}`) : io.stderr.write(`${m.level}: ${m.message}\n`);
+        else if (m.type === 'log' && m.level === 'warn') {
+          if (progress) progress.log(`${m.level}: ${m.message}`);
+          else io.stderr.write(`${m.level}: ${m.message}\n`);
+        }
       },
     },
   );

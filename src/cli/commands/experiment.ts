@@ -28,7 +28,14 @@ async function run(args: ParsedArgs): Promise<number> {
   if (slurm) process.once('SIGINT', onSignal);
   let outcome;
   try {
-    outcome = await runExperiment({ specFile, source: args.options.source as string | undefined, outDir, docFile, log, ...(slurm ? { executor: slurm, jobsAtOnce: Number.MAX_SAFE_INTEGER } : {}) });
+    outcome = await runExperiment({
+      specFile,
+      source: args.options.source as string | undefined,
+      outDir,
+      docFile,
+      log,
+      ...(slurm ? { executor: slurm, jobsAtOnce: Number.MAX_SAFE_INTEGER } : {}),
+    });
   } finally {
     process.off('SIGINT', onSignal);
   }
@@ -42,7 +49,13 @@ async function run(args: ParsedArgs): Promise<number> {
 /** The experiment's jobs as Slurm job arrays; options from the flags and the spec's `slurm` section. */
 function slurmExecutorOf(args: ParsedArgs, specFile: string, outDir: string, name: string, log: (line: string) => void): SlurmExecutor {
   const section = readExperimentSpec(specFile).slurm;
-  return slurmExecutor({ folder: outDir, options: slurmOptionsFromArgs(args, section, path.resolve(specFile)) ?? {}, workDir: process.cwd(), name: `rm-${name}`, log });
+  return slurmExecutor({
+    folder: outDir,
+    options: slurmOptionsFromArgs(args, section, path.resolve(specFile)) ?? {},
+    workDir: process.cwd(),
+    name: `rm-${name}`,
+    log,
+  });
 }
 
 export const experimentCommand: Command = {
@@ -52,7 +65,12 @@ export const experimentCommand: Command = {
   options: [
     HELP_OPTION,
     { flag: 'source', type: 'string', placeholder: 'dir', description: "Source domain folder (overrides the spec's 'source')." },
-    { flag: 'out', type: 'string', placeholder: 'dir', description: 'Experiment folder for runs, results and logs (default experiments/out/<spec name>). Finished jobs there are reused.' },
+    {
+      flag: 'out',
+      type: 'string',
+      placeholder: 'dir',
+      description: 'Experiment folder for runs, results and logs (default experiments/out/<spec name>). Finished jobs there are reused.',
+    },
     { flag: 'doc', type: 'string', placeholder: 'file.md', description: 'Where the markdown report goes (default docs/results.md).' },
     ...SLURM_CLI_OPTIONS,
   ],

@@ -50,7 +50,10 @@ async function run(args: ParsedArgs): Promise<number> {
   progress.done();
   if (!result.done || result.state === 'failed') throw jobError(result);
   if (json) process.stdout.write(jsonLine(workerMessage(result.done)));
-  else process.stdout.write(`${job.kind} job ${result.state}${result.resultPath ? `: ${result.resultPath}` : result.done.runDir ? `: ${result.done.runDir}` : ''}\n`);
+  else
+    process.stdout.write(
+      `${job.kind} job ${result.state}${result.resultPath ? `: ${result.resultPath}` : result.done.runDir ? `: ${result.done.runDir}` : ''}\n`,
+    );
   return signalled ? signalExitCode(signalled) : EXIT_CODES.ok;
 }
 

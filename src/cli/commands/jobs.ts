@@ -49,11 +49,17 @@ export const jobsCommand: Command = {
   options: [
     HELP_OPTION,
     RUNS_DIR_OPTION,
-    { flag: 'experiments', type: 'string', placeholder: 'dir', default: DEFAULT_EXPERIMENTS, description: 'Folder of experiment folders (their job arrays are listed too).' },
+    {
+      flag: 'experiments',
+      type: 'string',
+      placeholder: 'dir',
+      default: DEFAULT_EXPERIMENTS,
+      description: 'Folder of experiment folders (their job arrays are listed too).',
+    },
     { ...JSON_OPTION, description: 'Print the jobs as JSON.' },
   ],
   details: [
-    'States are Slurm\'s (pending, running, completed, failed, cancelled, timeout, preempted, ...), from',
+    "States are Slurm's (pending, running, completed, failed, cancelled, timeout, preempted, ...), from",
     'scontrol/squeue, or sacct where the cluster keeps accounting; a job the scheduler has forgotten',
     'shows the exit its batch script recorded in the folder (slurm/exit-<job>.json).',
   ].join('\n'),

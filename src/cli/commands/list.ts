@@ -24,7 +24,18 @@ async function listRun(args: ParsedArgs): Promise<number> {
   if (args.options.json === true) {
     const out = entries.map((e) =>
       e.run
-        ? { id: e.id, dir: e.dir, method: e.run.config.config.method, state: shownState(e.run), step: e.run.status.step, totalSteps: e.run.status.totalSteps, createdAt: e.run.config.createdAt, last: lastMetric(e.dir) ?? null, checkpoints: e.run.checkpoints.length, results: e.run.results.length }
+        ? {
+            id: e.id,
+            dir: e.dir,
+            method: e.run.config.config.method,
+            state: shownState(e.run),
+            step: e.run.status.step,
+            totalSteps: e.run.status.totalSteps,
+            createdAt: e.run.config.createdAt,
+            last: lastMetric(e.dir) ?? null,
+            checkpoints: e.run.checkpoints.length,
+            results: e.run.results.length,
+          }
         : { id: e.id, dir: e.dir, error: e.error },
     );
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
@@ -45,11 +56,25 @@ async function listRun(args: ParsedArgs): Promise<number> {
     // so the newest metrics line is usually ahead of it.
     const step = m && m.step > r.status.step ? m.step : r.status.step;
     const a = adaptationSummary(metrics);
-    return [e.id, r.config.config.method, shownState(r), `${step}/${r.status.totalSteps}`, formatNumber(m?.loss), percent(a.before), percent(a.after), percent(a.robust), r.status.state === 'running' && !r.stale ? `ETA ${formatDuration(r.status.etaSeconds)}` : r.status.message ?? ''];
+    return [
+      e.id,
+      r.config.config.method,
+      shownState(r),
+      `${step}/${r.status.totalSteps}`,
+      formatNumber(m?.loss),
+      percent(a.before),
+      percent(a.after),
+      percent(a.robust),
+      r.status.state === 'running' && !r.stale ? `ETA ${formatDuration(r.status.etaSeconds)}` : (r.status.message ?? ''),
+    ];
   });
-  process.stdout.write(table(['run', 'method', 'state', 'step', 'loss', 'before', 'after', 'robust', 'note'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'l']) + '\n');
+  process.stdout.write(
+    table(['run', 'method', 'state', 'step', 'loss', 'before', 'after', 'robust', 'note'], rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'l']) + '\n',
+  );
   // A single step's accuracy on a few queries is noise; the mean of the last 50 steps shows the trend.
-  process.stdout.write('before/after: training query accuracy before and after the inner loop; robust: after, under the training attack (means of the last 50 steps)\n');
+  process.stdout.write(
+    'before/after: training query accuracy before and after the inner loop; robust: after, under the training attack (means of the last 50 steps)\n',
+  );
   return 0;
 }
 
@@ -68,7 +93,13 @@ async function showRun(args: ParsedArgs): Promise<number> {
   });
   const samples = listSampleSets(dir);
   if (args.options.json === true) {
-    process.stdout.write(JSON.stringify({ ...run, state: shownState(run), metricsCount: metrics.length, last: metrics[metrics.length - 1] ?? null, checkpoints, samples }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify(
+        { ...run, state: shownState(run), metricsCount: metrics.length, last: metrics[metrics.length - 1] ?? null, checkpoints, samples },
+        null,
+        2,
+      ) + '\n',
+    );
     return 0;
   }
   const c = run.config.config;

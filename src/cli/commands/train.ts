@@ -28,7 +28,9 @@ async function run(args: ParsedArgs): Promise<number> {
     runDir = resolveRunDir(resumeRef, runsDir);
     const fixed = Object.keys(explicit).filter((k) => !(RESUMABLE_KEYS as readonly string[]).includes(k));
     if (fixed.length) {
-      throw new UsageError(`--resume keeps the run's config; only ${RESUMABLE_KEYS.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')} may be given with it, not ${fixed.join(', ')}`);
+      throw new UsageError(
+        `--resume keeps the run's config; only ${RESUMABLE_KEYS.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')} may be given with it, not ${fixed.join(', ')}`,
+      );
     }
   } else {
     runDir = allocateRunDir(runsDir, config.method).dir;
@@ -51,7 +53,13 @@ async function run(args: ParsedArgs): Promise<number> {
     onQuit: () => {
       try {
         const s = readStatus(runDir);
-        if (s.state === 'running') writeStatus(runDir, { ...s, state: 'stopped', pid: undefined, message: `interrupted at step ${s.step} before a final checkpoint; resume with: robust-meta train --resume ${runDir}` });
+        if (s.state === 'running')
+          writeStatus(runDir, {
+            ...s,
+            state: 'stopped',
+            pid: undefined,
+            message: `interrupted at step ${s.step} before a final checkpoint; resume with: robust-meta train --resume ${runDir}`,
+          });
       } catch {
         // Nothing written yet, or no room to write: the lock of a gone process reads as interrupted.
       }
@@ -64,7 +72,9 @@ async function run(args: ParsedArgs): Promise<number> {
   if (!out || result.state === 'failed') throw jobError(result);
   if (json) process.stdout.write(jsonLine(workerMessage(out)));
   else {
-    process.stdout.write(`${out.state === 'done' ? 'finished' : 'stopped'} at step ${out.step}/${out.totalSteps} in ${(out.seconds ?? 0).toFixed(1)}s: ${out.runDir}\n`);
+    process.stdout.write(
+      `${out.state === 'done' ? 'finished' : 'stopped'} at step ${out.step}/${out.totalSteps} in ${(out.seconds ?? 0).toFixed(1)}s: ${out.runDir}\n`,
+    );
     if (out.state === 'stopped') process.stdout.write(`resume with: robust-meta train --resume ${out.runDir}\n`);
   }
   return signalled ? signalExitCode(signalled) : EXIT_CODES.ok;
@@ -72,8 +82,15 @@ async function run(args: ParsedArgs): Promise<number> {
 
 /** A training event for a person: a line when it starts, the progress bar, warnings and notes. */
 function showEvent(m: WorkerMessage, say: (line: string) => void, progress: Progress): void {
-  if (m.type === 'run/started') say(`${m.resumedFrom ? 'resuming' : 'training'} ${m.runDir} on ${m.backend}${m.resumedFrom ? ` from step ${m.step}` : ''} (${m.totalSteps} steps)`);
-  else if (m.type === 'run/progress') progress.update({ step: m.step, total: m.totalSteps, etaSeconds: m.etaSeconds, fields: { loss: formatNumber(m.loss), 'ms/step': String(Math.round(m.msPerStep)) } });
+  if (m.type === 'run/started')
+    say(`${m.resumedFrom ? 'resuming' : 'training'} ${m.runDir} on ${m.backend}${m.resumedFrom ? ` from step ${m.step}` : ''} (${m.totalSteps} steps)`);
+  else if (m.type === 'run/progress')
+    progress.update({
+      step: m.step,
+      total: m.totalSteps,
+      etaSeconds: m.etaSeconds,
+      fields: { loss: formatNumber(m.loss), 'ms/step': String(Math.round(m.msPerStep)) },
+    });
   else if (m.type === 'log' && !/^worker exiting/.test(m.message)) say(`${m.level === 'warn' ? 'warning: ' : ''}${m.message}`);
 }
 
@@ -84,9 +101,18 @@ export const trainCommand: Command = {
   options: [
     HELP_OPTION,
     CONFIG_FILE_OPTION,
-    { flag: 'resume', type: 'string', placeholder: 'run', description: 'Resume this run (folder or id) from its newest checkpoint; only --steps, --checkpoint-every, --backend, --workers may change.' },
+    {
+      flag: 'resume',
+      type: 'string',
+      placeholder: 'run',
+      description: 'Resume this run (folder or id) from its newest checkpoint; only --steps, --checkpoint-every, --backend, --workers may change.',
+    },
     RUNS_DIR_OPTION,
-    { ...JSON_OPTION, description: 'Print the worker events as JSON lines on stdout (run/started, run/progress, run/metric, run/checkpoint, run/samples, log, then job/done or error; src/formats/worker.ts).' },
+    {
+      ...JSON_OPTION,
+      description:
+        'Print the worker events as JSON lines on stdout (run/started, run/progress, run/metric, run/checkpoint, run/samples, log, then job/done or error; src/formats/worker.ts).',
+    },
     ...SLURM_CLI_OPTIONS,
     ...CONFIG_OPTIONS,
   ],

@@ -53,7 +53,13 @@ export class RobustGivenClean {
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** The diagnostics of one model from its clean estimate and per-episode confidence and spread. */
-export function diagnose(ways: number, clean: Estimate, maxSoftmax: ArrayLike<number>, topShare: ArrayLike<number>, robustGivenClean: number | null): EvalDiagnostics {
+export function diagnose(
+  ways: number,
+  clean: Estimate,
+  maxSoftmax: ArrayLike<number>,
+  topShare: ArrayLike<number>,
+  robustGivenClean: number | null,
+): EvalDiagnostics {
   const chance = 1 / ways;
   const meanMaxSoftmax = estimate(maxSoftmax);
   const top = estimate(topShare);
@@ -61,10 +67,14 @@ export function diagnose(ways: number, clean: Estimate, maxSoftmax: ArrayLike<nu
   const collapsed = top.mean >= collapseShare(ways);
   const warnings: string[] = [];
   if (atChance) {
-    warnings.push(`clean accuracy ${pct(clean.mean)} ± ${pct(clean.ci95)} is within its interval of chance (${pct(chance)}): the model has not learned these tasks, and its robust accuracy means nothing`);
+    warnings.push(
+      `clean accuracy ${pct(clean.mean)} ± ${pct(clean.ci95)} is within its interval of chance (${pct(chance)}): the model has not learned these tasks, and its robust accuracy means nothing`,
+    );
   }
   if (collapsed) {
-    warnings.push(`predictions collapse: on average ${pct(top.mean)} of an episode's queries go to one class (balanced: ${pct(chance)}); its accuracies reflect that class, not robustness`);
+    warnings.push(
+      `predictions collapse: on average ${pct(top.mean)} of an episode's queries go to one class (balanced: ${pct(chance)}); its accuracies reflect that class, not robustness`,
+    );
   }
   return { chance, meanMaxSoftmax, topClassShare: top, robustGivenClean, atChance, collapsed, warnings };
 }
@@ -105,7 +115,8 @@ export function pairedComparisons(models: readonly Pick<ModelEval, 'model' | 'he
     for (let j = i + 1; j < models.length; j++) {
       const [x, y] = [models[i], models[j]];
       if (x.head !== y.head || !x.perEpisode || !y.perEpisode || x.perEpisode.clean.length !== y.perEpisode.clean.length) continue;
-      for (const metric of ['clean', 'robust'] as const) out.push({ a: x.model, b: y.model, metric, ...pairedDifference(x.perEpisode[metric], y.perEpisode[metric], seed) });
+      for (const metric of ['clean', 'robust'] as const)
+        out.push({ a: x.model, b: y.model, metric, ...pairedDifference(x.perEpisode[metric], y.perEpisode[metric], seed) });
     }
   }
   return out;

@@ -41,7 +41,13 @@ export function entriesFor(models: readonly EvalModel[], choice: HeadChoice): Ev
 
 function sameSplits(a: Dataset, b: Dataset): boolean {
   const eq = (x: readonly unknown[], y: readonly unknown[]) => x.length === y.length && x.every((v, i) => v === y[i]);
-  return eq(a.data.classes, b.data.classes) && eq(a.splits.train, b.splits.train) && eq(a.splits.val, b.splits.val) && eq(a.splits.test, b.splits.test) && eq(Array.from(a.data.labels), Array.from(b.data.labels));
+  return (
+    eq(a.data.classes, b.data.classes) &&
+    eq(a.splits.train, b.splits.train) &&
+    eq(a.splits.val, b.splits.val) &&
+    eq(a.splits.test, b.splits.test) &&
+    eq(Array.from(a.data.labels), Array.from(b.data.labels))
+  );
 }
 
 /**
@@ -58,7 +64,8 @@ export function checkedInputs(models: readonly EvalModel[], dataset: Dataset | r
   const datasets = Array.isArray(dataset) ? (dataset as readonly Dataset[]) : [dataset as Dataset];
   if (datasets.length === 0) throw new UserError('no dataset given');
   for (const d of datasets.slice(1)) {
-    if (!sameSplits(datasets[0], d)) throw new UserError(`datasets ${datasets[0].source} and ${d.source} differ in classes, labels or splits; the models must see the same episodes`);
+    if (!sameSplits(datasets[0], d))
+      throw new UserError(`datasets ${datasets[0].source} and ${d.source} differ in classes, labels or splits; the models must see the same episodes`);
   }
   return datasets;
 }
@@ -69,7 +76,9 @@ export function datasetFor(datasets: readonly Dataset[], m: EvalModel): Dataset 
   const d = datasets.find((x) => x.data.height === imageSize && x.data.width === imageSize && x.data.channels === channels);
   if (!d) {
     const have = datasets.map((x) => `${x.data.width}x${x.data.height}x${x.data.channels}`).join(', ');
-    throw new UserError(`model ${m.name} takes ${imageSize}x${imageSize}x${channels} images, but the data was loaded as ${have}; load it with imageSize ${imageSize} and channels ${channels}`);
+    throw new UserError(
+      `model ${m.name} takes ${imageSize}x${imageSize}x${channels} images, but the data was loaded as ${have}; load it with imageSize ${imageSize} and channels ${channels}`,
+    );
   }
   return d;
 }

@@ -64,8 +64,13 @@ export function prepareModel(name: string, cfg: Config, params: Params | ParamAr
   checkHeadFits(name, cfg, head, ways);
   const tensors = isTensorParams(params);
   return {
-    name, cfg, spec: modelSpecOf(cfg), head, steps: head === 'finetune' ? steps : 0,
-    params: tensors ? params : paramsFromArrays(params), owned: !tensors,
+    name,
+    cfg,
+    spec: modelSpecOf(cfg),
+    head,
+    steps: head === 'finetune' ? steps : 0,
+    params: tensors ? params : paramsFromArrays(params),
+    owned: !tensors,
   };
 }
 
@@ -114,7 +119,14 @@ export interface EpisodePredictions {
 }
 
 /** Predictions of one model on one episode (one read of the backend per episode). */
-export async function predictEpisode(m: PreparedModel, t: TaskTensors, ways: number, plans: readonly AttackPlan[], seed: number, episode: number): Promise<EpisodePredictions> {
+export async function predictEpisode(
+  m: PreparedModel,
+  t: TaskTensors,
+  ways: number,
+  plans: readonly AttackPlan[],
+  seed: number,
+  episode: number,
+): Promise<EpisodePredictions> {
   const adapted = adaptTo(m, t.xs, t.ys, ways);
   const preds: tf.Tensor[] = [];
   try {

@@ -125,7 +125,8 @@ export function resolveEvalOptions(models: readonly { cfg: Config }[], opts: Eva
   if (!(eps >= 0) || !Number.isFinite(eps)) throw new UserError(`eps must be a number >= 0, got ${eps}`);
   const norm = a.norm ?? 'linf';
   if (norm !== 'linf' && norm !== 'l2') throw new UserError(`norm must be linf or l2, got '${norm}'`);
-  if (norm === 'linf' && eps > 1) throw new UserError(`an L-inf eps above 1 covers the whole pixel range; eps is in [0,1] pixel units (8/255 = ${(8 / 255).toFixed(4)}), got ${eps}`);
+  if (norm === 'linf' && eps > 1)
+    throw new UserError(`an L-inf eps above 1 covers the whole pixel range; eps is in [0,1] pixel units (8/255 = ${(8 / 255).toFixed(4)}), got ${eps}`);
   const steps = a.steps ?? DEFAULT_ATTACK_STEPS;
   wholeAtLeast('attack steps', steps, 1);
   const restarts = a.restarts ?? 0;
@@ -151,7 +152,14 @@ export function resolveEvalOptions(models: readonly { cfg: Config }[], opts: Eva
     strong = { steps: sSteps, restarts: sRestarts, stepSize: sStep, loss };
   }
   return {
-    split, ways, shots, queries, episodes, seed, head, innerSteps: opts.innerSteps,
+    split,
+    ways,
+    shots,
+    queries,
+    episodes,
+    seed,
+    head,
+    innerSteps: opts.innerSteps,
     attack: { eps, steps, stepSize, norm, restarts },
     curve: [...new Set(curve)].sort((x, y) => x - y),
     strong,
@@ -177,7 +185,11 @@ export function attackPlans(o: ResolvedEvalOptions): AttackPlan[] {
   }));
   if (o.strong && o.attack.eps > 0) {
     for (let r = 0; r <= o.strong.restarts; r++) {
-      plans.push({ kind: 1 + r, loss: o.strong.loss, opts: { eps: o.attack.eps, steps: o.strong.steps, stepSize: o.strong.stepSize, norm: o.attack.norm, restarts: 0 } });
+      plans.push({
+        kind: 1 + r,
+        loss: o.strong.loss,
+        opts: { eps: o.attack.eps, steps: o.strong.steps, stepSize: o.strong.stepSize, norm: o.attack.norm, restarts: 0 },
+      });
     }
   }
   return plans;

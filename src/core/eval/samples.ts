@@ -70,14 +70,23 @@ export interface PerturbationSamples {
  */
 export async function samplePerturbations(model: EvalModel, episode: Episode, opts: SampleOptions = {}): Promise<PerturbationSamples> {
   const o = resolveEvalOptions([model], {
-    ways: episode.ways, shots: episode.shots, queries: episode.queries, episodes: 1, seed: opts.seed, head: opts.head, innerSteps: opts.innerSteps,
-    attack: { ...opts.attack, eps: opts.eps }, curve: [],
+    ways: episode.ways,
+    shots: episode.shots,
+    queries: episode.queries,
+    episodes: 1,
+    seed: opts.seed,
+    head: opts.head,
+    innerSteps: opts.innerSteps,
+    attack: { ...opts.attack, eps: opts.eps },
+    curve: [],
   });
   const count = opts.count ?? 4;
   wholeAtLeast('sample count', count, 1);
   const { height, width, channels } = episode;
   if (model.cfg.imageSize !== height || model.cfg.imageSize !== width || model.cfg.channels !== channels) {
-    throw new UserError(`model ${model.name} takes ${model.cfg.imageSize}x${model.cfg.imageSize}x${model.cfg.channels} images, the episode has ${width}x${height}x${channels}`);
+    throw new UserError(
+      `model ${model.name} takes ${model.cfg.imageSize}x${model.cfg.imageSize}x${model.cfg.channels} images, the episode has ${width}x${height}x${channels}`,
+    );
   }
   const m = prepareModel(model.name, model.cfg, model.params, headFor(model.cfg, o.head), o.innerSteps ?? model.cfg.innerStepsTest, episode.ways);
   const size = height * width * channels;
@@ -90,7 +99,13 @@ export async function samplePerturbations(model: EvalModel, episode: Episode, op
   try {
     adapted = adaptTo(m, t.xs, t.ys, episode.ways);
     const a = o.attack;
-    const adv = attackQuery(adapted, t.xq, t.yq, { eps: a.eps, steps: a.steps, stepSize: a.stepSize, norm: a.norm, restarts: a.restarts }, attackRng(o.seed, 0, 2, a.eps));
+    const adv = attackQuery(
+      adapted,
+      t.xq,
+      t.yq,
+      { eps: a.eps, steps: a.steps, stepSize: a.stepSize, norm: a.norm, restarts: a.restarts },
+      attackRng(o.seed, 0, 2, a.eps),
+    );
     const both = tf.tidy(() => tf.concat([tf.argMax(adapted!.logits(t.xq), 1), tf.argMax(adapted!.logits(adv), 1)]));
     try {
       preds = (await readValues(both)) as Int32Array;
@@ -116,7 +131,7 @@ export async function samplePerturbations(model: EvalModel, episode: Episode, op
     amplification = reach > 0 ? 0.5 / reach : 1;
   }
   if (!(amplification > 0) || !Number.isFinite(amplification)) throw new UserError(`amplification must be a positive number, got ${amplification}`);
-  const name = (label: number) => (opts.classNames ? opts.classNames[episode.classes[label]] ?? String(label) : String(label));
+  const name = (label: number) => (opts.classNames ? (opts.classNames[episode.classes[label]] ?? String(label)) : String(label));
   const png = (px: ArrayLike<number>) => imageToPng(px, height, width, channels, { scale: opts.scale });
   const samples = picks.map((q, i): PerturbationSample => {
     const d = deltas[i];

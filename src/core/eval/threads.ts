@@ -21,10 +21,7 @@ export type EvalThreadRequest =
   /** tasks: one episode per image shape; taskOf[i]: which of them model i takes. */
   | { type: 'episode'; index: number; tasks: Episode[]; taskOf: number[] };
 
-export type EvalThreadReply =
-  | { type: 'ready' }
-  | { type: 'result'; index: number; out: EpisodePredictions[]; seconds: number[] }
-  | ErrorReply;
+export type EvalThreadReply = { type: 'ready' } | { type: 'result'; index: number; out: EpisodePredictions[]; seconds: number[] } | ErrorReply;
 
 /** Fewest episodes per thread that make a thread worth its start-up (a second or so). */
 const MIN_EPISODES_PER_THREAD = 4;

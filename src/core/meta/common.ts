@@ -105,7 +105,7 @@ export class FastWeights {
   ) {
     const keys = adaptedKeys(params, ctx.cfg.innerUpdate);
     this.concrete = adapt(ctx.spec, params, x, y, { steps: ctx.cfg.innerSteps, lr: ctx.cfg.innerLr, keys });
-    this.shift = ctx.cfg.order === 1 ? tf.tidy(() => shiftOf(this.concrete, params, keys) as unknown as tf.TensorContainer) as unknown as Params : undefined;
+    this.shift = ctx.cfg.order === 1 ? (tf.tidy(() => shiftOf(this.concrete, params, keys) as unknown as tf.TensorContainer) as unknown as Params) : undefined;
   }
 
   /** |theta' - theta| / |theta| over the encoder: how far the inner loop moved it. */
@@ -155,7 +155,12 @@ export interface LossParts {
  * What every inner-loop method reports besides its loss: the query accuracy of the
  * meta-parameters before adaptation, and how far the inner loop moved the encoder.
  */
-export async function adaptationMetrics(ctx: MethodContext, params: Params, v: TaskTensors, w: FastWeights): Promise<Pick<StepMetrics, 'cleanAccBefore' | 'innerShift'>> {
+export async function adaptationMetrics(
+  ctx: MethodContext,
+  params: Params,
+  v: TaskTensors,
+  w: FastWeights,
+): Promise<Pick<StepMetrics, 'cleanAccBefore' | 'innerShift'>> {
   return { cleanAccBefore: await accuracyOf(ctx, params, v.xq, v.yq), innerShift: await w.encoderShift() };
 }
 

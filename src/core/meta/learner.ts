@@ -59,7 +59,10 @@ export class MetaLearner {
   private readonly adam: Adam;
   private executor: TaskExecutor;
 
-  constructor(readonly cfg: Config, executor?: TaskExecutor) {
+  constructor(
+    readonly cfg: Config,
+    executor?: TaskExecutor,
+  ) {
     this.ctx = { cfg, spec: modelSpecOf(cfg) };
     this.params = initModel(this.ctx.spec, new Rng([cfg.seed, 0x1a17]));
     this.adam = new Adam({ lr: cfg.outerLr, clipNorm: cfg.gradClip });

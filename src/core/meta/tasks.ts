@@ -20,11 +20,25 @@ export function taskRng(seed: number, step: number, task: number): Rng {
 }
 
 export function modelSpecOf(cfg: Config): ModelSpec {
-  return { backbone: cfg.backbone, width: cfg.width, imageSize: cfg.imageSize, channels: cfg.channels, ways: cfg.ways, projectionDim: cfg.projectionDim, headInit: cfg.headInit };
+  return {
+    backbone: cfg.backbone,
+    width: cfg.width,
+    imageSize: cfg.imageSize,
+    channels: cfg.channels,
+    ways: cfg.ways,
+    projectionDim: cfg.projectionDim,
+    headInit: cfg.headInit,
+  };
 }
 
 /** Runs the task steps one after another in this thread; `first` is the index of tasks[0] in its meta-batch. */
-export async function runTasksLocally(ctx: MethodContext, params: Params, tasks: Episode[], step: number, first = 0): Promise<{ gradSum: Params; metrics: StepMetrics[] }> {
+export async function runTasksLocally(
+  ctx: MethodContext,
+  params: Params,
+  tasks: Episode[],
+  step: number,
+  first = 0,
+): Promise<{ gradSum: Params; metrics: StepMetrics[] }> {
   const method = METHOD_IMPLS[ctx.cfg.method];
   let gradSum: Params | undefined;
   const metrics: StepMetrics[] = [];
@@ -52,4 +66,3 @@ export class LocalExecutor implements TaskExecutor {
     return runTasksLocally(this.ctx, params, tasks, step);
   }
 }
-

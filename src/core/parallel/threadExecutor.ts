@@ -16,8 +16,15 @@ export class ThreadExecutor implements TaskExecutor {
   private readonly threads: RequestThread<ThreadRequest, ThreadReply>[];
 
   /** `extraThreads` worker threads besides this one, each on `backend`. */
-  constructor(private readonly ctx: MethodContext, extraThreads: number, backend: string) {
-    this.threads = Array.from({ length: extraThreads }, () => new RequestThread<ThreadRequest, ThreadReply>(path.join(__dirname, 'taskThread.js'), backend, 'a task thread'));
+  constructor(
+    private readonly ctx: MethodContext,
+    extraThreads: number,
+    backend: string,
+  ) {
+    this.threads = Array.from(
+      { length: extraThreads },
+      () => new RequestThread<ThreadRequest, ThreadReply>(path.join(__dirname, 'taskThread.js'), backend, 'a task thread'),
+    );
   }
 
   async run(params: Params, tasks: Episode[], step: number): Promise<{ gradSum: Params; metrics: StepMetrics[] }> {

@@ -10,12 +10,16 @@ export function registerBackendCommands(ctx: CommandContext): vscode.Disposable[
 
 async function showBackend(ctx: CommandContext): Promise<void> {
   const choice = settings.backendSetting();
-  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Robust Meta: probing tfjs backends' }, () => probeBackend(choice));
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Robust Meta: probing tfjs backends' }, () =>
+    probeBackend(choice),
+  );
   const lines = formatBackendReport(report);
   for (const s of ctx.sessions.training()) lines.push(`Run ${s.id} in this window uses: ${s.backend ?? 'starting'}`);
   lines.forEach((l) => ctx.log.info(l));
   const show = 'Show Details';
-  const text = report.selected ? `Robust Meta backend: ${report.selected.name} (setting: ${choice}).` : `Robust Meta: no backend loads for '${choice}': ${report.error}`;
+  const text = report.selected
+    ? `Robust Meta backend: ${report.selected.name} (setting: ${choice}).`
+    : `Robust Meta: no backend loads for '${choice}': ${report.error}`;
   const pick = await (report.selected ? vscode.window.showInformationMessage(text, show) : vscode.window.showErrorMessage(text, show));
   if (pick === show) ctx.log.show();
 }

@@ -22,7 +22,11 @@ async function newConfig(): Promise<void> {
     if (stem === undefined) return;
     file = freeConfigPath(root, stem);
   } else {
-    const uri = await vscode.window.showSaveDialog({ title: 'New Experiment Config', filters: { 'Robust Meta config': ['json'] }, defaultUri: vscode.Uri.file('experiment.robust-meta.json') });
+    const uri = await vscode.window.showSaveDialog({
+      title: 'New Experiment Config',
+      filters: { 'Robust Meta config': ['json'] },
+      defaultUri: vscode.Uri.file('experiment.robust-meta.json'),
+    });
     if (!uri) return;
     file = uri.fsPath.endsWith('.robust-meta.json') ? uri.fsPath : uri.fsPath.replace(/(\.json)?$/, '.robust-meta.json');
   }

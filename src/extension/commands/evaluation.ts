@@ -36,7 +36,13 @@ async function pickDataFolder(ctx: CommandContext): Promise<string | undefined> 
   const pick = await vscode.window.showQuickPick(items, { title: 'Evaluate: data', placeHolder: 'Which data to evaluate on (test classes)' });
   if (!pick) return undefined;
   if (pick.dir) return pick.dir;
-  const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, title: 'Data folder to evaluate on', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
+  const uris = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    canSelectMany: false,
+    title: 'Data folder to evaluate on',
+    defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+  });
   return uris?.[0]?.fsPath;
 }
 

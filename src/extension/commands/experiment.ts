@@ -74,7 +74,12 @@ async function pickSpec(arg?: vscode.Uri): Promise<string | undefined> {
     return undefined;
   }
   if (files.length === 1) return files[0].fsPath;
-  return (await vscode.window.showQuickPick(files.map((f) => ({ label: vscode.workspace.asRelativePath(f), file: f.fsPath })), { title: 'Run Experiment' }))?.file;
+  return (
+    await vscode.window.showQuickPick(
+      files.map((f) => ({ label: vscode.workspace.asRelativePath(f), file: f.fsPath })),
+      { title: 'Run Experiment' },
+    )
+  )?.file;
 }
 
 async function runExperiment(ctx: CommandContext, arg?: vscode.Uri): Promise<void> {
@@ -129,7 +134,8 @@ class ExperimentCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
       : [new vscode.CodeLens(range, { title: '$(play) Run Experiment', command: 'robustMeta.runExperiment', arguments: [doc.uri] })];
     lenses.push(new vscode.CodeLens(range, { title: 'Open experiment panel', command: 'robustMeta.openExperiment', arguments: [doc.uri] }));
     const report = path.join(out, 'results.md');
-    if (fs.existsSync(report)) lenses.push(new vscode.CodeLens(range, { title: 'Open results', command: 'markdown.showPreview', arguments: [vscode.Uri.file(report)] }));
+    if (fs.existsSync(report))
+      lenses.push(new vscode.CodeLens(range, { title: 'Open results', command: 'markdown.showPreview', arguments: [vscode.Uri.file(report)] }));
     return lenses;
   }
 

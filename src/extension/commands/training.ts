@@ -31,7 +31,11 @@ async function pickConfigFile(arg: Arg): Promise<string | undefined | null> {
   const active = vscode.window.activeTextEditor?.document.uri.fsPath;
   files.sort((a, b) => Number(b.fsPath === active) - Number(a.fsPath === active) || a.fsPath.localeCompare(b.fsPath));
   const items: (vscode.QuickPickItem & { file?: string })[] = [
-    { label: 'Default settings', description: `${settings.defaultMethod()} on the bundled Fashion-MNIST subset`, detail: 'No config file: every value at its default' },
+    {
+      label: 'Default settings',
+      description: `${settings.defaultMethod()} on the bundled Fashion-MNIST subset`,
+      detail: 'No config file: every value at its default',
+    },
     ...files.map((f) => ({ label: vscode.workspace.asRelativePath(f), description: f.fsPath === active ? 'open in the editor' : undefined, file: f.fsPath })),
   ];
   const pick = await vscode.window.showQuickPick(items, { title: 'Start Training: config', placeHolder: 'Pick a config file or the defaults' });
@@ -88,7 +92,12 @@ async function stopTraining(ctx: CommandContext, arg?: Arg): Promise<void> {
     const pick =
       live.length === 1
         ? live[0]
-        : (await vscode.window.showQuickPick(live.map((s) => ({ label: s.id, description: s.progress ? `step ${s.progress.step}/${s.progress.totalSteps}` : 'starting', s })), { title: 'Stop Training' }))?.s;
+        : (
+            await vscode.window.showQuickPick(
+              live.map((s) => ({ label: s.id, description: s.progress ? `step ${s.progress.step}/${s.progress.totalSteps}` : 'starting', s })),
+              { title: 'Stop Training' },
+            )
+          )?.s;
     if (!pick) return;
     dir = pick.dir;
   }
@@ -132,14 +141,19 @@ async function resumeTraining(ctx: CommandContext, arg?: Arg): Promise<void> {
   if (!(await ctx.requireTrust('Resume Training'))) return;
   let dir = runDirOf(arg);
   if (!dir) {
-    const run = await ctx.pickRun('Resume Training', (r) => r.state !== 'running' && r.state !== 'done' && r.checkpoints.length > 0, 'no stopped or failed run with a checkpoint to resume.');
+    const run = await ctx.pickRun(
+      'Resume Training',
+      (r) => r.state !== 'running' && r.state !== 'done' && r.checkpoints.length > 0,
+      'no stopped or failed run with a checkpoint to resume.',
+    );
     if (!run) return;
     dir = run.dir;
   }
   dir = ctx.checkedRunDir(dir);
   if (ctx.sessions.get(dir)?.phase === 'running') throw new Error(`${path.basename(dir)} is already running in this window`);
   const run = readRunEntry(dir);
-  if (run.state === 'running') throw new Error(`${run.id} is being trained by another process (pid ${runOwner(dir)?.pid ?? '?'}): one run folder has one writer; stop it before resuming`);
+  if (run.state === 'running')
+    throw new Error(`${run.id} is being trained by another process (pid ${runOwner(dir)?.pid ?? '?'}): one run folder has one writer; stop it before resuming`);
   if (!run.checkpoints.length) throw new Error(`${run.id} has no checkpoint to resume from`);
   // A run folder's config.json is as untrusted as a config file: the same rule for its data.
   const { config } = readRunConfig(dir);

@@ -30,7 +30,12 @@ export class ComparePanel extends PanelBase {
     return new ComparePanel(panel, host, runDirs, resultFiles);
   }
 
-  private constructor(panel: vscode.WebviewPanel, private readonly host: PanelHost, private runDirs: string[], private resultFiles: string[]) {
+  private constructor(
+    panel: vscode.WebviewPanel,
+    private readonly host: PanelHost,
+    private runDirs: string[],
+    private resultFiles: string[],
+  ) {
     super(panel, host.extensionUri, 'compare', host.log);
     ComparePanel.current = this;
     this.register({ dispose: () => ComparePanel.current === this && (ComparePanel.current = undefined) });
@@ -49,7 +54,10 @@ export class ComparePanel extends PanelBase {
   }
 
   protected sendAll(): void {
-    const runs: CompareRunView[] = this.runDirs.map((dir) => ({ run: runView(readRunEntry(dir), Boolean(this.host.sessions.get(dir))), metrics: thinMetrics(readMetricsFrom(dir).lines, 3000) }));
+    const runs: CompareRunView[] = this.runDirs.map((dir) => ({
+      run: runView(readRunEntry(dir), Boolean(this.host.sessions.get(dir))),
+      metrics: thinMetrics(readMetricsFrom(dir).lines, 3000),
+    }));
     const results: ResultView[] = [];
     const problems: string[] = [];
     for (const file of this.resultFiles) {

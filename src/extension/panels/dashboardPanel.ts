@@ -50,7 +50,11 @@ export class DashboardPanel extends PanelBase {
     return DashboardPanel.open.get(path.resolve(runDir));
   }
 
-  private constructor(panel: vscode.WebviewPanel, private readonly host: PanelHost, private readonly runDir: string) {
+  private constructor(
+    panel: vscode.WebviewPanel,
+    private readonly host: PanelHost,
+    private readonly runDir: string,
+  ) {
     super(panel, host.extensionUri, 'dashboard', host.log);
     DashboardPanel.open.set(runDir, this);
     this.register({ dispose: () => DashboardPanel.open.get(runDir) === this && DashboardPanel.open.delete(runDir) });
@@ -96,7 +100,14 @@ export class DashboardPanel extends PanelBase {
       // The worker writes config.json once its backend and data are loaded; until then the
       // folder is empty, which is not a problem but the start of the run.
       const cfg = s.job.config;
-      run = { ...run, problem: undefined, state: 'running', method: cfg?.method ?? run.method, totalSteps: cfg?.steps ?? run.totalSteps, message: 'starting: loading the backend and the data…' };
+      run = {
+        ...run,
+        problem: undefined,
+        state: 'running',
+        method: cfg?.method ?? run.method,
+        totalSteps: cfg?.steps ?? run.totalSteps,
+        message: 'starting: loading the backend and the data…',
+      };
     }
     return runView(run, Boolean(s), live);
   }

@@ -29,7 +29,11 @@ export class DatasetPanel extends PanelBase {
     return new DatasetPanel(panel, host, key);
   }
 
-  private constructor(panel: vscode.WebviewPanel, host: PanelHost, private readonly dir: string) {
+  private constructor(
+    panel: vscode.WebviewPanel,
+    host: PanelHost,
+    private readonly dir: string,
+  ) {
     super(panel, host.extensionUri, 'dataset', host.log);
     DatasetPanel.open.set(dir, this);
     this.register({ dispose: () => DatasetPanel.open.get(dir) === this && DatasetPanel.open.delete(dir) });

@@ -41,12 +41,18 @@ export class ExperimentPanel extends PanelBase {
     return `Experiment ${path.basename(spec, '.experiment.json')}`;
   }
 
-  private constructor(panel: vscode.WebviewPanel, private readonly host: PanelHost, private readonly spec: string) {
+  private constructor(
+    panel: vscode.WebviewPanel,
+    private readonly host: PanelHost,
+    private readonly spec: string,
+  ) {
     super(panel, host.extensionUri, 'experiment', host.log);
     ExperimentPanel.open.set(spec, this);
     this.register({ dispose: () => ExperimentPanel.open.get(spec) === this && ExperimentPanel.open.delete(spec) });
     this.panel.iconPath = vscode.Uri.joinPath(host.extensionUri, 'media', 'robust-meta.svg');
-    const w = this.register(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(spec)), '{*.experiment.json,experiments/out/**}')));
+    const w = this.register(
+      vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(spec)), '{*.experiment.json,experiments/out/**}')),
+    );
     for (const ev of [w.onDidChange, w.onDidCreate, w.onDidDelete]) this.register(ev(() => this.reload.trigger()));
     // status.json of a training job changes every step: a watcher may coalesce or miss some on
     // network disks, so a slow poll backs it up while the panel is open.

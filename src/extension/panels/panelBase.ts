@@ -34,7 +34,11 @@ export abstract class PanelBase extends Disposable {
     this.register(
       panel.webview.onDidReceiveMessage(async (raw: unknown) => {
         try {
-          const outcome = await dispatchViewMessage(raw, { ...this.handlers(), 'view/ready': () => this.onReady(), 'chart/save': (m) => saveChartPng(m.name, m.png) });
+          const outcome = await dispatchViewMessage(raw, {
+            ...this.handlers(),
+            'view/ready': () => this.onReady(),
+            'chart/save': (m) => saveChartPng(m.name, m.png),
+          });
           if (outcome === 'invalid') this.log.warn(`ignored an invalid message from the ${kind} panel: ${JSON.stringify(raw).slice(0, 200)}`);
         } catch (e) {
           void vscode.window.showErrorMessage((e as Error).message);

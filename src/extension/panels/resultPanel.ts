@@ -35,7 +35,11 @@ export class ResultPanel extends PanelBase {
     return new ResultPanel(panel, host, key);
   }
 
-  private constructor(panel: vscode.WebviewPanel, host: PanelHost, private readonly file: string) {
+  private constructor(
+    panel: vscode.WebviewPanel,
+    host: PanelHost,
+    private readonly file: string,
+  ) {
     super(panel, host.extensionUri, 'result', host.log);
     ResultPanel.open.set(file, this);
     this.register({ dispose: () => ResultPanel.open.get(file) === this && ResultPanel.open.delete(file) });

@@ -109,7 +109,9 @@ export function slurmExecutor(o: SlurmExecutorOptions): SlurmExecutor {
       }
       // The exit record may land just after the scheduler's state changes: wait a few polls.
       if (++q.missing >= 3) {
-        const how = mine ? `${mine.state.toLowerCase()}${mine.reason ? ` (${mine.reason})` : ''}${mine.exitCode ? `, exit ${mine.exitCode}` : ''}` : 'gone from the scheduler without an exit record';
+        const how = mine
+          ? `${mine.state.toLowerCase()}${mine.reason ? ` (${mine.reason})` : ''}${mine.exitCode ? `, exit ${mine.exitCode}` : ''}`
+          : 'gone from the scheduler without an exit record';
         finish(q, null, `Slurm task ${id} ended ${how}`);
       }
     }
@@ -122,7 +124,13 @@ export function slurmExecutor(o: SlurmExecutorOptions): SlurmExecutor {
   const submitArray = (kind: string, group: Queued[]) => {
     const n = ++counter;
     const base = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${n}-${kind}`;
-    const tasks: BatchTask[] = group.map((q) => ({ argv: [...robustMetaArgv(), 'job', q.jobFile, '--json'], exitDir: dir, stdout: q.events, stderr: q.log, freshStdout: true }));
+    const tasks: BatchTask[] = group.map((q) => ({
+      argv: [...robustMetaArgv(), 'job', q.jobFile, '--json'],
+      exitDir: dir,
+      stdout: q.events,
+      stderr: q.log,
+      freshStdout: true,
+    }));
     const file = path.join(dir, `${base}.sh`);
     fs.writeFileSync(
       file,
@@ -140,7 +148,12 @@ export function slurmExecutor(o: SlurmExecutorOptions): SlurmExecutor {
     );
     const jobId = submit(file, { cwd: o.workDir });
     jobIds.push(jobId);
-    recordSubmission(o.folder, 'experiment', { jobId, submittedAt: new Date().toISOString(), script: path.relative(o.folder, file), label: `${kind} (${group.length})` });
+    recordSubmission(o.folder, 'experiment', {
+      jobId,
+      submittedAt: new Date().toISOString(),
+      script: path.relative(o.folder, file),
+      label: `${kind} (${group.length})`,
+    });
     o.log(`submitted Slurm job ${jobId}${group.length > 1 ? ` (array of ${group.length})` : ''}: ${kind}`);
     group.forEach((q, i) => {
       q.taskId = group.length > 1 ? `${jobId}_${i}` : jobId;
@@ -171,7 +184,15 @@ export function slurmExecutor(o: SlurmExecutorOptions): SlurmExecutor {
       const stem = opts.logFile ? path.basename(opts.logFile).replace(/\.log$/, '') : `${job.kind}-${Date.now()}-${counter}`;
       let q!: Queued;
       const done = new Promise<JobResult>((resolve) => {
-        q = { job, opts, jobFile: path.join(tasksDir, `${stem}.json`), events: path.join(tasksDir, `${stem}.events.jsonl`), log: opts.logFile ?? path.join(tasksDir, `${stem}.log`), resolve, missing: 0 };
+        q = {
+          job,
+          opts,
+          jobFile: path.join(tasksDir, `${stem}.json`),
+          events: path.join(tasksDir, `${stem}.events.jsonl`),
+          log: opts.logFile ?? path.join(tasksDir, `${stem}.log`),
+          resolve,
+          missing: 0,
+        };
       });
       fs.writeFileSync(q.jobFile, JSON.stringify(job, null, 2) + '\n');
       queue.push(q);

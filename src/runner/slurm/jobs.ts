@@ -42,7 +42,23 @@ export interface JobView {
 }
 
 /** The order in which one task's state stands for a whole array. */
-const PRECEDENCE = ['RUNNING', 'COMPLETING', 'CONFIGURING', 'PENDING', 'REQUEUED', 'SUSPENDED', 'FAILED', 'OUT_OF_MEMORY', 'NODE_FAIL', 'TIMEOUT', 'PREEMPTED', 'CANCELLED', 'BOOT_FAIL', 'DEADLINE', 'COMPLETED'];
+const PRECEDENCE = [
+  'RUNNING',
+  'COMPLETING',
+  'CONFIGURING',
+  'PENDING',
+  'REQUEUED',
+  'SUSPENDED',
+  'FAILED',
+  'OUT_OF_MEMORY',
+  'NODE_FAIL',
+  'TIMEOUT',
+  'PREEMPTED',
+  'CANCELLED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'COMPLETED',
+];
 
 function arrayState(tasks: JobTaskView[]): JobTaskView {
   const rank = (s: string) => {
@@ -80,7 +96,12 @@ export function trainJobLog(runDir: string, jobId: string): string {
 function fromExits(folder: string, jobId: string): { tasks: JobTaskView[] } {
   const tasks: JobTaskView[] = [];
   for (const [id, e] of readExits(folder, jobId)) {
-    tasks.push({ jobId: id, state: e.requeued ? 'REQUEUED' : e.exitCode === 0 ? 'COMPLETED' : 'FAILED', reason: e.exitCode === 0 ? undefined : 'NonZeroExitCode', exitCode: `${e.exitCode}:0` });
+    tasks.push({
+      jobId: id,
+      state: e.requeued ? 'REQUEUED' : e.exitCode === 0 ? 'COMPLETED' : 'FAILED',
+      reason: e.exitCode === 0 ? undefined : 'NonZeroExitCode',
+      exitCode: `${e.exitCode}:0`,
+    });
   }
   return { tasks };
 }
@@ -93,7 +114,18 @@ export function listJobs(roots: string[]): JobView[] {
   const views: JobView[] = [];
   for (const f of found) {
     if (!f.record) {
-      views.push({ folder: f.folder, kind: 'train', jobId: '?', submittedAt: '', script: '', state: 'UNKNOWN', finished: true, source: 'none', earlier: 0, error: f.error });
+      views.push({
+        folder: f.folder,
+        kind: 'train',
+        jobId: '?',
+        submittedAt: '',
+        script: '',
+        state: 'UNKNOWN',
+        finished: true,
+        source: 'none',
+        earlier: 0,
+        error: f.error,
+      });
       continue;
     }
     const subs = f.record.kind === 'train' ? f.record.submissions.slice(-1) : f.record.submissions;
@@ -108,7 +140,13 @@ export function listJobs(roots: string[]): JobView[] {
         tasks = fromExits(f.folder, s.jobId).tasks;
         source = tasks.length ? 'exit record' : 'none';
       }
-      const head = tasks.length ? arrayState(tasks) : { jobId: s.jobId, state: 'UNKNOWN', reason: 'the scheduler no longer knows this job and it recorded no exit (killed before it ran, or its node failed)' };
+      const head = tasks.length
+        ? arrayState(tasks)
+        : {
+            jobId: s.jobId,
+            state: 'UNKNOWN',
+            reason: 'the scheduler no longer knows this job and it recorded no exit (killed before it ran, or its node failed)',
+          };
       const view: JobView = {
         folder: f.folder,
         kind: f.record.kind,

@@ -36,7 +36,10 @@ export function clusterProblem(): string | undefined {
   const r = run('sinfo', ['-h', '-o', '%T']);
   if (r.missing) return 'sinfo is not on PATH (no Slurm client here; scripts/slurm/setup-cluster.sh starts a single-node cluster)';
   if (!r.ok) return `sinfo failed: ${r.err}`;
-  const states = r.out.split('\n').map((s) => s.trim()).filter(Boolean);
+  const states = r.out
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!states.some((s) => /^(idle|mixed|allocated|completing)/.test(s))) return `no node is up (sinfo: ${states.join(', ') || 'no nodes'})`;
   return undefined;
 }
@@ -45,7 +48,8 @@ export function clusterProblem(): string | undefined {
 export function submit(scriptFile: string, o: { dependency?: string; cwd: string }): string {
   const args = ['--parsable', ...(o.dependency ? [`--dependency=${o.dependency}`, '--kill-on-invalid-dep=yes'] : []), scriptFile];
   const r = spawnSync('sbatch', args, { encoding: 'utf8', cwd: o.cwd, timeout: 60_000 });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new UserError('sbatch is not on PATH: --executor slurm needs a Slurm client (run it on the cluster\'s login node)');
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')
+    throw new UserError("sbatch is not on PATH: --executor slurm needs a Slurm client (run it on the cluster's login node)");
   if (r.status !== 0) throw new UserError(`sbatch refused ${scriptFile}: ${(r.stderr || r.stdout || String(r.error)).trim()}`);
   // --parsable prints "id" or "id;cluster".
   const id = r.stdout.trim().split(';')[0];

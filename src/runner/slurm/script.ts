@@ -94,7 +94,12 @@ export function batchScript(s: BatchScriptSpec): string {
     ...sbatchLines(s.options),
   ];
   const select = array
-    ? ['case "${SLURM_ARRAY_TASK_ID:-0}" in', ...s.tasks.flatMap((t, i) => [`  ${i})`, ...taskCommands(t).map((l) => `    ${l}`), '    ;;']), '  *) echo "no task ${SLURM_ARRAY_TASK_ID}" >&2; exit 2 ;;', 'esac']
+    ? [
+        'case "${SLURM_ARRAY_TASK_ID:-0}" in',
+        ...s.tasks.flatMap((t, i) => [`  ${i})`, ...taskCommands(t).map((l) => `    ${l}`), '    ;;']),
+        '  *) echo "no task ${SLURM_ARRAY_TASK_ID}" >&2; exit 2 ;;',
+        'esac',
+      ]
     : taskCommands(s.tasks[0]);
   const body = [
     'set -u',
@@ -108,14 +113,14 @@ export function batchScript(s: BatchScriptSpec): string {
     'trap \'near_limit=1; kill -TERM "$child" 2>/dev/null\' USR1',
     '# scancel and preemption signal every process of the job: robust-meta got its own SIGTERM.',
     "trap ':' TERM",
-    '# The command\'s output: the job\'s own output file unless the task names files.',
+    "# The command's output: the job's own output file unless the task names files.",
     'exec 3>&1 4>&2',
     'if [ -n "$STDOUT" ]; then exec 3>>"$STDOUT"; fi',
     'if [ -n "$STDERR" ]; then exec 4>>"$STDERR"; fi',
     '"$@" >&3 2>&4 3>&- 4>&- &',
     'child=$!',
     'wait "$child"; rc=$?',
-    '# A trap interrupts wait; wait again for the command\'s own exit status.',
+    "# A trap interrupts wait; wait again for the command's own exit status.",
     'while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done',
     'requeued=false',
     `if [ "$near_limit" = 1 ] && [ "$rc" -ne 0 ] && [ "\${SLURM_RESTART_COUNT:-0}" -lt ${s.maxRequeues} ]; then requeued=true; fi`,

@@ -40,7 +40,13 @@ function jobFiles(runDir: string): { train: string; resume: string } {
 function writeScript(runDir: string, options: SlurmOptions, overrides: Partial<Config>): string {
   const dir = slurmDir(runDir);
   const files = jobFiles(runDir);
-  const resume: Job = { kind: 'train', runDir, resume: true, ...(Object.keys(overrides).length ? { overrides } : {}), cacheDir: path.join(path.dirname(runDir), '.cache') };
+  const resume: Job = {
+    kind: 'train',
+    runDir,
+    resume: true,
+    ...(Object.keys(overrides).length ? { overrides } : {}),
+    cacheDir: path.join(path.dirname(runDir), '.cache'),
+  };
   writeJsonAtomic(files.resume, resume);
   const script = batchScript({
     jobName: `rm-${path.basename(runDir)}`,
@@ -48,7 +54,13 @@ function writeScript(runDir: string, options: SlurmOptions, overrides: Partial<C
     options,
     output: path.join(dir, 'job-%j.log'),
     workDir: process.cwd(),
-    tasks: [{ argv: [...robustMetaArgv(), 'job', files.train], resume: { ifExists: path.join(runDir, RUN_FILES.config), argv: [...robustMetaArgv(), 'job', files.resume] }, exitDir: dir }],
+    tasks: [
+      {
+        argv: [...robustMetaArgv(), 'job', files.train],
+        resume: { ifExists: path.join(runDir, RUN_FILES.config), argv: [...robustMetaArgv(), 'job', files.resume] },
+        exitDir: dir,
+      },
+    ],
     maxRequeues: MAX_REQUEUES,
   });
   const file = path.join(dir, 'job.sh');
@@ -86,7 +98,8 @@ export function resubmitRun(runDir: string, options: SlurmOptions | undefined, o
   if (last) {
     const states = queryJobs([last.jobId]).get(last.jobId) ?? [];
     const active = states.find((s) => !isFinished(s.state));
-    if (active) throw new UserError(`job ${last.jobId} of ${runDir} is still ${active.state.toLowerCase()}; cancel it first (scancel ${last.jobId}) or wait for it`);
+    if (active)
+      throw new UserError(`job ${last.jobId} of ${runDir} is still ${active.state.toLowerCase()}; cancel it first (scancel ${last.jobId}) or wait for it`);
   }
   const regenerate = options !== undefined || Object.keys(overrides).length > 0 || !fs.existsSync(script);
   if (regenerate && !fs.existsSync(jobFiles(runDir).train) && !fs.existsSync(path.join(runDir, RUN_FILES.config))) {

@@ -20,7 +20,10 @@ export class ContextMenu {
   async choose(entry: string | RegExp): Promise<void> {
     const menu = this.page.locator('.monaco-menu-container, .context-view .monaco-menu').first();
     await menu.waitFor({ state: 'visible' });
-    const item = menu.locator('.action-item:not(.disabled) .action-label').filter({ hasText: exact(entry) }).first();
+    const item = menu
+      .locator('.action-item:not(.disabled) .action-label')
+      .filter({ hasText: exact(entry) })
+      .first();
     try {
       await item.waitFor({ state: 'visible', timeout: 10_000 });
     } catch (err) {
@@ -32,7 +35,11 @@ export class ContextMenu {
     await item.click();
     // A click right after the menu opened is sometimes ignored (the menu stays open with the
     // entry highlighted): then choose the highlighted entry with the keyboard.
-    const closed = () => menu.waitFor({ state: 'hidden', timeout: 2_000 }).then(() => true, () => false);
+    const closed = () =>
+      menu.waitFor({ state: 'hidden', timeout: 2_000 }).then(
+        () => true,
+        () => false,
+      );
     if (!(await closed())) {
       this.vs.note(`context menu: the click on ${entry} was ignored; choosing it with Enter`);
       await item.hover({ timeout: 2_000 }).catch(() => undefined);

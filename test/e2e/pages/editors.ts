@@ -6,12 +6,14 @@ import { exact, monacoText } from './text';
 
 /** Editor tabs, text editors and webview panels. */
 export class Editors {
-  constructor(private readonly vs: Session, private readonly quickInput: QuickInput) {}
+  constructor(
+    private readonly vs: Session,
+    private readonly quickInput: QuickInput,
+  ) {}
 
   private get page(): Page {
     return this.vs.page;
   }
-
 
   /** The tab of an editor or webview panel by its title. */
   tab(title: string | RegExp): Locator {
@@ -28,12 +30,7 @@ export class Editors {
   /** The content of the visible webview (panel or view): frameLocator twice, `iframe.webview`
    * then `iframe#active-frame`. With several webviews visible, `index` picks one (DOM order). */
   webview(index = 0): FrameLocator {
-    return this.page
-      .locator('iframe.webview.ready')
-      .filter({ visible: true })
-      .nth(index)
-      .contentFrame()
-      .frameLocator('iframe#active-frame');
+    return this.page.locator('iframe.webview.ready').filter({ visible: true }).nth(index).contentFrame().frameLocator('iframe#active-frame');
   }
 
   /** Waits until a visible webview shows `selector`; returns that webview's content. */

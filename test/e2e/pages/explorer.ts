@@ -6,12 +6,15 @@ import { exact } from './text';
 
 /** The file explorer. */
 export class Explorer {
-  constructor(private readonly vs: Session, private readonly sideBar: SideBar, private readonly menu: ContextMenu) {}
+  constructor(
+    private readonly vs: Session,
+    private readonly sideBar: SideBar,
+    private readonly menu: ContextMenu,
+  ) {}
 
   private get page(): Page {
     return this.vs.page;
   }
-
 
   /** Shows the Explorer. */
   async open(): Promise<void> {

@@ -5,12 +5,14 @@ import { escapeRegExp, exact } from './text';
 
 /** Notification toasts, the notification center and modal dialogs. */
 export class Notifications {
-  constructor(private readonly vs: Session, private readonly quickInput: QuickInput) {}
+  constructor(
+    private readonly vs: Session,
+    private readonly quickInput: QuickInput,
+  ) {}
 
   private get page(): Page {
     return this.vs.page;
   }
-
 
   /** Notification toasts whose message matches `text` (substring or RegExp). */
   toast(text: string | RegExp): Locator {
@@ -31,10 +33,7 @@ export class Notifications {
       if (inCenter.some((m) => re.test(m))) return n;
       await this.page.keyboard.press('Escape');
       const shown = await this.messages();
-      throw new Error(
-        `no notification matching ${text}; toasts: ${JSON.stringify(shown)}; notification center: ${JSON.stringify(inCenter)}`,
-        { cause: err },
-      );
+      throw new Error(`no notification matching ${text}; toasts: ${JSON.stringify(shown)}; notification center: ${JSON.stringify(inCenter)}`, { cause: err });
     }
     return n;
   }
@@ -51,15 +50,17 @@ export class Notifications {
 
   /** The messages of the visible notification toasts. */
   async messages(): Promise<string[]> {
-    return (await this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()).map((s) =>
-      s.trim(),
-    );
+    return (await this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts()).map((s) => s.trim());
   }
 
   /** Clicks a button (e.g. "Open Dashboard") on the notification matching `text`. */
   async clickButton(text: string | RegExp, button: string | RegExp): Promise<void> {
     const n = await this.waitFor(text);
-    await n.locator('.monaco-button').filter({ hasText: exact(button) }).first().click();
+    await n
+      .locator('.monaco-button')
+      .filter({ hasText: exact(button) })
+      .first()
+      .click();
   }
 
   /** Closes all notification toasts. */
@@ -70,7 +71,10 @@ export class Notifications {
       if (await close.isVisible().catch(() => false)) {
         await close.click().catch(() => undefined);
       } else {
-        await toasts.first().hover().catch(() => undefined);
+        await toasts
+          .first()
+          .hover()
+          .catch(() => undefined);
         await close.click({ timeout: 2_000 }).catch(() => undefined);
       }
     }
@@ -84,6 +88,10 @@ export class Notifications {
   /** Waits for a modal dialog and clicks one of its buttons. */
   async clickDialogButton(button: string | RegExp): Promise<void> {
     await this.dialog.waitFor({ state: 'visible' });
-    await this.dialog.locator('.monaco-button').filter({ hasText: exact(button) }).first().click();
+    await this.dialog
+      .locator('.monaco-button')
+      .filter({ hasText: exact(button) })
+      .first()
+      .click();
   }
 }

@@ -5,12 +5,14 @@ import { monacoText } from './text';
 
 /** The panel under the editors (Output channels). */
 export class BottomPanel {
-  constructor(private readonly vs: Session, private readonly quickInput: QuickInput) {}
+  constructor(
+    private readonly vs: Session,
+    private readonly quickInput: QuickInput,
+  ) {}
 
   private get page(): Page {
     return this.vs.page;
   }
-
 
   /** The visible text of an Output channel, chosen by its name ("Output: Show Output Channels..."). */
   async outputChannelText(channel: string): Promise<string> {

@@ -12,7 +12,6 @@ export class QuickInput {
     return this.vs.page;
   }
 
-
   /** The quick input widget (command palette, quick picks, input boxes). */
   get locator(): Locator {
     return this.page.locator('.quick-input-widget');
@@ -129,7 +128,12 @@ export class QuickInput {
 
   /** The validation or prompt message under the input box. */
   async message(): Promise<string> {
-    return (await this.locator.locator('.quick-input-message').innerText().catch(() => '')).trim();
+    return (
+      await this.locator
+        .locator('.quick-input-message')
+        .innerText()
+        .catch(() => '')
+    ).trim();
   }
 
   /** Accepts the quick input (Enter; the OK button of a multi-select pick). */
@@ -172,7 +176,11 @@ export class QuickInput {
       if (attempt === 4) throw new Error(`the file dialog keeps changing the typed path ${value}`);
     }
     await input.press('Enter');
-    const hidden = () => this.locator.waitFor({ state: 'hidden', timeout: 5_000 }).then(() => true, () => false);
+    const hidden = () =>
+      this.locator.waitFor({ state: 'hidden', timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      );
     if (!(await hidden())) {
       await this.locator.locator('.monaco-button').first().click(); // the dialog's OK ("Open", "Save", ...)
       if (!(await hidden())) throw new Error(`the file dialog did not accept ${value}: ${await this.message()}`);
@@ -189,8 +197,11 @@ export class QuickInput {
         const d = (globalThis as unknown as { document: any }).document;
         const w = d.querySelector('.quick-input-widget');
         if (!w) return false;
-        const t = (w.querySelector('.quick-input-title')?.textContent ?? '') + '\n' +
-          (w.querySelector('.quick-input-box input')?.getAttribute('placeholder') ?? '') + '\n' +
+        const t =
+          (w.querySelector('.quick-input-title')?.textContent ?? '') +
+          '\n' +
+          (w.querySelector('.quick-input-box input')?.getAttribute('placeholder') ?? '') +
+          '\n' +
           (w.querySelector('.quick-input-message')?.textContent ?? '');
         return new RegExp(src, flags).test(t);
       },

@@ -5,12 +5,14 @@ import { escapeRegExp, exact } from './text';
 
 /** The activity bar, the side bar's views and their trees. */
 export class SideBar {
-  constructor(private readonly vs: Session, private readonly contextMenu: ContextMenu) {}
+  constructor(
+    private readonly vs: Session,
+    private readonly contextMenu: ContextMenu,
+  ) {}
 
   private get page(): Page {
     return this.vs.page;
   }
-
 
   /** The activity bar entry of a view container, e.g. 'Robust Meta' or 'Explorer'. */
   activityBarItem(title: string): Locator {
@@ -28,11 +30,17 @@ export class SideBar {
     const checked = await li
       .evaluate((el) => (el as unknown as { classList: { contains(c: string): boolean } }).classList.contains('checked'))
       .catch(() => false);
-    const sidebarVisible = await this.page.locator('.part.sidebar').isVisible().catch(() => false);
+    const sidebarVisible = await this.page
+      .locator('.part.sidebar')
+      .isVisible()
+      .catch(() => false);
     if (!checked || !sidebarVisible) {
       await item.click();
       // the activity bar's hover would stay over the side bar's first rows and take their clicks
-      await this.page.locator('.part.statusbar').hover().catch(() => undefined);
+      await this.page
+        .locator('.part.statusbar')
+        .hover()
+        .catch(() => undefined);
     }
     await this.page
       .locator('.part.sidebar .composite.title')
@@ -90,10 +98,7 @@ export class SideBar {
     try {
       await item.waitFor({ state: 'visible', timeout });
     } catch (err) {
-      throw new Error(
-        `view "${viewTitle}" has no item ${label}; it shows: ${JSON.stringify(await this.treeLabels(viewTitle))}`,
-        { cause: err },
-      );
+      throw new Error(`view "${viewTitle}" has no item ${label}; it shows: ${JSON.stringify(await this.treeLabels(viewTitle))}`, { cause: err });
     }
     return item;
   }
@@ -108,7 +113,10 @@ export class SideBar {
   /** Clicks an inline action (hover icon) of a tree item by its title, e.g. 'Stop Training'. */
   async clickTreeItemAction(item: Locator, actionTitle: string): Promise<void> {
     await item.hover();
-    await item.locator(`.actions .action-label[aria-label^="${actionTitle.replace(/"/g, '\\"')}"]`).first().click();
+    await item
+      .locator(`.actions .action-label[aria-label^="${actionTitle.replace(/"/g, '\\"')}"]`)
+      .first()
+      .click();
   }
 
   /** Clicks an action in a view's title bar by its title, e.g. 'Refresh'. */

@@ -1,7 +1,12 @@
 // Text matching shared by the page objects.
 
 export function slug(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'session';
+  return (
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80) || 'session'
+  );
 }
 
 export function escapeRegExp(s: string): string {

@@ -27,18 +27,50 @@ export interface SimdExports {
   moments(x: number, M: number, C: number, shift: number, s1: number, s2: number, p1: number, p2: number): void;
   bnReluPool(x: number, N: number, H: number, W: number, C: number, mean: number, a: number, beta: number, y: number, arg: number): void;
   poolGradSums(
-    x: number, dy: number, arg: number, N: number, H: number, W: number, C: number, mean: number,
-    s1: number, s2: number, p1: number, p2: number,
+    x: number,
+    dy: number,
+    arg: number,
+    N: number,
+    H: number,
+    W: number,
+    C: number,
+    mean: number,
+    s1: number,
+    s2: number,
+    p1: number,
+    p2: number,
   ): void;
   affine(x: number, dx: number, M: number, C: number, mean: number, cA: number, cB: number): void;
   poolGradDx(
-    x: number, dy: number, arg: number, N: number, H: number, W: number, C: number,
-    mean: number, c0: number, cA: number, cB: number, dx: number,
+    x: number,
+    dy: number,
+    arg: number,
+    N: number,
+    H: number,
+    W: number,
+    C: number,
+    mean: number,
+    c0: number,
+    cA: number,
+    cB: number,
+    dx: number,
   ): void;
   /** C[M, N] = A[M, K] @ B[K, N] (+ C if acc = 1); row strides in floats. */
   convIndirection(
-    ind: number, x: number, zero: number, N: number, H: number, W: number, Ci: number, Ho: number, Wo: number,
-    kh: number, kw: number, padTop: number, padLeft: number, Mpad: number,
+    ind: number,
+    x: number,
+    zero: number,
+    N: number,
+    H: number,
+    W: number,
+    Ci: number,
+    Ho: number,
+    Wo: number,
+    kh: number,
+    kw: number,
+    padTop: number,
+    padLeft: number,
+    Mpad: number,
   ): void;
   convGemm(ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Ci: number, Co: number): void;
   convNarrow(ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Cin: number, Cout: number): void;

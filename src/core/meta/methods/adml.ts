@@ -6,7 +6,21 @@ import { accuracy, crossEntropy } from '../../losses';
 import { Params } from '../../model/params';
 import { Rng } from '../../rng';
 import { Episode } from '../../data/types';
-import { adaptationMetrics, ceAttackLoss, disposeTask, FastWeights, keysOf, logitsOf, Method, MethodContext, metricsFrom, outerGradients, TaskOutcome, trainAttack, viewOf } from '../common';
+import {
+  adaptationMetrics,
+  ceAttackLoss,
+  disposeTask,
+  FastWeights,
+  keysOf,
+  logitsOf,
+  Method,
+  MethodContext,
+  metricsFrom,
+  outerGradients,
+  TaskOutcome,
+  trainAttack,
+  viewOf,
+} from '../common';
 
 export const adml: Method = {
   name: 'adml',

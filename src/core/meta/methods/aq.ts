@@ -6,7 +6,20 @@ import { Params } from '../../model/params';
 import { Rng } from '../../rng';
 import { Episode } from '../../data/types';
 import {
-  accuracyOf, adaptationMetrics, ceAttackLoss, disposeTask, FastWeights, keysOf, logitsOf, Method, MethodContext, metricsFrom, outerGradients, TaskOutcome, trainAttack, viewOf,
+  accuracyOf,
+  adaptationMetrics,
+  ceAttackLoss,
+  disposeTask,
+  FastWeights,
+  keysOf,
+  logitsOf,
+  Method,
+  MethodContext,
+  metricsFrom,
+  outerGradients,
+  TaskOutcome,
+  trainAttack,
+  viewOf,
 } from '../common';
 
 export const aq: Method = {

@@ -3,7 +3,19 @@ import { accuracy, crossEntropy } from '../../losses';
 import { Params } from '../../model/params';
 import { Rng } from '../../rng';
 import { Episode } from '../../data/types';
-import { adaptationMetrics, disposeTask, FastWeights, keysOf, logitsOf, Method, MethodContext, metricsFrom, outerGradients, TaskOutcome, viewOf } from '../common';
+import {
+  adaptationMetrics,
+  disposeTask,
+  FastWeights,
+  keysOf,
+  logitsOf,
+  Method,
+  MethodContext,
+  metricsFrom,
+  outerGradients,
+  TaskOutcome,
+  viewOf,
+} from '../common';
 
 export const maml: Method = {
   name: 'maml',

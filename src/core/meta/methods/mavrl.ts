@@ -13,7 +13,20 @@ import { Rng } from '../../rng';
 import { readScalar } from '../../tensorUtil';
 import { Episode } from '../../data/types';
 import {
-  accuracyOf, adaptationMetrics, disposeTask, FastWeights, keysOf, logitsOf, LossParts, Method, MethodContext, metricsFrom, outerGradients, TaskOutcome, trainAttack, viewOf,
+  accuracyOf,
+  adaptationMetrics,
+  disposeTask,
+  FastWeights,
+  keysOf,
+  logitsOf,
+  LossParts,
+  Method,
+  MethodContext,
+  metricsFrom,
+  outerGradients,
+  TaskOutcome,
+  trainAttack,
+  viewOf,
 } from '../common';
 
 /** The agreement loss between the two adversarial views, per sample. */
@@ -137,4 +150,3 @@ export const mavrl: Method = {
     }
   },
 };
-

@@ -9,7 +9,20 @@ import { accuracy, crossEntropy, klPerSample } from '../../losses';
 import { Params } from '../../model/params';
 import { Rng } from '../../rng';
 import { Episode } from '../../data/types';
-import { adaptationMetrics, disposeTask, FastWeights, keysOf, logitsOf, Method, MethodContext, metricsFrom, outerGradients, TaskOutcome, trainAttack, viewOf } from '../common';
+import {
+  adaptationMetrics,
+  disposeTask,
+  FastWeights,
+  keysOf,
+  logitsOf,
+  Method,
+  MethodContext,
+  metricsFrom,
+  outerGradients,
+  TaskOutcome,
+  trainAttack,
+  viewOf,
+} from '../common';
 
 /** The TRADES attack: maximise KL(p(x) || p(x')) through the model `p`. The caller owns the result. */
 function klAttack(ctx: MethodContext, p: Params, x: tf.Tensor4D, rng: Rng): tf.Tensor4D {
