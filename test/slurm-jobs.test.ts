@@ -6,8 +6,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { contextValueSuffix, resumeSlurmJob, slurmDescription, slurmJobsByRun, stopSlurmJob } from '../src/extension/slurmJobs';
-import { listJobs } from '../src/runner/slurm/jobs';
+import { resumeSlurmJob, slurmDescription, slurmJobsByRun, slurmRunView, stopSlurmJob } from '../src/extension/slurmJobs';
+import type { RunEntry } from '../src/extension/runFolder';
+import { runContextValue, runDescription } from '../src/extension/treeModel';
+import { listJobs, type JobView } from '../src/runner/slurm/jobs';
 
 // A job id far beyond what any test cluster hands out: the scheduler does not know it.
 const GONE = '987654321';
@@ -63,10 +65,28 @@ test("the extension sees each run's job; Stop and Resume refuse in Restricted Mo
   const byRun = slurmJobsByRun(runs);
   const v = byRun.get(run)!;
   assert.equal(slurmDescription(v), `slurm ${GONE} completed`);
-  assert.equal(contextValueSuffix(v), '');
+  // The tree's run node: the job after the run's own state; Stop (scancel) offered while it is active.
+  const entry = (job: JobView): RunEntry => ({
+    id: 'r',
+    dir: run,
+    method: 'mavrl',
+    state: 'running',
+    interrupted: false,
+    step: 1,
+    totalSteps: 4,
+    checkpoints: [],
+    results: [],
+    slurm: slurmRunView(job),
+  });
+  assert.equal(runContextValue(entry(v)), 'run.running');
+  assert.equal(runDescription(entry(v)), `mavrl · running · step 1/4 · slurm ${GONE} completed`);
   assert.equal(slurmDescription({ ...v, state: 'PENDING', reason: 'Priority', finished: false }), `slurm ${GONE} pending (Priority)`);
   assert.equal(slurmDescription({ ...v, state: 'FAILED', exitCode: '2:0' }), `slurm ${GONE} failed: exit 2:0`);
-  assert.equal(contextValueSuffix({ ...v, finished: false }), '.slurmActive');
+  assert.equal(runContextValue(entry({ ...v, state: 'RUNNING', finished: false })), 'run.running.slurmActive');
+  assert.deepEqual(
+    slurmRunView({ ...v, state: 'FAILED', reason: 'NonZeroExitCode', message: 'dataset path x does not exist' }).detail,
+    'dataset path x does not exist',
+  );
   assert.throws(() => stopSlurmJob(v, false), /Restricted Mode/);
   assert.throws(() => resumeSlurmJob(run, false), /Restricted Mode/);
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(run, 'slurm', 'jobs.json'), 'utf8')).submissions.length, 2, 'nothing submitted');

@@ -11,6 +11,8 @@ import type { Sessions } from './sessions';
 import { readExperimentEntry } from './experimentFolder';
 import { EXPERIMENT_FILE_GLOB } from './experimentSpec';
 import { experimentChildren, experimentNodeView, isExperimentNode, type AnyNode, type ExperimentEntry } from './experimentTreeModel';
+import { slurmJobsByRun, slurmRunView } from './slurmJobs';
+import type { JobView } from '../runner/slurm/jobs';
 import { childrenOf, nodeView, rootNodes, type NodeView, type TreeNode } from './treeModel';
 
 function treeItem(v: NodeView): vscode.TreeItem {
@@ -30,6 +32,8 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
   readonly onDidChangeTreeData = this.changeEmitter.event;
   private runs: RunEntry[] = [];
   private problem: string | undefined;
+  /** The current Slurm job of each run submitted with --executor slurm, by run folder. */
+  private slurmJobs = new Map<string, JobView>();
   private loaded = false;
   private watcher: vscode.Disposable | undefined;
   private readonly refreshSoon = this.register(new Coalescer(250, () => this.refresh()));
@@ -100,12 +104,31 @@ export class ExperimentsTree extends Disposable implements vscode.TreeDataProvid
 
   refresh(): void {
     const { runs, problem } = readRunsFolder(this.runsFolder());
+    this.slurmJobs = problem ? new Map() : this.readSlurmJobs();
+    for (const r of runs) {
+      const job = this.slurmJobs.get(path.resolve(r.dir));
+      if (job) r.slurm = slurmRunView(job);
+    }
     this.runs = runs;
     this.problem = problem;
     this.loaded = true;
     this.view.message = problem;
     this.changeEmitter.fire(undefined);
     this.refreshExperimentsSoon.trigger();
+  }
+
+  /** The scheduler's view of the runs' Slurm jobs; a cluster that does not answer leaves runs as their folders say. */
+  private readSlurmJobs(): Map<string, JobView> {
+    try {
+      return slurmJobsByRun(this.runsFolder());
+    } catch {
+      return new Map();
+    }
+  }
+
+  /** The run's current Slurm job, when it was submitted with --executor slurm. */
+  slurmJob(dir: string): JobView | undefined {
+    return this.slurmJobs.get(path.resolve(dir));
   }
 
   allRuns(): RunEntry[] {

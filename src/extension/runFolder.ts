@@ -41,6 +41,18 @@ export interface RunEntry {
   /** Newest first. */
   checkpoints: CheckpointEntry[];
   results: ResultEntry[];
+  /** The run's Slurm job, when it was submitted with --executor slurm (filled by the tree, extension/slurmJobs.ts). */
+  slurm?: SlurmRunView;
+}
+
+/** A run's current Slurm job as the tree shows it. */
+export interface SlurmRunView {
+  /** "slurm 1234 pending (Priority)", "slurm 1234 failed: exit 2:0". */
+  label: string;
+  /** The scheduler's reason or robust-meta's error, for the tooltip. */
+  detail?: string;
+  /** Pending or running: Stop cancels it (scancel). */
+  active: boolean;
 }
 
 /** How often views look again at a run said to be running elsewhere (a dead process changes no file). */

@@ -4,11 +4,12 @@
 // and Resume (resubmit, the run resumes from its newest checkpoint). Both act only in a trusted
 // workspace: a Restricted Mode window submits and cancels nothing.
 //
-// Wiring (for the tree and the panel): call slurmJobsByRun(runsFolder) on refresh and show
-// slurmDescription(job) after the run's description and job.reason in its tooltip; use
-// contextValueSuffix(job) to offer Stop for pending/running jobs; the Stop and Resume commands
+// Wiring: the tree (experimentsTree.ts) calls slurmJobsByRun(runsFolder) on refresh and shows
+// slurmRunView(job) on the run node (treeModel.ts: description, tooltip, and `.slurmActive` in
+// its context value, so that Stop is offered); the Stop and Resume commands (commands/training.ts)
 // call stopSlurmJob / resumeSlurmJob after asking (Stop), passing vscode.workspace.isTrusted.
 import * as path from 'path';
+import type { SlurmRunView } from './runFolder';
 import { JobView, listJobs } from '../runner/slurm/jobs';
 import { cancel } from '../runner/slurm/scheduler';
 import { resubmitRun, TrainSubmission } from '../runner/slurm/train';
@@ -28,9 +29,10 @@ export function slurmDescription(v: JobView): string {
   return `slurm ${v.jobId} ${state}${why}`;
 }
 
-/** Added to the run's contextValue: `.slurmActive` lets the menus offer Stop (scancel). */
-export function contextValueSuffix(v: JobView | undefined): string {
-  return v && !v.finished ? '.slurmActive' : '';
+/** A job as the tree's run node shows it (treeModel.ts): label, the reason or error, and whether Stop applies. */
+export function slurmRunView(v: JobView): SlurmRunView {
+  const detail = v.message ?? v.error ?? (v.reason && v.reason !== 'None' ? v.reason : undefined);
+  return { label: slurmDescription(v), ...(detail ? { detail } : {}), active: !v.finished };
 }
 
 function requireTrust(trusted: boolean, what: string): void {

@@ -25,13 +25,13 @@ export function stateWord(run: RunEntry): string {
 export function runDescription(run: RunEntry): string {
   if (run.problem && run.method === '?') return `unreadable: ${run.problem}`;
   const step = run.totalSteps > 0 ? `step ${run.step}/${run.totalSteps}` : `step ${run.step}`;
-  return `${run.method} · ${stateWord(run)} · ${step}`;
+  return `${run.method} · ${stateWord(run)} · ${step}${run.slurm ? ` · ${run.slurm.label}` : ''}`;
 }
 
-/** What the menus key on: run.<state>[.resumable], checkpoint, result. */
+/** What the menus key on: run.<state>[.resumable][.slurmActive], checkpoint, result. */
 export function runContextValue(run: RunEntry): string {
-  const resumable = run.state !== 'running' && run.state !== 'done' && run.checkpoints.length > 0;
-  return `run.${run.state}${resumable ? '.resumable' : ''}`;
+  const resumable = run.state !== 'running' && run.state !== 'done' && run.checkpoints.length > 0 && !run.slurm?.active;
+  return `run.${run.state}${resumable ? '.resumable' : ''}${run.slurm?.active ? '.slurmActive' : ''}`;
 }
 
 const STATE_ICON: Record<string, string> = { running: 'sync~spin', done: 'pass', failed: 'error', stopped: 'debug-pause' };
@@ -45,6 +45,7 @@ export function nodeView(node: TreeNode): NodeView {
       if (r.createdAt) lines.push(`created: ${r.createdAt}`);
       if (r.message) lines.push(r.message);
       if (r.problem) lines.push(`problem: ${r.problem}`);
+      if (r.slurm) lines.push(`${r.slurm.label}${r.slurm.detail ? `: ${r.slurm.detail}` : ''}`);
       return {
         id: `run:${r.id}`,
         label: r.id,

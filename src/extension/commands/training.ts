@@ -11,6 +11,8 @@ import type { Session } from '../sessions';
 import * as settings from '../settings';
 import { buildTrainConfig, checkedDataPath, CONFIG_FILE_GLOB, isConfigFileName, readConfigFile } from '../trainConfig';
 import { runDirOf, type Arg, type CommandContext } from './context';
+import { resumeSlurmJob, stopSlurmJob } from '../slurmJobs';
+import type { JobView } from '../../runner/slurm/jobs';
 
 export function registerTrainingCommands(ctx: CommandContext): vscode.Disposable[] {
   ctx.onJobEnd((s) => void reportEnd(ctx, s));
@@ -107,6 +109,8 @@ async function stopTraining(ctx: CommandContext, arg?: Arg): Promise<void> {
     void vscode.window.setStatusBarMessage(`Robust Meta: stopping ${s.id} after a checkpoint…`, 5000);
     return;
   }
+  const job = ctx.tree.slurmJob(dir);
+  if (job && !job.finished) return cancelSlurmJob(ctx, job);
   const run = readRunEntry(ctx.checkedRunDir(dir));
   // Only the process that holds the run's lock, verified by its pid and start time, is ever
   // signalled: status.json's pid is a file's say-so (a crafted -1 would reach every process of
@@ -137,6 +141,21 @@ async function stopTraining(ctx: CommandContext, arg?: Arg): Promise<void> {
   void vscode.window.setStatusBarMessage(`Robust Meta: asked process ${still.pid} to stop ${run.id}…`, 5000);
 }
 
+/** Stop for a run submitted to Slurm: scancel after asking; the job checkpoints before it ends. */
+async function cancelSlurmJob(ctx: CommandContext, job: JobView): Promise<void> {
+  if (!(await ctx.requireTrust('Stop a Slurm job'))) return;
+  const yes = 'Cancel Job';
+  const pick = await vscode.window.showWarningMessage(
+    `Cancel Slurm job ${job.jobId} (scancel) of ${path.basename(job.folder)}? The run writes a checkpoint first; Resume submits it again.`,
+    { modal: true },
+    yes,
+  );
+  if (pick !== yes) return;
+  stopSlurmJob(job, vscode.workspace.isTrusted);
+  void vscode.window.setStatusBarMessage(`Robust Meta: cancelled Slurm job ${job.jobId}`, 5000);
+  ctx.tree.refresh();
+}
+
 async function resumeTraining(ctx: CommandContext, arg?: Arg): Promise<void> {
   if (!(await ctx.requireTrust('Resume Training'))) return;
   let dir = runDirOf(arg);
@@ -155,6 +174,15 @@ async function resumeTraining(ctx: CommandContext, arg?: Arg): Promise<void> {
   if (run.state === 'running')
     throw new Error(`${run.id} is being trained by another process (pid ${runOwner(dir)?.pid ?? '?'}): one run folder has one writer; stop it before resuming`);
   if (!run.checkpoints.length) throw new Error(`${run.id} has no checkpoint to resume from`);
+  // A run submitted to Slurm resumes there: submitted again, from its newest checkpoint.
+  const job = ctx.tree.slurmJob(dir);
+  if (job) {
+    if (!job.finished) throw new Error(`${run.id} has Slurm job ${job.jobId} ${job.state.toLowerCase()}: stop it before resubmitting`);
+    const sub = resumeSlurmJob(dir, vscode.workspace.isTrusted);
+    void vscode.window.showInformationMessage(`Robust Meta: ${run.id} resubmitted to Slurm as job ${sub.jobId}.`);
+    ctx.tree.refresh();
+    return;
+  }
   // A run folder's config.json is as untrusted as a config file: the same rule for its data.
   const { config } = readRunConfig(dir);
   if (config.data) checkedDataPath(config.data, dir, settings.workspaceRoots(), path.join(dir, RUN_FILES.config));
