@@ -236,13 +236,7 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
     rss_mb_step2: round(rssStep2 / MB),
     method: cfg.method,
     setting: {
-      imageSize: cfg.imageSize,
-      channels: cfg.channels,
-      backbone: cfg.backbone,
-      width: cfg.width,
-      ways: cfg.ways,
-      shots: cfg.shots,
-      queries: cfg.queries,
+      ...taskSetting(cfg),
       metaBatch: cfg.metaBatch,
       innerSteps: cfg.innerSteps,
       attackSteps: cfg.attackSteps,
@@ -304,6 +298,11 @@ export function randomDataset(cfg: Config, classes: number, perClass: number, rn
   };
 }
 
+/** The model and task a bench result is for (both kinds of bench report it). */
+function taskSetting(cfg: Config) {
+  return { imageSize: cfg.imageSize, channels: cfg.channels, backbone: cfg.backbone, width: cfg.width, ways: cfg.ways, shots: cfg.shots, queries: cfg.queries };
+}
+
 /**
  * Times the evaluation protocol of docs/method.md on random images with a freshly initialised
  * model: per episode, innerStepsTest SGD steps on the clean support set, the clean query, and
@@ -359,13 +358,7 @@ export async function runEvalBench(
     ...(backend.adapter ? { adapter: adapterLabel(backend.adapter) } : {}),
     eval_threads: evalThreadCount(threads, episodes, backend.name),
     setting: {
-      imageSize: cfg.imageSize,
-      channels: cfg.channels,
-      backbone: cfg.backbone,
-      width: cfg.width,
-      ways: cfg.ways,
-      shots: cfg.shots,
-      queries: cfg.queries,
+      ...taskSetting(cfg),
       innerStepsTest: cfg.innerStepsTest,
       attackSteps: DEFAULT_ATTACK_STEPS,
       eps: DEFAULT_EPS,

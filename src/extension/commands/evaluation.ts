@@ -26,21 +26,25 @@ function reportEnd(ctx: CommandContext, s: Session): void {
   else if (s.finalState === 'failed') void vscode.window.showErrorMessage(`Robust Meta: evaluation failed: ${s.error?.message ?? 'see the output'}`);
 }
 
-async function pickDataFolder(ctx: CommandContext): Promise<string | undefined> {
+/**
+ * A dataset folder: a bundled one (those present), or one picked in a folder dialog. Evaluate and
+ * Preview Dataset ask the same way, with their own words.
+ */
+export async function pickDataFolder(ctx: CommandContext, words: { title: string; placeHolder: string; dialogTitle: string }): Promise<string | undefined> {
   const items: (vscode.QuickPickItem & { dir?: string })[] = BUNDLED_DATASETS.filter((d) => fs.existsSync(ctx.bundledData(d.name))).map((d) => ({
     label: d.label,
     description: d.name,
     dir: ctx.bundledData(d.name),
   }));
   items.push({ label: 'Choose a folder…', description: 'an image folder (one sub-folder per class) or IDX files' });
-  const pick = await vscode.window.showQuickPick(items, { title: 'Evaluate: data', placeHolder: 'Which data to evaluate on (test classes)' });
+  const pick = await vscode.window.showQuickPick(items, { title: words.title, placeHolder: words.placeHolder });
   if (!pick) return undefined;
   if (pick.dir) return pick.dir;
   const uris = await vscode.window.showOpenDialog({
     canSelectFolders: true,
     canSelectFiles: false,
     canSelectMany: false,
-    title: 'Data folder to evaluate on',
+    title: words.dialogTitle,
     defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
   });
   return uris?.[0]?.fsPath;
@@ -75,7 +79,13 @@ async function evaluateFolder(ctx: CommandContext, arg?: Arg): Promise<void> {
   if (dataFromExplorer && !isInsideAny(settings.workspaceRoots(), dataFromExplorer)) throw new Error(`${dataFromExplorer} is outside the workspace`);
   const models = await pickCheckpoints(ctx, dataFromExplorer ? undefined : arg);
   if (!models) return;
-  const data = dataFromExplorer ?? (await pickDataFolder(ctx));
+  const data =
+    dataFromExplorer ??
+    (await pickDataFolder(ctx, {
+      title: 'Evaluate: data',
+      placeHolder: 'Which data to evaluate on (test classes)',
+      dialogTitle: 'Data folder to evaluate on',
+    }));
   if (!data) return;
   runEval(ctx, models.checkpoints, data, models.outDir);
 }
