@@ -3,6 +3,7 @@
 // `npm run schema` writes them; test/formats.test.ts fails when a checked-in one is stale.
 import type { TSchema } from '@sinclair/typebox';
 import { configJsonSchema } from './config';
+import { SplitFileSchema } from './data';
 import { EvalResultFileSchema } from './evalResult';
 import { ExperimentSpecSchema } from './experiment';
 import { RunStatusFileSchema } from './run';
@@ -21,5 +22,6 @@ export function publishedSchemas(): Record<string, Record<string, unknown>> {
     'results.schema.json': published(EvalResultFileSchema, 'robust-meta evaluation result (results/<name>.json)'),
     'status.schema.json': published(RunStatusFileSchema, 'robust-meta run status (runs/<id>/status.json)'),
     'experiment.schema.json': published(ExperimentSpecSchema, 'robust-meta experiment spec'),
+    'splits.schema.json': published(SplitFileSchema, 'robust-meta dataset splits (splits.json)'),
   };
 }

@@ -5,6 +5,8 @@
 
 import * as fs from 'fs';
 import { UserError } from '../errors';
+import { SplitFileSchema } from '../../formats/data';
+import { check } from '../../formats/validate';
 import { Rng } from '../rng';
 import type { ClassSplits } from './types';
 
@@ -88,19 +90,16 @@ export function readSplitFile(file: string, classes: string[]): { splits: ClassS
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new UserError(`split file ${file} must hold a JSON object like {"train": ["a", "b"], "val": ["c"], "test": ["d", "e"]}`);
   }
-  const obj = json as Record<string, unknown>;
-  for (const k of Object.keys(obj)) {
+  for (const k of Object.keys(json)) {
     if (k !== 'train' && k !== 'val' && k !== 'test') throw new UserError(`split file ${file} has an unknown key "${k}"; the keys are train, val and test`);
   }
+  // The shape, declared in formats/data.ts; what only the dataset can say (names, overlaps) below.
+  const obj = check(SplitFileSchema, json, `split file ${file}`);
   const index = new Map(classes.map((c, i) => [c, i]));
   const owner = new Map<number, string>();
   const splits: ClassSplits = { train: [], val: [], test: [] };
   for (const key of ['train', 'val', 'test'] as const) {
-    const v = obj[key];
-    if (v === undefined) continue;
-    if (!Array.isArray(v)) throw new UserError(`split file ${file}: "${key}" must be a list of class names`);
-    for (const name of v) {
-      if (typeof name !== 'string' && typeof name !== 'number') throw new UserError(`split file ${file}: "${key}" holds ${JSON.stringify(name)}, which is not a class name`);
+    for (const name of obj[key] ?? []) {
       const i = index.get(String(name));
       if (i === undefined) {
         const known = classes.slice(0, 8).join(', ') + (classes.length > 8 ? ', ...' : '');
