@@ -1,28 +1,17 @@
 // CodeLens on config files (*.robust-meta.json, robust-meta.config.json): the latest run trained
 // with the file, live (it follows the tree's refreshes), with a click to its dashboard; and
 // "Start Training" when there is none yet.
-import * as fs from 'fs';
 import * as vscode from 'vscode';
 import { readRunConfig } from '../runner/runStore';
 import { recentMean } from './chartData';
 import { configMatchesRun, latestRun, lensTitle, type LensRun } from './configLensModel';
 import type { ExperimentsTree } from './experimentsTree';
-import { readMetricsFrom, type RunEntry } from './runFolder';
-
-function readJson(file: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { readEvalResult, readMetricsFrom, type RunEntry } from './runFolder';
 
 function lensRun(r: RunEntry): LensRun {
   const newest = r.results[r.results.length - 1];
-  const result = newest ? (readJson(newest.path) as { models?: { clean?: { mean?: number }; robust?: { mean?: number } }[] } | undefined) : undefined;
-  const m = result?.models?.[0];
-  if (m && typeof m.clean?.mean === 'number' && typeof m.robust?.mean === 'number') {
+  const m = newest ? readEvalResult(newest.path).result?.models[0] : undefined;
+  if (m && m.clean.mean !== null && m.robust.mean !== null) {
     return { ...pick(r), clean: 100 * m.clean.mean, robust: 100 * m.robust.mean, source: 'evaluation' };
   }
   const lines = readMetricsFrom(r.dir).lines;

@@ -3,7 +3,10 @@
 // read counts as not written yet: the runner writes atomically, so that is the only way to see one.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { EvalResultFile } from '../core/evalResult';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { EvalResultFileSchema, type EvalResultFile } from '../formats/evalResult';
+import { ExperimentOutcomeSchema, ExperimentSpecSchema, TrainDoneSchema } from '../formats/experiment';
+import { parseJsonIfValid } from '../formats/validate';
 import { readExperimentSpec } from '../runner/experiment';
 import { experimentProgress, type ExperimentFacts, type JobState, type TrainFacts } from './experimentModel';
 import type { ExperimentEntry } from './experimentTreeModel';
@@ -13,14 +16,15 @@ import { readRunEntry } from './runFolder';
  * the spec when it can be read, else the file's). */
 export function experimentOutDir(spec: string): string {
   let name = path.basename(spec, '.experiment.json');
-  const n = readJson<{ name?: unknown }>(spec)?.name;
-  if (typeof n === 'string' && /^[\w.-]+$/.test(n)) name = n;
+  const n = readAs(ExperimentSpecSchema, spec)?.name;
+  if (n) name = n;
   return path.join(path.dirname(spec), 'experiments', 'out', name);
 }
 
-function readJson<T>(file: string): T | undefined {
+/** The file as its declared format, or undefined when it is missing, being written or not of the format. */
+function readAs<T extends TSchema>(schema: T, file: string): Static<T> | undefined {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    return parseJsonIfValid(schema, fs.readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }
@@ -35,7 +39,7 @@ function list(dir: string): string[] {
 }
 
 function trainFacts(runsDir: string, name: string): TrainFacts | undefined {
-  const done = readJson<{ runDir?: string }>(path.join(runsDir, `${name}.done.json`));
+  const done = readAs(TrainDoneSchema, path.join(runsDir, `${name}.done.json`));
   if (done) return { done: true, runDir: done.runDir };
   const ids = list(path.join(runsDir, name)).filter((id) => fs.existsSync(path.join(runsDir, name, id, 'status.json')));
   if (!ids.length) return fs.existsSync(path.join(runsDir, `${name}.config.json`)) ? { done: false, state: 'running' } : undefined;
@@ -68,8 +72,8 @@ export function readExperimentFacts(specFile: string, outDir: string, now = Date
   const evalFilesDone: string[] = [];
   for (const f of list(resultsDir)) {
     if (!f.endsWith('.json') || f.endsWith('.job.json')) continue;
-    const r = readJson<EvalResultFile>(path.join(resultsDir, f));
-    if (!r || !Array.isArray(r.models)) continue;
+    const r = readAs(EvalResultFileSchema, path.join(resultsDir, f));
+    if (!r) continue;
     const label = f.slice(0, -'.json'.length);
     evalFilesDone.push(label);
     const merged = label.replace(/-part\d+$/, '');
@@ -78,7 +82,7 @@ export function readExperimentFacts(specFile: string, outDir: string, now = Date
     else results[merged] = { ...r, models: [...r.models] };
   }
   // outcome.json has the paired comparisons over the merged parts: prefer its results.
-  const outcome = readJson<{ results?: Record<string, EvalResultFile> }>(path.join(outDir, 'outcome.json'));
+  const outcome = readAs(ExperimentOutcomeSchema, path.join(outDir, 'outcome.json'));
   const specTime = fs.statSync(specFile).mtimeMs;
   const outcomeDone = !!outcome?.results && fs.statSync(path.join(outDir, 'outcome.json')).mtimeMs >= specTime;
   if (outcomeDone) Object.assign(results, outcome!.results);

@@ -5,6 +5,7 @@
 import { Type, type Static, type TArray, type TInteger } from '@sinclair/typebox';
 import { METHODS, type MethodName } from '../core/config';
 import { ConfigSchema } from './config';
+import { EvalResultFileSchema } from './evalResult';
 import { SlurmOptionsSchema } from './slurm';
 
 const Method = Type.Union(METHODS.map((m) => Type.Literal(m)));
@@ -95,3 +96,30 @@ export const ExperimentSpecSchema = Type.Object(
   { additionalProperties: false, title: 'robust-meta experiment spec' },
 );
 export type ExperimentSpec = Static<typeof ExperimentSpecSchema>;
+
+/** A run's identity in an experiment: method, seed, and the validated value when it differs. */
+export const RunKeySchema = Type.Object({
+  method: Method,
+  seed: Type.Integer({ minimum: 0 }),
+  /** The validation key's value, for the seed method's validation runs. */
+  value: Type.Optional(Type.Number()),
+});
+export type RunKey = Static<typeof RunKeySchema>;
+
+/** `<experiment>/runs/<name>.done.json`: a finished training job, reused by the next invocation. */
+export const TrainDoneSchema = Type.Object({ runDir: Type.String(), checkpoint: Type.String(), seconds: Type.Number() });
+export type TrainDone = Static<typeof TrainDoneSchema>;
+
+/** `<experiment>/outcome.json`: everything the results report is written from. */
+export const ExperimentOutcomeSchema = Type.Object({
+  spec: ExperimentSpecSchema,
+  source: Type.String(),
+  /** The unseen domains' dataset paths, in the spec's order. */
+  unseen: Type.Array(Type.String()),
+  chosen: Type.Object({ key: Type.String(), value: Type.Number(), validation: EvalResultFileSchema }),
+  runs: Type.Array(Type.Composite([RunKeySchema, TrainDoneSchema, Type.Object({ name: Type.String() })])),
+  /** By setting label: 'unseen-1shot', 'source-5shot', 'unseen-1shot-strong', ... */
+  results: Type.Record(Type.String(), EvalResultFileSchema),
+  wallSeconds: Type.Number(),
+});
+export type ExperimentOutcome = Static<typeof ExperimentOutcomeSchema>;

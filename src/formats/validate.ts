@@ -80,6 +80,19 @@ export function checkWithDefaults<T extends TSchema>(schema: T, value: unknown, 
   return check(schema, Value.Default(schema, Value.Clone(value)), source);
 }
 
+/**
+ * JSON text parsed and checked, or undefined when it is not JSON or not of the format: for views
+ * that show what is there and take a file they cannot read as not written yet.
+ */
+export function parseJsonIfValid<T extends TSchema>(schema: T, text: string): Static<T> | undefined {
+  try {
+    const value: unknown = JSON.parse(text.replace(/^\uFEFF/, ''));
+    return Value.Check(schema, value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** JSON text parsed (a UTF-8 byte-order mark accepted) and checked; bad JSON is a FormatError too. */
 export function parseJson<T extends TSchema>(schema: T, text: string, source: string): Static<T> {
   let value: unknown;

@@ -12,7 +12,7 @@ import * as path from 'path';
 import { Config, MethodName, resolveConfig } from '../core/config';
 import { UserError } from '../core/errors';
 import { EvalResultFileSchema, type EvalResultFile } from '../formats/evalResult';
-import { ExperimentSpecSchema, type ExperimentSpec } from '../formats/experiment';
+import { ExperimentSpecSchema, TrainDoneSchema, type ExperimentOutcome, type ExperimentSpec, type RunKey, type TrainDone } from '../formats/experiment';
 import { parseJson } from '../formats/validate';
 import { chooseOnValidation, pairedComparisons } from '../core/eval/diagnostics';
 import { packageRoot } from './packageInfo';
@@ -100,19 +100,8 @@ interface ExperimentEval {
   options: EvalJobArgs['options'];
 }
 
-interface TrainJobOutput {
-  runDir: string;
-  checkpoint: string;
-  seconds: number;
-}
-
 /** A run's identity in the experiment: method, seed and the validated value when it differs. */
-export interface RunKey {
-  method: MethodName;
-  seed: number;
-  /** The validation key's value, for the seed method's validation runs. */
-  value?: number;
-}
+export type { RunKey };
 
 export function runName(k: RunKey, valKey: string): string {
   return `${k.method}-seed${k.seed}${k.value === undefined ? '' : `-${valKey}${k.value}`}`;
@@ -175,7 +164,7 @@ class Experiment {
   }
 
   /** Trains one run unless its output already exists. */
-  async train(k: RunKey): Promise<TrainJobOutput> {
+  async train(k: RunKey): Promise<TrainDone> {
     const name = runName(k, String(this.spec.validation.key));
     const done = path.join(this.o.outDir, 'runs', `${name}.done.json`);
     const cfg: Partial<Config> = { ...this.spec.train, method: k.method, seed: k.seed, data: this.source };
@@ -185,7 +174,7 @@ class Experiment {
     // have changed since). Its done file is removed before the config is rewritten: an invocation
     // killed in between must not leave an old result beside a new config.
     if (fs.existsSync(done) && fs.existsSync(cfgFile) && fs.readFileSync(cfgFile, 'utf8') === JSON.stringify(cfg, null, 2) + '\n') {
-      return JSON.parse(fs.readFileSync(done, 'utf8')) as TrainJobOutput;
+      return parseJson(TrainDoneSchema, fs.readFileSync(done, 'utf8'), done);
     }
     fs.rmSync(done, { force: true });
     fs.mkdirSync(path.dirname(cfgFile), { recursive: true });
@@ -202,7 +191,7 @@ class Experiment {
     };
     const r = await runJob(this.executor, job, `training ${name}`, path.join(this.o.outDir, 'logs', `train-${name}.log`));
     if (!r.done?.runDir || !r.done.checkpoint) throw new Error(`training ${name} did not finish; see logs/train-${name}.log`);
-    const result: TrainJobOutput = { runDir: r.done.runDir, checkpoint: r.done.checkpoint, seconds: r.done.seconds ?? 0 };
+    const result: TrainDone = { runDir: r.done.runDir, checkpoint: r.done.checkpoint, seconds: r.done.seconds ?? 0 };
     writeJsonAtomic(done, result);
     this.o.log(`[${this.elapsed()}] trained ${name} in ${result.seconds.toFixed(0)} s`);
     return result;
@@ -253,7 +242,7 @@ class Experiment {
       value: value === defaultValue ? undefined : value,
     }));
     const firstJobs: RunKey[] = [...valRuns, ...baselines.flatMap((m) => seedsOf(spec, m).map((seed) => ({ method: m, seed })))];
-    const trained = new Map<string, TrainJobOutput>();
+    const trained = new Map<string, TrainDone>();
     await pool(
       this.atOnce,
       firstJobs.map((k) => async () => trained.set(runName(k, valKey), await this.train(k))),
@@ -361,17 +350,7 @@ class Experiment {
   }
 }
 
-export interface ExperimentOutcome {
-  spec: ExperimentSpec;
-  source: string;
-  /** The unseen domains' dataset paths, in the spec's order. */
-  unseen: string[];
-  chosen: { key: string; value: number; validation: EvalResultFile };
-  runs: (RunKey & TrainJobOutput & { name: string })[];
-  /** By setting label: 'unseen-1shot', 'source-5shot', 'unseen-1shot-strong', ... */
-  results: Record<string, EvalResultFile>;
-  wallSeconds: number;
-}
+export type { ExperimentOutcome };
 
 export async function runExperiment(o: ExperimentOptions): Promise<ExperimentOutcome> {
   const outcome = await new Experiment(o).run();

@@ -9,6 +9,8 @@ import { Config, MethodName, METHODS, resolveConfig } from '../../core/config';
 import { meaningful } from '../../core/eval/diagnostics';
 import { adaptationSummary, formatAdaptation } from '../../core/stepMetrics';
 import { EvalResultFile, PROTOTYPE_SUFFIX } from '../../core/evalResult';
+import { EvalResultFileSchema } from '../../formats/evalResult';
+import { parseJson } from '../../formats/validate';
 import { UserError } from '../../core/errors';
 import { startTraining, WorkerExit, WorkerHandle } from '../../runner/client';
 import { jobError, runCliJob } from '../jobs';
@@ -115,7 +117,7 @@ async function run(args: ParsedArgs): Promise<number> {
     );
     if (signalled || interrupted) return EXIT_CODES.interrupted;
     if (evalJob.state !== 'done' || !evalJob.resultPath) throw jobError(evalJob);
-    const result = JSON.parse(fs.readFileSync(evalJob.resultPath, 'utf8')) as EvalResultFile;
+    const result = parseJson(EvalResultFileSchema, fs.readFileSync(evalJob.resultPath, 'utf8'), evalJob.resultPath);
     evalProgress.done();
     // Each run also gets the comparison among its results, for `show` and the extension.
     for (const r of runs) {

@@ -12,7 +12,8 @@ import { DEFAULT_ATTACK_STEPS, DEFAULT_EPISODES, DEFAULT_QUERIES, resolveEvalOpt
 import { readCheckpointHeader, resolveCheckpoint } from '../../runner/checkpoint';
 import { sourceDataPath } from '../../runner/packageInfo';
 import { EXIT_CODES, EvalJobArgs, workerMessage } from '../../runner/protocol';
-import { EvalResultFile } from '../../core/evalResult';
+import { EvalResultFileSchema } from '../../formats/evalResult';
+import { parseJson } from '../../formats/validate';
 import { jobError, jsonLine, runCliJob } from '../jobs';
 import { isRunDir, RUN_FILES } from '../../runner/runStore';
 import { isSetupError } from '../../runner/train';
@@ -342,7 +343,7 @@ async function run(argv: string[], io: EvalIo): Promise<number> {
   }
   if (result.state !== 'done' || !result.resultPath) throw jobError(result);
   const written = result.resultPath;
-  const evalResult = JSON.parse(fs.readFileSync(written, 'utf8')) as EvalResultFile;
+  const evalResult = parseJson(EvalResultFileSchema, fs.readFileSync(written, 'utf8'), written);
   if (json) io.stdout.write(JSON.stringify(evalResult, null, 2) + '\n');
   else io.stdout.write(renderEvalTable(evalResult) + `\nwrote ${path.relative(process.cwd(), written) || written}\n`);
   return EXIT_CODES.ok;
