@@ -21,7 +21,13 @@ test('schemas/config.schema.json is what configJsonSchema() generates', () => {
 
 test('every schema in schemas/ is what the declarations generate', () => {
   const schemas = publishedSchemas();
-  assert.deepEqual(Object.keys(schemas).sort(), ['config.schema.json', 'experiment.schema.json', 'results.schema.json', 'splits.schema.json', 'status.schema.json']);
+  assert.deepEqual(Object.keys(schemas).sort(), [
+    'config.schema.json',
+    'experiment.schema.json',
+    'results.schema.json',
+    'splits.schema.json',
+    'status.schema.json',
+  ]);
   for (const [name, schema] of Object.entries(schemas)) {
     const file = path.join(ROOT, 'schemas', name);
     assert.ok(fs.existsSync(file), `${name} is missing: run npm run schema`);
