@@ -9,27 +9,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { readCheckpoint } from '../src/runner/checkpoint';
 import { readMetrics, readStatus } from '../src/runner/runStore';
+import { TINY_TRAIN_FLAGS } from './helpers/cli';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'robust-meta.js');
-const TINY = [
-  '--image-size',
-  '16',
-  '--width',
-  '6',
-  '--channels',
-  '1',
-  '--ways',
-  '3',
-  '--queries',
-  '2',
-  '--meta-batch',
-  '2',
-  '--attack-steps',
-  '2',
-  '--seed',
-  '7',
-];
+const TINY = TINY_TRAIN_FLAGS;
 
 function lastEvent(stdout: string): Record<string, unknown> {
   return JSON.parse(stdout.trim().split('\n').pop()!);

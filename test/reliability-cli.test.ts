@@ -12,28 +12,12 @@ import { readCheckpoint } from '../src/runner/checkpoint';
 import { processAlive } from '../src/runner/runLock';
 import { listCheckpointFiles, readMetrics, readRun, readStatus } from '../src/runner/runStore';
 import { makeRun } from './extension-helpers/runs';
+import { TINY_TRAIN_FLAGS } from './helpers/cli';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'robust-meta.js');
 const DISK_FULL = path.join(__dirname, 'helpers', 'diskFull.js');
-const TINY = [
-  '--image-size',
-  '16',
-  '--width',
-  '6',
-  '--channels',
-  '1',
-  '--ways',
-  '3',
-  '--queries',
-  '2',
-  '--meta-batch',
-  '2',
-  '--attack-steps',
-  '2',
-  '--seed',
-  '7',
-];
+const TINY = TINY_TRAIN_FLAGS;
 /** A stack trace line: no message of these cases may carry one. */
 const STACK = /\n\s+at .+\(.+:\d+:\d+\)/;
 

@@ -12,25 +12,9 @@ import type { JobView } from '../../src/runner/slurm/jobs';
 import { readCheckpoint } from '../../src/runner/checkpoint';
 import { readMetrics, readStatus } from '../../src/runner/runStore';
 import { cli, SKIP, waitFor } from './cluster';
+import { TINY_TRAIN_FLAGS } from '../helpers/cli';
 
-const TINY = [
-  '--image-size',
-  '16',
-  '--width',
-  '6',
-  '--channels',
-  '1',
-  '--ways',
-  '3',
-  '--queries',
-  '2',
-  '--meta-batch',
-  '2',
-  '--attack-steps',
-  '2',
-  '--seed',
-  '7',
-];
+const TINY = TINY_TRAIN_FLAGS;
 const STEPS = 40;
 
 function jobs(cwd: string, runs: string): JobView[] {
