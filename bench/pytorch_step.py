@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """PyTorch CPU reference of the benchmark step in docs (method.md, "The benchmark step").
 
-One first-order mavrl meta-step: for each of B tasks, two augmented views, one inner SGD step per
-view (an adapted Conv4 per view), a 3-step label-free PGD attack maximising NT-Xent between the
-two adapted encoders' projections, the outer loss CE(view 1) + CE(view 2) + lambda * NT-Xent on the
-adversarial views, its gradient at the fast weights added to the meta-gradient, then Adam.
-Random data, warm-up step excluded. Prints one JSON object like `robust-meta bench --json`.
+One first-order mavrl meta-step at robust-meta's defaults (src/core/config.ts): for each of B
+tasks, two augmented views; one inner SGD step per view on its support set that adapts the encoder
+only (innerUpdate 'body', lr 0.4; the randomly initialised head stays); the per-view label-free
+attack (mavrlAttack 'per-view', RoCL-style: 3 PGD steps that push each view's projection through
+its adapted encoder away from the other clean view's, NT-Xent, tau 0.5); the TRADES outer loss
+(outerLoss 'trades'): per view CE(clean) + beta * KL(clean || adversarial), beta 1, plus lambda *
+NT-Xent between the two adversarial views' projections, lambda 4; its gradient at the fast weights
+added to the meta-gradient, then Adam. Like robust-meta, each task also computes the diagnostics
+it logs: the meta-parameters' query accuracy before adaptation and the two adapted encoders'
+feature cosine (three forward passes, no gradient). Random data, warm-up step excluded. Prints one
+JSON object like `robust-meta bench --json`.
 
 With --eval: evaluation episodes instead, like `robust-meta bench --eval`: per episode, 10 SGD
 steps of the encoder and head on the clean support set, the clean query's predictions, PGD-20
@@ -84,34 +90,38 @@ def augment(x, pad=4):
     return out
 
 
-ENC = [f"{k}{i}" for i in range(4) for k in ("conv", "g", "b")] + ["head_w", "head_b"]
+ENC = [f"{k}{i}" for i in range(4) for k in ("conv", "g", "b")]
+HEAD = ["head_w", "head_b"]
 PROJ = ["p1_w", "p1_b", "p2_w", "p2_b"]
 
 
-def adapt(p, xs, ys, lr):
+def adapt(p, xs, ys, lr, keys):
     loss = F.cross_entropy(classify(p, encode(p, xs)), ys)
-    grads = torch.autograd.grad(loss, [p[k] for k in ENC])
+    grads = torch.autograd.grad(loss, [p[k] for k in keys])
     q = dict(p)
-    for k, g in zip(ENC, grads):
+    for k, g in zip(keys, grads):
         q[k] = (p[k] - lr * g).detach().requires_grad_(True)
     return q
 
 
-def pgd(p1, p2, q1, q2, eps, steps):
+def pgd_view(p, q, target, eps, steps, tau=0.5):
+    """One view's label-free PGD: its projection pushed away from the other clean view's."""
     a = 2.5 * eps / steps
-    d1 = torch.empty_like(q1).uniform_(-eps, eps)
-    d2 = torch.empty_like(q2).uniform_(-eps, eps)
+    d = torch.empty_like(q).uniform_(-eps, eps)
+    d = (q + d).clamp(0, 1) - q
     for _ in range(steps):
-        d1.requires_grad_(True)
-        d2.requires_grad_(True)
-        loss = nt_xent(project(p1, encode(p1, q1 + d1)), project(p2, encode(p2, q2 + d2)))
-        g1, g2 = torch.autograd.grad(loss, [d1, d2])
-        d1 = ((q1 + (d1 + a * g1.sign()).clamp(-eps, eps)).clamp(0, 1) - q1).detach()
-        d2 = ((q2 + (d2 + a * g2.sign()).clamp(-eps, eps)).clamp(0, 1) - q2).detach()
-    return (q1 + d1).clamp(0, 1), (q2 + d2).clamp(0, 1)
+        d.requires_grad_(True)
+        loss = nt_xent(project(p, encode(p, q + d)), target, tau)
+        (g,) = torch.autograd.grad(loss, [d])
+        d = ((q + (d + a * g.sign()).clamp(-eps, eps)).clamp(0, 1) - q).detach()
+    return (q + d).clamp(0, 1)
 
 
-def meta_step(p, opt, args):
+def kl(clean, adv):
+    return F.kl_div(F.log_softmax(adv, 1), F.log_softmax(clean, 1), log_target=True, reduction="batchmean")
+
+
+def meta_step(p, opt, args, beta=1.0, lam=4.0, inner_lr=0.4):
     opt.zero_grad()
     s, c, w = args.image_size, args.channels, args.width
     for _ in range(args.meta_batch):
@@ -120,19 +130,28 @@ def meta_step(p, opt, args):
         xq = torch.rand(args.ways * args.queries, c, s, s)
         yq = torch.arange(args.ways).repeat_interleave(args.queries)
         s1, s2, q1, q2 = augment(xs), augment(xs), augment(xq), augment(xq)
-        p1 = adapt(p, s1, ys, 0.01)
-        p2 = adapt(p, s2, ys, 0.01)
-        a1, a2 = pgd(p1, p2, q1, q2, 8 / 255, args.attack_steps)
+        p1 = adapt(p, s1, ys, inner_lr, ENC)
+        p2 = adapt(p, s2, ys, inner_lr, ENC)
+        with torch.no_grad():
+            t1, t2 = project(p1, encode(p1, q1)), project(p2, encode(p2, q2))
+        a1 = pgd_view(p1, q1, t2, 8 / 255, args.attack_steps)
+        a2 = pgd_view(p2, q2, t1, 8 / 255, args.attack_steps)
+        with torch.no_grad():  # the logged diagnostics: accuracy before adaptation, encoder cosine
+            (classify(p, encode(p, q1)).argmax(1) == yq).float().mean()
+            F.cosine_similarity(encode(p1, q1), encode(p2, q1)).mean()
         f1, f2 = encode(p1, a1), encode(p2, a2)
-        loss = F.cross_entropy(classify(p1, f1), yq) + F.cross_entropy(classify(p2, f2), yq) + nt_xent(project(p1, f1), project(p2, f2))
+        c1, c2 = classify(p1, encode(p1, q1)), classify(p2, encode(p2, q2))
+        v1, v2 = classify(p1, f1), classify(p2, f2)
+        loss = F.cross_entropy(c1, yq) + F.cross_entropy(c2, yq) + beta * (kl(c1, v1) + kl(c2, v2)) + lam * nt_xent(project(p1, f1), project(p2, f2))
         # First order: the gradient at each view's fast weights is applied to the meta-parameters;
-        # the projection head is not adapted, so its gradient is taken at the meta-parameters.
-        grads = torch.autograd.grad(loss, [p1[k] for k in ENC] + [p2[k] for k in ENC] + [p[k] for k in PROJ])
+        # the head and projection are not adapted, so their gradients are taken at the meta-parameters.
+        shared = HEAD + PROJ
+        grads = torch.autograd.grad(loss, [p1[k] for k in ENC] + [p2[k] for k in ENC] + [p[k] for k in shared])
         n = len(ENC)
         for i, k in enumerate(ENC):
             g = grads[i] + grads[n + i]
             p[k].grad = g if p[k].grad is None else p[k].grad + g
-        for i, k in enumerate(PROJ):
+        for i, k in enumerate(shared):
             g = grads[2 * n + i]
             p[k].grad = g if p[k].grad is None else p[k].grad + g
     opt.step()
@@ -146,7 +165,7 @@ def eval_episode(p, args):
     yq = torch.arange(args.ways).repeat_interleave(args.queries)
     q = p
     for _ in range(args.inner_steps_test):
-        q = adapt(q, xs, ys, 0.01)
+        q = adapt(q, xs, ys, 0.4, ENC)
     with torch.no_grad():
         clean = classify(q, encode(q, xq)).argmax(1)
     eps, a = 8 / 255, 2 / 255

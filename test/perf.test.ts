@@ -22,7 +22,7 @@ test('kernelFlops: 2 per multiply-add of each convolution, backprop and batched 
   assert.equal(kernelFlops('Add', { a: info([100]), b: info([100]) }, {}), 0);
 });
 
-test('peakEstimate: cores x the cpuinfo clock x 16 flop/cycle with FMA, 8 without on Intel, 16 on AMD', () => {
+test('peakEstimate: cores x the cpuinfo clock x 16 flop/cycle with wasm FMA, 8 without on Intel, 16 on AMD; 32 and 64 native', () => {
   const cpuinfo = (vendor: string) => `vendor_id\t: ${vendor}\ncpu MHz\t\t: 2000.000\n\nvendor_id\t: ${vendor}\ncpu MHz\t\t: 3000.000\n`;
   const intel = peakEstimate('wasm-simd', cpuinfo('GenuineIntel'));
   assert.equal(intel.clock_mhz, 2500);
@@ -31,4 +31,6 @@ test('peakEstimate: cores x the cpuinfo clock x 16 flop/cycle with FMA, 8 withou
   assert.equal(intel.gflops, 20 * intel.cores);
   assert.equal(peakEstimate('wasm-simd', cpuinfo('AuthenticAMD')).flops_per_cycle, 16);
   assert.equal(peakEstimate('wasm-simd-fma', cpuinfo('GenuineIntel')).flops_per_cycle, fmaFused() ? 16 : 8);
+  assert.equal(peakEstimate('native-avx2', cpuinfo('AuthenticAMD')).flops_per_cycle, 32);
+  assert.equal(peakEstimate('native-avx512', cpuinfo('GenuineIntel')).flops_per_cycle, 64);
 });

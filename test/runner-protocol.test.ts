@@ -6,6 +6,7 @@ import { fork } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { kernelPath } from 'tfjs-wasm-training-kernels';
 import { resolveConfig } from '../src/core/config';
 import { startTraining, startWorker, WorkerExit } from '../src/runner/client';
 import {
@@ -153,7 +154,7 @@ test('a bench job returns its result over the protocol', async () => {
   assert.equal(result?.num_tensors_before, result?.num_tensors_after);
   if (result?.backend === 'wasm') {
     // Which kernels ran, and the step's arithmetic against the machine's peak.
-    assert.equal(result.kernels, 'wasm-simd-fma');
+    assert.equal(result.kernels, kernelPath());
     const flops = result.flops as { step_gflop: number; conv_gflop: number; step_gflops: number; peak: { gflops: number } };
     assert.ok(flops.conv_gflop > 0 && flops.step_gflop >= flops.conv_gflop, JSON.stringify(flops));
     assert.ok(flops.step_gflops > 0 && flops.peak.gflops > 0, JSON.stringify(flops));

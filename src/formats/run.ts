@@ -46,7 +46,7 @@ export const RunConfigFileSchema = Type.Object({
   config: ConfigSchema,
   /** Backend used when the run started, e.g. 'wasm'. */
   backend: Type.String(),
-  /** With wasm and SIMD: the build of our SIMD kernels it ran, 'wasm-simd-fma' or 'wasm-simd' (older runs lack it). */
+  /** With wasm and SIMD: what ran the GEMM loops, 'native-avx512', 'native-avx2', 'wasm-simd-fma' or 'wasm-simd' (older runs lack it). */
   kernels: Type.Optional(Type.String()),
   /** webgpu only: the adapter it ran on (vendor, architecture, driver). */
   adapter: Type.Optional(GpuAdapterSchema),

@@ -53,11 +53,12 @@ export interface BenchResult {
 }
 
 /**
- * The machine's peak for our SIMD kernels, an estimate: cores x clock x floating-point operations
- * per cycle and core. wasm SIMD vectors have 4 float32 lanes, and x86 cores since Haswell and Zen
- * issue two vector multiply-adds per cycle: 16 with fused multiply-add (2 pipes x 4 lanes x 2).
- * Multiply then add takes two instructions: 8 where the same two pipes do both (Intel), 16 on AMD
- * Zen, which has two more pipes for the adds. The clock is /proc/cpuinfo's `cpu MHz` (what the OS
+ * The machine's peak for the GEMM path in use, an estimate: cores x clock x floating-point
+ * operations per cycle and core. x86 cores since Haswell and Zen issue two vector multiply-adds
+ * per cycle, so with fused multiply-add it is 2 pipes x lanes x 2: 64 for the native AVX-512 path
+ * (16 lanes; Xeons with a single 512-bit FMA unit do half), 32 for native AVX2 (8 lanes), 16 for
+ * wasm SIMD's 4 lanes. Multiply then add takes two instructions: 8 where the same two pipes do
+ * both (Intel), 16 on AMD Zen, which has two more pipes for the adds. The clock is /proc/cpuinfo's `cpu MHz` (what the OS
  * reports, often the base clock: turbo may run faster, so a kernel can exceed this "peak").
  */
 export interface PeakEstimate {
@@ -88,7 +89,7 @@ export function peakEstimate(path: KernelPath | undefined, cpuinfo = readCpuinfo
   const clock = mhz.length ? mhz.reduce((a, b) => a + b, 0) / mhz.length : (os.cpus()[0]?.speed ?? 0);
   const amd = /^vendor_id\s*:\s*AuthenticAMD/m.test(cpuinfo);
   const fused = path === 'wasm-simd-fma' && fmaFused();
-  const flopsPerCycle = fused || amd ? 16 : 8;
+  const flopsPerCycle = path === 'native-avx512' ? 64 : path === 'native-avx2' ? 32 : fused || amd ? 16 : 8;
   const cores = os.cpus().length;
   const perCore = (clock * flopsPerCycle) / 1000;
   return { cores, clock_mhz: round(clock), flops_per_cycle: flopsPerCycle, gflops_per_core: round(perCore), gflops: round(perCore * cores) };

@@ -2,6 +2,7 @@
 // and a way to call other wasm kernels directly (no engine, no tensors, no tape).
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
+import type { KernelPath } from './simd/paths';
 
 export type TensorInfo = tf.TensorInfo;
 export type KernelFunc = tf.KernelFunc;
@@ -49,16 +50,22 @@ export const kernelTuning = {
   /** Conv2D: 'auto' takes our implicit GEMM (conv2dGemm.ts) where it applies, 'original' wasm's own. */
   conv2d: 'auto' as 'auto' | 'original',
   /**
-   * Build of our SIMD module (simd/index.ts): 'auto' takes 'wasm-simd-fma' where the runtime has
-   * relaxed SIMD, else 'wasm-simd'; 'wasm-simd' forces multiply-then-add (tests, before/after
-   * benchmarks). The environment variable ROBUST_META_KERNELS=wasm-simd sets it in every thread.
+   * What runs the GEMM loops (simd/index.ts): 'auto' takes the native addon where it is built and
+   * the CPU runs it, else 'wasm-simd-fma' where the runtime has relaxed SIMD, else 'wasm-simd'.
+   * Forcing one (tests, before/after benchmarks) fails where it does not run. The environment
+   * variable ROBUST_META_KERNELS sets it in every thread.
    */
-  kernels: (process.env.ROBUST_META_KERNELS === 'wasm-simd' ? 'wasm-simd' : 'auto') as 'auto' | 'wasm-simd' | 'wasm-simd-fma',
+  kernels: kernelsFromEnv(),
   /** If set, kernels add the milliseconds spent per phase here (benchmarks). */
   profile: null as Record<string, number> | null,
   /** The clock for `profile` (a benchmark may use process CPU time). */
   clock: (): number => performance.now(),
 };
+
+/** ROBUST_META_KERNELS, unchecked here: kernelPath() says what is wrong with a bad value where it is used. */
+function kernelsFromEnv(): 'auto' | KernelPath {
+  return (process.env.ROBUST_META_KERNELS || 'auto') as 'auto' | KernelPath;
+}
 
 /** Now, on kernelTuning.clock (0 when not profiling). */
 export function tick(): number {

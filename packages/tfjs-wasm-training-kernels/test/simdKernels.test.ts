@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Worker } from 'node:worker_threads';
 import { kernelTuning } from '../src/registerWasm';
-import { KernelPath, fmaFused, kernelPath } from '../src/simd';
+import { KERNEL_PATHS, KernelPath, fmaFused, kernelPath, kernelPathRuns } from '../src/simd';
 import { conv2DGemm } from '../src/conv2dGemm';
 import { conv2DBackpropFilterGemm } from '../src/conv2dBackpropFilterGemm';
 import { batchMatMulGemm } from '../src/batchMatMul';
@@ -49,9 +49,10 @@ function ours(kernel: (args: never) => tf.TensorInfo | null, inputs: tf.NamedTen
   return out !== null;
 }
 
-const PATHS: KernelPath[] = ['wasm-simd', 'wasm-simd-fma'];
+/** Every path that runs here: both wasm builds, and the native addon's where it is built and the CPU runs it. */
+const PATHS = KERNEL_PATHS.filter(kernelPathRuns);
 
-/** A test once per build of the SIMD module. */
+/** A test once per path of the GEMM loops. */
 function pathTest(name: string, fn: () => Promise<void>): void {
   for (const p of PATHS) {
     test(`${name} [${p}]`, async () => {
@@ -268,15 +269,21 @@ pathTest('no tensors or wasm buffers leak through the new kernels', async () => 
   );
 });
 
-test('the FMA build is picked by default, in worker threads too, and the environment can turn it off', async () => {
-  // Every Node this package supports (>= 20.9) compiles relaxed SIMD, Node 20 behind its flag.
+test('the widest path that runs is picked by default, in worker threads too, and the environment can force another', async () => {
+  // Every Node this package supports (>= 20.9) compiles relaxed SIMD, Node 20 behind its flag;
+  // the native addon runs where scripts/build-native.js built it and the CPU has AVX2 + FMA.
   assert.equal(kernelTuning.kernels, 'auto');
-  assert.equal(kernelPath(), 'wasm-simd-fma');
+  assert.ok(PATHS.includes('wasm-simd-fma'));
+  const widest = PATHS[0];
+  assert.equal(kernelPath(), widest);
   const inWorker = (env: NodeJS.ProcessEnv) =>
     new Promise<string>((resolve, reject) => {
       const w = new Worker(
         `process.env.ROBUST_META_KERNELS = ${JSON.stringify(env.ROBUST_META_KERNELS ?? '')};
-        require('worker_threads').parentPort.postMessage(require(${JSON.stringify(require.resolve('../src/simd'))}).kernelPath());`,
+        const simd = require(${JSON.stringify(require.resolve('../src/simd'))});
+        let answer;
+        try { answer = simd.kernelPath(); } catch (e) { answer = e.message; }
+        require('worker_threads').parentPort.postMessage(answer);`,
         { eval: true },
       );
       w.once('message', (m) => {
@@ -285,8 +292,13 @@ test('the FMA build is picked by default, in worker threads too, and the environ
       });
       w.once('error', reject);
     });
-  assert.equal(await inWorker({}), 'wasm-simd-fma');
+  assert.equal(await inWorker({}), widest);
   assert.equal(await inWorker({ ROBUST_META_KERNELS: 'wasm-simd' }), 'wasm-simd');
+  assert.equal(await inWorker({ ROBUST_META_KERNELS: 'wasm-simd-fma' }), 'wasm-simd-fma');
+  assert.match(await inWorker({ ROBUST_META_KERNELS: 'avx9' }), /kernels: avx9 \(ROBUST_META_KERNELS\?\) is none of auto, native-avx512/);
+  const missing = KERNEL_PATHS.find((p) => !kernelPathRuns(p));
+  if (missing)
+    assert.match(await inWorker({ ROBUST_META_KERNELS: missing }), new RegExp(`${missing} asked for, but it does not run here; these do: ${PATHS.join(', ')}`));
 });
 
 test('the two builds differ only in rounding: fused where the CPU has FMA', async () => {

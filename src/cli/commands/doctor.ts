@@ -1,9 +1,10 @@
 // robust-meta doctor: what this machine offers: backends present and the one in use (with wasm's
-// SIMD, threads and which build of our SIMD kernels runs: wasm-simd-fma or wasm-simd; or webgpu's
-// adapter), versions, CPU cores and memory, and whether the bundled data is there.
+// SIMD, threads and what runs the GEMM loops: the native addon or a build of the SIMD module, and
+// why not the addon; or webgpu's adapter), versions, CPU cores and memory, and whether the bundled data is there.
 import * as fs from 'fs';
 import * as os from 'os';
 import { BACKEND_CHOICES, BackendChoice, initBackend, probeBackends } from '../../core/backend';
+import { nativeUnavailable } from 'tfjs-wasm-training-kernels';
 import { adapterLabel } from '../../core/webgpu';
 import { packageRoot, packageVersion, bundledDataPath, DEFAULT_SOURCE_DATA, DEFAULT_UNSEEN_DOMAIN } from '../../runner/packageInfo';
 import { ParsedArgs, UsageError } from '../args';
@@ -37,6 +38,7 @@ async function run(args: ParsedArgs): Promise<number> {
       return { name, path: null, present: false, problem: (e as Error).message };
     }
   });
+  const noNative = used?.simd ? (nativeUnavailable() ?? null) : null;
   const report = {
     robustMeta: packageVersion(),
     packageRoot: packageRoot(),
@@ -54,6 +56,8 @@ async function run(args: ParsedArgs): Promise<number> {
           simd: used.simd ?? null,
           threads: used.threads ?? null,
           kernels: used.kernels ?? null,
+          /** Why the native GEMM addon is not in use (null when it is, or off wasm). */
+          nativeUnavailable: noNative,
           adapter: used.adapter ?? null,
           skipped: used.skipped,
         }
@@ -87,9 +91,10 @@ async function run(args: ParsedArgs): Promise<number> {
     `node        ${report.node} (v8 ${report.v8}) on ${report.platform}`,
     `cpu         ${report.cpus} cores, ${report.cpuModel}; ${report.memoryGb} GB memory`,
     used
-      ? `backend     ${used.name} in use${used.simd !== undefined ? ` (wasm SIMD ${used.simd ? 'on' : 'off'}, threads ${used.threads}${used.kernels ? `, kernels: ${used.kernels}` : ''})` : ''}${choice !== 'auto' ? ` (asked for ${choice})` : ' (auto)'}`
+      ? `backend     ${used.name} in use${used.simd !== undefined ? ` (wasm SIMD ${used.simd ? 'on' : 'off'}, threads ${used.threads})` : ''}${choice !== 'auto' ? ` (asked for ${choice})` : ' (auto)'}`
       : `backend     none usable for '${choice}': ${backendError}`,
     ...(used?.adapter ? [`adapter     ${adapterLabel(used.adapter)}`] : []),
+    ...(used?.simd ? [`kernels     ${used.kernels} for the GEMM loops${kernelsNote(used.kernels, noNative)}`] : []),
     'backends:',
     ...report.backends.map(
       (b) => `  ${mark(b.available)}${b.name.padEnd(15)} ${b.package}${b.version ? ` ${b.version}` : ''}${b.reason ? ` - ${b.reason}` : ''}`,
@@ -108,3 +113,10 @@ export const doctorCommand: Command = {
   options: [HELP_OPTION, JSON_OPTION, { flag: 'backend', type: 'string', enum: BACKEND_CHOICES, default: 'auto', description: 'Backend to try.' }],
   run,
 };
+
+/** What the kernels line adds: which native addon runs, or why none does. */
+function kernelsNote(path: string | undefined, noNative: string | null): string {
+  if (path?.startsWith('native-')) return ' (native addon)';
+  if (noNative) return `; native kernels ${noNative}`;
+  return '; native kernels available, not picked (ROBUST_META_KERNELS)';
+}

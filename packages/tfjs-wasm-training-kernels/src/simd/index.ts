@@ -3,11 +3,14 @@
 // instance per memory (each worker thread has its own tfjs, backend and heap).
 //
 // Two builds of that module (simdModule.ts): with fused multiply-add (relaxed SIMD) in the GEMM
-// loops, and without. Node 20 has relaxed SIMD behind a V8 flag, which kernelPath() turns on
+// loops, and without. Where the optional native addon runs (native.ts: AVX2 or AVX-512), its GEMM
+// loops replace the module's three (convGemm, convFilterGemm, gemm) on the same heap. Node 20 has relaxed SIMD behind a V8 flag, which kernelPath() turns on
 // before compiling anything of ours; V8 flags are per process, so worker threads started after it
 // have it too, and each process (the CLI, a run's worker) finds it again on its own.
 import * as v8 from 'v8';
 import { kernelTuning } from '../wasmUtil';
+import { nativeIsa, nativeRuns, withNativeGemm } from './native';
+import { KERNEL_PATHS, KernelPath, NativeIsa } from './paths';
 import { SIMD_FMA_MODULE_BASE64, SIMD_MODULE_BASE64 } from './simdModule';
 
 // The WebAssembly global of Node, typed here (the project's TypeScript libs do not declare it).
@@ -85,15 +88,14 @@ export interface HeapBackend {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
 }
 
-/**
- * Which build of the SIMD module the GEMM kernels run: 'wasm-simd-fma' (f32x4.relaxed_madd) or
- * 'wasm-simd' (multiply then add). The names are what doctor, bench and a run's config.json show.
- */
-export type KernelPath = 'wasm-simd-fma' | 'wasm-simd';
+export { KERNEL_PATHS, KernelPath } from './paths';
+export { nativeUnavailable } from './native';
 
-const BYTES: Record<KernelPath, string> = { 'wasm-simd-fma': SIMD_FMA_MODULE_BASE64, 'wasm-simd': SIMD_MODULE_BASE64 };
-const compiled: Partial<Record<KernelPath, object>> = {};
-const instances: Record<KernelPath, WeakMap<WasmMemory, SimdExports>> = { 'wasm-simd-fma': new WeakMap(), 'wasm-simd': new WeakMap() };
+type WasmPath = Exclude<KernelPath, `native-${NativeIsa}`>;
+
+const BYTES: Record<WasmPath, string> = { 'wasm-simd-fma': SIMD_FMA_MODULE_BASE64, 'wasm-simd': SIMD_MODULE_BASE64 };
+const compiled: Partial<Record<WasmPath, object>> = {};
+const instances = new Map<KernelPath, WeakMap<WasmMemory, SimdExports>>();
 let relaxedSimd: boolean | undefined;
 
 /** Whether this runtime compiles relaxed SIMD, turning on Node 20's flag for it the first time. */
@@ -112,13 +114,31 @@ function hasRelaxedSimd(): boolean {
   return relaxedSimd;
 }
 
-/** The build the kernels use now: kernelTuning.kernels, where 'auto' means FMA if it compiles. */
+function isNative(path: KernelPath): path is `native-${NativeIsa}` {
+  return path.startsWith('native-');
+}
+
+/** Whether `path` runs here. */
+export function kernelPathRuns(path: KernelPath): boolean {
+  if (isNative(path)) return nativeRuns(path.slice('native-'.length) as NativeIsa);
+  return path === 'wasm-simd' || hasRelaxedSimd();
+}
+
+/**
+ * The path the kernels use now: kernelTuning.kernels, where 'auto' means the widest native one
+ * that runs, else FMA if it compiles, else multiply then add. A forced path that does not run
+ * here is an error that says which do.
+ */
 export function kernelPath(): KernelPath {
   const asked = kernelTuning.kernels;
-  if (asked === 'wasm-simd') return asked;
-  if (hasRelaxedSimd()) return 'wasm-simd-fma';
-  if (asked === 'wasm-simd-fma') throw new Error('SIMD kernels: wasm-simd-fma asked for, but this runtime has no relaxed SIMD');
-  return 'wasm-simd';
+  if (asked !== 'auto') {
+    if (!KERNEL_PATHS.includes(asked)) throw new Error(`kernels: ${asked} (ROBUST_META_KERNELS?) is none of auto, ${KERNEL_PATHS.join(', ')}`);
+    if (kernelPathRuns(asked)) return asked;
+    throw new Error(`kernels: ${asked} asked for, but it does not run here; these do: ${KERNEL_PATHS.filter(kernelPathRuns).join(', ')}`);
+  }
+  const isa = nativeIsa();
+  if (isa) return `native-${isa}`;
+  return hasRelaxedSimd() ? 'wasm-simd-fma' : 'wasm-simd';
 }
 
 /**
@@ -132,11 +152,18 @@ export function fmaFused(): boolean {
 }
 
 function simdOn(memory: WasmMemory, path: KernelPath): SimdExports {
-  let exp = instances[path].get(memory);
+  let perMemory = instances.get(path);
+  if (!perMemory) instances.set(path, (perMemory = new WeakMap()));
+  let exp = perMemory.get(memory);
   if (!exp) {
-    compiled[path] ??= new WebAssembly.Module(Buffer.from(BYTES[path], 'base64'));
-    exp = new WebAssembly.Instance(compiled[path]!, { env: { memory } }).exports as unknown as SimdExports;
-    instances[path].set(memory, exp);
+    if (isNative(path)) {
+      // The memory-bound loops stay in the wasm module (FMA build where it compiles).
+      exp = withNativeGemm(simdOn(memory, hasRelaxedSimd() ? 'wasm-simd-fma' : 'wasm-simd'), memory, path.slice('native-'.length) as NativeIsa);
+    } else {
+      compiled[path] ??= new WebAssembly.Module(Buffer.from(BYTES[path], 'base64'));
+      exp = new WebAssembly.Instance(compiled[path]!, { env: { memory } }).exports as unknown as SimdExports;
+    }
+    perMemory.set(memory, exp);
   }
   return exp;
 }

@@ -1,0 +1,147 @@
+// N-API glue of the native kernels: `isa()` names the widest instruction set this CPU runs of
+// those compiled in ('avx512', 'avx2' or ''); `kernels(isa)` returns { convGemm, convFilterGemm,
+// gemm } on that one (null where the CPU lacks it), each taking the wasm backend's heap (its
+// WebAssembly.Memory's ArrayBuffer) followed by the wasm module's own arguments, byte offsets into
+// that heap. N-API keeps the addon loadable in every worker thread and across Node versions.
+#include <node_api.h>
+
+#include <cstring>
+
+#include "kernels.h"
+
+namespace {
+
+const char* widestIsa() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) return "avx512";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
+  return "";
+}
+
+napi_value str(napi_env env, const char* s) {
+  napi_value v;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+napi_value fail(napi_env env, const char* message) {
+  napi_throw_error(env, nullptr, message);
+  return nullptr;
+}
+
+napi_value Isa(napi_env env, napi_callback_info) { return str(env, widestIsa()); }
+
+napi_value ConvGemm(napi_env env, napi_callback_info info);
+napi_value ConvFilterGemm(napi_env env, napi_callback_info info);
+napi_value Gemm(napi_env env, napi_callback_info info);
+
+// kernels('avx512' | 'avx2' | 'avx512-on-avx2'): the three GEMM functions on that table, or null
+// where this CPU does not run it. The last is the AVX-512 loops built for AVX2, for tests.
+napi_value Kernels(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  char name[16] = {0};
+  size_t len = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) return fail(env, "kernels(isa): isa must be a string");
+  const char* widest = widestIsa();
+  const NativeKernels* table = nullptr;
+  if (std::strcmp(name, "avx512") == 0 && std::strcmp(widest, "avx512") == 0) table = &kernelsAvx512;
+  if (std::strcmp(name, "avx2") == 0 && widest[0] != '\0') table = &kernelsAvx2;
+  if (std::strcmp(name, "avx512-on-avx2") == 0 && widest[0] != '\0') table = &kernelsAvx512OnAvx2;
+  napi_value result;
+  if (!table) {
+    napi_get_null(env, &result);
+    return result;
+  }
+  napi_create_object(env, &result);
+  const struct {
+    const char* name;
+    napi_callback fn;
+  } fns[] = {{"convGemm", ConvGemm}, {"convFilterGemm", ConvFilterGemm}, {"gemm", Gemm}};
+  for (const auto& f : fns) {
+    napi_value v;
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, const_cast<NativeKernels*>(table), &v);
+    napi_set_named_property(env, result, f.name, v);
+  }
+  return result;
+}
+
+// The kernel table the function was made for, the heap (argv[0]) and `n` integer arguments after
+// it; false (with a JS error thrown) when not.
+bool args(napi_env env, napi_callback_info info, size_t n, const NativeKernels** table, char** heap, size_t* heapBytes, int64_t* out) {
+  napi_value argv[12];
+  size_t argc = 12;
+  void* data = nullptr;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  *table = static_cast<const NativeKernels*>(data);
+  if (argc != n + 1) return fail(env, "native kernels: wrong number of arguments"), false;
+  if (napi_get_arraybuffer_info(env, argv[0], &data, heapBytes) != napi_ok) return fail(env, "native kernels: the heap must be an ArrayBuffer"), false;
+  *heap = static_cast<char*>(data);
+  for (size_t i = 0; i < n; i++) {
+    if (napi_get_value_int64(env, argv[i + 1], &out[i]) != napi_ok) return fail(env, "native kernels: arguments must be numbers"), false;
+  }
+  return true;
+}
+
+// Whether [offset, offset + bytes) lies in the heap: a wrong offset is an error, not a crash.
+bool inHeap(int64_t offset, int64_t bytes, size_t heapBytes) {
+  return offset >= 0 && bytes >= 0 && offset + bytes <= static_cast<int64_t>(heapBytes);
+}
+
+napi_value ConvGemm(napi_env env, napi_callback_info info) {
+  const NativeKernels* k;
+  char* heap;
+  size_t size;
+  int64_t a[9];
+  if (!args(env, info, 9, &k, &heap, &size, a)) return nullptr;
+  const int64_t ind = a[0], B = a[1], out = a[2], m0 = a[3], m1 = a[4], M = a[5], T = a[6], Ci = a[7], Co = a[8];
+  if (m0 < 0 || m0 % 4 != 0 || m1 < m0 || Co % 8 != 0 || T < 1 || Ci < 1 || !inHeap(ind, ((m1 + 3) / 4 * 4) * T * 4, size) ||
+      !inHeap(B, T * Ci * Co * 4, size) || !inHeap(out, M * Co * 4, size))
+    return fail(env, "native convGemm: arguments out of range");
+  k->convGemm(heap, ind, B, out, m0, m1, M, T, Ci, Co);
+  return nullptr;
+}
+
+napi_value ConvFilterGemm(napi_env env, napi_callback_info info) {
+  const NativeKernels* k;
+  char* heap;
+  size_t size;
+  int64_t a[8];
+  if (!args(env, info, 8, &k, &heap, &size, a)) return nullptr;
+  const int64_t ind = a[0], dy = a[1], dW = a[2], m0 = a[3], m1 = a[4], T = a[5], Ci = a[6], Co = a[7];
+  if (m0 < 0 || m1 < m0 || Co % 8 != 0 || Ci % 4 != 0 || T < 1 || !inHeap(ind, m1 * T * 4, size) || !inHeap(dy, m1 * Co * 4, size) ||
+      !inHeap(dW, T * Ci * Co * 4, size))
+    return fail(env, "native convFilterGemm: arguments out of range");
+  k->convFilterGemm(heap, ind, dy, dW, m0, m1, T, Ci, Co);
+  return nullptr;
+}
+
+napi_value Gemm(napi_env env, napi_callback_info info) {
+  const NativeKernels* k;
+  char* heap;
+  size_t size;
+  int64_t a[10];
+  if (!args(env, info, 10, &k, &heap, &size, a)) return nullptr;
+  const int64_t A = a[0], B = a[1], C = a[2], M = a[3], K = a[4], N = a[5], lda = a[6], ldb = a[7], ldc = a[8], acc = a[9];
+  if (M < 0 || K < 0 || N < 0 || !inHeap(A, ((M > 0 ? M - 1 : 0) * lda + K) * 4, size) || !inHeap(B, ((K > 0 ? K - 1 : 0) * ldb + N) * 4, size) ||
+      !inHeap(C, ((M > 0 ? M - 1 : 0) * ldc + N) * 4, size))
+    return fail(env, "native gemm: arguments out of range");
+  if (M > 0 && N > 0) k->gemm(heap, A, B, C, M, K, N, lda, ldb, ldc, acc);
+  return nullptr;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  const struct {
+    const char* name;
+    napi_callback fn;
+  } fns[] = {{"isa", Isa}, {"kernels", Kernels}};
+  for (const auto& f : fns) {
+    napi_value v;
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &v);
+    napi_set_named_property(env, exports, f.name, v);
+  }
+  return exports;
+}

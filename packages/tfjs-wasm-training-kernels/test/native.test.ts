@@ -1,0 +1,139 @@
+// The native GEMM loops (native/, built by scripts/build-native.js) against the wasm module's on
+// the same heap: every table this CPU runs, and the AVX-512 loops built for AVX2, so their panel
+// and remainder logic is checked on machines without AVX-512. The wasm loops themselves are
+// checked against the cpu backend in simdKernels.test.ts (where the native path runs too).
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { ADDON_PATH, nativeIsa, nativeUnavailable } from '../src/simd/native';
+import { kernelTuning } from '../src/wasmUtil';
+import { fmaFused, simdFor } from '../src/simd';
+import { values } from './helpers/kernels';
+
+type Gemm = {
+  convGemm(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Ci: number, Co: number): void;
+  convFilterGemm(heap: ArrayBuffer, ind: number, dy: number, dW: number, m0: number, m1: number, T: number, Ci: number, Co: number): void;
+  gemm(heap: ArrayBuffer, A: number, B: number, C: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, acc: number): void;
+};
+
+const built = nativeIsa() !== undefined;
+const skip = built ? false : `native kernels not running here: ${nativeUnavailable()}`;
+
+function tables(): [string, Gemm][] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const addon = require(ADDON_PATH) as { kernels(isa: string): Gemm | null };
+  return ['avx512', 'avx2', 'avx512-on-avx2'].flatMap((isa) => {
+    const k = addon.kernels(isa);
+    return k ? [[isa, k] as [string, Gemm]] : [];
+  });
+}
+
+/** A heap with a bump allocator, and the wasm module's exports on it. */
+function heap() {
+  const memory = new (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly.Memory({
+    initial: 512,
+  });
+  const saved = kernelTuning.kernels;
+  kernelTuning.kernels = 'wasm-simd-fma';
+  const wasm = simdFor({ wasm: { asm: { memory } } }).exports;
+  kernelTuning.kernels = saved;
+  let top = 64;
+  const alloc = (floats: number, fill?: number) => {
+    const at = top;
+    top += floats * 4 + 64 + 4; // 4-byte aligned only, as tensors on the heap may be
+    const f = new Float32Array(memory.buffer, at, floats);
+    if (fill !== undefined) f.set(values(floats, fill));
+    return at;
+  };
+  const read = (at: number, floats: number) => Float32Array.from(new Float32Array(memory.buffer, at, floats));
+  return { memory, wasm, alloc, read };
+}
+
+/** Whether two results are equal bit for bit. */
+function same(a: Float32Array, b: Float32Array): boolean {
+  return a.every((v, i) => Object.is(v, b[i]));
+}
+
+function close(a: Float32Array, b: Float32Array, label: string): void {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
+  assert.ok(m < 1e-5, `${label}: max relative difference ${m}`);
+}
+
+test('convGemm and convFilterGemm: every native table matches the wasm loops, every column panel and row remainder', { skip }, () => {
+  for (const [isa, k] of tables()) {
+    for (const [N, H, Ci, Co] of [
+      [2, 5, 3, 8],
+      [1, 7, 4, 24],
+      [3, 6, 8, 40],
+      [2, 9, 64, 64],
+      [1, 5, 16, 72],
+      [2, 3, 12, 136],
+    ]) {
+      const h = heap();
+      const T = 9;
+      const M = N * H * H;
+      const Mpad = Math.ceil(M / 4) * 4;
+      const x = h.alloc(M * Ci, 1);
+      const B = h.alloc(T * Ci * Co, 2);
+      const zero = h.alloc(Ci, 0);
+      const ind = h.alloc(Mpad * T);
+      h.wasm.convIndirection(ind, x, zero, N, H, H, Ci, H, H, 3, 3, 1, 1, Mpad);
+      const label = `${isa} ${N}x${H}x${H}x${Ci}->${Co}`;
+      const outW = h.alloc(M * Co, 0);
+      const outN = h.alloc(M * Co, 0);
+      for (let m0 = 0; m0 < Mpad; m0 += 8) {
+        h.wasm.convGemm(ind, B, outW, m0, Math.min(Mpad, m0 + 8), M, T, Ci, Co);
+        k.convGemm(h.memory.buffer, ind, B, outN, m0, Math.min(Mpad, m0 + 8), M, T, Ci, Co);
+      }
+      close(h.read(outN, M * Co), h.read(outW, M * Co), `convGemm ${label}`);
+      // The same products summed in the same order, fused as the wasm FMA build's: the same bits.
+      if (fmaFused()) assert.ok(same(h.read(outN, M * Co), h.read(outW, M * Co)), `convGemm ${label}: not bit for bit`);
+      if (Ci % 4 !== 0) continue;
+      const dW = h.alloc(T * Ci * Co, 3);
+      const dN = h.alloc(T * Ci * Co, 3);
+      for (let m0 = 0; m0 < M; m0 += 7) {
+        h.wasm.convFilterGemm(ind, outW, dW, m0, Math.min(M, m0 + 7), T, Ci, Co);
+        k.convFilterGemm(h.memory.buffer, ind, outW, dN, m0, Math.min(M, m0 + 7), T, Ci, Co);
+      }
+      close(h.read(dN, T * Ci * Co), h.read(dW, T * Ci * Co), `convFilterGemm ${label}`);
+      if (fmaFused()) assert.ok(same(h.read(dN, T * Ci * Co), h.read(dW, T * Ci * Co)), `convFilterGemm ${label}: not bit for bit`);
+    }
+  }
+});
+
+test('gemm: every native table matches the wasm loops, with strides, accumulation and column remainders', { skip }, () => {
+  for (const [isa, k] of tables()) {
+    for (const [M, K, N] of [
+      [1, 1, 1],
+      [3, 5, 7],
+      [4, 8, 8],
+      [5, 9, 9],
+      [9, 17, 24],
+      [6, 31, 33],
+      [13, 64, 64],
+      [2, 3, 100],
+    ]) {
+      for (const acc of [0, 1]) {
+        const h = heap();
+        const [lda, ldb, ldc] = [K + 3, N + 1, N + 5];
+        const A = h.alloc(M * lda, 4);
+        const B = h.alloc(K * ldb, 5);
+        const Cw = h.alloc(M * ldc, 6);
+        const Cn = h.alloc(M * ldc, 6);
+        h.wasm.gemm(A, B, Cw, M, K, N, lda, ldb, ldc, acc);
+        k.gemm(h.memory.buffer, A, B, Cn, M, K, N, lda, ldb, ldc, acc);
+        close(h.read(Cn, M * ldc), h.read(Cw, M * ldc), `gemm ${isa} ${M}x${K}x${N} acc ${acc}`);
+      }
+    }
+  }
+});
+
+test('a native call with offsets outside the heap is an error, not a crash', { skip }, () => {
+  const [, k] = tables()[0];
+  const h = heap();
+  const bytes = h.memory.buffer.byteLength;
+  assert.throws(() => k.convGemm(h.memory.buffer, bytes - 16, 64, 64, 0, 4, 4, 9, 4, 8), /native convGemm: arguments out of range/);
+  assert.throws(() => k.convFilterGemm(h.memory.buffer, 64, 64, bytes, 0, 4, 9, 4, 8), /native convFilterGemm: arguments out of range/);
+  assert.throws(() => k.gemm(h.memory.buffer, 64, 64, bytes - 4, 2, 2, 2, 2, 2, 2, 0), /native gemm: arguments out of range/);
+  assert.throws(() => k.gemm(new ArrayBuffer(8), 0, 0, 0, 1, 4, 1, 4, 1, 1, 0), /native gemm: arguments out of range/);
+});
