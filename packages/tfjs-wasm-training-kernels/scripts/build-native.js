@@ -2,7 +2,8 @@
 // compiler on this machine, as part of `npm run build`. Never fails the build: where there is no
 // compiler, no Node-API headers or not a Linux x64 machine, it says so in one line and the wasm
 // kernels run (simd/native.ts finds no addon). Skips the compile when the addon is newer than its
-// sources. ROBUST_META_NATIVE=0 skips it altogether.
+// sources. ROBUST_META_NATIVE=0 skips it altogether; ROBUST_META_NATIVE=required (CI) makes any
+// reason not to build an error.
 //
 // No node-gyp: it would download Node's headers, and the addon needs only Node-API's, which the
 // node-api-headers package carries. Each instruction set's file is compiled with its own -m flags
@@ -26,6 +27,12 @@ const UNITS = [
 ];
 
 function skip(why) {
+  // A stale addon from older sources must not stay behind a failed build.
+  fs.rmSync(target, { force: true });
+  if (process.env.ROBUST_META_NATIVE === 'required') {
+    console.error(`native kernels: not built (${why}), and ROBUST_META_NATIVE=required`);
+    process.exit(1);
+  }
   console.log(`native kernels: not built (${why}); the wasm kernels run`);
   process.exit(0);
 }

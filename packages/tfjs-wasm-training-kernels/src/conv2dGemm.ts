@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import { heapOffset, simdAvailable, simdFor } from './simd';
-import { KernelArgs, KernelFunc, TensorInfo, WasmBackend, kernelTuning } from './wasmUtil';
+import { KernelArgs, KernelFunc, TensorInfo, WasmBackend, kernelTuning, lap, tick } from './wasmUtil';
 
 /** Output pixels per convGemm call: the input rows they touch stay in cache over all channel panels. */
 const ROWS_PER_CALL = 128;
@@ -53,6 +53,7 @@ export function conv2DGemm(args: KernelArgs): TensorInfo | null {
   if (M === 0) return null;
   const T = kh * kw;
   const Mpad = Math.ceil(M / 4) * 4;
+  let t0 = tick();
   const out = backend.makeOutput(info.outShape.slice(), 'float32');
   const ind = backend.makeOutput([Mpad * T], 'int32');
   const zero = backend.makeOutput([Ci], 'float32');
@@ -61,12 +62,15 @@ export function conv2DGemm(args: KernelArgs): TensorInfo | null {
     const at = (t: TensorInfo) => heapOffset(backend, t.dataId);
     new Float32Array(memory.buffer, at(zero), Ci).fill(0);
     const indP = at(ind);
+    t0 = lap('conv.alloc', t0);
     k.convIndirection(indP, at(x), at(zero), N, H, W, Ci, Ho, Wo, kh, kw, info.padInfo.top, info.padInfo.left, Mpad);
+    t0 = lap('conv.indirection', t0);
     const fP = at(filter);
     const oP = at(out);
     for (let m0 = 0; m0 < Mpad; m0 += ROWS_PER_CALL) {
       k.convGemm(indP, fP, oP, m0, Math.min(Mpad, m0 + ROWS_PER_CALL), M, T, Ci, Co);
     }
+    lap('conv.gemm', t0);
   } catch (e) {
     backend.disposeData(out.dataId);
     throw e;
