@@ -110,7 +110,7 @@ napi_value ConvFilterGemm(napi_env env, napi_callback_info info) {
   int64_t a[8];
   if (!args(env, info, 8, &k, &heap, &size, a)) return nullptr;
   const int64_t ind = a[0], dy = a[1], dW = a[2], m0 = a[3], m1 = a[4], T = a[5], Ci = a[6], Co = a[7];
-  if (m0 < 0 || m1 < m0 || Co % 8 != 0 || Ci % 4 != 0 || T < 1 || !inHeap(ind, m1 * T * 4, size) || !inHeap(dy, m1 * Co * 4, size) ||
+  if (m0 < 0 || m1 < m0 || Co % 8 != 0 || Ci < 1 || T < 1 || !inHeap(ind, m1 * T * 4, size) || !inHeap(dy, m1 * Co * 4, size) ||
       !inHeap(dW, T * Ci * Co * 4, size))
     return fail(env, "native convFilterGemm: arguments out of range");
   k->convFilterGemm(heap, ind, dy, dW, m0, m1, T, Ci, Co);

@@ -3,12 +3,12 @@
 // found through the same indirection table as conv2dGemm.ts, no im2col matrix, no packing, the
 // sums kept in registers over 128 pixels at a time (their dy rows and x pixels stay in L1).
 // Measured on Conv4's shapes (single thread): 64 -> 64 channels ~37 against ~26 GFLOP/s for the
-// im2col + BatchMatMul path of conv2dBackpropFilter.ts; 3 input channels (padded to 4 here)
-// ~24 against ~11.
+// im2col + BatchMatMul path of conv2dBackpropFilter.ts; 3 input channels (padded to 4 for the
+// wasm loops; the native ones take any count) ~24 against ~11.
 //
 // Stride 1, NHWC float32, Co % 8 == 0, the tuning knobs at 'auto'; else null (the im2col path).
 import * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, simdAvailable, simdFor } from './simd';
+import { gemmTakesAnyChannels, heapOffset, simdAvailable, simdFor } from './simd';
 import { KernelArgs, TensorInfo, WasmBackend, backpropConvInfo, kernelTuning } from './wasmUtil';
 
 /** Output pixels per convFilterGemm call. */
@@ -30,7 +30,8 @@ export function conv2DBackpropFilterGemm(args: KernelArgs): TensorInfo | null {
   const M = N * Ho * Wo;
   if (M === 0) return null;
   const T = kh * kw;
-  const Ci4 = Math.ceil(Ci / 4) * 4;
+  // The wasm loops take 4 channels at a time: pad x's channels to a multiple of 4 for them.
+  const Ci4 = gemmTakesAnyChannels() ? Ci : Math.ceil(Ci / 4) * 4;
   const padded = Ci4 !== Ci;
   const out = backend.makeOutput(filterShape.slice(), 'float32');
   const dw4 = padded ? backend.makeOutput([T * Ci4, Co], 'float32') : out;

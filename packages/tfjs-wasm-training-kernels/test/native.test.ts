@@ -88,7 +88,7 @@ test('convGemm and convFilterGemm: every native table matches the wasm loops, ev
       close(h.read(outN, M * Co), h.read(outW, M * Co), `convGemm ${label}`);
       // The same products summed in the same order, fused as the wasm FMA build's: the same bits.
       if (fmaFused()) assert.ok(same(h.read(outN, M * Co), h.read(outW, M * Co)), `convGemm ${label}: not bit for bit`);
-      if (Ci % 4 !== 0) continue;
+      if (Ci % 4 !== 0) continue; // the wasm loops' filter gradient needs it (simdKernels.test.ts checks the native one against cpu)
       const dW = h.alloc(T * Ci * Co, 3);
       const dN = h.alloc(T * Ci * Co, 3);
       for (let m0 = 0; m0 < M; m0 += 7) {

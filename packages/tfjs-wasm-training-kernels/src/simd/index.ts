@@ -4,8 +4,10 @@
 //
 // Two builds of that module (simdModule.ts): with fused multiply-add (relaxed SIMD) in the GEMM
 // loops, and without. Where the optional native addon runs (native.ts: AVX2 or AVX-512), its GEMM
-// loops replace the module's three (convGemm, convFilterGemm, gemm) on the same heap. Node 20 has relaxed SIMD behind a V8 flag, which kernelPath() turns on
-// before compiling anything of ours; V8 flags are per process, so worker threads started after it
+// loops replace the module's three (convGemm, convFilterGemm, gemm) on the same heap.
+//
+// Node 20 has relaxed SIMD behind a V8 flag, which kernelPath() turns on before compiling
+// anything of ours; V8 flags are per process, so worker threads started after it
 // have it too, and each process (the CLI, a run's worker) finds it again on its own.
 import * as v8 from 'v8';
 import { kernelTuning } from '../wasmUtil';
@@ -177,6 +179,15 @@ export function heapMemory(backend: unknown): WasmMemory | undefined {
 /** Whether this backend's heap can host the SIMD kernels. */
 export function simdAvailable(backend: unknown): boolean {
   return heapMemory(backend) !== undefined;
+}
+
+/**
+ * Whether the GEMM loops in use take one input channel in convGemm and any channel count in
+ * convFilterGemm (the native ones); the wasm loops need Ci % 4 == 0 for the filter gradient, and
+ * for one channel XNNPACK's Conv2D is as fast as theirs.
+ */
+export function gemmTakesAnyChannels(): boolean {
+  return isNative(kernelPath());
 }
 
 export function simdFor(backend: unknown): { exports: SimdExports; memory: WasmMemory } {
