@@ -1,6 +1,6 @@
 // N-API glue of the native kernels: `isa()` names the widest instruction set this CPU runs of
 // those compiled in ('avx512', 'avx2' or ''); `kernels(isa)` returns { convGemm, convFilterGemm,
-// gemm } on that one (null where the CPU lacks it), each taking the wasm backend's heap (its
+// convNarrow, gemm } on that one (null where the CPU lacks it), each taking the wasm backend's heap (its
 // WebAssembly.Memory's ArrayBuffer) followed by the wasm module's own arguments, byte offsets into
 // that heap. N-API keeps the addon loadable in every worker thread and across Node versions.
 #include <node_api.h>
@@ -33,9 +33,10 @@ napi_value Isa(napi_env env, napi_callback_info) { return str(env, widestIsa());
 
 napi_value ConvGemm(napi_env env, napi_callback_info info);
 napi_value ConvFilterGemm(napi_env env, napi_callback_info info);
+napi_value ConvNarrow(napi_env env, napi_callback_info info);
 napi_value Gemm(napi_env env, napi_callback_info info);
 
-// kernels('avx512' | 'avx2' | 'avx512-on-avx2'): the three GEMM functions on that table, or null
+// kernels('avx512' | 'avx2' | 'avx512-on-avx2'): the GEMM functions on that table, or null
 // where this CPU does not run it. The last is the AVX-512 loops built for AVX2, for tests.
 napi_value Kernels(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -58,7 +59,7 @@ napi_value Kernels(napi_env env, napi_callback_info info) {
   const struct {
     const char* name;
     napi_callback fn;
-  } fns[] = {{"convGemm", ConvGemm}, {"convFilterGemm", ConvFilterGemm}, {"gemm", Gemm}};
+  } fns[] = {{"convGemm", ConvGemm}, {"convFilterGemm", ConvFilterGemm}, {"convNarrow", ConvNarrow}, {"gemm", Gemm}};
   for (const auto& f : fns) {
     napi_value v;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, const_cast<NativeKernels*>(table), &v);
@@ -114,6 +115,20 @@ napi_value ConvFilterGemm(napi_env env, napi_callback_info info) {
       !inHeap(dW, T * Ci * Co * 4, size))
     return fail(env, "native convFilterGemm: arguments out of range");
   k->convFilterGemm(heap, ind, dy, dW, m0, m1, T, Ci, Co);
+  return nullptr;
+}
+
+napi_value ConvNarrow(napi_env env, napi_callback_info info) {
+  const NativeKernels* k;
+  char* heap;
+  size_t size;
+  int64_t a[9];
+  if (!args(env, info, 9, &k, &heap, &size, a)) return nullptr;
+  const int64_t ind = a[0], B = a[1], out = a[2], m0 = a[3], m1 = a[4], M = a[5], T = a[6], Cin = a[7], Cout = a[8];
+  if (m0 < 0 || m0 % 2 != 0 || m1 < m0 || Cin % 4 != 0 || Cin < 4 || Cout < 1 || Cout > 3 || T < 1 || !inHeap(ind, ((m1 + 3) / 4 * 4) * T * 4, size) ||
+      !inHeap(B, T * 3 * Cin * 4, size) || !inHeap(out, M * Cout * 4, size))
+    return fail(env, "native convNarrow: arguments out of range");
+  k->convNarrow(heap, ind, B, out, m0, m1, M, T, Cin, Cout);
   return nullptr;
 }
 

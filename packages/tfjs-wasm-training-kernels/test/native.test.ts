@@ -12,6 +12,7 @@ import { values } from './helpers/kernels';
 type Gemm = {
   convGemm(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Ci: number, Co: number): void;
   convFilterGemm(heap: ArrayBuffer, ind: number, dy: number, dW: number, m0: number, m1: number, T: number, Ci: number, Co: number): void;
+  convNarrow(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Cin: number, Cout: number): void;
   gemm(heap: ArrayBuffer, A: number, B: number, C: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, acc: number): void;
 };
 
@@ -101,6 +102,35 @@ test('convGemm and convFilterGemm: every native table matches the wasm loops, ev
   }
 });
 
+test('convNarrow: every native table matches the wasm loop, for 1-3 output channels and channel counts with a 4-float tail', { skip }, () => {
+  for (const [isa, k] of tables()) {
+    for (const [N, H, Cin, Cout] of [
+      [2, 5, 8, 3],
+      [1, 7, 4, 1],
+      [3, 6, 12, 2],
+      [2, 9, 64, 3],
+      [1, 3, 36, 1],
+    ]) {
+      const h = heap();
+      const T = 9;
+      const M = N * H * H;
+      const Mpad = Math.ceil(M / 4) * 4;
+      const dy = h.alloc(M * Cin, 10);
+      const B = h.alloc(T * 3 * Cin, 11);
+      const zero = h.alloc(Cin, 0);
+      const ind = h.alloc(Mpad * T);
+      h.wasm.convIndirection(ind, dy, zero, N, H, H, Cin, H, H, 3, 3, 1, 1, Mpad);
+      const outW = h.alloc(M * Cout, 0);
+      const outN = h.alloc(M * Cout, 0);
+      for (let m0 = 0; m0 < Mpad; m0 += 6) {
+        h.wasm.convNarrow(ind, B, outW, m0, Math.min(Mpad, m0 + 6), M, T, Cin, Cout);
+        k.convNarrow(h.memory.buffer, ind, B, outN, m0, Math.min(Mpad, m0 + 6), M, T, Cin, Cout);
+      }
+      close(h.read(outN, M * Cout), h.read(outW, M * Cout), `convNarrow ${isa} ${N}x${H}x${H}x${Cin}->${Cout}`);
+    }
+  }
+});
+
 test('gemm: every native table matches the wasm loops, with strides, accumulation and column remainders', { skip }, () => {
   for (const [isa, k] of tables()) {
     for (const [M, K, N] of [
@@ -134,6 +164,7 @@ test('a native call with offsets outside the heap is an error, not a crash', { s
   const bytes = h.memory.buffer.byteLength;
   assert.throws(() => k.convGemm(h.memory.buffer, bytes - 16, 64, 64, 0, 4, 4, 9, 4, 8), /native convGemm: arguments out of range/);
   assert.throws(() => k.convFilterGemm(h.memory.buffer, 64, 64, bytes, 0, 4, 9, 4, 8), /native convFilterGemm: arguments out of range/);
+  assert.throws(() => k.convNarrow(h.memory.buffer, 64, 64, 64, 0, 4, 4, 9, 6, 3), /native convNarrow: arguments out of range/);
   assert.throws(() => k.gemm(h.memory.buffer, 64, 64, bytes - 4, 2, 2, 2, 2, 2, 2, 0), /native gemm: arguments out of range/);
   assert.throws(() => k.gemm(new ArrayBuffer(8), 0, 0, 0, 1, 4, 1, 4, 1, 1, 0), /native gemm: arguments out of range/);
 });

@@ -1,7 +1,7 @@
 // The optional native build of the GEMM loops (../../native, built into out/native/kernels.node by
-// scripts/build-native.js where a C++ compiler is present): convGemm, convFilterGemm and gemm with
-// AVX2 or AVX-512 vectors, on the wasm backend's heap in place, behind the same interface as the
-// wasm module's exports. Where the addon is missing, fails to load or the CPU has neither
+// scripts/build-native.js where a C++ compiler is present): convGemm, convFilterGemm, convNarrow
+// and gemm with AVX2 or AVX-512 vectors, on the wasm backend's heap in place, behind the same
+// interface as the wasm module's exports. Where the addon is missing, fails to load or the CPU has neither
 // instruction set, `nativeIsa()` is undefined and the wasm builds run; nothing else changes.
 import * as path from 'path';
 import type { SimdExports } from '.';
@@ -10,6 +10,7 @@ import { NATIVE_ISAS, NativeIsa } from './paths';
 interface NativeGemm {
   convGemm(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Ci: number, Co: number): void;
   convFilterGemm(heap: ArrayBuffer, ind: number, dy: number, dW: number, m0: number, m1: number, T: number, Ci: number, Co: number): void;
+  convNarrow(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Cin: number, Cout: number): void;
   gemm(heap: ArrayBuffer, A: number, B: number, C: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, acc: number): void;
 }
 interface Addon {
@@ -64,8 +65,8 @@ export function nativeRuns(isa: NativeIsa): boolean {
 }
 
 /**
- * The wasm module's exports with its GEMM loops replaced by the native ones on `isa` (the other
- * loops, memory-bound, stay in wasm). The heap's ArrayBuffer is read at every call: it is a new
+ * The wasm module's exports with its GEMM loops (convGemm, convFilterGemm, convNarrow, gemm)
+ * replaced by the native ones on `isa` (the other loops, memory-bound, stay in wasm). The heap's ArrayBuffer is read at every call: it is a new
  * one whenever the wasm memory grows.
  */
 export function withNativeGemm(wasm: SimdExports, memory: { readonly buffer: ArrayBuffer }, isa: NativeIsa): SimdExports {
@@ -75,6 +76,7 @@ export function withNativeGemm(wasm: SimdExports, memory: { readonly buffer: Arr
     ...wasm,
     convGemm: (ind, B, out, m0, m1, M, T, Ci, Co) => a.convGemm(memory.buffer, ind, B, out, m0, m1, M, T, Ci, Co),
     convFilterGemm: (ind, dy, dW, m0, m1, T, Ci, Co) => a.convFilterGemm(memory.buffer, ind, dy, dW, m0, m1, T, Ci, Co),
+    convNarrow: (ind, B, out, m0, m1, M, T, Cin, Cout) => a.convNarrow(memory.buffer, ind, B, out, m0, m1, M, T, Cin, Cout),
     gemm: (A, B, C, M, K, N, lda, ldb, ldc, acc) => a.gemm(memory.buffer, A, B, C, M, K, N, lda, ldb, ldc, acc),
   };
 }
