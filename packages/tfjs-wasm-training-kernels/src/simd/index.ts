@@ -3,8 +3,8 @@
 // instance per memory (each worker thread has its own tfjs, backend and heap).
 //
 // Two builds of that module (simdModule.ts): with fused multiply-add (relaxed SIMD) in the GEMM
-// loops, and without. Where the optional native addon runs (native.ts: AVX2 or AVX-512), its GEMM
-// loops replace the module's three (convGemm, convFilterGemm, gemm) on the same heap.
+// loops, and without. Where the optional native addon runs (native.ts: AVX2 or AVX-512), its
+// loops replace the module's GEMM ones (convGemm, convFilterGemm, convNarrow, gemm) on the same heap.
 //
 // Node 20 has relaxed SIMD behind a V8 flag, which kernelPath() turns on before compiling
 // anything of ours; V8 flags are per process, so worker threads started after it

@@ -40,16 +40,16 @@ function load(): Addon | null {
   return addon;
 }
 
+let widest: NativeIsa | null | undefined;
+
 /** The widest instruction set the native kernels run on this CPU, or undefined (then the wasm builds run). */
 export function nativeIsa(): NativeIsa | undefined {
-  const a = load();
-  if (!a) return undefined;
-  const isa = a.isa();
-  if (isa === '') {
-    unavailable = 'this CPU has neither AVX2 with FMA nor AVX-512';
-    return undefined;
+  if (widest === undefined) {
+    const isa = load()?.isa() ?? '';
+    if (load() && isa === '') unavailable = 'this CPU has neither AVX2 with FMA nor AVX-512';
+    widest = isa === '' ? null : (isa as NativeIsa);
   }
-  return isa as NativeIsa;
+  return widest ?? undefined;
 }
 
 /** Why the native kernels do not run here (undefined when they do). */
