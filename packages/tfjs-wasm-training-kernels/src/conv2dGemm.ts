@@ -6,7 +6,8 @@
 // ~35 GFLOP/s for 64 -> 64 channels; the same for 3 input channels. It also serves
 // Conv2DBackpropInput, which runs as a Conv2D of dy with the flipped filter.
 //
-// Stride 1, dilation 1, NHWC float32, Co % 8 == 0, Ci >= 2; other cases go to wasm's own kernel.
+// Stride 1, dilation 1, NHWC float32, Co % 8 == 0, Ci >= 2 (>= 1 on the native loops); other
+// cases go to wasm's own kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import { gemmTakesAnyChannels, heapOffset, simdAvailable, simdFor } from './simd';

@@ -1,6 +1,7 @@
 // robust-meta doctor: what this machine offers: backends present and the one in use (with wasm's
 // SIMD, threads and what runs the GEMM loops: the native addon or a build of the SIMD module, and
-// why not the addon; or webgpu's adapter), versions, CPU cores and memory, and whether the bundled data is there.
+// why not the addon; or webgpu's adapter), versions, CPU cores and memory, and whether the
+// bundled data is there.
 import * as fs from 'fs';
 import * as os from 'os';
 import { BACKEND_CHOICES, BackendChoice, initBackend, probeBackends } from '../../core/backend';
