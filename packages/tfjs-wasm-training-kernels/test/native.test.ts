@@ -12,6 +12,24 @@ import { values } from './helpers/kernels';
 type Gemm = {
   convGemm(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Ci: number, Co: number): void;
   convFilterGemm(heap: ArrayBuffer, ind: number, dy: number, dW: number, m0: number, m1: number, T: number, Ci: number, Co: number): void;
+  convDirect(
+    heap: ArrayBuffer,
+    x: number,
+    B: number,
+    out: number,
+    n0: number,
+    n1: number,
+    H: number,
+    W: number,
+    Ci: number,
+    Ho: number,
+    Wo: number,
+    kh: number,
+    kw: number,
+    padTop: number,
+    padLeft: number,
+    Co: number,
+  ): void;
   convNarrow(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Cin: number, Cout: number): void;
   gemm(heap: ArrayBuffer, A: number, B: number, C: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, acc: number): void;
 };
@@ -28,7 +46,7 @@ function tables(): [string, Gemm][] {
   });
 }
 
-/** A heap with a bump allocator, and the wasm module's exports on it. */
+/** A heap with a bump allocator (`fill`: the seed of values() to fill with; without it, zeros: the heap is fresh), and the wasm module's exports on it. */
 function heap() {
   const memory = new (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly.Memory({
     initial: 512,
@@ -76,12 +94,12 @@ test('convGemm and convFilterGemm: every native table matches the wasm loops, ev
       const Mpad = Math.ceil(M / 4) * 4;
       const x = h.alloc(M * Ci, 1);
       const B = h.alloc(T * Ci * Co, 2);
-      const zero = h.alloc(Ci, 0);
+      const zero = h.alloc(Ci); // fresh heap: zeros
       const ind = h.alloc(Mpad * T);
       h.wasm.convIndirection(ind, x, zero, N, H, H, Ci, H, H, 3, 3, 1, 1, Mpad);
       const label = `${isa} ${N}x${H}x${H}x${Ci}->${Co}`;
-      const outW = h.alloc(M * Co, 0);
-      const outN = h.alloc(M * Co, 0);
+      const outW = h.alloc(M * Co);
+      const outN = h.alloc(M * Co);
       for (let m0 = 0; m0 < Mpad; m0 += 8) {
         h.wasm.convGemm(ind, B, outW, m0, Math.min(Mpad, m0 + 8), M, T, Ci, Co);
         k.convGemm(h.memory.buffer, ind, B, outN, m0, Math.min(Mpad, m0 + 8), M, T, Ci, Co);
@@ -102,6 +120,32 @@ test('convGemm and convFilterGemm: every native table matches the wasm loops, ev
   }
 });
 
+test('convDirect (no indirection table) gives the bits of convGemm, for 1-4 channels, padded or not, partial tiles', { skip }, () => {
+  for (const [isa, k] of tables()) {
+    for (const [N, H, W, Ci, Co, pad] of [
+      [2, 5, 5, 1, 8, 1],
+      [1, 7, 6, 3, 24, 1],
+      [2, 6, 9, 4, 16, 0],
+      [1, 9, 3, 2, 64, 1],
+    ]) {
+      const h = heap();
+      const [Ho, Wo] = [H + 2 * pad - 2, W + 2 * pad - 2];
+      const M = N * Ho * Wo;
+      const Mpad = Math.ceil(M / 4) * 4;
+      const x = h.alloc(N * H * W * Ci, 12);
+      const B = h.alloc(9 * Ci * Co, 13);
+      const zero = h.alloc(Ci); // fresh heap: zeros
+      const ind = h.alloc(Mpad * 9);
+      h.wasm.convIndirection(ind, x, zero, N, H, W, Ci, Ho, Wo, 3, 3, pad, pad, Mpad);
+      const viaTable = h.alloc(M * Co);
+      const direct = h.alloc(M * Co);
+      k.convGemm(h.memory.buffer, ind, B, viaTable, 0, Mpad, M, 9, Ci, Co);
+      k.convDirect(h.memory.buffer, x, B, direct, 0, N, H, W, Ci, Ho, Wo, 3, 3, pad, pad, Co);
+      assert.ok(same(h.read(direct, M * Co), h.read(viaTable, M * Co)), `convDirect ${isa} ${N}x${H}x${W}x${Ci}->${Co} pad ${pad}`);
+    }
+  }
+});
+
 test('convNarrow: every native table matches the wasm loop, for 1-3 output channels and channel counts with a 4-float tail', { skip }, () => {
   for (const [isa, k] of tables()) {
     for (const [N, H, Cin, Cout] of [
@@ -117,11 +161,11 @@ test('convNarrow: every native table matches the wasm loop, for 1-3 output chann
       const Mpad = Math.ceil(M / 4) * 4;
       const dy = h.alloc(M * Cin, 10);
       const B = h.alloc(T * 3 * Cin, 11);
-      const zero = h.alloc(Cin, 0);
+      const zero = h.alloc(Cin); // fresh heap: zeros
       const ind = h.alloc(Mpad * T);
       h.wasm.convIndirection(ind, dy, zero, N, H, H, Cin, H, H, 3, 3, 1, 1, Mpad);
-      const outW = h.alloc(M * Cout, 0);
-      const outN = h.alloc(M * Cout, 0);
+      const outW = h.alloc(M * Cout);
+      const outN = h.alloc(M * Cout);
       for (let m0 = 0; m0 < Mpad; m0 += 6) {
         h.wasm.convNarrow(ind, B, outW, m0, Math.min(Mpad, m0 + 6), M, T, Cin, Cout);
         k.convNarrow(h.memory.buffer, ind, B, outN, m0, Math.min(Mpad, m0 + 6), M, T, Cin, Cout);
@@ -165,6 +209,7 @@ test('a native call with offsets outside the heap is an error, not a crash', { s
   assert.throws(() => k.convGemm(h.memory.buffer, bytes - 16, 64, 64, 0, 4, 4, 9, 4, 8), /native convGemm: arguments out of range/);
   assert.throws(() => k.convFilterGemm(h.memory.buffer, 64, 64, bytes, 0, 4, 9, 4, 8), /native convFilterGemm: arguments out of range/);
   assert.throws(() => k.convNarrow(h.memory.buffer, 64, 64, 64, 0, 4, 4, 9, 6, 3), /native convNarrow: arguments out of range/);
+  assert.throws(() => k.convDirect(h.memory.buffer, bytes - 8, 64, 64, 0, 1, 4, 4, 1, 4, 4, 3, 3, 1, 1, 8), /native convDirect: arguments out of range/);
   assert.throws(() => k.gemm(h.memory.buffer, 64, 64, bytes - 4, 2, 2, 2, 2, 2, 2, 0), /native gemm: arguments out of range/);
   assert.throws(() => k.gemm(new ArrayBuffer(8), 0, 0, 0, 1, 4, 1, 4, 1, 1, 0), /native gemm: arguments out of range/);
 });

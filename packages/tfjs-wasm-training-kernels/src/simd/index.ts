@@ -81,6 +81,27 @@ export interface SimdExports {
   convNarrow(ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Cin: number, Cout: number): void;
   convFilterGemm(ind: number, dy: number, dW: number, m0: number, m1: number, T: number, Ci: number, Co: number): void;
   gemm(A: number, B: number, C: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, acc: number): void;
+  /**
+   * Native loops only: convGemm for 1-4 input channels without an indirection table (the
+   * pointers found from the geometry), for images [n0, n1); B is the filter [kh*kw*Ci, Co].
+   */
+  convDirect?(
+    x: number,
+    B: number,
+    out: number,
+    n0: number,
+    n1: number,
+    H: number,
+    W: number,
+    Ci: number,
+    Ho: number,
+    Wo: number,
+    kh: number,
+    kw: number,
+    padTop: number,
+    padLeft: number,
+    Co: number,
+  ): void;
   maddProbe(a: number, b: number, c: number): number;
 }
 

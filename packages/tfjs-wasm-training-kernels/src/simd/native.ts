@@ -11,6 +11,24 @@ interface NativeGemm {
   convGemm(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Ci: number, Co: number): void;
   convFilterGemm(heap: ArrayBuffer, ind: number, dy: number, dW: number, m0: number, m1: number, T: number, Ci: number, Co: number): void;
   convNarrow(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Cin: number, Cout: number): void;
+  convDirect(
+    heap: ArrayBuffer,
+    x: number,
+    B: number,
+    out: number,
+    n0: number,
+    n1: number,
+    H: number,
+    W: number,
+    Ci: number,
+    Ho: number,
+    Wo: number,
+    kh: number,
+    kw: number,
+    padTop: number,
+    padLeft: number,
+    Co: number,
+  ): void;
   gemm(heap: ArrayBuffer, A: number, B: number, C: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, acc: number): void;
 }
 interface Addon {
@@ -66,7 +84,8 @@ export function nativeRuns(isa: NativeIsa): boolean {
 
 /**
  * The wasm module's exports with its GEMM loops (convGemm, convFilterGemm, convNarrow, gemm)
- * replaced by the native ones on `isa` (the other loops, memory-bound, stay in wasm). The heap's ArrayBuffer is read at every call: it is a new
+ * replaced by the native ones on `isa`, plus convDirect (the other loops, memory-bound, stay in
+ * wasm). The heap's ArrayBuffer is read at every call: it is a new
  * one whenever the wasm memory grows.
  */
 export function withNativeGemm(wasm: SimdExports, memory: { readonly buffer: ArrayBuffer }, isa: NativeIsa): SimdExports {
@@ -77,6 +96,7 @@ export function withNativeGemm(wasm: SimdExports, memory: { readonly buffer: Arr
     convGemm: (ind, B, out, m0, m1, M, T, Ci, Co) => a.convGemm(memory.buffer, ind, B, out, m0, m1, M, T, Ci, Co),
     convFilterGemm: (ind, dy, dW, m0, m1, T, Ci, Co) => a.convFilterGemm(memory.buffer, ind, dy, dW, m0, m1, T, Ci, Co),
     convNarrow: (ind, B, out, m0, m1, M, T, Cin, Cout) => a.convNarrow(memory.buffer, ind, B, out, m0, m1, M, T, Cin, Cout),
+    convDirect: (x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co) => a.convDirect(memory.buffer, x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co),
     gemm: (A, B, C, M, K, N, lda, ldb, ldc, acc) => a.gemm(memory.buffer, A, B, C, M, K, N, lda, ldb, ldc, acc),
   };
 }
