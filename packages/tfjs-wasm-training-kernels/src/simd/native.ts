@@ -96,7 +96,8 @@ export function withNativeGemm(wasm: SimdExports, memory: { readonly buffer: Arr
     convGemm: (ind, B, out, m0, m1, M, T, Ci, Co) => a.convGemm(memory.buffer, ind, B, out, m0, m1, M, T, Ci, Co),
     convFilterGemm: (ind, dy, dW, m0, m1, T, Ci, Co) => a.convFilterGemm(memory.buffer, ind, dy, dW, m0, m1, T, Ci, Co),
     convNarrow: (ind, B, out, m0, m1, M, T, Cin, Cout) => a.convNarrow(memory.buffer, ind, B, out, m0, m1, M, T, Cin, Cout),
-    convDirect: (x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co) => a.convDirect(memory.buffer, x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co),
+    convDirect: (x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co) =>
+      a.convDirect(memory.buffer, x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co),
     gemm: (A, B, C, M, K, N, lda, ldb, ldc, acc) => a.gemm(memory.buffer, A, B, C, M, K, N, lda, ldb, ldc, acc),
   };
 }
