@@ -141,7 +141,8 @@ napi_value ConvDirect(napi_env env, napi_callback_info info) {
   if (!args(env, info, 15, &k, &heap, &size, a)) return nullptr;
   const int64_t x = a[0], B = a[1], out = a[2], n0 = a[3], n1 = a[4], H = a[5], W = a[6], Ci = a[7], Ho = a[8], Wo = a[9], kh = a[10], kw = a[11],
                 pt = a[12], pl = a[13], Co = a[14];
-  if (n0 < 0 || n1 < n0 || Ci < 1 || Ci > 4 || Co % 8 != 0 || H < 1 || W < 1 || Ho < 1 || Wo < 1 || kh < 1 || kw < 1 || pt < 0 || pl < 0 ||
+  if (n0 < 0 || n1 < n0 || Ci < 1 || Ci > 4 || Co % 8 != 0 || H < 1 || W < 1 || Ho < 1 || Wo < 1 || kh < 1 || kw < 1 || kh * kw > 25 || pt < 0 ||
+      pl < 0 ||
       !inHeap(x, n1 * H * W * Ci * 4, size) || !inHeap(B, kh * kw * Ci * Co * 4, size) || !inHeap(out, n1 * Ho * Wo * Co * 4, size))
     return fail(env, "native convDirect: arguments out of range");
   k->convDirect(heap, x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co);

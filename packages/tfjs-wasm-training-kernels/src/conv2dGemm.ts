@@ -59,10 +59,10 @@ export function conv2DGemm(args: KernelArgs): TensorInfo | null {
   const { exports: k, memory } = simdFor(backend);
   const at = (t: TensorInfo) => heapOffset(backend, t.dataId);
   const out = backend.makeOutput(info.outShape.slice(), 'float32');
-  if (k.convDirect && Ci === 1) {
-    // One input channel on the native loops: no indirection table, which costs more than the sums
-    // there (24 against 15 GFLOP/s on 75 x 28 x 28 x 1 -> 32; with 3 channels the table pays:
-    // 49 against 25, AMD EPYC).
+  if (k.convDirect && Ci <= 4 && T <= 25) {
+    // Few input channels (a first layer) on the native loops: no indirection table, which costs
+    // about as much as the sums there (75 x 32 x 32 x 3 -> 64: 56 against 37 GFLOP/s; 75 x 28 x
+    // 28 x 1 -> 32: 26 against 14; AMD EPYC, one core, CPU time).
     try {
       k.convDirect(at(x), at(filter), at(out), 0, N, H, W, Ci, Ho, Wo, kh, kw, info.padInfo.top, info.padInfo.left, Co);
     } catch (e) {
