@@ -1,6 +1,6 @@
 // N-API glue of the native kernels: `isa()` names the widest instruction set this CPU runs of
 // those compiled in ('avx512', 'avx2' or ''); `kernels(isa)` returns { convGemm, convFilterGemm,
-// convNarrow, convDirect, gemm } on that one (null where the CPU lacks it), each taking the wasm backend's heap (its
+// convNarrow, convDirect, convNarrowDirect, gemm } on that one (null where the CPU lacks it), each taking the wasm backend's heap (its
 // WebAssembly.Memory's ArrayBuffer) followed by the wasm module's own arguments, byte offsets into
 // that heap. N-API keeps the addon loadable in every worker thread and across Node versions.
 #include <node_api.h>
@@ -35,6 +35,7 @@ napi_value ConvGemm(napi_env env, napi_callback_info info);
 napi_value ConvFilterGemm(napi_env env, napi_callback_info info);
 napi_value ConvNarrow(napi_env env, napi_callback_info info);
 napi_value ConvDirect(napi_env env, napi_callback_info info);
+napi_value ConvNarrowDirect(napi_env env, napi_callback_info info);
 napi_value Gemm(napi_env env, napi_callback_info info);
 
 // kernels('avx512' | 'avx2' | 'avx512-on-avx2'): the GEMM functions on that table, or null
@@ -60,7 +61,7 @@ napi_value Kernels(napi_env env, napi_callback_info info) {
   const struct {
     const char* name;
     napi_callback fn;
-  } fns[] = {{"convGemm", ConvGemm}, {"convFilterGemm", ConvFilterGemm}, {"convNarrow", ConvNarrow}, {"convDirect", ConvDirect}, {"gemm", Gemm}};
+  } fns[] = {{"convGemm", ConvGemm}, {"convFilterGemm", ConvFilterGemm}, {"convNarrow", ConvNarrow}, {"convDirect", ConvDirect}, {"convNarrowDirect", ConvNarrowDirect}, {"gemm", Gemm}};
   for (const auto& f : fns) {
     napi_value v;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, const_cast<NativeKernels*>(table), &v);
@@ -146,6 +147,21 @@ napi_value ConvDirect(napi_env env, napi_callback_info info) {
       !inHeap(x, n1 * H * W * Ci * 4, size) || !inHeap(B, kh * kw * Ci * Co * 4, size) || !inHeap(out, n1 * Ho * Wo * Co * 4, size))
     return fail(env, "native convDirect: arguments out of range");
   k->convDirect(heap, x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co);
+  return nullptr;
+}
+
+napi_value ConvNarrowDirect(napi_env env, napi_callback_info info) {
+  const NativeKernels* k;
+  char* heap;
+  size_t size;
+  int64_t a[15];
+  if (!args(env, info, 15, &k, &heap, &size, a)) return nullptr;
+  const int64_t x = a[0], B = a[1], out = a[2], n0 = a[3], n1 = a[4], H = a[5], W = a[6], Cin = a[7], Ho = a[8], Wo = a[9], kh = a[10], kw = a[11],
+                pt = a[12], pl = a[13], Cout = a[14];
+  if (n0 < 0 || n1 < n0 || Cin < 4 || Cin % 4 != 0 || Cout < 1 || Cout > 3 || H < 1 || W < 1 || Ho < 1 || Wo < 1 || kh < 1 || kw < 1 || pt < 0 ||
+      pl < 0 || !inHeap(x, n1 * H * W * Cin * 4, size) || !inHeap(B, kh * kw * 3 * Cin * 4, size) || !inHeap(out, n1 * Ho * Wo * Cout * 4, size))
+    return fail(env, "native convNarrowDirect: arguments out of range");
+  k->convNarrowDirect(heap, x, B, out, n0, n1, H, W, Cin, Ho, Wo, kh, kw, pt, pl, Cout);
   return nullptr;
 }
 

@@ -1,5 +1,5 @@
 // The native GEMM kernels' table: the same loops as ../src/simd/kernels.wat (convGemm,
-// convFilterGemm, convNarrow, gemm), and convDirect (convGemm without the indirection table) with the same arguments, on the tfjs wasm backend's heap in place (`heap`
+// convFilterGemm, convNarrow, gemm), and convDirect, convNarrowDirect (the same without the indirection table) with the same arguments, on the tfjs wasm backend's heap in place (`heap`
 // is its first byte; every other pointer is a byte offset into it, as in the wasm module).
 // gemm.inc is compiled once per instruction set (gemm_avx2.cc, gemm_avx512.cc); addon.cc picks one.
 #pragma once
@@ -11,6 +11,8 @@ struct NativeKernels {
                      int padLeft, int Co);
   void (*convFilterGemm)(char* heap, uint32_t ind, uint32_t dy, uint32_t dW, int m0, int m1, int T, int Ci, int Co);
   void (*convNarrow)(char* heap, uint32_t ind, uint32_t B, uint32_t out, int m0, int m1, int M, int T, int Cin, int Cout);
+  void (*convNarrowDirect)(char* heap, uint32_t x, uint32_t B, uint32_t out, int n0, int n1, int H, int W, int Cin, int Ho, int Wo, int kh, int kw,
+                           int padTop, int padLeft, int Cout);
   void (*gemm)(char* heap, uint32_t A, uint32_t B, uint32_t C, int M, int K, int N, int lda, int ldb, int ldc, int acc);
 };
 

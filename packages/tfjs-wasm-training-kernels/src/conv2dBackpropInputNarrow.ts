@@ -33,14 +33,16 @@ export function conv2DBackpropInputNarrow(args: KernelArgs): TensorInfo | null {
   const T = kh * kw;
   const Mpad = Math.ceil(M / 4) * 4;
   const dx = backend.makeOutput(info.inShape.slice(), 'float32');
-  const ind = backend.makeOutput([Mpad * T], 'int32');
-  const zero = backend.makeOutput([Co], 'float32');
+  const { exports: k, memory } = simdFor(backend);
+  // The native loops find the pixels from the geometry; the wasm loop needs the table (and a row
+  // of zeros for the pixels outside dy).
+  const direct = k.convNarrowDirect !== undefined;
+  const ind = direct ? undefined : backend.makeOutput([Mpad * T], 'int32');
+  const zero = direct ? undefined : backend.makeOutput([Co], 'float32');
   const wt = backend.makeOutput([T, 3, Co], 'float32');
   try {
-    const { exports: k, memory } = simdFor(backend);
     const at = (t: TensorInfo) => heapOffset(backend, t.dataId);
     const heap = new Float32Array(memory.buffer);
-    heap.fill(0, at(zero) >> 2, (at(zero) >> 2) + Co);
     // wt[t'][c][co] = W[kh-1-ky'][kw-1-kx'][c][co], zero rows for c >= Ci.
     const w = at(filter) >> 2;
     const o = at(wt) >> 2;
@@ -51,18 +53,23 @@ export function conv2DBackpropInputNarrow(args: KernelArgs): TensorInfo | null {
         heap.copyWithin(o + (ky * kw + kx) * 3 * Co, src, src + Ci * Co);
       }
     }
-    const indP = at(ind);
-    k.convIndirection(indP, at(dy), at(zero), N, Ho, Wo, Co, H, W, kh, kw, padTop, padLeft, Mpad);
     const wP = at(wt);
     const dxP = at(dx);
-    for (let m0 = 0; m0 < Mpad; m0 += PIXELS_PER_CALL) {
-      k.convNarrow(indP, wP, dxP, m0, Math.min(Mpad, m0 + PIXELS_PER_CALL), M, T, Co, Ci);
+    if (k.convNarrowDirect) {
+      k.convNarrowDirect(at(dy), wP, dxP, 0, N, Ho, Wo, Co, H, W, kh, kw, padTop, padLeft, Ci);
+    } else {
+      const indP = at(ind!);
+      heap.fill(0, at(zero!) >> 2, (at(zero!) >> 2) + Co);
+      k.convIndirection(indP, at(dy), at(zero!), N, Ho, Wo, Co, H, W, kh, kw, padTop, padLeft, Mpad);
+      for (let m0 = 0; m0 < Mpad; m0 += PIXELS_PER_CALL) {
+        k.convNarrow(indP, wP, dxP, m0, Math.min(Mpad, m0 + PIXELS_PER_CALL), M, T, Co, Ci);
+      }
     }
   } catch (e) {
     backend.disposeData(dx.dataId);
     throw e;
   } finally {
-    for (const t of [ind, zero, wt]) backend.disposeData(t.dataId);
+    for (const t of [ind, zero, wt]) if (t) backend.disposeData(t.dataId);
   }
   return dx;
 }

@@ -30,6 +30,24 @@ type Gemm = {
     padLeft: number,
     Co: number,
   ): void;
+  convNarrowDirect(
+    heap: ArrayBuffer,
+    x: number,
+    B: number,
+    out: number,
+    n0: number,
+    n1: number,
+    H: number,
+    W: number,
+    Cin: number,
+    Ho: number,
+    Wo: number,
+    kh: number,
+    kw: number,
+    padTop: number,
+    padLeft: number,
+    Cout: number,
+  ): void;
   convNarrow(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Cin: number, Cout: number): void;
   gemm(heap: ArrayBuffer, A: number, B: number, C: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, acc: number): void;
 };
@@ -146,34 +164,41 @@ test('convDirect (no indirection table) gives the bits of convGemm, for 1-4 chan
   }
 });
 
-test('convNarrow: every native table matches the wasm loop, for 1-3 output channels and channel counts with a 4-float tail', { skip }, () => {
-  for (const [isa, k] of tables()) {
-    for (const [N, H, Cin, Cout] of [
-      [2, 5, 8, 3],
-      [1, 7, 4, 1],
-      [3, 6, 12, 2],
-      [2, 9, 64, 3],
-      [1, 3, 36, 1],
-    ]) {
-      const h = heap();
-      const T = 9;
-      const M = N * H * H;
-      const Mpad = Math.ceil(M / 4) * 4;
-      const dy = h.alloc(M * Cin, 10);
-      const B = h.alloc(T * 3 * Cin, 11);
-      const zero = h.alloc(Cin); // fresh heap: zeros
-      const ind = h.alloc(Mpad * T);
-      h.wasm.convIndirection(ind, dy, zero, N, H, H, Cin, H, H, 3, 3, 1, 1, Mpad);
-      const outW = h.alloc(M * Cout);
-      const outN = h.alloc(M * Cout);
-      for (let m0 = 0; m0 < Mpad; m0 += 6) {
-        h.wasm.convNarrow(ind, B, outW, m0, Math.min(Mpad, m0 + 6), M, T, Cin, Cout);
-        k.convNarrow(h.memory.buffer, ind, B, outN, m0, Math.min(Mpad, m0 + 6), M, T, Cin, Cout);
+test(
+  'convNarrow and convNarrowDirect: every native table matches the wasm loop, for 1-3 output channels and channel counts with a 4-float tail',
+  { skip },
+  () => {
+    for (const [isa, k] of tables()) {
+      for (const [N, H, Cin, Cout] of [
+        [2, 5, 8, 3],
+        [1, 7, 4, 1],
+        [3, 6, 12, 2],
+        [2, 9, 64, 3],
+        [1, 3, 36, 1],
+      ]) {
+        const h = heap();
+        const T = 9;
+        const M = N * H * H;
+        const Mpad = Math.ceil(M / 4) * 4;
+        const dy = h.alloc(M * Cin, 10);
+        const B = h.alloc(T * 3 * Cin, 11);
+        const zero = h.alloc(Cin); // fresh heap: zeros
+        const ind = h.alloc(Mpad * T);
+        h.wasm.convIndirection(ind, dy, zero, N, H, H, Cin, H, H, 3, 3, 1, 1, Mpad);
+        const outW = h.alloc(M * Cout);
+        const outN = h.alloc(M * Cout);
+        for (let m0 = 0; m0 < Mpad; m0 += 6) {
+          h.wasm.convNarrow(ind, B, outW, m0, Math.min(Mpad, m0 + 6), M, T, Cin, Cout);
+          k.convNarrow(h.memory.buffer, ind, B, outN, m0, Math.min(Mpad, m0 + 6), M, T, Cin, Cout);
+        }
+        close(h.read(outN, M * Cout), h.read(outW, M * Cout), `convNarrow ${isa} ${N}x${H}x${H}x${Cin}->${Cout}`);
+        const outD = h.alloc(M * Cout);
+        k.convNarrowDirect(h.memory.buffer, dy, B, outD, 0, N, H, H, Cin, H, H, 3, 3, 1, 1, Cout);
+        close(h.read(outD, M * Cout), h.read(outW, M * Cout), `convNarrowDirect ${isa} ${N}x${H}x${H}x${Cin}->${Cout}`);
       }
-      close(h.read(outN, M * Cout), h.read(outW, M * Cout), `convNarrow ${isa} ${N}x${H}x${H}x${Cin}->${Cout}`);
     }
-  }
-});
+  },
+);
 
 test('gemm: every native table matches the wasm loops, with strides, accumulation and column remainders', { skip }, () => {
   for (const [isa, k] of tables()) {
@@ -209,6 +234,7 @@ test('a native call with offsets outside the heap is an error, not a crash', { s
   assert.throws(() => k.convGemm(h.memory.buffer, bytes - 16, 64, 64, 0, 4, 4, 9, 4, 8), /native convGemm: arguments out of range/);
   assert.throws(() => k.convFilterGemm(h.memory.buffer, 64, 64, bytes, 0, 4, 9, 4, 8), /native convFilterGemm: arguments out of range/);
   assert.throws(() => k.convNarrow(h.memory.buffer, 64, 64, 64, 0, 4, 4, 9, 6, 3), /native convNarrow: arguments out of range/);
+  assert.throws(() => k.convNarrowDirect(h.memory.buffer, 64, 64, 64, 0, 1, 4, 4, 6, 4, 4, 3, 3, 1, 1, 3), /native convNarrowDirect: arguments out of range/);
   assert.throws(() => k.convDirect(h.memory.buffer, bytes - 8, 64, 64, 0, 1, 4, 4, 1, 4, 4, 3, 3, 1, 1, 8), /native convDirect: arguments out of range/);
   assert.throws(() => k.gemm(h.memory.buffer, 64, 64, bytes - 4, 2, 2, 2, 2, 2, 2, 0), /native gemm: arguments out of range/);
   assert.throws(() => k.gemm(new ArrayBuffer(8), 0, 0, 0, 1, 4, 1, 4, 1, 1, 0), /native gemm: arguments out of range/);

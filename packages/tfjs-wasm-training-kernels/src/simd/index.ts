@@ -102,6 +102,24 @@ export interface SimdExports {
     padLeft: number,
     Co: number,
   ): void;
+  /** Native loops only: convNarrow without an indirection table, for images [n0, n1) of x [N, H, W, Cin] into out [N, Ho, Wo, Cout]. */
+  convNarrowDirect?(
+    x: number,
+    B: number,
+    out: number,
+    n0: number,
+    n1: number,
+    H: number,
+    W: number,
+    Cin: number,
+    Ho: number,
+    Wo: number,
+    kh: number,
+    kw: number,
+    padTop: number,
+    padLeft: number,
+    Cout: number,
+  ): void;
   maddProbe(a: number, b: number, c: number): number;
 }
 

@@ -29,6 +29,24 @@ interface NativeGemm {
     padLeft: number,
     Co: number,
   ): void;
+  convNarrowDirect(
+    heap: ArrayBuffer,
+    x: number,
+    B: number,
+    out: number,
+    n0: number,
+    n1: number,
+    H: number,
+    W: number,
+    Cin: number,
+    Ho: number,
+    Wo: number,
+    kh: number,
+    kw: number,
+    padTop: number,
+    padLeft: number,
+    Cout: number,
+  ): void;
   gemm(heap: ArrayBuffer, A: number, B: number, C: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, acc: number): void;
 }
 interface Addon {
@@ -84,8 +102,8 @@ export function nativeRuns(isa: NativeIsa): boolean {
 
 /**
  * The wasm module's exports with its GEMM loops (convGemm, convFilterGemm, convNarrow, gemm)
- * replaced by the native ones on `isa`, plus convDirect (the other loops, memory-bound, stay in
- * wasm). The heap's ArrayBuffer is read at every call: it is a new
+ * replaced by the native ones on `isa`, plus convDirect and convNarrowDirect (the other loops,
+ * memory-bound, stay in wasm). The heap's ArrayBuffer is read at every call: it is a new
  * one whenever the wasm memory grows.
  */
 export function withNativeGemm(wasm: SimdExports, memory: { readonly buffer: ArrayBuffer }, isa: NativeIsa): SimdExports {
@@ -96,6 +114,8 @@ export function withNativeGemm(wasm: SimdExports, memory: { readonly buffer: Arr
     convGemm: (ind, B, out, m0, m1, M, T, Ci, Co) => a.convGemm(memory.buffer, ind, B, out, m0, m1, M, T, Ci, Co),
     convFilterGemm: (ind, dy, dW, m0, m1, T, Ci, Co) => a.convFilterGemm(memory.buffer, ind, dy, dW, m0, m1, T, Ci, Co),
     convNarrow: (ind, B, out, m0, m1, M, T, Cin, Cout) => a.convNarrow(memory.buffer, ind, B, out, m0, m1, M, T, Cin, Cout),
+    convNarrowDirect: (x, B, out, n0, n1, H, W, Cin, Ho, Wo, kh, kw, pt, pl, Cout) =>
+      a.convNarrowDirect(memory.buffer, x, B, out, n0, n1, H, W, Cin, Ho, Wo, kh, kw, pt, pl, Cout),
     convDirect: (x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co) =>
       a.convDirect(memory.buffer, x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co),
     gemm: (A, B, C, M, K, N, lda, ldb, ldc, acc) => a.gemm(memory.buffer, A, B, C, M, K, N, lda, ldb, ldc, acc),
