@@ -66,9 +66,13 @@ test('the report is self-contained and escapes what it shows', () => {
       { method: 'mavrl', runDir: '/runs/x', metrics: metrics(40, true), seconds: 10 },
       { method: 'aq', runDir: '/runs/y', metrics: metrics(40, true), seconds: 8 },
     ],
-    result: result(),
-    samplePngs: [[{ clean: png, perturbation: png, adversarial: png }], [{ clean: png, perturbation: png, adversarial: png }]],
-    notes: ['note'],
+    domains: [
+      {
+        result: result(),
+        samplePngs: [[{ clean: png, perturbation: png, adversarial: png }], [{ clean: png, perturbation: png, adversarial: png }]],
+        notes: ['note'],
+      },
+    ],
   });
   assert.ok(html.startsWith('<!doctype html>'));
   assert.ok(!/<script/i.test(html), 'no scripts');
@@ -78,6 +82,28 @@ test('the report is self-contained and escapes what it shows', () => {
   assert.equal((html.match(/src="data:image\/png;base64,/g) ?? []).length, 6);
   assert.ok(html.includes('demo &lt;1&gt;') && html.includes('&lt;script&gt;') && html.includes('Bag &amp; &quot;shoe&quot;'));
   assert.match(html, /<td>mavrl<\/td><td>finetune<\/td><td>40\.0% &plusmn; 2\.0<\/td><td>10\.0% &plusmn; 2\.0<\/td>/);
+});
+
+test('the report has a section per unseen domain and the training charts once', () => {
+  const domain = (name: string) => {
+    const r = result();
+    return { result: { ...r, setting: { ...r.setting, dataset: name } }, samplePngs: [], notes: [`note on ${name}`] };
+  };
+  const html = renderReport({
+    title: 'demo',
+    createdAt: 'now',
+    setting: [],
+    runs: [{ method: 'mavrl', runDir: '/runs/x', metrics: metrics(40, true), seconds: 10 }],
+    domains: [domain('icons-small'), domain('textures-small')],
+  });
+  assert.deepEqual(
+    [...html.matchAll(/<h2>Unseen domain: ([^<]+)<\/h2>/g)].map((m) => m[1]),
+    ['icons-small', 'textures-small'],
+  );
+  assert.ok(html.includes('note on icons-small') && html.includes('note on textures-small'));
+  // a robustness curve per domain, then training accuracy before/after adaptation, under attack, and the loss
+  assert.equal((html.match(/<svg /g) ?? []).length, 5);
+  assert.equal((html.match(/<tbody>/g) ?? []).length, 2);
 });
 
 test('charts place points inside the plot and survive empty or flat series', () => {

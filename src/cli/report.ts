@@ -1,6 +1,6 @@
-// The demo's HTML report: one self-contained file (no scripts, no external files) with the
-// comparison table, training curves and the robustness curve as inline SVG, and sample
-// perturbations as inline base64 PNGs. Pure functions of the data, so they are testable.
+// The demo's HTML report: one self-contained file (no scripts, no external files) with, per
+// unseen domain, the comparison table, the robustness curve and sample perturbations, then the
+// training curves; charts as inline SVG, images as inline base64 PNGs. Pure functions of the data, so they are testable.
 import type { EvalResultFile, ModelEval } from '../core/evalResult';
 import type { MetricRow } from '../formats/run';
 import { meaningful } from '../core/eval/diagnostics';
@@ -121,6 +121,11 @@ export interface ReportData {
   /** Lines describing the setting (budget, data, backend). */
   setting: string[];
   runs: ReportRun[];
+  /** One evaluation per unseen domain, each with its own table, curve and samples. */
+  domains: ReportDomain[];
+}
+
+export interface ReportDomain {
   result: EvalResultFile;
   /** PNG bytes for each model's samples (same order as result.models[i].samples). */
   samplePngs: { clean: Buffer; perturbation: Buffer; adversarial: Buffer }[][];
@@ -132,7 +137,7 @@ function estimateCell(e: { mean: number; ci95: number }): string {
   return `${formatPercent(e.mean)} &plusmn; ${formatPoints(e.ci95)}`;
 }
 
-function sampleBlock(m: ModelEval, pngs: ReportData['samplePngs'][number]): string {
+function sampleBlock(m: ModelEval, pngs: ReportDomain['samplePngs'][number]): string {
   if (!m.samples?.length || !pngs?.length) return '';
   const img = (b: Buffer, alt: string) => `<img alt="${escapeHtml(alt)}" src="data:image/png;base64,${b.toString('base64')}">`;
   const cells = m.samples
@@ -145,8 +150,8 @@ function sampleBlock(m: ModelEval, pngs: ReportData['samplePngs'][number]): stri
   return `<h3>${escapeHtml(m.model)}</h3><div class="samples">${cells}</div>`;
 }
 
-/** The report as one HTML document. */
-export function renderReport(d: ReportData): string {
+/** One unseen domain's section: setting, table, diagnostics, paired differences, robustness curve, samples. */
+function domainSection(d: ReportDomain): string {
   const r = d.result;
   const eps255 = (e: number) => `${Math.round(e * 255 * 10) / 10}/255`;
   const diagCells = (m: ModelEval) => {
@@ -165,6 +170,37 @@ export function renderReport(d: ReportData): string {
   const warnings = r.models.flatMap((m) => (m.diagnostics?.warnings ?? []).map((w) => `${m.method} (${m.head}): ${w}`));
   const comparisons = (r.comparisons ?? []).map(formatComparison);
   const curveHead = (r.models[0]?.curve ?? []).map((p) => `<th>${eps255(p.eps)}</th>`).join('');
+  const curveChart = lineChart(
+    r.models.map((m) => ({
+      name: `${m.method}${m.head === 'prototype' && m.method !== 'rocl' ? ' proto' : ''}`,
+      points: m.curve.map((p) => [p.eps * 255, p.accuracy.mean] as [number, number]),
+    })),
+    {
+      title: `Robustness curve on ${r.setting.dataset} (unseen domain)`,
+      xLabel: 'eps (x/255)',
+      yLabel: 'accuracy',
+      yRange: [0, 1],
+      yFormat: (y) => `${Math.round(y * 100)}%`,
+    },
+  );
+  const samples = r.models.map((m, i) => sampleBlock(m, d.samplePngs[i])).join('');
+  const s = r.setting;
+  return `<h2>Unseen domain: ${escapeHtml(s.dataset)}</h2>
+<p>${s.ways}-way ${s.shots}-shot, ${s.queries} queries, ${s.episodes} episodes (${s.split} classes), adapted with ${s.innerStepsTest} inner steps; robust = PGD-${s.attack.steps} (${s.attack.norm}, eps ${eps255(s.attack.eps)}, step ${eps255(s.attack.stepSize)}); &plusmn; is the 95% confidence interval.</p>
+<table><thead><tr><th>method</th><th>head</th><th>clean</th><th>robust</th>${curveHead}<th>max-p</th><th>top class</th><th>robust | clean</th><th>eval time</th></tr></thead><tbody>${rows}</tbody></table>
+<p>Chance is ${formatPercent(chance)}. max-p: mean largest softmax probability (clean); top class: share of an episode's queries given to its most predicted class; robust | clean: robust accuracy among the queries classified correctly when clean. A model marked ! is at chance or collapsed: its robust accuracy is not robustness. Head: the method's own inner loop (finetune) or the frozen-encoder prototype head.</p>
+${warnings.length ? `<ul>${warnings.map((n) => `<li class="bad">${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
+${comparisons.length ? `<h3>Paired differences (same episodes and attacks)</h3><ul>${comparisons.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
+${d.notes.length ? `<ul>${d.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
+<div class="charts">${curveChart}</div>
+<h3>Sample perturbations on ${escapeHtml(s.dataset)}</h3>
+<p>Each: the clean query image, its perturbation (amplified to be visible; grey is zero), and the adversarial image, with the adapted model's predictions.</p>
+${samples}
+`;
+}
+
+/** The report as one HTML document. */
+export function renderReport(d: ReportData): string {
   const window = Math.max(1, Math.round(Math.max(...d.runs.map((x) => x.metrics.length)) / 20));
   const lossChart = lineChart(
     d.runs.map((x) => ({
@@ -208,21 +244,6 @@ export function renderReport(d: ReportData): string {
       yFormat: (y) => `${Math.round(y * 100)}%`,
     },
   );
-  const curveChart = lineChart(
-    r.models.map((m) => ({
-      name: `${m.method}${m.head === 'prototype' && m.method !== 'rocl' ? ' proto' : ''}`,
-      points: m.curve.map((p) => [p.eps * 255, p.accuracy.mean] as [number, number]),
-    })),
-    {
-      title: `Robustness curve on ${r.setting.dataset} (unseen domain)`,
-      xLabel: 'eps (x/255)',
-      yLabel: 'accuracy',
-      yRange: [0, 1],
-      yFormat: (y) => `${Math.round(y * 100)}%`,
-    },
-  );
-  const samples = r.models.map((m, i) => sampleBlock(m, d.samplePngs[i])).join('');
-  const s = r.setting;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(d.title)}</title>
 <style>
@@ -235,17 +256,9 @@ figcaption{font-size:12px}.ok{color:#2a7d2a}.bad{color:#b22}code{background:#f4f
 <h1>${escapeHtml(d.title)}</h1>
 <p>${escapeHtml(d.createdAt)}</p>
 <ul>${d.setting.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
-<h2>Unseen domain: ${escapeHtml(s.dataset)}</h2>
-<p>${s.ways}-way ${s.shots}-shot, ${s.queries} queries, ${s.episodes} episodes (${s.split} classes), adapted with ${s.innerStepsTest} inner steps; robust = PGD-${s.attack.steps} (${s.attack.norm}, eps ${eps255(s.attack.eps)}, step ${eps255(s.attack.stepSize)}); &plusmn; is the 95% confidence interval.</p>
-<table><thead><tr><th>method</th><th>head</th><th>clean</th><th>robust</th>${curveHead}<th>max-p</th><th>top class</th><th>robust | clean</th><th>eval time</th></tr></thead><tbody>${rows}</tbody></table>
-<p>Chance is ${formatPercent(chance)}. max-p: mean largest softmax probability (clean); top class: share of an episode's queries given to its most predicted class; robust | clean: robust accuracy among the queries classified correctly when clean. A model marked ! is at chance or collapsed: its robust accuracy is not robustness. Head: the method's own inner loop (finetune) or the frozen-encoder prototype head.</p>
-${warnings.length ? `<ul>${warnings.map((n) => `<li class="bad">${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
-${comparisons.length ? `<h3>Paired differences (same episodes and attacks)</h3><ul>${comparisons.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
-${d.notes.length ? `<ul>${d.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
-<div class="charts">${curveChart}${accChart}${robustChart}${lossChart}</div>
-<h2>Sample perturbations</h2>
-<p>Each: the clean query image, its perturbation (amplified to be visible; grey is zero), and the adversarial image, with the adapted model's predictions.</p>
-${samples}
+${d.domains.map(domainSection).join('')}
+<h2>Training</h2>
+<div class="charts">${accChart}${robustChart}${lossChart}</div>
 <h2>Runs</h2>
 <ul>${d.runs.map((x) => `<li>${escapeHtml(x.method)}: <code>${escapeHtml(x.runDir)}</code>, ${x.metrics.length} steps in ${x.seconds.toFixed(0)} s; last 50 steps: ${escapeHtml(formatAdaptation(adaptationSummary(x.metrics)))}</li>`).join('')}</ul>
 </body></html>

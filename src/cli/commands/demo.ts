@@ -1,7 +1,8 @@
 // robust-meta demo: the method's claim at a small scale. Meta-trains mavrl and aq with the same
-// budget on the bundled Fashion-MNIST subset, evaluates both on the bundled glyphs (a domain
-// never seen in training: clean, robust and the robustness curve), prints the comparison and
-// writes a self-contained HTML report. The default budget fits in about 10 minutes on 2 cores.
+// budget on the bundled characters (real scripts), evaluates both on the bundled icons and
+// textures (domains never seen in training: clean, robust and the robustness curve), prints the
+// comparisons and writes a self-contained HTML report. The default budget fits in under two
+// minutes on 2 cores, build included.
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from '../../core/backend';
@@ -14,19 +15,19 @@ import { parseJson } from '../../formats/validate';
 import { UserError } from '../../core/errors';
 import { startTraining, WorkerExit, WorkerHandle } from '../../runner/client';
 import { jobError, runCliJob } from '../jobs';
-import { bundledDataPath, DEFAULT_UNSEEN_DOMAIN } from '../../runner/packageInfo';
+import { bundledDataPath } from '../../runner/packageInfo';
 import { EXIT_CODES } from '../../runner/protocol';
 import { readMetrics, RUN_FILES, runIdFor, writeJsonAtomic } from '../../runner/runStore';
 import { CONFIG_OPTIONS, configFromArgs, ParsedArgs, UsageError } from '../args';
 import { Command, HELP_OPTION, JSON_OPTION, RUNS_DIR_OPTION, runsDirOf } from '../command';
 import { formatDuration } from '../../formats/display';
 import { Progress } from '../output';
-import { renderReport, ReportRun } from '../report';
+import { renderReport, ReportDomain, ReportRun } from '../report';
 import { formatComparison, renderEvalTable } from '../table';
 
 /** The demo's model and budget: small enough for 2 cores, the same for every method. */
 export const DEMO_CONFIG: Partial<Config> = {
-  imageSize: 20,
+  imageSize: 16,
   channels: 1,
   width: 24,
   ways: 5,
@@ -38,7 +39,11 @@ export const DEMO_CONFIG: Partial<Config> = {
   checkpointEvery: 100,
 };
 export const DEMO_METHODS: MethodName[] = ['mavrl', 'aq'];
-export const DEMO_EPISODES = 40;
+/** The bundled data the demo meta-trains on (its train/ classes). */
+export const DEMO_SOURCE = 'characters-small';
+/** The bundled unseen domains the demo evaluates on, every class of each a test class. */
+export const DEMO_UNSEEN_DOMAINS = ['icons-small', 'textures-small'];
+export const DEMO_EPISODES = 24;
 export const DEMO_EVAL_QUERIES = 5;
 
 function parseMethods(v: unknown): MethodName[] {
@@ -61,9 +66,14 @@ async function run(args: ParsedArgs): Promise<number> {
   if (!Number.isInteger(episodes) || episodes < 1) throw new UsageError(`--episodes ${args.options.episodes}: must be a whole number >= 1`);
   const { config: base, explicit } = configFromArgs(args, DEMO_CONFIG);
   // Each method gets its own defaults (inner loop, head) under the demo's budget and the flags.
-  const configOf = (method: MethodName): Config => resolveConfig({ ...DEMO_CONFIG, ...explicit, method }, 'command line');
+  const source = explicit.data ? base.data : bundledDataPath(DEMO_SOURCE);
+  const sourceName = explicit.data ? base.data : `the bundled ${DEMO_SOURCE}`;
+  const configOf = (method: MethodName): Config => resolveConfig({ ...DEMO_CONFIG, ...explicit, data: source, method }, 'command line');
   const runsDir = runsDirOf(args);
-  const glyphs = bundledDataPath(DEFAULT_UNSEEN_DOMAIN);
+  const domains = DEMO_UNSEEN_DOMAINS.map((name) => {
+    const dataPath = bundledDataPath(name);
+    return { name, dataPath, classes: fs.readdirSync(dataPath, { withFileTypes: true }).filter((e) => e.isDirectory()).length };
+  });
   const backend = await initBackend(base.backend);
   const outDir = args.options.out ? path.dirname(path.resolve(String(args.options.out))) : path.join(path.resolve(runsDir), runIdFor('demo'));
   const reportFile = args.options.out ? path.resolve(String(args.options.out)) : path.join(outDir, 'report.html');
@@ -71,7 +81,7 @@ async function run(args: ParsedArgs): Promise<number> {
 
   const log = (line: string) => process.stderr.write(line + '\n');
   log(
-    `demo: ${methods.join(' vs ')}, ${base.steps} meta-steps each on the bundled Fashion-MNIST subset (${base.imageSize}x${base.imageSize}x${base.channels}, ${base.backbone} width ${base.width}, ${base.ways}-way ${base.shots}-shot), then ${episodes} episodes on glyphs; backend ${backend.name}`,
+    `demo: ${methods.join(' vs ')}, ${base.steps} meta-steps each on ${sourceName} (${base.imageSize}x${base.imageSize}x${base.channels}, ${base.backbone} width ${base.width}, ${base.ways}-way ${base.shots}-shot), then ${episodes} episodes on each of ${DEMO_UNSEEN_DOMAINS.join(', ')}; backend ${backend.name}`,
   );
 
   // One worker per method, in parallel: wasm runs on one thread, so two methods use two cores.
@@ -94,59 +104,61 @@ async function run(args: ParsedArgs): Promise<number> {
     }
     if (interrupted) return EXIT_CODES.interrupted;
 
-    // One evaluation of all runs on the same episodes; evaluate() spreads the episodes over the cores.
-    const resultFile = path.join(outDir, 'glyphs.json');
-    const evalProgress = new Progress(process.stderr, 'eval episode');
-    const { result: evalJob, signalled } = await runCliJob(
-      {
-        kind: 'eval',
-        args: {
-          checkpoints: runs.map((r) => r.runDir),
-          data: glyphs,
-          out: resultFile,
-          options: { episodes, queries: DEMO_EVAL_QUERIES, backend: base.backend },
+    // Per domain, one evaluation of all runs on the same episodes; evaluate() spreads the episodes over the cores.
+    const evaluated: (ReportDomain & { name: string; resultFile: string })[] = [];
+    for (const domain of domains) {
+      const resultFile = path.join(outDir, `${domain.name}.json`);
+      const evalProgress = new Progress(process.stderr, `eval ${domain.name} episode`);
+      const { result: evalJob, signalled } = await runCliJob(
+        {
+          kind: 'eval',
+          args: {
+            checkpoints: runs.map((r) => r.runDir),
+            data: domain.dataPath,
+            out: resultFile,
+            // An unseen domain has no training classes: every class is a test class.
+            load: { splitCounts: { train: 0, val: 0, test: domain.classes } },
+            options: { episodes, queries: DEMO_EVAL_QUERIES, backend: base.backend },
+          },
         },
-      },
-      {
-        onEvent: (m) => {
-          if (m.type === 'run/progress') evalProgress.update({ step: m.step, total: m.totalSteps, etaSeconds: m.etaSeconds });
-          else if (m.type === 'log' && m.level === 'warn') evalProgress.log(`warning: ${m.message}`);
+        {
+          onEvent: (m) => {
+            if (m.type === 'run/progress') evalProgress.update({ step: m.step, total: m.totalSteps, etaSeconds: m.etaSeconds });
+            else if (m.type === 'log' && m.level === 'warn') evalProgress.log(`warning: ${m.message}`);
+          },
+          onQuit: () => evalProgress.done(),
         },
-        onQuit: () => evalProgress.done(),
-      },
-    );
-    if (signalled || interrupted) return EXIT_CODES.interrupted;
-    if (evalJob.state !== 'done' || !evalJob.resultPath) throw jobError(evalJob);
-    const result = parseJson(EvalResultFileSchema, fs.readFileSync(evalJob.resultPath, 'utf8'), evalJob.resultPath);
-    evalProgress.done();
-    // Each run also gets the comparison among its results, for `show` and the extension.
-    for (const r of runs) {
-      const dir = path.join(r.runDir, RUN_FILES.results);
-      fs.mkdirSync(dir, { recursive: true });
-      writeJsonAtomic(path.join(dir, 'demo-glyphs.json'), rebase(result, outDir, dir));
+      );
+      if (signalled || interrupted) return EXIT_CODES.interrupted;
+      if (evalJob.state !== 'done' || !evalJob.resultPath) throw jobError(evalJob);
+      const result = parseJson(EvalResultFileSchema, fs.readFileSync(evalJob.resultPath, 'utf8'), evalJob.resultPath);
+      evalProgress.done();
+      // Each run also gets the comparison among its results, for `show` and the extension.
+      for (const r of runs) {
+        const dir = path.join(r.runDir, RUN_FILES.results);
+        fs.mkdirSync(dir, { recursive: true });
+        writeJsonAtomic(path.join(dir, `demo-${domain.name}.json`), rebase(result, outDir, dir));
+      }
+      const samplePngs = result.models.map((m) =>
+        (m.samples ?? []).map((s) => ({
+          clean: fs.readFileSync(path.join(outDir, s.clean)),
+          perturbation: fs.readFileSync(path.join(outDir, s.perturbation)),
+          adversarial: fs.readFileSync(path.join(outDir, s.adversarial)),
+        })),
+      );
+      evaluated.push({ name: domain.name, resultFile, result, samplePngs, notes: headline(result) });
     }
-
-    const notes = headline(result);
-    const samplePngs = result.models.map((m) =>
-      (m.samples ?? []).map((s) => ({
-        clean: fs.readFileSync(path.join(outDir, s.clean)),
-        perturbation: fs.readFileSync(path.join(outDir, s.perturbation)),
-        adversarial: fs.readFileSync(path.join(outDir, s.adversarial)),
-      })),
-    );
     const seconds = (Date.now() - t0) / 1000;
     const html = renderReport({
-      title: `robust-meta demo: ${methods.join(' vs ')} on an unseen domain`,
+      title: `robust-meta demo: ${methods.join(' vs ')} on unseen domains`,
       createdAt: new Date().toISOString(),
       setting: [
-        `Meta-trained on the bundled Fashion-MNIST subset (train classes), ${base.steps} meta-steps each, meta-batch ${base.metaBatch}, ${base.ways}-way ${base.shots}-shot ${base.queries} queries, ${base.imageSize}x${base.imageSize}x${base.channels}, ${base.backbone} width ${base.width}, seed ${base.seed}.`,
+        `Meta-trained on ${sourceName} (train classes), ${base.steps} meta-steps each, meta-batch ${base.metaBatch}, ${base.ways}-way ${base.shots}-shot ${base.queries} queries, ${base.imageSize}x${base.imageSize}x${base.channels}, ${base.backbone} width ${base.width}, seed ${base.seed}.`,
         `Training attack: PGD-${base.attackSteps} at eps ${(base.eps * 255).toFixed(0)}/255; outer Adam ${base.outerLr}. Inner loops: ${methods.map((m) => innerLoopText(configOf(m))).join('; ')}.`,
         `Backend ${backend.name}${backend.simd !== undefined ? ` (SIMD ${backend.simd ? 'on' : 'off'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'} per process${backend.kernels ? `, kernels ${backend.kernels}` : ''})` : ''}; total wall time ${formatDuration(seconds)}.`,
       ],
       runs,
-      result,
-      samplePngs,
-      notes,
+      domains: evaluated,
     });
     fs.writeFileSync(reportFile, html);
 
@@ -154,16 +166,32 @@ async function run(args: ParsedArgs): Promise<number> {
       process.stdout.write(
         JSON.stringify({
           report: reportFile,
-          result: resultFile,
           seconds,
           runs: runs.map((r) => ({ method: r.method, runDir: r.runDir, steps: r.metrics.length, seconds: r.seconds, training: adaptationSummary(r.metrics) })),
-          models: result.models.map((m) => ({ method: m.method, head: m.head, clean: m.clean, robust: m.robust, curve: m.curve, diagnostics: m.diagnostics })),
-          comparisons: result.comparisons ?? [],
+          domains: evaluated.map(({ name, resultFile, result }) => ({
+            name,
+            result: resultFile,
+            models: result.models.map((m) => ({
+              method: m.method,
+              head: m.head,
+              clean: m.clean,
+              robust: m.robust,
+              curve: m.curve,
+              diagnostics: m.diagnostics,
+            })),
+            comparisons: result.comparisons ?? [],
+          })),
         }) + '\n',
       );
     } else {
       process.stdout.write(
-        ['', `Unseen domain: ${renderEvalTable(result)}`, ...notes, '', `report: ${reportFile}`, `wall time: ${formatDuration(seconds)}`, ''].join('\n'),
+        [
+          ...evaluated.flatMap((d) => ['', `Unseen domain: ${renderEvalTable(d.result)}`, ...d.notes]),
+          '',
+          `report: ${reportFile}`,
+          `wall time: ${formatDuration(seconds)}`,
+          '',
+        ].join('\n'),
       );
     }
     return interrupted ? EXIT_CODES.interrupted : EXIT_CODES.ok;
@@ -269,14 +297,14 @@ function headline(result: EvalResultFile): string[] {
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'Meta-train mavrl and aq on bundled Fashion-MNIST, compare them on the unseen glyphs domain, write an HTML report.',
+  summary: `Meta-train mavrl and aq on the bundled ${DEMO_SOURCE}, compare them on the unseen ${DEMO_UNSEEN_DOMAINS.join(' and ')}, write an HTML report.`,
   usage: '[--steps n] [--episodes n] [--methods mavrl,aq] [--out report.html] [--runs-dir dir] [--json] [--<config-key> value ...]',
   options: [
     HELP_OPTION,
     JSON_OPTION,
     RUNS_DIR_OPTION,
     { flag: 'methods', type: 'string', placeholder: 'list', default: DEMO_METHODS.join(','), description: 'Methods to compare, comma-separated.' },
-    { flag: 'episodes', type: 'number', placeholder: 'n', default: DEMO_EPISODES, description: 'Evaluation episodes on glyphs.' },
+    { flag: 'episodes', type: 'number', placeholder: 'n', default: DEMO_EPISODES, description: 'Evaluation episodes on each unseen domain.' },
     { flag: 'out', type: 'string', placeholder: 'file.html', description: 'Where the report goes (default <runs-dir>/<time>-demo/report.html).' },
     ...CONFIG_OPTIONS.filter((o) => o.flag !== 'method').map((o) =>
       o.flag in DEMO_CONFIG || DEMO_CONFIG[o.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof Config] !== undefined
