@@ -4,63 +4,20 @@
 // checked against the cpu backend in simdKernels.test.ts (where the native path runs too).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ADDON_PATH, nativeIsa, nativeUnavailable } from '../src/simd/native';
+import { ADDON_PATH, NativeGemm, nativeIsa, nativeUnavailable } from '../src/simd/native';
 import { kernelTuning } from '../src/wasmUtil';
 import { fmaFused, simdFor } from '../src/simd';
 import { values } from './helpers/kernels';
 
-type Gemm = {
-  convGemm(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Ci: number, Co: number): void;
-  convFilterGemm(heap: ArrayBuffer, ind: number, dy: number, dW: number, m0: number, m1: number, T: number, Ci: number, Co: number): void;
-  convDirect(
-    heap: ArrayBuffer,
-    x: number,
-    B: number,
-    out: number,
-    n0: number,
-    n1: number,
-    H: number,
-    W: number,
-    Ci: number,
-    Ho: number,
-    Wo: number,
-    kh: number,
-    kw: number,
-    padTop: number,
-    padLeft: number,
-    Co: number,
-  ): void;
-  convNarrowDirect(
-    heap: ArrayBuffer,
-    x: number,
-    B: number,
-    out: number,
-    n0: number,
-    n1: number,
-    H: number,
-    W: number,
-    Cin: number,
-    Ho: number,
-    Wo: number,
-    kh: number,
-    kw: number,
-    padTop: number,
-    padLeft: number,
-    Cout: number,
-  ): void;
-  convNarrow(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Cin: number, Cout: number): void;
-  gemm(heap: ArrayBuffer, A: number, B: number, C: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, acc: number): void;
-};
-
 const built = nativeIsa() !== undefined;
 const skip = built ? false : `native kernels not running here: ${nativeUnavailable()}`;
 
-function tables(): [string, Gemm][] {
+function tables(): [string, NativeGemm][] {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const addon = require(ADDON_PATH) as { kernels(isa: string): Gemm | null };
+  const addon = require(ADDON_PATH) as { kernels(isa: string): NativeGemm | null };
   return ['avx512', 'avx2', 'avx512-on-avx2'].flatMap((isa) => {
     const k = addon.kernels(isa);
-    return k ? [[isa, k] as [string, Gemm]] : [];
+    return k ? [[isa, k] as [string, NativeGemm]] : [];
   });
 }
 

@@ -1,54 +1,17 @@
 // The optional native build of the GEMM loops (../../native, built into out/native/kernels.node by
 // scripts/build-native.js where a C++ compiler is present): convGemm, convFilterGemm, convNarrow
-// and gemm with AVX2 or AVX-512 vectors, on the wasm backend's heap in place, behind the same
-// interface as the wasm module's exports. Where the addon is missing, fails to load or the CPU has neither
-// instruction set, `nativeIsa()` is undefined and the wasm builds run; nothing else changes.
+// and gemm with AVX2 or AVX-512 vectors, plus convDirect and convNarrowDirect, on the wasm
+// backend's heap in place, behind the wasm module's interface (SimdExports). Where the addon is
+// missing, fails to load or the CPU has neither instruction set, `nativeIsa()` is undefined and the wasm builds run; nothing else changes.
 import * as path from 'path';
 import type { SimdExports } from '.';
 import { NATIVE_ISAS, NativeIsa } from './paths';
 
-interface NativeGemm {
-  convGemm(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Ci: number, Co: number): void;
-  convFilterGemm(heap: ArrayBuffer, ind: number, dy: number, dW: number, m0: number, m1: number, T: number, Ci: number, Co: number): void;
-  convNarrow(heap: ArrayBuffer, ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Cin: number, Cout: number): void;
-  convDirect(
-    heap: ArrayBuffer,
-    x: number,
-    B: number,
-    out: number,
-    n0: number,
-    n1: number,
-    H: number,
-    W: number,
-    Ci: number,
-    Ho: number,
-    Wo: number,
-    kh: number,
-    kw: number,
-    padTop: number,
-    padLeft: number,
-    Co: number,
-  ): void;
-  convNarrowDirect(
-    heap: ArrayBuffer,
-    x: number,
-    B: number,
-    out: number,
-    n0: number,
-    n1: number,
-    H: number,
-    W: number,
-    Cin: number,
-    Ho: number,
-    Wo: number,
-    kh: number,
-    kw: number,
-    padTop: number,
-    padLeft: number,
-    Cout: number,
-  ): void;
-  gemm(heap: ArrayBuffer, A: number, B: number, C: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, acc: number): void;
-}
+/** The loops the addon implements, each taking the heap (an ArrayBuffer) before the wasm module's own arguments. */
+const NATIVE_LOOPS = ['convGemm', 'convFilterGemm', 'convNarrow', 'convDirect', 'convNarrowDirect', 'gemm'] as const;
+type WithHeap<F> = F extends (...args: infer A) => infer R ? (heap: ArrayBuffer, ...args: A) => R : never;
+export type NativeGemm = { [K in (typeof NATIVE_LOOPS)[number]]: WithHeap<NonNullable<SimdExports[K]>> };
+
 interface Addon {
   isa(): string;
   /** The GEMM functions on `isa`, or null where this CPU does not run it. */
@@ -109,15 +72,10 @@ export function nativeRuns(isa: NativeIsa): boolean {
 export function withNativeGemm(wasm: SimdExports, memory: { readonly buffer: ArrayBuffer }, isa: NativeIsa): SimdExports {
   const a = load()?.kernels(isa);
   if (!a) throw new Error(`native kernels: ${isa} does not run here (${nativeUnavailable() ?? 'a narrower CPU'})`);
-  return {
-    ...wasm,
-    convGemm: (ind, B, out, m0, m1, M, T, Ci, Co) => a.convGemm(memory.buffer, ind, B, out, m0, m1, M, T, Ci, Co),
-    convFilterGemm: (ind, dy, dW, m0, m1, T, Ci, Co) => a.convFilterGemm(memory.buffer, ind, dy, dW, m0, m1, T, Ci, Co),
-    convNarrow: (ind, B, out, m0, m1, M, T, Cin, Cout) => a.convNarrow(memory.buffer, ind, B, out, m0, m1, M, T, Cin, Cout),
-    convNarrowDirect: (x, B, out, n0, n1, H, W, Cin, Ho, Wo, kh, kw, pt, pl, Cout) =>
-      a.convNarrowDirect(memory.buffer, x, B, out, n0, n1, H, W, Cin, Ho, Wo, kh, kw, pt, pl, Cout),
-    convDirect: (x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co) =>
-      a.convDirect(memory.buffer, x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co),
-    gemm: (A, B, C, M, K, N, lda, ldb, ldc, acc) => a.gemm(memory.buffer, A, B, C, M, K, N, lda, ldb, ldc, acc),
-  };
+  const exp: SimdExports = { ...wasm };
+  for (const name of NATIVE_LOOPS) {
+    const f = a[name] as (heap: ArrayBuffer, ...args: number[]) => void;
+    (exp as unknown as Record<string, (...args: number[]) => void>)[name] = (...args) => f(memory.buffer, ...args);
+  }
+  return exp;
 }
