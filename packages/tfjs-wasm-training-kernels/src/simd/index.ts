@@ -27,6 +27,28 @@ interface WasmApi {
 }
 const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
+/**
+ * A stride-1 convolution of images [n0, n1) of x [N, H, W, Cin] into out [N, Ho, Wo, Cout] that
+ * finds its input pixels from the geometry (no indirection table); offsets into the heap.
+ */
+type DirectConv = (
+  x: number,
+  B: number,
+  out: number,
+  n0: number,
+  n1: number,
+  H: number,
+  W: number,
+  Cin: number,
+  Ho: number,
+  Wo: number,
+  kh: number,
+  kw: number,
+  padTop: number,
+  padLeft: number,
+  Cout: number,
+) => void;
+
 /** The exports of kernels.wat; pointers are byte offsets into the backend's heap. */
 export interface SimdExports {
   moments(x: number, M: number, C: number, shift: number, s1: number, s2: number, p1: number, p2: number): void;
@@ -60,7 +82,6 @@ export interface SimdExports {
     cB: number,
     dx: number,
   ): void;
-  /** C[M, N] = A[M, K] @ B[K, N] (+ C if acc = 1); row strides in floats. */
   convIndirection(
     ind: number,
     x: number,
@@ -80,46 +101,15 @@ export interface SimdExports {
   convGemm(ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Ci: number, Co: number): void;
   convNarrow(ind: number, B: number, out: number, m0: number, m1: number, M: number, T: number, Cin: number, Cout: number): void;
   convFilterGemm(ind: number, dy: number, dW: number, m0: number, m1: number, T: number, Ci: number, Co: number): void;
+  /** C[M, N] = A[M, K] @ B[K, N] (+ C if acc = 1); row strides in floats. */
   gemm(A: number, B: number, C: number, M: number, K: number, N: number, lda: number, ldb: number, ldc: number, acc: number): void;
   /**
    * Native loops only: convGemm for 1-4 input channels without an indirection table (the
    * pointers found from the geometry), for images [n0, n1); B is the filter [kh*kw*Ci, Co].
    */
-  convDirect?(
-    x: number,
-    B: number,
-    out: number,
-    n0: number,
-    n1: number,
-    H: number,
-    W: number,
-    Ci: number,
-    Ho: number,
-    Wo: number,
-    kh: number,
-    kw: number,
-    padTop: number,
-    padLeft: number,
-    Co: number,
-  ): void;
+  convDirect?: DirectConv;
   /** Native loops only: convNarrow without an indirection table, for images [n0, n1) of x [N, H, W, Cin] into out [N, Ho, Wo, Cout]. */
-  convNarrowDirect?(
-    x: number,
-    B: number,
-    out: number,
-    n0: number,
-    n1: number,
-    H: number,
-    W: number,
-    Cin: number,
-    Ho: number,
-    Wo: number,
-    kh: number,
-    kw: number,
-    padTop: number,
-    padLeft: number,
-    Cout: number,
-  ): void;
+  convNarrowDirect?: DirectConv;
   maddProbe(a: number, b: number, c: number): number;
 }
 
