@@ -141,7 +141,8 @@ export const CONFIG_FIELDS = {
     min: 0,
     max: 64,
     integer: true,
-    description: 'Parallel workers for the tasks of a meta-batch (0: one per core, capped by metaBatch).',
+    description:
+      "Parallel workers for a meta-batch (0: one per core), as many as it can use: one per task, or, with more workers than tasks, one per piece of a task where the method's step splits (mavrl: its two views).",
   },
   data: { type: 'string', default: '', description: 'Source dataset: an image folder or an IDX folder. Empty: the bundled Fashion-MNIST subset.' },
   checkpointEvery: {

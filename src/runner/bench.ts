@@ -12,6 +12,7 @@ import { Dataset, Episode } from '../core/data';
 import { DEFAULT_ATTACK_STEPS, DEFAULT_CURVE_255, DEFAULT_EPS, evaluate } from '../core/evaluate';
 import { evalThreadCount } from '../core/eval/threads';
 import { LocalExecutor, MetaLearner, modelSpecOf, threadCount } from '../core/meta/learner';
+import { piecesPerTask } from '../core/meta/split';
 import { initModel } from '../core/model';
 import { disposeParams } from '../core/model/params';
 import { Rng } from '../core/rng';
@@ -39,6 +40,8 @@ export interface BenchResult {
   flops?: StepFlops;
   /** Threads sharing the tasks of a meta-batch (config 'workers'; 0 means one per core). */
   task_threads: number;
+  /** Pieces each task is cut into for those threads (2: mavrl's views on separate threads; 1: whole tasks). */
+  task_pieces: number;
   /** Live tensors after the warm-up step and after the timed steps: equal when nothing leaks. */
   num_tensors_before: number;
   num_tensors_after: number;
@@ -232,6 +235,7 @@ export async function runBench(partial: Partial<Config>, onStep?: (done: number,
     ...(backend.kernels ? { kernels: backend.kernels } : {}),
     ...(flops ? { flops } : {}),
     task_threads: threadCount(cfg, backend.name),
+    task_pieces: piecesPerTask(cfg, threadCount(cfg, backend.name)),
     num_tensors_before: before,
     num_tensors_after: after,
     rss_mb_step2: round(rssStep2 / MB),

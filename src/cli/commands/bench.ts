@@ -12,7 +12,7 @@ function describe(r: BenchResult): string {
   const s = r.setting;
   return [
     `${r.method} meta-step, ${s.imageSize}x${s.imageSize}x${s.channels}, ${s.backbone} width ${s.width}, ${s.ways}-way ${s.shots}-shot ${s.queries} queries, meta-batch ${s.metaBatch}, ${s.innerSteps} inner, ${s.attackSteps} attack steps, order ${s.order}`,
-    `backend      ${r.backend}${r.adapter ? ` on ${r.adapter}` : ''}${r.simd !== undefined ? ` (simd ${r.simd ? 'on' : 'off'}, threads ${r.threads}${r.kernels ? `, kernels: ${r.kernels}` : ''})` : ''}, ${r.task_threads} task thread${r.task_threads === 1 ? '' : 's'}`,
+    `backend      ${r.backend}${r.adapter ? ` on ${r.adapter}` : ''}${r.simd !== undefined ? ` (simd ${r.simd ? 'on' : 'off'}, threads ${r.threads}${r.kernels ? `, kernels: ${r.kernels}` : ''})` : ''}, ${r.task_threads} task thread${r.task_threads === 1 ? '' : 's'}${r.task_pieces > 1 ? ` (tasks split in ${r.task_pieces} pieces across them)` : ''}`,
     `ms/step      ${r.ms_per_step} (min ${r.ms_min}, median ${r.ms_median}, max ${r.ms_max}; ${r.steps} steps after a ${r.warmup_ms} ms warm-up)`,
     ...(r.flops ? [describeFlops(r.flops)] : []),
     `tensors      ${r.num_tensors_before} before, ${r.num_tensors_after} after${r.num_tensors_after > r.num_tensors_before ? '  <- LEAK' : ''}`,

@@ -34,6 +34,44 @@ export interface Method {
   /** Parameter-name prefixes the outer loss depends on. */
   parts(cfg: Config): string[];
   taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): Promise<TaskOutcome>;
+  /** The same step cut into pieces for separate threads, where the method's step allows it. */
+  splitStep?: SplitStep;
+}
+
+/**
+ * A task step cut into pieces (mavrl: one per view) that are coupled only through one small tensor
+ * each, read by a coupling loss: begin runs a piece up to its coupling, join takes the coupling
+ * loss and its gradient for each piece, and each piece's finish takes its share of the task's
+ * gradient with that gradient folded in. The shares sum to taskStep's gradient.
+ */
+export interface SplitStep {
+  /** How many pieces a task of this config splits into (1: it does not split). */
+  pieces(cfg: Config): number;
+  begin(params: Params, task: Episode, ctx: MethodContext, rng: Rng, piece: number): Promise<StepPiece>;
+  /** The coupling loss of one task's pieces (in piece order) and its gradient for each. */
+  join(cfg: Config, couplings: tf.Tensor2D[]): Promise<Joined>;
+  /** The task's figures from its pieces' (in piece order) and the coupling loss. */
+  combine(pieces: StepMetrics[], joined: Joined): StepMetrics;
+}
+
+/** A begun piece of a split task step; it owns its tensors until finish or dispose. */
+export interface StepPiece {
+  /** What the coupling loss reads of this piece. */
+  coupling: tf.Tensor2D;
+  /** This piece's share of the task's gradient, given the coupling loss's gradient for its coupling; frees the piece. */
+  finish(grad: tf.Tensor2D): Promise<TaskOutcome>;
+  /** Frees the piece unfinished (when another piece of the step failed). */
+  dispose(): void;
+}
+
+/** The coupling loss of one split task. */
+export interface Joined {
+  /** Its value as reported. */
+  value: number;
+  /** Its term in the task's loss (times the method's weight). */
+  weighted: number;
+  /** Gradient of the weighted term for each piece's coupling; the caller owns them. */
+  grads: tf.Tensor2D[];
 }
 
 export interface TaskTensors {

@@ -11,6 +11,7 @@ import { disposeParams, Params, ParamArrays, paramsFromArrays, paramsToArrays } 
 import { Adam, AdamState } from '../optim';
 import { ThreadExecutor } from '../parallel/threadExecutor';
 import { Rng } from '../rng';
+import { piecesPerTask, splitOf } from './split';
 import { MethodContext, STEP_METRIC_KEYS, StepMetrics } from './common';
 import { LocalExecutor, modelSpecOf, TaskExecutor } from './tasks';
 
@@ -39,12 +40,14 @@ export function meanMetrics(ms: StepMetrics[]): StepMetrics {
 
 /**
  * Threads for the tasks of a meta-batch: cfg.workers, or one per core (0), never more than the
- * tasks. Only the wasm and cpu backends gain from threads; the native ones parallelise inside.
+ * tasks, or than their pieces where splitting them pays (meta/split.ts). Only the wasm and cpu
+ * backends gain from threads; the native ones parallelise inside.
  */
 export function threadCount(cfg: Config, backend = currentBackend()?.name): number {
   if (backend !== 'wasm' && backend !== 'cpu') return 1;
   const want = cfg.workers > 0 ? cfg.workers : os.availableParallelism();
-  return Math.max(1, Math.min(want, cfg.metaBatch));
+  const n = Math.max(1, Math.min(want, cfg.metaBatch * (splitOf(cfg)?.pieces ?? 1)));
+  return piecesPerTask(cfg, n) > 1 ? n : Math.min(n, cfg.metaBatch);
 }
 
 function defaultExecutor(ctx: MethodContext): TaskExecutor {

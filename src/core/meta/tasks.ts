@@ -45,19 +45,23 @@ export async function runTasksLocally(
   for (const [i, task] of tasks.entries()) {
     const out: TaskOutcome = await method.taskStep(params, task, ctx, taskRng(ctx.cfg.seed, step, first + i));
     metrics.push(out.metrics);
-    if (!gradSum) gradSum = out.grads;
-    else {
-      const prev: Params = gradSum;
-      gradSum = tf.tidy(() => {
-        const s: Params = {};
-        for (const k of Object.keys(prev)) s[k] = tf.add(prev[k], out.grads[k]);
-        return s as unknown as tf.TensorContainer;
-      }) as unknown as Params;
-      disposeParams(prev);
-      disposeParams(out.grads);
-    }
+    gradSum = addGrads(gradSum, out.grads);
   }
   return { gradSum: gradSum!, metrics };
+}
+
+/** sum + grads, key by key (grads itself when there is no sum yet); frees both arguments. */
+export function addGrads(sum: Params | undefined, grads: Params): Params {
+  if (!sum) return grads;
+  const prev = sum;
+  const out = tf.tidy(() => {
+    const s: Params = {};
+    for (const k of Object.keys(prev)) s[k] = tf.add(prev[k], grads[k]);
+    return s as unknown as tf.TensorContainer;
+  }) as unknown as Params;
+  disposeParams(prev);
+  disposeParams(grads);
+  return out;
 }
 
 export class LocalExecutor implements TaskExecutor {

@@ -3,6 +3,11 @@
 // per view in TRADES form plus lambda * the agreement between the two adversarial views:
 //   L = sum_v [ CE(h(f_v(q_v)), y) + beta * KL(p_v(q_v) || p_v(q_v + d_v)) ] + lambda * A(q1 + d1, q2 + d2)
 // docs/method.md says what is known of the paper's choices and what this file decides.
+//
+// The two views are coupled only through A, so with the per-view attack a task also runs as two
+// pieces on two threads (splitStep below): each view's piece adapts, attacks and sends the small
+// tensor A reads of it (its coupling); A's gradient comes back and each piece takes its view's
+// share of the task's gradient. The pieces' gradients sum to taskStep's.
 import * as tf from '@tensorflow/tfjs-core';
 import { AttackOptions, pgd } from '../../attacks';
 import { Config } from '../../config';
@@ -10,7 +15,7 @@ import { accuracy, cosineConsistencyPerSample, crossEntropy, klPerSample, ntXent
 import { classify, encode, ModelSpec, project } from '../../model';
 import { Params } from '../../model/params';
 import { Rng } from '../../rng';
-import { readScalar } from '../../tensorUtil';
+import { readScalar, readValues } from '../../tensorUtil';
 import { Episode } from '../../data/types';
 import {
   accuracyOf,
@@ -24,26 +29,54 @@ import {
   MethodContext,
   metricsFrom,
   outerGradients,
+  StepMetrics,
   TaskOutcome,
+  TaskTensors,
   trainAttack,
   viewOf,
 } from '../common';
 
-/** The agreement loss between the two adversarial views, per sample. */
-function agreementPerSample(cfg: Config, p1: Params, p2: Params, f1: tf.Tensor2D, f2: tf.Tensor2D, l1: tf.Tensor2D, l2: tf.Tensor2D): tf.Tensor1D {
-  if (cfg.agreement === 'kl') return symmetricKlPerSample(l1, l2);
-  const z1 = project(p1, f1);
-  const z2 = project(p2, f2);
-  return cfg.agreement === 'cosine' ? cosineConsistencyPerSample(z1, z2) : ntXentPerSample(z1, z2, cfg.tau);
+/** What the agreement loss reads of one view: its projection g(f) (ntxent, cosine), or its logits (kl). */
+function couplingOf(cfg: Config, p: Params, f: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor2D {
+  return cfg.agreement === 'kl' ? logits : project(p, f);
+}
+
+/** The agreement loss between the two adversarial views' couplings, per sample. */
+function agreementPerSample(cfg: Config, c1: tf.Tensor2D, c2: tf.Tensor2D): tf.Tensor1D {
+  if (cfg.agreement === 'kl') return symmetricKlPerSample(c1, c2);
+  return cfg.agreement === 'cosine' ? cosineConsistencyPerSample(c1, c2) : ntXentPerSample(c1, c2, cfg.tau);
 }
 
 const projection = (spec: ModelSpec, p: Params, x: tf.Tensor4D) => project(p, encode(spec, p, x));
 
 /**
- * The label-free bilevel attack. 'per-view' (RoCL's instance-wise attack, one per adapted
- * encoder): d1 maximises NT-Xent(g(f1(q1 + d1)), g(f2(q2))) with the other view clean and fixed,
- * and d2 likewise. 'joint': d1 and d2 together maximise NT-Xent(g(f1(q1 + d1)), g(f2(q2 + d2))).
- * No label is used either way. The caller owns the two results.
+ * RoCL's instance-wise attack on one view through its adapted encoder `p`: the perturbation of q
+ * maximises NT-Xent(g(f(q + d)), g(f_other(q_other))) with the other view clean and fixed. `stream`
+ * is the view's (1 or 2). The caller owns the result.
+ */
+function attackView(
+  spec: ModelSpec,
+  tau: number,
+  p: Params,
+  q: tf.Tensor4D,
+  pOther: Params,
+  qOther: tf.Tensor4D,
+  opts: AttackOptions,
+  rng: Rng,
+  stream: number,
+): tf.Tensor4D {
+  const target = tf.tidy(() => projection(spec, pOther, qOther));
+  try {
+    return pgd([q], ([x]) => ntXentPerSample(projection(spec, p, x), target, tau), opts, rng.fork(stream))[0];
+  } finally {
+    target.dispose();
+  }
+}
+
+/**
+ * The label-free bilevel attack. 'per-view' (attackView, once per adapted encoder), or 'joint':
+ * d1 and d2 together maximise NT-Xent(g(f1(q1 + d1)), g(f2(q2 + d2))). No label is used either
+ * way. The caller owns the two results.
  */
 export function bilevelAttack(
   spec: ModelSpec,
@@ -60,15 +93,7 @@ export function bilevelAttack(
     const [a1, a2] = pgd([q1, q2], ([x1, x2]) => ntXentPerSample(projection(spec, p1, x1), projection(spec, p2, x2), tau), opts, rng.fork(1));
     return [a1, a2];
   }
-  const perView = (p: Params, q: tf.Tensor4D, pOther: Params, qOther: tf.Tensor4D, stream: number): tf.Tensor4D => {
-    const target = tf.tidy(() => projection(spec, pOther, qOther));
-    try {
-      return pgd([q], ([x]) => ntXentPerSample(projection(spec, p, x), target, tau), opts, rng.fork(stream))[0];
-    } finally {
-      target.dispose();
-    }
-  };
-  return [perView(p1, q1, p2, q2, 1), perView(p2, q2, p1, q1, 2)];
+  return [attackView(spec, tau, p1, q1, p2, q2, opts, rng, 1), attackView(spec, tau, p2, q2, p1, q1, opts, rng, 2)];
 }
 
 /** Mean cosine of the two encoders' features on the same images: 1 when they are one network. */
@@ -87,29 +112,82 @@ export interface MavrlOuterInputs {
   agreement: tf.Scalar;
 }
 
-/**
- * The outer loss of one task.
- * 'trades': sum_v CE(clean_v, y) + beta * sum_v mean KL(p(clean_v) || p(adv_v)) + lambda * agreement;
- * 'adversarial': sum_v CE(adv_v, y) + lambda * agreement.
- * With the figures it reports (mean CE per view, accuracies averaged over the views).
- */
-export function mavrlOuterLoss(cfg: Pick<Config, 'outerLoss' | 'beta' | 'lambda'>, t: MavrlOuterInputs): LossParts {
-  const [y1, y2] = t.labels;
-  const robustAcc = tf.div(tf.add(accuracy(t.adv[0], y1), accuracy(t.adv[1], y2)), 2) as tf.Scalar;
-  const weighted = tf.mul(t.agreement, cfg.lambda);
+type OuterSettings = Pick<Config, 'outerLoss' | 'beta' | 'lambda'>;
+
+/** One view's share of the outer loss, without the agreement, with its cross-entropy and accuracies. */
+interface ViewLoss {
+  loss: tf.Scalar;
+  ce: tf.Scalar;
+  robustAcc: tf.Scalar;
+  cleanAcc?: tf.Scalar;
+}
+
+/** 'trades': CE(clean, y) + beta * mean KL(p(clean) || p(adv)); 'adversarial': CE(adv, y). */
+function viewOuterLoss(cfg: OuterSettings, y: tf.Tensor1D, adv: tf.Tensor2D, clean: tf.Tensor2D | undefined): ViewLoss {
+  const robustAcc = accuracy(adv, y);
   if (cfg.outerLoss === 'adversarial') {
-    const ce = tf.add(crossEntropy(t.adv[0], y1), crossEntropy(t.adv[1], y2));
-    return { loss: tf.add(ce, weighted) as tf.Scalar, aux: { ceLoss: tf.div(ce, 2) as tf.Scalar, agreementLoss: t.agreement, robustAcc } };
+    const ce = crossEntropy(adv, y);
+    return { loss: ce, ce, robustAcc };
   }
-  if (!t.clean) throw new Error("mavrl's TRADES outer loss needs the clean logits of both views");
-  const [c1, c2] = t.clean;
-  const ce = tf.add(crossEntropy(c1, y1), crossEntropy(c2, y2));
-  const kl = tf.add(tf.mean(klPerSample(c1, t.adv[0])), tf.mean(klPerSample(c2, t.adv[1])));
-  const cleanAcc = tf.div(tf.add(accuracy(c1, y1), accuracy(c2, y2)), 2) as tf.Scalar;
-  return {
-    loss: tf.addN([ce, tf.mul(kl, cfg.beta), weighted]) as tf.Scalar,
-    aux: { ceLoss: tf.div(ce, 2) as tf.Scalar, agreementLoss: t.agreement, robustAcc, cleanAcc },
-  };
+  if (!clean) throw new Error("mavrl's TRADES outer loss needs the clean logits of both views");
+  const ce = crossEntropy(clean, y);
+  return { loss: tf.add(ce, tf.mul(tf.mean(klPerSample(clean, adv)), cfg.beta)) as tf.Scalar, ce, robustAcc, cleanAcc: accuracy(clean, y) };
+}
+
+const half = (a: tf.Scalar, b: tf.Scalar) => tf.div(tf.add(a, b), 2) as tf.Scalar;
+
+/**
+ * The outer loss of one task: the two views' shares (viewOuterLoss) + lambda * agreement, with
+ * the figures it reports (mean CE per view, accuracies averaged over the views).
+ */
+export function mavrlOuterLoss(cfg: OuterSettings, t: MavrlOuterInputs): LossParts {
+  const [v1, v2] = [0, 1].map((v) => viewOuterLoss(cfg, t.labels[v], t.adv[v], t.clean?.[v]));
+  const aux: LossParts['aux'] = { ceLoss: half(v1.ce, v2.ce), agreementLoss: t.agreement, robustAcc: half(v1.robustAcc, v2.robustAcc) };
+  if (v1.cleanAcc && v2.cleanAcc) aux.cleanAcc = half(v1.cleanAcc, v2.cleanAcc);
+  return { loss: tf.addN([v1.loss, v2.loss, tf.mul(t.agreement, cfg.lambda)]) as tf.Scalar, aux };
+}
+
+/** The views of a task, as taskStep and the pieces of splitStep draw them. */
+function viewsOf(task: Episode, ctx: MethodContext, rng: Rng): [TaskTensors, TaskTensors] {
+  return [viewOf(task, ctx, rng.fork(1)), viewOf(task, ctx, rng.fork(2))];
+}
+
+/**
+ * One view of a task as a piece of splitStep. It also adapts the other view's encoder (one inner
+ * step on the support set: cheap), whose clean projection its attack aims at, so the pieces need
+ * no message before their attacks. Of taskStep's adaptation figures, piece 0 computes those of
+ * view 1 and piece 1 the encoders' cosine, so that neither piece waits long for the other.
+ */
+async function beginView(params: Params, task: Episode, ctx: MethodContext, rng: Rng, piece: number) {
+  const { cfg, spec } = ctx;
+  const views = viewsOf(task, ctx, rng);
+  const weights = views.map((v) => new FastWeights(ctx, params, v.xs, v.ys));
+  const [own, other] = piece === 0 ? [0, 1] : [1, 0];
+  const view = views[own];
+  const w = weights[own];
+  let adv: tf.Tensor4D | undefined;
+  try {
+    adv = attackView(spec, cfg.tau, w.concrete, view.xq, weights[other].concrete, views[other].xq, trainAttack(cfg), rng.fork(3), own + 1);
+    const figures: Partial<StepMetrics> =
+      piece === 0
+        ? await adaptationMetrics(ctx, params, views[0], weights[0])
+        : { encoderCosine: await encoderCosine(spec, weights[0].concrete, weights[1].concrete, views[0].xq) };
+    if (cfg.outerLoss !== 'trades') figures.cleanAcc = await accuracyOf(ctx, w.concrete, view.xq, view.yq);
+    const a = adv;
+    const coupling = tf.tidy(() => {
+      const f = encode(spec, w.concrete, a);
+      return couplingOf(cfg, w.concrete, f, classify(w.concrete, f));
+    });
+    return { view, w, adv, figures, coupling };
+  } catch (e) {
+    tf.dispose(adv);
+    w.dispose();
+    disposeTask(view);
+    throw e;
+  } finally {
+    weights[other].dispose();
+    disposeTask(views[other]);
+  }
 }
 
 export const mavrl: Method = {
@@ -118,8 +196,7 @@ export const mavrl: Method = {
 
   async taskStep(params: Params, task: Episode, ctx: MethodContext, rng: Rng): Promise<TaskOutcome> {
     const { cfg, spec } = ctx;
-    const v1 = viewOf(task, ctx, rng.fork(1));
-    const v2 = viewOf(task, ctx, rng.fork(2));
+    const [v1, v2] = viewsOf(task, ctx, rng);
     const w1 = new FastWeights(ctx, params, v1.xs, v1.ys);
     const w2 = new FastWeights(ctx, params, v2.xs, v2.ys);
     try {
@@ -136,7 +213,7 @@ export const mavrl: Method = {
         const f1 = encode(spec, p1, a1);
         const f2 = encode(spec, p2, a2);
         const adv: [tf.Tensor2D, tf.Tensor2D] = [classify(p1, f1), classify(p2, f2)];
-        const agreement = tf.mean(agreementPerSample(cfg, p1, p2, f1, f2, adv[0], adv[1])) as tf.Scalar;
+        const agreement = tf.mean(agreementPerSample(cfg, couplingOf(cfg, p1, f1, adv[0]), couplingOf(cfg, p2, f2, adv[1]))) as tf.Scalar;
         const clean: [tf.Tensor2D, tf.Tensor2D] | undefined = trades ? [logitsOf(ctx, p1, v1.xq), logitsOf(ctx, p2, v2.xq)] : undefined;
         return mavrlOuterLoss(cfg, { clean, adv, labels: [v1.yq, v2.yq], agreement });
       });
@@ -148,5 +225,68 @@ export const mavrl: Method = {
       disposeTask(v1);
       disposeTask(v2);
     }
+  },
+
+  splitStep: {
+    // The joint attack perturbs both views together: no split.
+    pieces: (cfg) => (cfg.mavrlAttack === 'per-view' ? 2 : 1),
+
+    async begin(params, task, ctx, rng, piece) {
+      const { cfg, spec } = ctx;
+      const { view, w, adv, figures, coupling } = await beginView(params, task, ctx, rng, piece);
+      const dispose = () => {
+        tf.dispose([adv, coupling]);
+        w.dispose();
+        disposeTask(view);
+      };
+      return {
+        coupling,
+        dispose,
+        async finish(grad: tf.Tensor2D): Promise<TaskOutcome> {
+          try {
+            // The piece's loss is its view's share plus <grad, coupling>, whose gradient is the
+            // agreement's through this view. The share alone is reported: the linked term's
+            // value is taken off (the same coupling as begin's, up to float rounding).
+            const linked = await readScalar(() => tf.sum(tf.mul(grad, coupling)));
+            const out = await outerGradients(params, keysOf(params, mavrl.parts(cfg)), (p) => {
+              const pv = w.taped(p);
+              const f = encode(spec, pv, adv);
+              const logits = classify(pv, f);
+              const share = viewOuterLoss(cfg, view.yq, logits, cfg.outerLoss === 'trades' ? logitsOf(ctx, pv, view.xq) : undefined);
+              const aux: LossParts['aux'] = { ceLoss: share.ce, robustAcc: share.robustAcc };
+              if (share.cleanAcc) aux.cleanAcc = share.cleanAcc;
+              return { loss: tf.add(share.loss, tf.sum(tf.mul(grad, couplingOf(cfg, pv, f, logits)))) as tf.Scalar, aux };
+            });
+            return { grads: out.grads, metrics: metricsFrom(out.loss - linked, out.aux, figures) };
+          } finally {
+            dispose();
+          }
+        },
+      };
+    },
+
+    async join(cfg, couplings) {
+      const { value, grads } = tf.valueAndGrads(
+        (c1: tf.Tensor, c2: tf.Tensor) => tf.mean(agreementPerSample(cfg, c1 as tf.Tensor2D, c2 as tf.Tensor2D)) as tf.Scalar,
+      )(couplings);
+      const agreement = (await readValues(value))[0];
+      value.dispose();
+      const scaled = grads.map((g) => tf.mul(g, cfg.lambda) as tf.Tensor2D);
+      tf.dispose(grads);
+      return { value: agreement, weighted: agreement * cfg.lambda, grads: scaled };
+    },
+
+    combine(pieces, joined) {
+      const mean = (k: keyof StepMetrics) => (pieces.every((m) => m[k] !== null) ? pieces.reduce((s, m) => s + m[k]!, 0) / pieces.length : null);
+      return {
+        ...pieces[0],
+        encoderCosine: pieces[1].encoderCosine,
+        loss: pieces.reduce((s, m) => s + m.loss, 0) + joined.weighted,
+        ceLoss: mean('ceLoss'),
+        cleanAcc: mean('cleanAcc'),
+        robustAcc: mean('robustAcc'),
+        agreementLoss: joined.value,
+      };
+    },
   },
 };
