@@ -1,6 +1,8 @@
 // N-API glue of the native kernels: `isa()` names the widest instruction set this CPU runs of
 // those compiled in ('avx512', 'avx2' or ''); `kernels(isa)` returns { convGemm, convFilterGemm,
-// convNarrow, convDirect, convNarrowDirect, gemm } on that one (null where the CPU lacks it), each taking the wasm backend's heap (its
+// convNarrow, convDirect, convNarrowDirect, gemm } on that one (null where the CPU lacks it), with
+// the batch norm + ReLU + pool loops (moments, bnReluPool, poolGradSums, affine, poolGradDx; one
+// AVX2 build for every table), each taking the wasm backend's heap (its
 // WebAssembly.Memory's ArrayBuffer) followed by the wasm module's own arguments, byte offsets into
 // that heap. N-API keeps the addon loadable in every worker thread and across Node versions.
 #include <node_api.h>
@@ -37,6 +39,11 @@ napi_value ConvNarrow(napi_env env, napi_callback_info info);
 napi_value ConvDirect(napi_env env, napi_callback_info info);
 napi_value ConvNarrowDirect(napi_env env, napi_callback_info info);
 napi_value Gemm(napi_env env, napi_callback_info info);
+napi_value Moments(napi_env env, napi_callback_info info);
+napi_value BnReluPool(napi_env env, napi_callback_info info);
+napi_value PoolGradSums(napi_env env, napi_callback_info info);
+napi_value Affine(napi_env env, napi_callback_info info);
+napi_value PoolGradDx(napi_env env, napi_callback_info info);
 
 // kernels('avx512' | 'avx2' | 'avx512-on-avx2'): the GEMM functions on that table, or null
 // where this CPU does not run it. The last is the AVX-512 loops built for AVX2, for tests.
@@ -61,7 +68,9 @@ napi_value Kernels(napi_env env, napi_callback_info info) {
   const struct {
     const char* name;
     napi_callback fn;
-  } fns[] = {{"convGemm", ConvGemm}, {"convFilterGemm", ConvFilterGemm}, {"convNarrow", ConvNarrow}, {"convDirect", ConvDirect}, {"convNarrowDirect", ConvNarrowDirect}, {"gemm", Gemm}};
+  } fns[] = {{"convGemm", ConvGemm},     {"convFilterGemm", ConvFilterGemm}, {"convNarrow", ConvNarrow}, {"convDirect", ConvDirect},
+             {"convNarrowDirect", ConvNarrowDirect}, {"gemm", Gemm}, {"moments", Moments}, {"bnReluPool", BnReluPool},
+             {"poolGradSums", PoolGradSums}, {"affine", Affine}, {"poolGradDx", PoolGradDx}};
   for (const auto& f : fns) {
     napi_value v;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, const_cast<NativeKernels*>(table), &v);
@@ -176,6 +185,83 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
       !inHeap(C, ((M > 0 ? M - 1 : 0) * ldc + N) * 4, size))
     return fail(env, "native gemm: arguments out of range");
   if (M > 0 && N > 0) k->gemm(heap, A, B, C, M, K, N, lda, ldb, ldc, acc);
+  return nullptr;
+}
+
+// The batch norm + ReLU + pool loops: one build for every table (the table argument is unused).
+// Shapes as kernels.wat needs them: C % 4 == 0, windows of 2x2.
+
+bool bnShape(int64_t N, int64_t H, int64_t W, int64_t C) { return N >= 0 && H >= 2 && W >= 2 && C >= 4 && C % 4 == 0; }
+
+napi_value Moments(napi_env env, napi_callback_info info) {
+  const NativeKernels* k;
+  char* heap;
+  size_t size;
+  int64_t a[8];
+  if (!args(env, info, 8, &k, &heap, &size, a)) return nullptr;
+  const int64_t x = a[0], M = a[1], C = a[2], shift = a[3], s1 = a[4], s2 = a[5];
+  if (M < 0 || C < 4 || C % 4 != 0 || !inHeap(x, M * C * 4, size) || !inHeap(shift, C * 4, size) || !inHeap(s1, C * 8, size) || !inHeap(s2, C * 8, size))
+    return fail(env, "native moments: arguments out of range");
+  bnKernels.moments(heap, x, M, C, shift, s1, s2, a[6], a[7]);
+  return nullptr;
+}
+
+napi_value BnReluPool(napi_env env, napi_callback_info info) {
+  const NativeKernels* k;
+  char* heap;
+  size_t size;
+  int64_t a[10];
+  if (!args(env, info, 10, &k, &heap, &size, a)) return nullptr;
+  const int64_t x = a[0], N = a[1], H = a[2], W = a[3], C = a[4], mean = a[5], sc = a[6], beta = a[7], y = a[8], arg = a[9];
+  const int64_t pooled = N * (H / 2) * (W / 2) * C * 4;
+  if (!bnShape(N, H, W, C) || !inHeap(x, N * H * W * C * 4, size) || !inHeap(mean, C * 4, size) || !inHeap(sc, C * 4, size) || !inHeap(beta, C * 4, size) ||
+      !inHeap(y, pooled, size) || !inHeap(arg, pooled, size))
+    return fail(env, "native bnReluPool: arguments out of range");
+  bnKernels.bnReluPool(heap, x, N, H, W, C, mean, sc, beta, y, arg);
+  return nullptr;
+}
+
+napi_value PoolGradSums(napi_env env, napi_callback_info info) {
+  const NativeKernels* k;
+  char* heap;
+  size_t size;
+  int64_t a[12];
+  if (!args(env, info, 12, &k, &heap, &size, a)) return nullptr;
+  const int64_t x = a[0], dy = a[1], arg = a[2], N = a[3], H = a[4], W = a[5], C = a[6], mean = a[7], s1 = a[8], s2 = a[9];
+  const int64_t pooled = N * (H / 2) * (W / 2) * C * 4;
+  if (!bnShape(N, H, W, C) || !inHeap(x, N * H * W * C * 4, size) || !inHeap(dy, pooled, size) || !inHeap(arg, pooled, size) || !inHeap(mean, C * 4, size) ||
+      !inHeap(s1, C * 8, size) || !inHeap(s2, C * 8, size))
+    return fail(env, "native poolGradSums: arguments out of range");
+  bnKernels.poolGradSums(heap, x, dy, arg, N, H, W, C, mean, s1, s2, a[10], a[11]);
+  return nullptr;
+}
+
+napi_value Affine(napi_env env, napi_callback_info info) {
+  const NativeKernels* k;
+  char* heap;
+  size_t size;
+  int64_t a[7];
+  if (!args(env, info, 7, &k, &heap, &size, a)) return nullptr;
+  const int64_t x = a[0], dx = a[1], M = a[2], C = a[3], mean = a[4], cA = a[5], cB = a[6];
+  if (M < 0 || C < 4 || C % 4 != 0 || !inHeap(x, M * C * 4, size) || !inHeap(dx, M * C * 4, size) || !inHeap(mean, C * 4, size) || !inHeap(cA, C * 4, size) ||
+      !inHeap(cB, C * 4, size))
+    return fail(env, "native affine: arguments out of range");
+  bnKernels.affine(heap, x, dx, M, C, mean, cA, cB);
+  return nullptr;
+}
+
+napi_value PoolGradDx(napi_env env, napi_callback_info info) {
+  const NativeKernels* k;
+  char* heap;
+  size_t size;
+  int64_t a[12];
+  if (!args(env, info, 12, &k, &heap, &size, a)) return nullptr;
+  const int64_t x = a[0], dy = a[1], arg = a[2], N = a[3], H = a[4], W = a[5], C = a[6], mean = a[7], c0 = a[8], cA = a[9], cB = a[10], dx = a[11];
+  const int64_t pooled = N * (H / 2) * (W / 2) * C * 4, full = N * H * W * C * 4;
+  if (!bnShape(N, H, W, C) || !inHeap(x, full, size) || !inHeap(dx, full, size) || !inHeap(dy, pooled, size) || !inHeap(arg, pooled, size) ||
+      !inHeap(mean, C * 4, size) || !inHeap(c0, C * 4, size) || !inHeap(cA, C * 4, size) || !inHeap(cB, C * 4, size))
+    return fail(env, "native poolGradDx: arguments out of range");
+  bnKernels.poolGradDx(heap, x, dy, arg, N, H, W, C, mean, c0, cA, cB, dx);
   return nullptr;
 }
 

@@ -16,6 +16,18 @@ struct NativeKernels {
   void (*gemm)(char* heap, uint32_t A, uint32_t B, uint32_t C, int M, int K, int N, int lda, int ldb, int ldc, int acc);
 };
 
+// The batch norm + ReLU + pool loops (bn.cc): memory-bound, one build (AVX2) for every table.
+struct BnKernels {
+  void (*moments)(char* heap, uint32_t x, int M, int C, uint32_t shift, uint32_t s1, uint32_t s2, uint32_t p1, uint32_t p2);
+  void (*bnReluPool)(char* heap, uint32_t x, int N, int H, int W, int C, uint32_t mean, uint32_t a, uint32_t beta, uint32_t y, uint32_t arg);
+  void (*poolGradSums)(char* heap, uint32_t x, uint32_t dy, uint32_t arg, int N, int H, int W, int C, uint32_t mean, uint32_t s1, uint32_t s2, uint32_t p1,
+                       uint32_t p2);
+  void (*affine)(char* heap, uint32_t x, uint32_t dx, int M, int C, uint32_t mean, uint32_t cA, uint32_t cB);
+  void (*poolGradDx)(char* heap, uint32_t x, uint32_t dy, uint32_t arg, int N, int H, int W, int C, uint32_t mean, uint32_t c0, uint32_t cA, uint32_t cB,
+                     uint32_t dx);
+};
+
+extern const BnKernels bnKernels;
 extern const NativeKernels kernelsAvx2;
 extern const NativeKernels kernelsAvx512;
 // The AVX-512 loops compiled for AVX2 (gemm_avx512_on_avx2.cc): for tests only.

@@ -195,4 +195,84 @@ test('a native call with offsets outside the heap is an error, not a crash', { s
   assert.throws(() => k.convDirect(h.memory.buffer, bytes - 8, 64, 64, 0, 1, 4, 4, 1, 4, 4, 3, 3, 1, 1, 8), /native convDirect: arguments out of range/);
   assert.throws(() => k.gemm(h.memory.buffer, 64, 64, bytes - 4, 2, 2, 2, 2, 2, 2, 0), /native gemm: arguments out of range/);
   assert.throws(() => k.gemm(new ArrayBuffer(8), 0, 0, 0, 1, 4, 1, 4, 1, 1, 0), /native gemm: arguments out of range/);
+  assert.throws(() => k.bnReluPool(h.memory.buffer, bytes - 64, 1, 4, 4, 4, 64, 64, 64, 64, 64), /native bnReluPool: arguments out of range/);
+  assert.throws(() => k.poolGradDx(h.memory.buffer, 64, 64, 64, 1, 4, 4, 6, 64, 64, 64, 64, 64), /native poolGradDx: arguments out of range/);
+});
+
+test("batch norm + ReLU + pool loops: native gives the wasm loops' bits, for 8- and 4-channel blocks, odd sizes, partial flush blocks", { skip }, () => {
+  const [, k] = tables()[0];
+  for (const [N, H, W, C] of [
+    [3, 6, 6, 4],
+    [2, 7, 5, 12],
+    [5, 8, 8, 8],
+    [4, 9, 10, 24],
+    [33, 4, 4, 4],
+  ]) {
+    const label = `${N}x${H}x${W}x${C}`;
+    const h = heap();
+    const M = N * H * W;
+    const P = N * (H >> 1) * (W >> 1) * C;
+    const x = h.alloc(M * C, 21);
+    const [mean, a, beta, c0, cA, cB] = [22, 23, 24, 25, 26, 27].map((seed) => h.alloc(C, seed));
+    const dy = h.alloc(P, 28);
+    const sums = () => [h.alloc(2 * C), h.alloc(2 * C), h.alloc(C), h.alloc(C)];
+    const doubles = (at: number) => Float64Array.from(new Float64Array(h.memory.buffer.slice(at, at + 8 * C)));
+    const bothRun = (
+      name: string,
+      run: (f: NativeGemm | typeof h.wasm, out: number[]) => void,
+      outs: () => number[],
+      read: (out: number[]) => ArrayLike<number>[],
+    ) => {
+      const [wOut, nOut] = [outs(), outs()];
+      run(h.wasm, wOut);
+      run(
+        Object.fromEntries(
+          Object.entries(k).map(([n, f]) => [n, (...args: number[]) => (f as (...a: unknown[]) => void)(h.memory.buffer, ...args)]),
+        ) as unknown as NativeGemm,
+        nOut,
+      );
+      const [fromWasm, fromNative] = [read(wOut), read(nOut)];
+      fromWasm.forEach((w, i) =>
+        assert.ok(
+          Array.from(w).every((v, j) => Object.is(v, fromNative[i][j])),
+          `${name} ${label}: output ${i}`,
+        ),
+      );
+    };
+    const call = (f: unknown, name: string, ...args: number[]) => (f as Record<string, (...a: number[]) => void>)[name](...args);
+    bothRun(
+      'moments',
+      (f, [s1, s2, p1, p2]) => call(f, 'moments', x, M, C, x, s1, s2, p1, p2),
+      sums,
+      ([s1, s2]) => [doubles(s1), doubles(s2)],
+    );
+    const pooled = () => [h.alloc(P), h.alloc(P)];
+    bothRun(
+      'bnReluPool',
+      (f, [y, arg]) => call(f, 'bnReluPool', x, N, H, W, C, mean, a, beta, y, arg),
+      pooled,
+      ([y, arg]) => [h.read(y, P), new Int32Array(h.memory.buffer.slice(arg, arg + 4 * P))],
+    );
+    // A real window map for the backward loops (with -1 where the window's maximum was <= 0).
+    const arg = h.alloc(P);
+    h.wasm.bnReluPool(x, N, H, W, C, mean, a, beta, h.alloc(P), arg);
+    bothRun(
+      'poolGradSums',
+      (f, [s1, s2, p1, p2]) => call(f, 'poolGradSums', x, dy, arg, N, H, W, C, mean, s1, s2, p1, p2),
+      sums,
+      ([s1, s2]) => [doubles(s1), doubles(s2)],
+    );
+    bothRun(
+      'affine',
+      (f, [dx]) => call(f, 'affine', x, dx, M, C, mean, cA, cB),
+      () => [h.alloc(M * C)],
+      ([dx]) => [h.read(dx, M * C)],
+    );
+    bothRun(
+      'poolGradDx',
+      (f, [dx]) => call(f, 'poolGradDx', x, dy, arg, N, H, W, C, mean, c0, cA, cB, dx),
+      () => [h.alloc(M * C)],
+      ([dx]) => [h.read(dx, M * C)],
+    );
+  }
 });

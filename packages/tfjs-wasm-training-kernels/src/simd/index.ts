@@ -188,7 +188,7 @@ function simdOn(memory: WasmMemory, path: KernelPath): SimdExports {
   let exp = perMemory.get(memory);
   if (!exp) {
     if (isNative(path)) {
-      // The memory-bound loops stay in the wasm module (FMA build where it compiles).
+      // The loops the addon lacks (indirection tables, the probe) stay in the wasm module (FMA build where it compiles).
       exp = withNativeGemm(simdOn(memory, hasRelaxedSimd() ? 'wasm-simd-fma' : 'wasm-simd'), memory, path.slice('native-'.length) as NativeIsa);
     } else {
       compiled[path] ??= new WebAssembly.Module(Buffer.from(BYTES[path], 'base64'));

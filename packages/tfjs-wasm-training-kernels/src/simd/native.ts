@@ -1,14 +1,28 @@
 // The optional native build of the GEMM loops (../../native, built into out/native/kernels.node by
 // scripts/build-native.js where a C++ compiler is present): convGemm, convFilterGemm, convNarrow
-// and gemm with AVX2 or AVX-512 vectors, plus convDirect and convNarrowDirect, on the wasm
-// backend's heap in place, behind the wasm module's interface (SimdExports). Where the addon is
-// missing, fails to load or the CPU has neither instruction set, `nativeIsa()` is undefined and the wasm builds run; nothing else changes.
+// and gemm with AVX2 or AVX-512 vectors, plus convDirect and convNarrowDirect, and the batch norm
+// + ReLU + pool loops (one AVX2 build, the wasm loops' bits), on the wasm backend's heap in place,
+// behind the wasm module's interface (SimdExports). Where the addon is missing, fails to load or
+// the CPU has neither instruction set, `nativeIsa()` is undefined and the wasm builds run; nothing
+// else changes.
 import * as path from 'path';
 import type { SimdExports } from '.';
 import { NATIVE_ISAS, NativeIsa } from './paths';
 
 /** The loops the addon implements, each taking the heap (an ArrayBuffer) before the wasm module's own arguments. */
-const NATIVE_LOOPS = ['convGemm', 'convFilterGemm', 'convNarrow', 'convDirect', 'convNarrowDirect', 'gemm'] as const;
+const NATIVE_LOOPS = [
+  'convGemm',
+  'convFilterGemm',
+  'convNarrow',
+  'convDirect',
+  'convNarrowDirect',
+  'gemm',
+  'moments',
+  'bnReluPool',
+  'poolGradSums',
+  'affine',
+  'poolGradDx',
+] as const;
 type WithHeap<F> = F extends (...args: infer A) => infer R ? (heap: ArrayBuffer, ...args: A) => R : never;
 export type NativeGemm = { [K in (typeof NATIVE_LOOPS)[number]]: WithHeap<NonNullable<SimdExports[K]>> };
 
@@ -64,10 +78,10 @@ export function nativeRuns(isa: NativeIsa): boolean {
 }
 
 /**
- * The wasm module's exports with its GEMM loops (convGemm, convFilterGemm, convNarrow, gemm)
- * replaced by the native ones on `isa`, plus convDirect and convNarrowDirect (the other loops,
- * memory-bound, stay in wasm). The heap's ArrayBuffer is read at every call: it is a new
- * one whenever the wasm memory grows.
+ * The wasm module's exports with its loops (NATIVE_LOOPS: the GEMMs on `isa`, and batch norm +
+ * ReLU + pool) replaced by the native ones, plus convDirect and convNarrowDirect (only the
+ * indirection-table loops and the probe stay in wasm). The heap's ArrayBuffer is read at every
+ * call: it is a new one whenever the wasm memory grows.
  */
 export function withNativeGemm(wasm: SimdExports, memory: { readonly buffer: ArrayBuffer }, isa: NativeIsa): SimdExports {
   const a = load()?.kernels(isa);

@@ -1,0 +1,181 @@
+// Batch norm + ReLU + 2x2 max-pool (../src/bnReluPool.ts): the memory-bound loops of kernels.wat
+// (moments, bnReluPool, poolGradSums, affine, poolGradDx) with the same arithmetic per channel, in
+// 8-float vectors (4 for a last block of 4 channels). Compiled with -mavx2 and -ffp-contract=off:
+// the wasm loops multiply, then add, and so must these for both to give the same bits (tested).
+// The wasm loops' float32 partial sums, flushed into float64 every 16 rows (or windows), are kept
+// here in registers over the same 16 rows: the same additions in the same order.
+//
+// Preconditions are those of kernels.wat: NHWC float32, C % 4 == 0, pointers byte offsets into the
+// heap (addon.cc checks their ranges).
+#include <algorithm>
+#include <cstring>
+
+#include "kernels.h"
+
+namespace {
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+typedef int v8i __attribute__((vector_size(32)));
+typedef int v4i __attribute__((vector_size(16)));
+
+template <typename V>
+struct IntOf;
+template <>
+struct IntOf<v8f> {
+  typedef v8i type;
+};
+template <>
+struct IntOf<v4f> {
+  typedef v4i type;
+};
+
+template <typename V>
+inline V load(const char* heap, long offset) {
+  V v;
+  std::memcpy(&v, heap + offset, sizeof v);
+  return v;
+}
+template <typename V>
+inline void store(char* heap, long offset, V v) {
+  std::memcpy(heap + offset, &v, sizeof v);
+}
+
+// Calls f.template operator()<V>(j) for every channel block at byte offset j of a row of C
+// channels: 8-float blocks, then one of 4 where C % 8 == 4.
+template <typename F>
+inline void channelBlocks(int C, F&& f) {
+  const long rowBytes = 4L * C;
+  long j = 0;
+  for (; j + 32 <= rowBytes; j += 32) f.template operator()<v8f>(j);
+  if (j < rowBytes) f.template operator()<v4f>(j);
+}
+
+// s[c] += p[c] in float64 for the channels of block j (s may be only 4-byte aligned: memcpy).
+template <typename V>
+inline void addToDouble(char* heap, long s, long j, V p) {
+  constexpr int L = sizeof(V) / 4;
+  for (int l = 0; l < L; l++) {
+    double d;
+    char* at = heap + s + 2 * j + 8 * l;
+    std::memcpy(&d, at, 8);
+    d += static_cast<double>(p[l]);
+    std::memcpy(at, &d, 8);
+  }
+}
+
+void moments(char* heap, uint32_t x, int M, int C, uint32_t shift, uint32_t s1, uint32_t s2, uint32_t, uint32_t) {
+  const long rowBytes = 4L * C;
+  for (int r0 = 0; r0 < M; r0 += 16) {
+    const int r1 = std::min(M, r0 + 16);
+    channelBlocks(C, [&]<typename V>(long j) {
+      const V sh = load<V>(heap, shift + j);
+      V p1 = V{}, p2 = V{};
+      for (int r = r0; r < r1; r++) {
+        const V d = load<V>(heap, x + r * rowBytes + j) - sh;
+        p1 += d;
+        p2 += d * d;
+      }
+      addToDouble(heap, s1, j, p1);
+      addToDouble(heap, s2, j, p2);
+    });
+  }
+}
+
+// The pooled windows of an [N, H, W, C] tensor: f(window index, byte offset of its first input
+// pixel) for each, in the order of the pooled output.
+template <typename F>
+inline void windows(int N, int H, int W, int C, F&& f) {
+  const long rowBytes = 4L * C, lineBytes = W * rowBytes;
+  const int Ho = H >> 1, Wo = W >> 1;
+  long w = 0;
+  for (int n = 0; n < N; n++)
+    for (int oy = 0; oy < Ho; oy++)
+      for (int ox = 0; ox < Wo; ox++, w++) f(w, (static_cast<long>(n) * H + 2 * oy) * lineBytes + 2 * ox * rowBytes);
+}
+
+void bnReluPool(char* heap, uint32_t x, int N, int H, int W, int C, uint32_t mean, uint32_t a, uint32_t beta, uint32_t y, uint32_t arg) {
+  const long rowBytes = 4L * C, lineBytes = W * rowBytes;
+  const long at[4] = {0, rowBytes, lineBytes, lineBytes + rowBytes};
+  windows(N, H, W, C, [&](long w, long p0) {
+    channelBlocks(C, [&]<typename V>(long j) {
+      typedef typename IntOf<V>::type I;
+      const V mu = load<V>(heap, mean + j), av = load<V>(heap, a + j), bv = load<V>(heap, beta + j);
+      V m = (load<V>(heap, x + p0 + j) - mu) * av + bv;
+      I k = I{};
+      for (int q = 1; q < 4; q++) {
+        const V z = (load<V>(heap, x + p0 + at[q] + j) - mu) * av + bv;
+        const I gt = z > m;
+        m = gt ? z : m;
+        k = gt ? I{} + q : k;
+      }
+      const I pos = m > V{};
+      store(heap, y + w * rowBytes + j, pos ? m : V{});
+      store(heap, arg + w * rowBytes + j, pos ? k : I{} - 1);
+    });
+  });
+}
+
+void poolGradSums(char* heap, uint32_t x, uint32_t dy, uint32_t arg, int N, int H, int W, int C, uint32_t mean, uint32_t s1, uint32_t s2, uint32_t,
+                  uint32_t) {
+  const long rowBytes = 4L * C, lineBytes = W * rowBytes;
+  const long at[4] = {0, rowBytes, lineBytes, lineBytes + rowBytes};
+  const int Ho = H >> 1, Wo = W >> 1;
+  const long count = static_cast<long>(N) * Ho * Wo;
+  // Window w's first input pixel, as windows() finds it.
+  const auto first = [&](long w) {
+    const long n = w / (static_cast<long>(Ho) * Wo), rest = w % (static_cast<long>(Ho) * Wo);
+    return (n * H + 2 * (rest / Wo)) * lineBytes + 2 * (rest % Wo) * rowBytes;
+  };
+  for (long w0 = 0; w0 < count; w0 += 16) {
+    const long w1 = std::min(count, w0 + 16);
+    channelBlocks(C, [&]<typename V>(long j) {
+      typedef typename IntOf<V>::type I;
+      const V mu = load<V>(heap, mean + j);
+      V p1 = V{}, p2 = V{};
+      for (long w = w0; w < w1; w++) {
+        const I k = load<I>(heap, arg + w * rowBytes + j);
+        const V g = k >= I{} ? load<V>(heap, dy + w * rowBytes + j) : V{};
+        const long p0 = first(w);
+        V v = load<V>(heap, x + p0 + j);
+        for (int q = 1; q < 4; q++) v = k == q ? load<V>(heap, x + p0 + at[q] + j) : v;
+        p1 += g;
+        p2 += g * (v - mu);
+      }
+      addToDouble(heap, s1, j, p1);
+      addToDouble(heap, s2, j, p2);
+    });
+  }
+}
+
+void affine(char* heap, uint32_t x, uint32_t dx, int M, int C, uint32_t mean, uint32_t cA, uint32_t cB) {
+  const long rowBytes = 4L * C;
+  for (long r = 0; r < M; r++)
+    channelBlocks(C, [&]<typename V>(long j) {
+      const long o = r * rowBytes + j;
+      store(heap, dx + o, (load<V>(heap, x + o) - load<V>(heap, mean + j)) * load<V>(heap, cA + j) + load<V>(heap, cB + j));
+    });
+}
+
+void poolGradDx(char* heap, uint32_t x, uint32_t dy, uint32_t arg, int N, int H, int W, int C, uint32_t mean, uint32_t c0, uint32_t cA, uint32_t cB,
+                uint32_t dx) {
+  const long rowBytes = 4L * C, lineBytes = W * rowBytes;
+  const long at[4] = {0, rowBytes, lineBytes, lineBytes + rowBytes};
+  windows(N, H, W, C, [&](long w, long p0) {
+    channelBlocks(C, [&]<typename V>(long j) {
+      typedef typename IntOf<V>::type I;
+      const I k = load<I>(heap, arg + w * rowBytes + j);
+      const V g = load<V>(heap, dy + w * rowBytes + j) * load<V>(heap, c0 + j);
+      const V mu = load<V>(heap, mean + j), ca = load<V>(heap, cA + j), cb = load<V>(heap, cB + j);
+      for (int q = 0; q < 4; q++) {
+        const long o = p0 + at[q] + j;
+        // + 0 where the maximum was elsewhere, as the wasm loop's (g & mask): -0 becomes +0 alike.
+        store(heap, dx + o, ((load<V>(heap, x + o) - mu) * ca + cb) + (k == q ? g : V{}));
+      }
+    });
+  });
+}
+
+}  // namespace
+
+extern const BnKernels bnKernels = {moments, bnReluPool, poolGradSums, affine, poolGradDx};
