@@ -2,8 +2,9 @@
 // with the achieved GFLOP/s of the GEMM kernels (tfjs-wasm-training-kernels' profile.ts): process CPU time,
 // not wall time, since the machines are shared; nested kernel calls count in their caller.
 //
-//   npm run build && node out/bench/kernel_profile.js [--steps N] [--shapes] [config flags as JSON]
+//   npm run build && node out/bench/kernel_profile.js [--steps N] [--eval] [--shapes] [config flags as JSON]
 //   e.g. node out/bench/kernel_profile.js --shapes '{"imageSize":28,"channels":1,"width":32}'
+// --eval profiles N evaluation episodes (bench --eval's protocol) instead of N meta-steps.
 // ROBUST_META_KERNELS=wasm-simd profiles the build without fused multiply-add.
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/core/backend';
@@ -12,7 +13,7 @@ import { MetaLearner } from '../src/core/meta/learner';
 import { LocalExecutor, modelSpecOf } from '../src/core/meta/tasks';
 import { profileKernels } from 'tfjs-wasm-training-kernels';
 import { Rng } from '../src/core/rng';
-import { randomEpisode } from '../src/runner/bench';
+import { randomEpisode, runEvalBench } from '../src/runner/bench';
 
 function cpuMs(): number {
   const u = process.cpuUsage();
@@ -28,21 +29,25 @@ async function main(): Promise<void> {
   const partial: Partial<Config> = json ? JSON.parse(json) : {};
   const backend = await initBackend('wasm');
   const cfg = resolveConfig({ steps, ...partial, workers: 1 }, 'bench');
+  const evalEpisodes = args.includes('--eval');
   const learner = new MetaLearner(cfg, new LocalExecutor({ cfg, spec: modelSpecOf(cfg) }));
   const rng = new Rng([cfg.seed, 0xbe4c]);
   const batch = () => Array.from({ length: cfg.metaBatch }, () => randomEpisode(cfg, rng));
-  await learner.metaStep(batch()); // warm-up, not counted
+  // Warm-up, not counted.
+  if (evalEpisodes) await runEvalBench({ ...partial, workers: 1 }, 1);
+  else await learner.metaStep(batch());
   const c0 = cpuMs();
   const w0 = performance.now();
   const table = await profileKernels(async () => {
-    for (let i = 0; i < steps; i++) await learner.metaStep(batch());
+    if (evalEpisodes) await runEvalBench({ ...partial, workers: 1 }, steps);
+    else for (let i = 0; i < steps; i++) await learner.metaStep(batch());
   }, shapes);
   const stepCpu = (cpuMs() - c0) / steps;
   const stepWall = (performance.now() - w0) / steps;
   const rows = [...table.entries()].sort((a, b) => b[1].cpuMs - a[1].cpuMs);
   const inKernels = rows.reduce((s, [, r]) => s + r.cpuMs, 0) / steps;
   console.log(
-    `one thread, kernels ${backend.kernels}, per step: cpu ${stepCpu.toFixed(0)} ms (in kernels ${inKernels.toFixed(0)}), wall ${stepWall.toFixed(0)} ms; ` +
+    `one thread, kernels ${backend.kernels}, per ${evalEpisodes ? 'episode' : 'step'}: cpu ${stepCpu.toFixed(0)} ms (in kernels ${inKernels.toFixed(0)}), wall ${stepWall.toFixed(0)} ms; ` +
       `tensors ${tf.memory().numTensors}; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`,
   );
   console.log(`${'kernel'.padEnd(64)} ${'calls'.padStart(6)} ${'cpu ms'.padStart(9)} ${'GFLOP/s'.padStart(8)}`);
