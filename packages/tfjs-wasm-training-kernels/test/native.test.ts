@@ -102,6 +102,9 @@ test('convDirect (no indirection table) gives the bits of convGemm, for 1-4 chan
       [1, 7, 6, 3, 24, 1],
       [2, 6, 9, 4, 16, 0],
       [1, 9, 3, 2, 64, 1],
+      // Tiles inside the image (no pointer table) and at its edges.
+      [1, 12, 14, 1, 32, 1],
+      [2, 10, 13, 3, 24, 0],
     ]) {
       const h = heap();
       const [Ho, Wo] = [H + 2 * pad - 2, W + 2 * pad - 2];
