@@ -11,6 +11,7 @@
 //                         N,H,W): replaced for those cases, the original kept for the rest.
 //   GatherV2              slow index checks (closure per index), wrong for batchDims > 0.
 //   Identity              copies: replaced by a shared reference, as on cpu.
+//   Sign                  a function call per element: replaced by a loop (float32).
 //   Conv2D                replaced by an implicit GEMM on our SIMD module (stride 1, Co % 8 == 0;
 //                         ~25% faster than XNNPACK's on Conv4), the original for the rest.
 //   Conv2DBackpropFilter  (stride 1, Co % 8 == 0) by implicit GEMM too: conv2dBackpropFilterGemm.ts.
@@ -24,6 +25,7 @@ import { makeConv2DBackpropInputWasm } from './conv2dBackpropInput';
 import { maxPoolGradWasm, maxPoolWithArgmaxWasm } from './maxPool';
 import { makeReduceWasm, makeTileWasm } from './reduceTile';
 import { makeGatherV2Wasm, makeIdentityWasm } from './gatherIdentity';
+import { makeSignWasm } from './sign';
 import { makeConv2DWasm } from './conv2dGemm';
 import { makeBatchMatMulWasm } from './batchMatMul';
 import { BN_RELU_POOL, BN_RELU_POOL_GRAD, bnReluPoolGradWasm, bnReluPoolWasm } from './bnReluPool';
@@ -85,6 +87,7 @@ export function registerWasmKernels(): void {
   replace('Mean', (original) => makeReduceWasm('Mean', original));
   replace('GatherV2', makeGatherV2Wasm);
   replace('Identity', makeIdentityWasm);
+  replace('Sign', makeSignWasm);
   addIfMissing(BN_RELU_POOL, bnReluPoolWasm as unknown as KernelFunc);
   addIfMissing(BN_RELU_POOL_GRAD, bnReluPoolGradWasm as unknown as KernelFunc);
 }

@@ -214,7 +214,7 @@ before(async () => {
 });
 
 test('registration is idempotent and keeps the original kernels', () => {
-  const names = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPoolWithArgmax', 'Tile', 'Sum', 'Mean', 'GatherV2', 'Identity'];
+  const names = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPoolWithArgmax', 'Tile', 'Sum', 'Mean', 'GatherV2', 'Identity', 'Sign'];
   const grads = ['Conv2DBackpropFilter', 'MaxPoolGrad', 'Greater', 'Tile'];
   const before = names.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc);
   const gradsBefore = grads.map((k) => tf.getGradient(k));
@@ -229,7 +229,7 @@ test('registration is idempotent and keeps the original kernels', () => {
     gradsBefore,
   );
   assert.ok(before.every((f) => typeof f === 'function'));
-  for (const k of ['Conv2DBackpropInput', 'Tile', 'Sum', 'Mean', 'GatherV2', 'Identity']) {
+  for (const k of ['Conv2DBackpropInput', 'Tile', 'Sum', 'Mean', 'GatherV2', 'Identity', 'Sign']) {
     assert.equal(typeof originalWasmKernel(k), 'function', k);
   }
   assert.ok(gradsBefore.every((g) => g !== undefined));
@@ -484,6 +484,12 @@ test('the Tile gradient sums over repetitions', async () => {
       for (let ri = 0; ri < 2; ri++) for (let j = 0; j < 2; j++) for (let rk = 0; rk < 2; rk++) e += wd[((ri * 2 + i) * 2 + j) * 6 + rk * 3 + k];
       assert.ok(Math.abs(g[i * 3 + k] - e) < 1e-5, `tile gradient at ${i},${k}: ${g[i * 3 + k]} vs ${e}`);
     }
+});
+
+test('Sign matches cpu: -1, 0, 1, and 0 for NaN (float32; int32 through the original)', async () => {
+  const data = [-2.5, -0, 0, 1e-30, -1e-30, 3, NaN, Infinity, -Infinity, ...values(997, 73)];
+  await compare('sign float32', () => [tf.sign(tf.tensor(data, [data.length]))], 1e-9);
+  await compare('sign int32', () => [tf.cast(tf.sign(tf.tensor([-3, 0, 4], [3], 'int32')), 'float32')], 1e-9);
 });
 
 test('GatherV2 and Identity match cpu', async () => {

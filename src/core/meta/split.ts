@@ -35,10 +35,10 @@ export function splitOf(cfg: Config): { split: SplitStep; pieces: number } | und
 /**
  * What a split piece costs beyond its share of the task: each mavrl view also adapts the other
  * view's encoder and projects its clean query, and computes its coupling outside the tape
- * (measured with bench on the benchmark step at meta-batch 1 on 2 cores: two threads take 0.71x
+ * (measured with bench on the benchmark step at meta-batch 1 on 2 cores: two threads took 0.58x
  * one thread's time, where perfect halves would take 0.5x; see the README's Performance).
  */
-const SPLIT_OVERHEAD = 1.4;
+const SPLIT_OVERHEAD = 1.2;
 
 /** Whether splitting `tasks` tasks into `pieces` each finishes sooner on `threads` threads than whole tasks do. */
 export function splitPays(tasks: number, pieces: number, threads: number): boolean {
