@@ -4,9 +4,9 @@
 // checked against the cpu backend in simdKernels.test.ts (where the native path runs too).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ADDON_PATH, NativeGemm, nativeIsa, nativeUnavailable } from '../src/simd/native';
+import { ADDON_PATH, NativeGemm, nativeIsa, nativeUnavailable, withNativeGemm } from '../src/simd/native';
 import { kernelTuning } from '../src/wasmUtil';
-import { fmaFused, simdFor } from '../src/simd';
+import { fmaFused, SimdExports, simdFor } from '../src/simd';
 import { values } from './helpers/kernels';
 
 const built = nativeIsa() !== undefined;
@@ -204,7 +204,6 @@ test('a native call with offsets outside the heap is an error, not a crash', { s
 });
 
 test("batch norm + ReLU + pool loops: native gives the wasm loops' bits, for 8- and 4-channel blocks, odd sizes, partial flush blocks", { skip }, () => {
-  const [, k] = tables()[0];
   for (const [N, H, W, C] of [
     [3, 6, 6, 4],
     [2, 7, 5, 12],
@@ -214,6 +213,10 @@ test("batch norm + ReLU + pool loops: native gives the wasm loops' bits, for 8- 
   ]) {
     const label = `${N}x${H}x${W}x${C}`;
     const h = heap();
+    // The wasm exports with the addon's loops in place, as the native kernel path runs them.
+    const native = withNativeGemm(h.wasm, h.memory, nativeIsa()!);
+    for (const loop of ['moments', 'bnReluPool', 'poolGradSums', 'affine', 'poolGradDx'] as const)
+      assert.notEqual(native[loop], h.wasm[loop], `${loop} is native`);
     const M = N * H * W;
     const P = N * (H >> 1) * (W >> 1) * C;
     const x = h.alloc(M * C, 21);
@@ -221,20 +224,10 @@ test("batch norm + ReLU + pool loops: native gives the wasm loops' bits, for 8- 
     const dy = h.alloc(P, 28);
     const sums = () => [h.alloc(2 * C), h.alloc(2 * C), h.alloc(C), h.alloc(C)];
     const doubles = (at: number) => Float64Array.from(new Float64Array(h.memory.buffer.slice(at, at + 8 * C)));
-    const bothRun = (
-      name: string,
-      run: (f: NativeGemm | typeof h.wasm, out: number[]) => void,
-      outs: () => number[],
-      read: (out: number[]) => ArrayLike<number>[],
-    ) => {
+    const bothRun = (name: string, run: (k: SimdExports, out: number[]) => void, outs: () => number[], read: (out: number[]) => ArrayLike<number>[]) => {
       const [wOut, nOut] = [outs(), outs()];
       run(h.wasm, wOut);
-      run(
-        Object.fromEntries(
-          Object.entries(k).map(([n, f]) => [n, (...args: number[]) => (f as (...a: unknown[]) => void)(h.memory.buffer, ...args)]),
-        ) as unknown as NativeGemm,
-        nOut,
-      );
+      run(native, nOut);
       const [fromWasm, fromNative] = [read(wOut), read(nOut)];
       fromWasm.forEach((w, i) =>
         assert.ok(
@@ -243,17 +236,16 @@ test("batch norm + ReLU + pool loops: native gives the wasm loops' bits, for 8- 
         ),
       );
     };
-    const call = (f: unknown, name: string, ...args: number[]) => (f as Record<string, (...a: number[]) => void>)[name](...args);
     bothRun(
       'moments',
-      (f, [s1, s2, p1, p2]) => call(f, 'moments', x, M, C, x, s1, s2, p1, p2),
+      (k, [s1, s2, p1, p2]) => k.moments(x, M, C, x, s1, s2, p1, p2),
       sums,
       ([s1, s2]) => [doubles(s1), doubles(s2)],
     );
     const pooled = () => [h.alloc(P), h.alloc(P)];
     bothRun(
       'bnReluPool',
-      (f, [y, arg]) => call(f, 'bnReluPool', x, N, H, W, C, mean, a, beta, y, arg),
+      (k, [y, arg]) => k.bnReluPool(x, N, H, W, C, mean, a, beta, y, arg),
       pooled,
       ([y, arg]) => [h.read(y, P), new Int32Array(h.memory.buffer.slice(arg, arg + 4 * P))],
     );
@@ -262,19 +254,19 @@ test("batch norm + ReLU + pool loops: native gives the wasm loops' bits, for 8- 
     h.wasm.bnReluPool(x, N, H, W, C, mean, a, beta, h.alloc(P), arg);
     bothRun(
       'poolGradSums',
-      (f, [s1, s2, p1, p2]) => call(f, 'poolGradSums', x, dy, arg, N, H, W, C, mean, s1, s2, p1, p2),
+      (k, [s1, s2, p1, p2]) => k.poolGradSums(x, dy, arg, N, H, W, C, mean, s1, s2, p1, p2),
       sums,
       ([s1, s2]) => [doubles(s1), doubles(s2)],
     );
     bothRun(
       'affine',
-      (f, [dx]) => call(f, 'affine', x, dx, M, C, mean, cA, cB),
+      (k, [dx]) => k.affine(x, dx, M, C, mean, cA, cB),
       () => [h.alloc(M * C)],
       ([dx]) => [h.read(dx, M * C)],
     );
     bothRun(
       'poolGradDx',
-      (f, [dx]) => call(f, 'poolGradDx', x, dy, arg, N, H, W, C, mean, c0, cA, cB, dx),
+      (k, [dx]) => k.poolGradDx(x, dy, arg, N, H, W, C, mean, c0, cA, cB, dx),
       () => [h.alloc(M * C)],
       ([dx]) => [h.read(dx, M * C)],
     );
