@@ -52,8 +52,13 @@ export class Editors {
     const input = this.quickInput.locator.locator('.quick-input-box input');
     await input.waitFor({ state: 'visible' });
     await input.fill(relPath);
-    await this.quickInput.items().first().waitFor({ state: 'visible' });
-    await input.press('Enter');
-    await this.waitForTab(path.basename(relPath));
+    // Quick Open shows the recently opened files first and filters them as the file search
+    // answers: Enter on whatever row is first can open the previous file on a loaded machine,
+    // so pick the row whose label is this file.
+    const name = path.basename(relPath);
+    const row = this.quickInput.row(name).first();
+    await row.waitFor({ state: 'visible' });
+    await row.click();
+    await this.waitForTab(name);
   }
 }
