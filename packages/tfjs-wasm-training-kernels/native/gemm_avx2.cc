@@ -4,5 +4,6 @@
 // as the compiler then spills.
 #define WIDE_LANES 8
 #define WIDE_NV 2
+#define TILE_ROWS 4
 #define KERNELS_NAME kernelsAvx2
 #include "gemm.inc"

@@ -62,6 +62,7 @@ test('convGemm and convFilterGemm: every native table matches the wasm loops, ev
       [2, 9, 64, 64],
       [1, 5, 16, 72],
       [2, 3, 12, 136],
+      [1, 3, 64, 64],
     ]) {
       const h = heap();
       const T = 9;
@@ -80,6 +81,10 @@ test('convGemm and convFilterGemm: every native table matches the wasm loops, ev
         k.convGemm(h.memory.buffer, ind, B, outN, m0, Math.min(Mpad, m0 + 8), M, T, Ci, Co);
       }
       close(h.read(outN, M * Co), h.read(outW, M * Co), `convGemm ${label}`);
+      // The whole range in one call: other row tiles (AVX-512: 6-row tiles, some past M) sum alike.
+      const outWhole = h.alloc(M * Co);
+      k.convGemm(h.memory.buffer, ind, B, outWhole, 0, Mpad, M, T, Ci, Co);
+      assert.ok(same(h.read(outWhole, M * Co), h.read(outN, M * Co)), `convGemm ${label}: one call differs from 8-row calls`);
       // The same products summed in the same order, fused as the wasm FMA build's: the same bits.
       if (fmaFused()) assert.ok(same(h.read(outN, M * Co), h.read(outW, M * Co)), `convGemm ${label}: not bit for bit`);
       if (Ci % 4 !== 0) continue; // the wasm loops' filter gradient needs it (simdKernels.test.ts checks the native one against cpu)
