@@ -4,6 +4,6 @@
 // as the compiler then spills.
 #define WIDE_LANES 8
 #define WIDE_NV 2
-#define TILE_ROWS 4
+#define TILE_ACC 8
 #define KERNELS_NAME kernelsAvx2
 #include "gemm.inc"

@@ -10,10 +10,10 @@
 // cases go to wasm's own kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
-import { gemmTakesAnyChannels, heapOffset, simdAvailable, simdFor } from './simd';
+import { convGemmTakesWholeRange, gemmTakesAnyChannels, heapOffset, simdAvailable, simdFor } from './simd';
 import { KernelArgs, KernelFunc, TensorInfo, WasmBackend, kernelTuning, lap, tick } from './wasmUtil';
 
-/** Output pixels per convGemm call: the input rows they touch stay in cache over all channel panels. */
+/** Output pixels per call of the wasm convGemm: the input rows they touch stay in cache over all channel panels (the native loops block the rows themselves). */
 const ROWS_PER_CALL = 128;
 
 export function makeConv2DWasm(original: KernelFunc | undefined): KernelFunc {
@@ -82,9 +82,8 @@ export function conv2DGemm(args: KernelArgs): TensorInfo | null {
     t0 = lap('conv.indirection', t0);
     const fP = at(filter);
     const oP = at(out);
-    for (let m0 = 0; m0 < Mpad; m0 += ROWS_PER_CALL) {
-      k.convGemm(indP, fP, oP, m0, Math.min(Mpad, m0 + ROWS_PER_CALL), M, T, Ci, Co);
-    }
+    const rows = convGemmTakesWholeRange() ? Mpad : ROWS_PER_CALL;
+    for (let m0 = 0; m0 < Mpad; m0 += rows) k.convGemm(indP, fP, oP, m0, Math.min(Mpad, m0 + rows), M, T, Ci, Co);
     lap('conv.gemm', t0);
   } catch (e) {
     backend.disposeData(out.dataId);

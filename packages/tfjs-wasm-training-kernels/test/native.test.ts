@@ -63,6 +63,7 @@ test('convGemm and convFilterGemm: every native table matches the wasm loops, ev
       [1, 5, 16, 72],
       [2, 3, 12, 136],
       [1, 3, 64, 64],
+      [1, 3, 16, 32],
     ]) {
       const h = heap();
       const T = 9;

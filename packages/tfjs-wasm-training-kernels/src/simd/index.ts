@@ -219,6 +219,14 @@ export function gemmTakesAnyChannels(): boolean {
   return isNative(kernelPath());
 }
 
+/**
+ * Whether convGemm blocks the output rows itself and aligns the filter once per call (the native
+ * loops): one call then takes the whole range.
+ */
+export function convGemmTakesWholeRange(): boolean {
+  return isNative(kernelPath());
+}
+
 export function simdFor(backend: unknown): { exports: SimdExports; memory: WasmMemory } {
   const memory = heapMemory(backend);
   if (!memory) throw new Error('SIMD kernels: the wasm backend does not expose its memory');
