@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'path';
 import { UserError } from './errors';
-import { alignWasmTensors, KernelPath, kernelPath, registerTrainingGradients, registerWasmKernels } from 'tfjs-wasm-training-kernels';
+import { KernelPath, kernelPath, registerTrainingGradients, registerWasmKernels } from 'tfjs-wasm-training-kernels';
 import { electronRefusal } from './realNode';
 import { adapterLabel, GpuAdapter, startWebgpu } from './webgpu';
 
@@ -107,7 +107,6 @@ async function tryWasm(): Promise<string | undefined> {
     wasm.setWasmPaths(dir + path.sep);
     registerWasmKernels();
     if (!(await tf.setBackend('wasm'))) return 'the wasm module did not initialise';
-    alignWasmTensors(tf.backend());
     return undefined;
   } catch (e) {
     return (e as Error).message.split('\n')[0];

@@ -1,6 +1,6 @@
 // N-API glue of the native kernels: `isa()` names the widest instruction set this CPU runs of
-// those compiled in ('avx512', 'avx2' or ''); `kernels(isa)` returns { convGemm, convFilterGemm,
-// convNarrow, convDirect, convNarrowDirect, gemm } on that one (null where the CPU lacks it), with
+// those compiled in ('avx512', 'avx2' or ''); `kernels(isa)` returns { convIndirection, convGemm,
+// convFilterGemm, convNarrow, convDirect, convNarrowDirect, gemm } on that one (null where the CPU lacks it), with
 // the batch norm + ReLU + pool loops (moments, bnReluPool, poolGradSums, affine, poolGradDx; one
 // AVX2 build for every table), each taking the wasm backend's heap (its
 // WebAssembly.Memory's ArrayBuffer) followed by the wasm module's own arguments, byte offsets into
@@ -33,6 +33,7 @@ napi_value fail(napi_env env, const char* message) {
 
 napi_value Isa(napi_env env, napi_callback_info) { return str(env, widestIsa()); }
 
+napi_value ConvIndirection(napi_env env, napi_callback_info info);
 napi_value ConvGemm(napi_env env, napi_callback_info info);
 napi_value ConvFilterGemm(napi_env env, napi_callback_info info);
 napi_value ConvNarrow(napi_env env, napi_callback_info info);
@@ -68,7 +69,7 @@ napi_value Kernels(napi_env env, napi_callback_info info) {
   const struct {
     const char* name;
     napi_callback fn;
-  } fns[] = {{"convGemm", ConvGemm},     {"convFilterGemm", ConvFilterGemm}, {"convNarrow", ConvNarrow}, {"convDirect", ConvDirect},
+  } fns[] = {{"convIndirection", ConvIndirection}, {"convGemm", ConvGemm},     {"convFilterGemm", ConvFilterGemm}, {"convNarrow", ConvNarrow}, {"convDirect", ConvDirect},
              {"convNarrowDirect", ConvNarrowDirect}, {"gemm", Gemm}, {"moments", Moments}, {"bnReluPool", BnReluPool},
              {"poolGradSums", PoolGradSums}, {"affine", Affine}, {"poolGradDx", PoolGradDx}};
   for (const auto& f : fns) {
@@ -99,6 +100,21 @@ bool args(napi_env env, napi_callback_info info, size_t n, const NativeKernels**
 // Whether [offset, offset + bytes) lies in the heap: a wrong offset is an error, not a crash.
 bool inHeap(int64_t offset, int64_t bytes, size_t heapBytes) {
   return offset >= 0 && bytes >= 0 && offset + bytes <= static_cast<int64_t>(heapBytes);
+}
+
+napi_value ConvIndirection(napi_env env, napi_callback_info info) {
+  const NativeKernels* k;
+  char* heap;
+  size_t size;
+  int64_t a[14];
+  if (!args(env, info, 14, &k, &heap, &size, a)) return nullptr;
+  const int64_t ind = a[0], x = a[1], zero = a[2], N = a[3], H = a[4], W = a[5], Ci = a[6], Ho = a[7], Wo = a[8], kh = a[9], kw = a[10], pt = a[11],
+                pl = a[12], Mpad = a[13];
+  if (N < 0 || H < 1 || W < 1 || Ci < 1 || Ho < 0 || Wo < 0 || kh < 1 || kw < 1 || Mpad < N * Ho * Wo || !inHeap(ind, Mpad * kh * kw * 4, size) ||
+      !inHeap(x, N * H * W * Ci * 4, size) || !inHeap(zero, Ci * 4, size))
+    return fail(env, "native convIndirection: arguments out of range");
+  k->convIndirection(heap, ind, x, zero, N, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Mpad);
+  return nullptr;
 }
 
 napi_value ConvGemm(napi_env env, napi_callback_info info) {

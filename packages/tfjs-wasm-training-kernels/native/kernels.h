@@ -1,4 +1,4 @@
-// The native GEMM kernels' table: the same loops as ../src/simd/kernels.wat (convGemm,
+// The native GEMM kernels' table: the same loops as ../src/simd/kernels.wat (convIndirection, convGemm,
 // convFilterGemm, convNarrow, gemm), and convDirect, convNarrowDirect (the same without the indirection table) with the same arguments, on the tfjs wasm backend's heap in place (`heap`
 // is its first byte; every other pointer is a byte offset into it, as in the wasm module).
 // gemm.inc is compiled once per instruction set (gemm_avx2.cc, gemm_avx512.cc); addon.cc picks one.
@@ -6,6 +6,8 @@
 #include <cstdint>
 
 struct NativeKernels {
+  void (*convIndirection)(char* heap, uint32_t ind, uint32_t x, uint32_t zero, int N, int H, int W, int Ci, int Ho, int Wo, int kh, int kw, int padTop,
+                          int padLeft, int Mpad);
   void (*convGemm)(char* heap, uint32_t ind, uint32_t B, uint32_t out, int m0, int m1, int M, int T, int Ci, int Co);
   void (*convDirect)(char* heap, uint32_t x, uint32_t B, uint32_t out, int n0, int n1, int H, int W, int Ci, int Ho, int Wo, int kh, int kw, int padTop,
                      int padLeft, int Co);

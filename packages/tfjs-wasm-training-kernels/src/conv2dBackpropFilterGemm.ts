@@ -8,10 +8,10 @@
 //
 // Stride 1, NHWC float32, Co % 8 == 0, the tuning knobs at 'auto'; else null (the im2col path).
 import * as tf from '@tensorflow/tfjs-core';
-import { gemmTakesAnyChannels, heapOffset, simdAvailable, simdFor } from './simd';
+import { gemmLoopsBlockRows, gemmTakesAnyChannels, heapOffset, simdAvailable, simdFor } from './simd';
 import { KernelArgs, TensorInfo, WasmBackend, backpropConvInfo, kernelTuning } from './wasmUtil';
 
-/** Output pixels per convFilterGemm call. */
+/** Output pixels per call of the wasm convFilterGemm (the native loops block the pixels themselves). */
 const PIXELS_PER_CALL = 128;
 
 export function conv2DBackpropFilterGemm(args: KernelArgs): TensorInfo | null {
@@ -60,9 +60,8 @@ export function conv2DBackpropFilterGemm(args: KernelArgs): TensorInfo | null {
     k.convIndirection(indP, at(xs), at(zero), N, H, W, Ci4, Ho, Wo, kh, kw, info.padInfo.top, info.padInfo.left, M);
     const dyP = at(dy);
     const wP = at(dw4);
-    for (let m0 = 0; m0 < M; m0 += PIXELS_PER_CALL) {
-      k.convFilterGemm(indP, dyP, wP, m0, Math.min(M, m0 + PIXELS_PER_CALL), T, Ci4, Co);
-    }
+    const pixels = gemmLoopsBlockRows() ? M : PIXELS_PER_CALL;
+    for (let m0 = 0; m0 < M; m0 += pixels) k.convFilterGemm(indP, dyP, wP, m0, Math.min(M, m0 + pixels), T, Ci4, Co);
     if (padded) {
       const o = at(out) >> 2;
       const w4 = at(dw4) >> 2;

@@ -10,7 +10,7 @@
 // cases go to wasm's own kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
-import { convGemmTakesWholeRange, gemmTakesAnyChannels, heapOffset, simdAvailable, simdFor } from './simd';
+import { gemmLoopsBlockRows, gemmTakesAnyChannels, heapOffset, simdAvailable, simdFor } from './simd';
 import { KernelArgs, KernelFunc, TensorInfo, WasmBackend, kernelTuning, lap, tick } from './wasmUtil';
 
 /** Output pixels per call of the wasm convGemm: the input rows they touch stay in cache over all channel panels (the native loops block the rows themselves). */
@@ -82,7 +82,7 @@ export function conv2DGemm(args: KernelArgs): TensorInfo | null {
     t0 = lap('conv.indirection', t0);
     const fP = at(filter);
     const oP = at(out);
-    const rows = convGemmTakesWholeRange() ? Mpad : ROWS_PER_CALL;
+    const rows = gemmLoopsBlockRows() ? Mpad : ROWS_PER_CALL;
     for (let m0 = 0; m0 < Mpad; m0 += rows) k.convGemm(indP, fP, oP, m0, Math.min(Mpad, m0 + rows), M, T, Ci, Co);
     lap('conv.gemm', t0);
   } catch (e) {

@@ -1,7 +1,6 @@
 // tfjs-wasm-training-kernels: what training a convolutional network on tfjs-backend-wasm 4.22
 // needs beyond that backend (see README.md). The public API; everything else is internal.
 export { registerWasmKernels, originalWasmKernel, kernelTuning } from './registerWasm';
-export { alignWasmTensors } from './alignedHeap';
 export { registerMissingGradients, registerTrainingGradients } from './gradients';
 export { KERNEL_PATHS, KernelPath, kernelPath, kernelPathRuns, fmaFused, nativeUnavailable } from './simd';
 export { fusedBnReluPool, fusedBnReluPoolApplies, fusion } from './bnReluPool';

@@ -53,6 +53,31 @@ function close(a: Float32Array, b: Float32Array, label: string): void {
   assert.ok(m < 1e-5, `${label}: max relative difference ${m}`);
 }
 
+test("convIndirection: every native table writes the wasm loop's table (inside and edge pixels, pads, padding rows)", { skip }, () => {
+  for (const [isa, k] of tables()) {
+    for (const [N, H, W, Ci, Ho, Wo, kh, kw, pt, pl, extra] of [
+      [2, 6, 5, 3, 6, 5, 3, 3, 1, 1, 2],
+      [1, 7, 7, 1, 5, 5, 3, 3, 0, 0, 0],
+      [2, 4, 6, 8, 6, 8, 3, 3, 2, 2, 4],
+      [1, 5, 4, 2, 4, 3, 2, 2, 0, 0, 1],
+      [3, 3, 3, 64, 3, 3, 3, 3, 1, 1, 3],
+    ]) {
+      const h = heap();
+      const M = N * Ho * Wo;
+      const Mpad = M + extra;
+      const T = kh * kw;
+      const x = h.alloc(N * H * W * Ci, 1);
+      const zero = h.alloc(Ci);
+      const indW = h.alloc(Mpad * T);
+      const indN = h.alloc(Mpad * T, 2); // filled with junk: every entry must be written
+      h.wasm.convIndirection(indW, x, zero, N, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Mpad);
+      k.convIndirection(h.memory.buffer, indN, x, zero, N, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Mpad);
+      const table = (at: number) => Array.from(new Int32Array(h.memory.buffer, at, Mpad * T));
+      assert.deepEqual(table(indN), table(indW), `convIndirection ${isa} ${N}x${H}x${W}x${Ci} -> ${Ho}x${Wo}, ${kh}x${kw}, pads ${pt},${pl}, +${extra} rows`);
+    }
+  }
+});
+
 test('convGemm and convFilterGemm: every native table matches the wasm loops, every column panel and row remainder', { skip }, () => {
   for (const [isa, k] of tables()) {
     for (const [N, H, Ci, Co] of [

@@ -220,10 +220,10 @@ export function gemmTakesAnyChannels(): boolean {
 }
 
 /**
- * Whether convGemm blocks the output rows itself and aligns the filter once per call (the native
- * loops): one call then takes the whole range.
+ * Whether convGemm and convFilterGemm block the rows (output pixels) themselves, and convGemm
+ * aligns the filter once per call (the native loops): one call then takes the whole range.
  */
-export function convGemmTakesWholeRange(): boolean {
+export function gemmLoopsBlockRows(): boolean {
   return isNative(kernelPath());
 }
 

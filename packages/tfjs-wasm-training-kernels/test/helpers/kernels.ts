@@ -3,11 +3,11 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { alignWasmTensors, registerTrainingGradients, registerWasmKernels } from '../../src';
+import { registerTrainingGradients, registerWasmKernels } from '../../src';
 
 /**
  * The setup a user of this package does: tfjs's gradients and ours, our wasm kernels, then the
- * wasm backend (prod mode, as the engine runs it) with cache-line-aligned tensors.
+ * wasm backend (prod mode, as the engine runs it).
  */
 export async function startWasm(): Promise<void> {
   registerTrainingGradients();
@@ -17,7 +17,6 @@ export async function startWasm(): Promise<void> {
   wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
   registerWasmKernels();
   assert.ok(await tf.setBackend('wasm'), 'the wasm backend did not initialise');
-  alignWasmTensors(tf.backend());
 }
 
 /**
