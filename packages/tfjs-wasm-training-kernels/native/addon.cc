@@ -102,106 +102,99 @@ bool inHeap(int64_t offset, int64_t bytes, size_t heapBytes) {
   return offset >= 0 && bytes >= 0 && offset + bytes <= static_cast<int64_t>(heapBytes);
 }
 
-napi_value ConvIndirection(napi_env env, napi_callback_info info) {
+// A native call with N integer arguments after the heap: body(table, heap, a, in) checks them
+// (in(offset, bytes): whether that range lies in the heap), runs the loop and returns nullptr, or
+// returns the message for arguments out of range, thrown as a JS error.
+template <size_t N, typename Body>
+napi_value run(napi_env env, napi_callback_info info, Body&& body) {
   const NativeKernels* k;
   char* heap;
   size_t size;
-  int64_t a[14];
-  if (!args(env, info, 14, &k, &heap, &size, a)) return nullptr;
-  const int64_t ind = a[0], x = a[1], zero = a[2], N = a[3], H = a[4], W = a[5], Ci = a[6], Ho = a[7], Wo = a[8], kh = a[9], kw = a[10], pt = a[11],
-                pl = a[12], Mpad = a[13];
-  if (N < 0 || H < 1 || W < 1 || Ci < 1 || Ho < 0 || Wo < 0 || kh < 1 || kw < 1 || Mpad < N * Ho * Wo || !inHeap(ind, Mpad * kh * kw * 4, size) ||
-      !inHeap(x, N * H * W * Ci * 4, size) || !inHeap(zero, Ci * 4, size))
-    return fail(env, "native convIndirection: arguments out of range");
-  k->convIndirection(heap, ind, x, zero, N, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Mpad);
-  return nullptr;
+  int64_t a[N];
+  if (!args(env, info, N, &k, &heap, &size, a)) return nullptr;
+  const char* error = body(*k, heap, a, [size](int64_t offset, int64_t bytes) { return inHeap(offset, bytes, size); });
+  return error ? fail(env, error) : nullptr;
+}
+
+napi_value ConvIndirection(napi_env env, napi_callback_info info) {
+  return run<14>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
+    const int64_t ind = a[0], x = a[1], zero = a[2], N = a[3], H = a[4], W = a[5], Ci = a[6], Ho = a[7], Wo = a[8], kh = a[9], kw = a[10], pt = a[11],
+                  pl = a[12], Mpad = a[13];
+    if (N < 0 || H < 1 || W < 1 || Ci < 1 || Ho < 0 || Wo < 0 || kh < 1 || kw < 1 || Mpad < N * Ho * Wo || !in(ind, Mpad * kh * kw * 4) ||
+        !in(x, N * H * W * Ci * 4) || !in(zero, Ci * 4))
+      return "native convIndirection: arguments out of range";
+    k.convIndirection(heap, ind, x, zero, N, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Mpad);
+    return nullptr;
+  });
 }
 
 napi_value ConvGemm(napi_env env, napi_callback_info info) {
-  const NativeKernels* k;
-  char* heap;
-  size_t size;
-  int64_t a[9];
-  if (!args(env, info, 9, &k, &heap, &size, a)) return nullptr;
-  const int64_t ind = a[0], B = a[1], out = a[2], m0 = a[3], m1 = a[4], M = a[5], T = a[6], Ci = a[7], Co = a[8];
-  if (m0 < 0 || m0 % 4 != 0 || m1 < m0 || Co % 8 != 0 || T < 1 || Ci < 1 || !inHeap(ind, ((m1 + 3) / 4 * 4) * T * 4, size) ||
-      !inHeap(B, T * Ci * Co * 4, size) || !inHeap(out, M * Co * 4, size))
-    return fail(env, "native convGemm: arguments out of range");
-  k->convGemm(heap, ind, B, out, m0, m1, M, T, Ci, Co);
-  return nullptr;
+  return run<9>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
+    const int64_t ind = a[0], B = a[1], out = a[2], m0 = a[3], m1 = a[4], M = a[5], T = a[6], Ci = a[7], Co = a[8];
+    if (m0 < 0 || m0 % 4 != 0 || m1 < m0 || Co % 8 != 0 || T < 1 || Ci < 1 || !in(ind, ((m1 + 3) / 4 * 4) * T * 4) ||
+        !in(B, T * Ci * Co * 4) || !in(out, M * Co * 4))
+      return "native convGemm: arguments out of range";
+    k.convGemm(heap, ind, B, out, m0, m1, M, T, Ci, Co);
+    return nullptr;
+  });
 }
 
 napi_value ConvFilterGemm(napi_env env, napi_callback_info info) {
-  const NativeKernels* k;
-  char* heap;
-  size_t size;
-  int64_t a[8];
-  if (!args(env, info, 8, &k, &heap, &size, a)) return nullptr;
-  const int64_t ind = a[0], dy = a[1], dW = a[2], m0 = a[3], m1 = a[4], T = a[5], Ci = a[6], Co = a[7];
-  if (m0 < 0 || m1 < m0 || Co % 8 != 0 || Ci < 1 || T < 1 || !inHeap(ind, m1 * T * 4, size) || !inHeap(dy, m1 * Co * 4, size) ||
-      !inHeap(dW, T * Ci * Co * 4, size))
-    return fail(env, "native convFilterGemm: arguments out of range");
-  k->convFilterGemm(heap, ind, dy, dW, m0, m1, T, Ci, Co);
-  return nullptr;
+  return run<8>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
+    const int64_t ind = a[0], dy = a[1], dW = a[2], m0 = a[3], m1 = a[4], T = a[5], Ci = a[6], Co = a[7];
+    if (m0 < 0 || m1 < m0 || Co % 8 != 0 || Ci < 1 || T < 1 || !in(ind, m1 * T * 4) || !in(dy, m1 * Co * 4) ||
+        !in(dW, T * Ci * Co * 4))
+      return "native convFilterGemm: arguments out of range";
+    k.convFilterGemm(heap, ind, dy, dW, m0, m1, T, Ci, Co);
+    return nullptr;
+  });
 }
 
 napi_value ConvNarrow(napi_env env, napi_callback_info info) {
-  const NativeKernels* k;
-  char* heap;
-  size_t size;
-  int64_t a[9];
-  if (!args(env, info, 9, &k, &heap, &size, a)) return nullptr;
-  const int64_t ind = a[0], B = a[1], out = a[2], m0 = a[3], m1 = a[4], M = a[5], T = a[6], Cin = a[7], Cout = a[8];
-  if (m0 < 0 || m0 % 2 != 0 || m1 < m0 || Cin % 4 != 0 || Cin < 4 || Cout < 1 || Cout > 3 || T < 1 || !inHeap(ind, ((m1 + 3) / 4 * 4) * T * 4, size) ||
-      !inHeap(B, T * 3 * Cin * 4, size) || !inHeap(out, M * Cout * 4, size))
-    return fail(env, "native convNarrow: arguments out of range");
-  k->convNarrow(heap, ind, B, out, m0, m1, M, T, Cin, Cout);
-  return nullptr;
+  return run<9>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
+    const int64_t ind = a[0], B = a[1], out = a[2], m0 = a[3], m1 = a[4], M = a[5], T = a[6], Cin = a[7], Cout = a[8];
+    if (m0 < 0 || m0 % 2 != 0 || m1 < m0 || Cin % 4 != 0 || Cin < 4 || Cout < 1 || Cout > 3 || T < 1 || !in(ind, ((m1 + 3) / 4 * 4) * T * 4) ||
+        !in(B, T * 3 * Cin * 4) || !in(out, M * Cout * 4))
+      return "native convNarrow: arguments out of range";
+    k.convNarrow(heap, ind, B, out, m0, m1, M, T, Cin, Cout);
+    return nullptr;
+  });
 }
 
 napi_value ConvDirect(napi_env env, napi_callback_info info) {
-  const NativeKernels* k;
-  char* heap;
-  size_t size;
-  int64_t a[15];
-  if (!args(env, info, 15, &k, &heap, &size, a)) return nullptr;
-  const int64_t x = a[0], B = a[1], out = a[2], n0 = a[3], n1 = a[4], H = a[5], W = a[6], Ci = a[7], Ho = a[8], Wo = a[9], kh = a[10], kw = a[11],
-                pt = a[12], pl = a[13], Co = a[14];
-  if (n0 < 0 || n1 < n0 || Ci < 1 || Ci > 4 || Co % 8 != 0 || H < 1 || W < 1 || Ho < 1 || Wo < 1 || kh < 1 || kw < 1 || kh * kw > 25 || pt < 0 ||
-      pl < 0 ||
-      !inHeap(x, n1 * H * W * Ci * 4, size) || !inHeap(B, kh * kw * Ci * Co * 4, size) || !inHeap(out, n1 * Ho * Wo * Co * 4, size))
-    return fail(env, "native convDirect: arguments out of range");
-  k->convDirect(heap, x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co);
-  return nullptr;
+  return run<15>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
+    const int64_t x = a[0], B = a[1], out = a[2], n0 = a[3], n1 = a[4], H = a[5], W = a[6], Ci = a[7], Ho = a[8], Wo = a[9], kh = a[10], kw = a[11],
+                  pt = a[12], pl = a[13], Co = a[14];
+    if (n0 < 0 || n1 < n0 || Ci < 1 || Ci > 4 || Co % 8 != 0 || H < 1 || W < 1 || Ho < 1 || Wo < 1 || kh < 1 || kw < 1 || kh * kw > 25 || pt < 0 ||
+        pl < 0 ||
+        !in(x, n1 * H * W * Ci * 4) || !in(B, kh * kw * Ci * Co * 4) || !in(out, n1 * Ho * Wo * Co * 4))
+      return "native convDirect: arguments out of range";
+    k.convDirect(heap, x, B, out, n0, n1, H, W, Ci, Ho, Wo, kh, kw, pt, pl, Co);
+    return nullptr;
+  });
 }
 
 napi_value ConvNarrowDirect(napi_env env, napi_callback_info info) {
-  const NativeKernels* k;
-  char* heap;
-  size_t size;
-  int64_t a[15];
-  if (!args(env, info, 15, &k, &heap, &size, a)) return nullptr;
-  const int64_t x = a[0], B = a[1], out = a[2], n0 = a[3], n1 = a[4], H = a[5], W = a[6], Cin = a[7], Ho = a[8], Wo = a[9], kh = a[10], kw = a[11],
-                pt = a[12], pl = a[13], Cout = a[14];
-  if (n0 < 0 || n1 < n0 || Cin < 4 || Cin % 4 != 0 || Cout < 1 || Cout > 3 || H < 1 || W < 1 || Ho < 1 || Wo < 1 || kh < 1 || kw < 1 || pt < 0 ||
-      pl < 0 || !inHeap(x, n1 * H * W * Cin * 4, size) || !inHeap(B, kh * kw * 3 * Cin * 4, size) || !inHeap(out, n1 * Ho * Wo * Cout * 4, size))
-    return fail(env, "native convNarrowDirect: arguments out of range");
-  k->convNarrowDirect(heap, x, B, out, n0, n1, H, W, Cin, Ho, Wo, kh, kw, pt, pl, Cout);
-  return nullptr;
+  return run<15>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
+    const int64_t x = a[0], B = a[1], out = a[2], n0 = a[3], n1 = a[4], H = a[5], W = a[6], Cin = a[7], Ho = a[8], Wo = a[9], kh = a[10], kw = a[11],
+                  pt = a[12], pl = a[13], Cout = a[14];
+    if (n0 < 0 || n1 < n0 || Cin < 4 || Cin % 4 != 0 || Cout < 1 || Cout > 3 || H < 1 || W < 1 || Ho < 1 || Wo < 1 || kh < 1 || kw < 1 || pt < 0 ||
+        pl < 0 || !in(x, n1 * H * W * Cin * 4) || !in(B, kh * kw * 3 * Cin * 4) || !in(out, n1 * Ho * Wo * Cout * 4))
+      return "native convNarrowDirect: arguments out of range";
+    k.convNarrowDirect(heap, x, B, out, n0, n1, H, W, Cin, Ho, Wo, kh, kw, pt, pl, Cout);
+    return nullptr;
+  });
 }
 
 napi_value Gemm(napi_env env, napi_callback_info info) {
-  const NativeKernels* k;
-  char* heap;
-  size_t size;
-  int64_t a[10];
-  if (!args(env, info, 10, &k, &heap, &size, a)) return nullptr;
-  const int64_t A = a[0], B = a[1], C = a[2], M = a[3], K = a[4], N = a[5], lda = a[6], ldb = a[7], ldc = a[8], acc = a[9];
-  if (M < 0 || K < 0 || N < 0 || !inHeap(A, ((M > 0 ? M - 1 : 0) * lda + K) * 4, size) || !inHeap(B, ((K > 0 ? K - 1 : 0) * ldb + N) * 4, size) ||
-      !inHeap(C, ((M > 0 ? M - 1 : 0) * ldc + N) * 4, size))
-    return fail(env, "native gemm: arguments out of range");
-  if (M > 0 && N > 0) k->gemm(heap, A, B, C, M, K, N, lda, ldb, ldc, acc);
-  return nullptr;
+  return run<10>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
+    const int64_t A = a[0], B = a[1], C = a[2], M = a[3], K = a[4], N = a[5], lda = a[6], ldb = a[7], ldc = a[8], acc = a[9];
+    if (M < 0 || K < 0 || N < 0 || !in(A, ((M > 0 ? M - 1 : 0) * lda + K) * 4) || !in(B, ((K > 0 ? K - 1 : 0) * ldb + N) * 4) ||
+        !in(C, ((M > 0 ? M - 1 : 0) * ldc + N) * 4))
+      return "native gemm: arguments out of range";
+    if (M > 0 && N > 0) k.gemm(heap, A, B, C, M, K, N, lda, ldb, ldc, acc);
+    return nullptr;
+  });
 }
 
 // The batch norm + ReLU + pool loops: one build for every table (the table argument is unused).
@@ -210,75 +203,60 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
 bool bnShape(int64_t N, int64_t H, int64_t W, int64_t C) { return N >= 0 && H >= 2 && W >= 2 && C >= 4 && C % 4 == 0; }
 
 napi_value Moments(napi_env env, napi_callback_info info) {
-  const NativeKernels* k;
-  char* heap;
-  size_t size;
-  int64_t a[8];
-  if (!args(env, info, 8, &k, &heap, &size, a)) return nullptr;
-  const int64_t x = a[0], M = a[1], C = a[2], shift = a[3], s1 = a[4], s2 = a[5];
-  if (M < 0 || C < 4 || C % 4 != 0 || !inHeap(x, M * C * 4, size) || !inHeap(shift, C * 4, size) || !inHeap(s1, C * 8, size) || !inHeap(s2, C * 8, size))
-    return fail(env, "native moments: arguments out of range");
-  bnKernels.moments(heap, x, M, C, shift, s1, s2, a[6], a[7]);
-  return nullptr;
+  return run<8>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
+    const int64_t x = a[0], M = a[1], C = a[2], shift = a[3], s1 = a[4], s2 = a[5];
+    if (M < 0 || C < 4 || C % 4 != 0 || !in(x, M * C * 4) || !in(shift, C * 4) || !in(s1, C * 8) || !in(s2, C * 8))
+      return "native moments: arguments out of range";
+    bnKernels.moments(heap, x, M, C, shift, s1, s2, a[6], a[7]);
+    return nullptr;
+  });
 }
 
 napi_value BnReluPool(napi_env env, napi_callback_info info) {
-  const NativeKernels* k;
-  char* heap;
-  size_t size;
-  int64_t a[10];
-  if (!args(env, info, 10, &k, &heap, &size, a)) return nullptr;
-  const int64_t x = a[0], N = a[1], H = a[2], W = a[3], C = a[4], mean = a[5], sc = a[6], beta = a[7], y = a[8], arg = a[9];
-  const int64_t pooled = N * (H / 2) * (W / 2) * C * 4;
-  if (!bnShape(N, H, W, C) || !inHeap(x, N * H * W * C * 4, size) || !inHeap(mean, C * 4, size) || !inHeap(sc, C * 4, size) || !inHeap(beta, C * 4, size) ||
-      !inHeap(y, pooled, size) || !inHeap(arg, pooled, size))
-    return fail(env, "native bnReluPool: arguments out of range");
-  bnKernels.bnReluPool(heap, x, N, H, W, C, mean, sc, beta, y, arg);
-  return nullptr;
+  return run<10>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
+    const int64_t x = a[0], N = a[1], H = a[2], W = a[3], C = a[4], mean = a[5], sc = a[6], beta = a[7], y = a[8], arg = a[9];
+    const int64_t pooled = N * (H / 2) * (W / 2) * C * 4;
+    if (!bnShape(N, H, W, C) || !in(x, N * H * W * C * 4) || !in(mean, C * 4) || !in(sc, C * 4) || !in(beta, C * 4) ||
+        !in(y, pooled) || !in(arg, pooled))
+      return "native bnReluPool: arguments out of range";
+    bnKernels.bnReluPool(heap, x, N, H, W, C, mean, sc, beta, y, arg);
+    return nullptr;
+  });
 }
 
 napi_value PoolGradSums(napi_env env, napi_callback_info info) {
-  const NativeKernels* k;
-  char* heap;
-  size_t size;
-  int64_t a[12];
-  if (!args(env, info, 12, &k, &heap, &size, a)) return nullptr;
-  const int64_t x = a[0], dy = a[1], arg = a[2], N = a[3], H = a[4], W = a[5], C = a[6], mean = a[7], s1 = a[8], s2 = a[9];
-  const int64_t pooled = N * (H / 2) * (W / 2) * C * 4;
-  if (!bnShape(N, H, W, C) || !inHeap(x, N * H * W * C * 4, size) || !inHeap(dy, pooled, size) || !inHeap(arg, pooled, size) || !inHeap(mean, C * 4, size) ||
-      !inHeap(s1, C * 8, size) || !inHeap(s2, C * 8, size))
-    return fail(env, "native poolGradSums: arguments out of range");
-  bnKernels.poolGradSums(heap, x, dy, arg, N, H, W, C, mean, s1, s2, a[10], a[11]);
-  return nullptr;
+  return run<12>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
+    const int64_t x = a[0], dy = a[1], arg = a[2], N = a[3], H = a[4], W = a[5], C = a[6], mean = a[7], s1 = a[8], s2 = a[9];
+    const int64_t pooled = N * (H / 2) * (W / 2) * C * 4;
+    if (!bnShape(N, H, W, C) || !in(x, N * H * W * C * 4) || !in(dy, pooled) || !in(arg, pooled) || !in(mean, C * 4) ||
+        !in(s1, C * 8) || !in(s2, C * 8))
+      return "native poolGradSums: arguments out of range";
+    bnKernels.poolGradSums(heap, x, dy, arg, N, H, W, C, mean, s1, s2, a[10], a[11]);
+    return nullptr;
+  });
 }
 
 napi_value Affine(napi_env env, napi_callback_info info) {
-  const NativeKernels* k;
-  char* heap;
-  size_t size;
-  int64_t a[7];
-  if (!args(env, info, 7, &k, &heap, &size, a)) return nullptr;
-  const int64_t x = a[0], dx = a[1], M = a[2], C = a[3], mean = a[4], cA = a[5], cB = a[6];
-  if (M < 0 || C < 4 || C % 4 != 0 || !inHeap(x, M * C * 4, size) || !inHeap(dx, M * C * 4, size) || !inHeap(mean, C * 4, size) || !inHeap(cA, C * 4, size) ||
-      !inHeap(cB, C * 4, size))
-    return fail(env, "native affine: arguments out of range");
-  bnKernels.affine(heap, x, dx, M, C, mean, cA, cB);
-  return nullptr;
+  return run<7>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
+    const int64_t x = a[0], dx = a[1], M = a[2], C = a[3], mean = a[4], cA = a[5], cB = a[6];
+    if (M < 0 || C < 4 || C % 4 != 0 || !in(x, M * C * 4) || !in(dx, M * C * 4) || !in(mean, C * 4) || !in(cA, C * 4) ||
+        !in(cB, C * 4))
+      return "native affine: arguments out of range";
+    bnKernels.affine(heap, x, dx, M, C, mean, cA, cB);
+    return nullptr;
+  });
 }
 
 napi_value PoolGradDx(napi_env env, napi_callback_info info) {
-  const NativeKernels* k;
-  char* heap;
-  size_t size;
-  int64_t a[12];
-  if (!args(env, info, 12, &k, &heap, &size, a)) return nullptr;
-  const int64_t x = a[0], dy = a[1], arg = a[2], N = a[3], H = a[4], W = a[5], C = a[6], mean = a[7], c0 = a[8], cA = a[9], cB = a[10], dx = a[11];
-  const int64_t pooled = N * (H / 2) * (W / 2) * C * 4, full = N * H * W * C * 4;
-  if (!bnShape(N, H, W, C) || !inHeap(x, full, size) || !inHeap(dx, full, size) || !inHeap(dy, pooled, size) || !inHeap(arg, pooled, size) ||
-      !inHeap(mean, C * 4, size) || !inHeap(c0, C * 4, size) || !inHeap(cA, C * 4, size) || !inHeap(cB, C * 4, size))
-    return fail(env, "native poolGradDx: arguments out of range");
-  bnKernels.poolGradDx(heap, x, dy, arg, N, H, W, C, mean, c0, cA, cB, dx);
-  return nullptr;
+  return run<12>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
+    const int64_t x = a[0], dy = a[1], arg = a[2], N = a[3], H = a[4], W = a[5], C = a[6], mean = a[7], c0 = a[8], cA = a[9], cB = a[10], dx = a[11];
+    const int64_t pooled = N * (H / 2) * (W / 2) * C * 4, full = N * H * W * C * 4;
+    if (!bnShape(N, H, W, C) || !in(x, full) || !in(dx, full) || !in(dy, pooled) || !in(arg, pooled) ||
+        !in(mean, C * 4) || !in(c0, C * 4) || !in(cA, C * 4) || !in(cB, C * 4))
+      return "native poolGradDx: arguments out of range";
+    bnKernels.poolGradDx(heap, x, dy, arg, N, H, W, C, mean, c0, cA, cB, dx);
+    return nullptr;
+  });
 }
 
 }  // namespace
