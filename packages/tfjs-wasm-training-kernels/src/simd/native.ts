@@ -1,10 +1,10 @@
 // The optional native build of the GEMM loops (../../native, built into out/native/kernels.node by
 // scripts/build-native.js where a C++ compiler is present): convIndirection, and convGemm,
-// convFilterGemm, convNarrow and gemm with AVX2 or AVX-512 vectors, plus convDirect and convNarrowDirect, and the batch norm
-// + ReLU + pool loops (one AVX2 build, the wasm loops' bits), on the wasm backend's heap in place,
-// behind the wasm module's interface (SimdExports). Where the addon is missing, fails to load or
-// the CPU has neither instruction set, `nativeIsa()` is undefined and the wasm builds run; nothing
-// else changes.
+// convFilterGemm, convNarrow and gemm with AVX2 or AVX-512 vectors, plus convDirect and
+// convNarrowDirect, and the batch norm + ReLU + pool loops (one AVX2 build, the wasm loops' bits),
+// on the wasm backend's heap in place, behind the wasm module's interface (SimdExports). Where the
+// addon is missing, fails to load or the CPU has neither instruction set, `nativeIsa()` is
+// undefined and the wasm builds run; nothing else changes.
 import * as path from 'path';
 import type { SimdExports } from '.';
 import { NATIVE_ISAS, NativeIsa } from './paths';
