@@ -1,7 +1,7 @@
 // N-API glue of the native kernels: `isa()` names the widest instruction set this CPU runs of
 // those compiled in ('avx512', 'avx2' or ''); `kernels(isa)` returns { convIndirection, convGemm,
-// convFilterGemm, convNarrow, convDirect, convNarrowDirect, gemm } on that one (null where the CPU lacks it), with
-// the batch norm + ReLU + pool loops (moments, bnReluPool, poolGradSums, affine, poolGradDx; one
+// convFilterGemm, convNarrow, convDirect, convNarrowDirect, gemm } on that one (null where the CPU
+// lacks it), with the batch norm + ReLU + pool loops (moments, bnReluPool, poolGradSums, affine, poolGradDx; one
 // AVX2 build for every table), each taking the wasm backend's heap (its
 // WebAssembly.Memory's ArrayBuffer) followed by the wasm module's own arguments, byte offsets into
 // that heap. N-API keeps the addon loadable in every worker thread and across Node versions.
@@ -69,9 +69,9 @@ napi_value Kernels(napi_env env, napi_callback_info info) {
   const struct {
     const char* name;
     napi_callback fn;
-  } fns[] = {{"convIndirection", ConvIndirection}, {"convGemm", ConvGemm},     {"convFilterGemm", ConvFilterGemm}, {"convNarrow", ConvNarrow}, {"convDirect", ConvDirect},
-             {"convNarrowDirect", ConvNarrowDirect}, {"gemm", Gemm}, {"moments", Moments}, {"bnReluPool", BnReluPool},
-             {"poolGradSums", PoolGradSums}, {"affine", Affine}, {"poolGradDx", PoolGradDx}};
+  } fns[] = {{"convIndirection", ConvIndirection}, {"convGemm", ConvGemm}, {"convFilterGemm", ConvFilterGemm}, {"convNarrow", ConvNarrow},
+             {"convDirect", ConvDirect}, {"convNarrowDirect", ConvNarrowDirect}, {"gemm", Gemm}, {"moments", Moments},
+             {"bnReluPool", BnReluPool}, {"poolGradSums", PoolGradSums}, {"affine", Affine}, {"poolGradDx", PoolGradDx}};
   for (const auto& f : fns) {
     napi_value v;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, const_cast<NativeKernels*>(table), &v);

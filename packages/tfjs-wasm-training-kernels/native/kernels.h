@@ -1,5 +1,5 @@
-// The native GEMM kernels' table: the same loops as ../src/simd/kernels.wat (convIndirection, convGemm,
-// convFilterGemm, convNarrow, gemm), and convDirect, convNarrowDirect (the same without the indirection table) with the same arguments, on the tfjs wasm backend's heap in place (`heap`
+// The native GEMM kernels' table: the same loops as ../src/simd/kernels.wat (convIndirection,
+// convGemm, convFilterGemm, convNarrow, gemm), and convDirect, convNarrowDirect (the same without the indirection table) with the same arguments, on the tfjs wasm backend's heap in place (`heap`
 // is its first byte; every other pointer is a byte offset into it, as in the wasm module).
 // gemm.inc is compiled once per instruction set (gemm_avx2.cc, gemm_avx512.cc); addon.cc picks one.
 #pragma once
