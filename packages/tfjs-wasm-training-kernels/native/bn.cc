@@ -65,20 +65,38 @@ inline void addToDouble(char* heap, long s, long j, V p) {
   }
 }
 
+// Calls f.template operator()<V, G>(j) for G channel blocks at a time from byte offset j (G
+// 8-float blocks where G whole ones fit, then single 8-float blocks, then one of 4 where C % 8 ==
+// 4). For the sums: each channel's additions form one chain, 3 cycles an addition; interleaving G
+// blocks' chains keeps every channel's order (the same bits) with G times the additions in
+// flight. With 4 blocks (AMD EPYC, one core, 75 x 32 x 32 x 64, hot caches, noisy machine):
+// moments 2.4-2.6 -> 1.5-2.2 ms, poolGradSums 3.7-4.7 -> 2.9-3.1 ms (which also finds each
+// window's first pixel once, not once a channel block: a 64-bit division each).
+constexpr int kGroup = 4;
+template <int G, typename F>
+inline void channelGroups(int C, F&& f) {
+  const long rowBytes = 4L * C;
+  long j = 0;
+  for (; j + 32 * G <= rowBytes; j += 32 * G) f.template operator()<v8f, G>(j);
+  for (; j + 32 <= rowBytes; j += 32) f.template operator()<v8f, 1>(j);
+  if (j < rowBytes) f.template operator()<v4f, 1>(j);
+}
+
 void moments(char* heap, uint32_t x, int M, int C, uint32_t shift, uint32_t s1, uint32_t s2, uint32_t, uint32_t) {
   const long rowBytes = 4L * C;
   for (int r0 = 0; r0 < M; r0 += 16) {
     const int r1 = std::min(M, r0 + 16);
-    channelBlocks(C, [&]<typename V>(long j) {
-      const V sh = load<V>(heap, shift + j);
-      V p1 = V{}, p2 = V{};
-      for (int r = r0; r < r1; r++) {
-        const V d = load<V>(heap, x + r * rowBytes + j) - sh;
-        p1 += d;
-        p2 += d * d;
-      }
-      addToDouble(heap, s1, j, p1);
-      addToDouble(heap, s2, j, p2);
+    channelGroups<kGroup>(C, [&]<typename V, int G>(long j) {
+      constexpr long B = sizeof(V);
+      V sh[G], p1[G], p2[G];
+      for (int g = 0; g < G; g++) sh[g] = load<V>(heap, shift + j + g * B), p1[g] = p2[g] = V{};
+      for (int r = r0; r < r1; r++)
+        for (int g = 0; g < G; g++) {
+          const V d = load<V>(heap, x + r * rowBytes + j + g * B) - sh[g];
+          p1[g] += d;
+          p2[g] += d * d;
+        }
+      for (int g = 0; g < G; g++) addToDouble(heap, s1, j + g * B, p1[g]), addToDouble(heap, s2, j + g * B, p2[g]);
     });
   }
 }
@@ -130,21 +148,25 @@ void poolGradSums(char* heap, uint32_t x, uint32_t dy, uint32_t arg, int N, int 
   };
   for (long w0 = 0; w0 < count; w0 += 16) {
     const long w1 = std::min(count, w0 + 16);
-    channelBlocks(C, [&]<typename V>(long j) {
+    long p0[16];
+    for (long w = w0; w < w1; w++) p0[w - w0] = first(w);
+    channelGroups<kGroup>(C, [&]<typename V, int G>(long j) {
       typedef typename IntOf<V>::type I;
-      const V mu = load<V>(heap, mean + j);
-      V p1 = V{}, p2 = V{};
-      for (long w = w0; w < w1; w++) {
-        const I k = load<I>(heap, arg + w * rowBytes + j);
-        const V g = k >= I{} ? load<V>(heap, dy + w * rowBytes + j) : V{};
-        const long p0 = first(w);
-        V v = load<V>(heap, x + p0 + j);
-        for (int q = 1; q < 4; q++) v = k == q ? load<V>(heap, x + p0 + at[q] + j) : v;
-        p1 += g;
-        p2 += g * (v - mu);
-      }
-      addToDouble(heap, s1, j, p1);
-      addToDouble(heap, s2, j, p2);
+      constexpr long B = sizeof(V);
+      V mu[G], p1[G], p2[G];
+      for (int g = 0; g < G; g++) mu[g] = load<V>(heap, mean + j + g * B), p1[g] = p2[g] = V{};
+      for (long w = w0; w < w1; w++)
+        for (int g = 0; g < G; g++) {
+          const long o = j + g * B;
+          const I k = load<I>(heap, arg + w * rowBytes + o);
+          const V d = k >= I{} ? load<V>(heap, dy + w * rowBytes + o) : V{};
+          const long p = x + p0[w - w0] + o;
+          V v = load<V>(heap, p);
+          for (int q = 1; q < 4; q++) v = k == q ? load<V>(heap, p + at[q]) : v;
+          p1[g] += d;
+          p2[g] += d * (v - mu[g]);
+        }
+      for (int g = 0; g < G; g++) addToDouble(heap, s1, j + g * B, p1[g]), addToDouble(heap, s2, j + g * B, p2[g]);
     });
   }
 }

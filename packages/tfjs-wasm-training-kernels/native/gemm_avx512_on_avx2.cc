@@ -5,5 +5,7 @@
 #define WIDE_LANES 16
 #define WIDE_NV 4
 #define TILE_ACC 24
+#define FILTER_NV WIDE_NV
+#define FILTER_BLOCK 128
 #define KERNELS_NAME kernelsAvx512OnAvx2
 #include "gemm.inc"

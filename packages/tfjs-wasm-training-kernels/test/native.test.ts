@@ -234,9 +234,11 @@ test('a native call with offsets outside the heap is an error, not a crash', { s
   assert.throws(() => k.poolGradDx(h.memory.buffer, 64, 64, 64, 1, 4, 4, 6, 64, 64, 64, 64, 64), /native poolGradDx: arguments out of range/);
 });
 
-test("batch norm + ReLU + pool loops: native gives the wasm loops' bits, for 8- and 4-channel blocks, odd sizes, partial flush blocks", { skip }, () => {
+test("batch norm + ReLU + pool loops: native gives the wasm loops' bits, for 4, 8, 32-channel blocks, odd sizes, partial flush blocks", { skip }, () => {
   for (const [N, H, W, C] of [
     [3, 6, 6, 4],
+    [2, 6, 6, 64],
+    [3, 5, 4, 44],
     [2, 7, 5, 12],
     [5, 8, 8, 8],
     [4, 9, 10, 24],
