@@ -155,9 +155,16 @@ test('a bench job returns its result over the protocol', async () => {
   if (result?.backend === 'wasm') {
     // Which kernels ran, and the step's arithmetic against the machine's peak.
     assert.equal(result.kernels, kernelPath());
-    const flops = result.flops as { step_gflop: number; conv_gflop: number; step_gflops: number; peak: { gflops: number } };
+    const flops = result.flops as {
+      step_gflop: number;
+      conv_gflop: number;
+      step_gflops: number;
+      peak: { gflops: number; measured_gflops_per_core?: number };
+    };
     assert.ok(flops.conv_gflop > 0 && flops.step_gflop >= flops.conv_gflop, JSON.stringify(flops));
     assert.ok(flops.step_gflops > 0 && flops.peak.gflops > 0, JSON.stringify(flops));
+    // The native paths measure the core's peak too; the wasm ones only estimate it.
+    assert.equal(flops.peak.measured_gflops_per_core !== undefined, String(result.kernels).startsWith('native-'), JSON.stringify(flops));
   }
 });
 

@@ -2,7 +2,7 @@
 // those compiled in ('avx512', 'avx2' or ''); `kernels(isa)` returns { convIndirection, convGemm,
 // convFilterGemm, convNarrow, convDirect, convNarrowDirect, gemm } on that one (null where the CPU
 // lacks it), with the batch norm + ReLU + pool loops (moments, bnReluPool, poolGradSums, affine, poolGradDx; one
-// AVX2 build for every table), each taking the wasm backend's heap (its
+// AVX2 build for every table) and fmaPeak (the core's measured GFLOP/s), each loop taking the wasm backend's heap (its
 // WebAssembly.Memory's ArrayBuffer) followed by the wasm module's own arguments, byte offsets into
 // that heap. N-API keeps the addon loadable in every worker thread and across Node versions.
 #include <node_api.h>
@@ -45,6 +45,7 @@ napi_value BnReluPool(napi_env env, napi_callback_info info);
 napi_value PoolGradSums(napi_env env, napi_callback_info info);
 napi_value Affine(napi_env env, napi_callback_info info);
 napi_value PoolGradDx(napi_env env, napi_callback_info info);
+napi_value FmaPeak(napi_env env, napi_callback_info info);
 
 // kernels('avx512' | 'avx2' | 'avx512-on-avx2'): the GEMM functions on that table, or null
 // where this CPU does not run it. The last is the AVX-512 loops built for AVX2, for tests.
@@ -71,7 +72,7 @@ napi_value Kernels(napi_env env, napi_callback_info info) {
     napi_callback fn;
   } fns[] = {{"convIndirection", ConvIndirection}, {"convGemm", ConvGemm}, {"convFilterGemm", ConvFilterGemm}, {"convNarrow", ConvNarrow},
              {"convDirect", ConvDirect}, {"convNarrowDirect", ConvNarrowDirect}, {"gemm", Gemm}, {"moments", Moments},
-             {"bnReluPool", BnReluPool}, {"poolGradSums", PoolGradSums}, {"affine", Affine}, {"poolGradDx", PoolGradDx}};
+             {"bnReluPool", BnReluPool}, {"poolGradSums", PoolGradSums}, {"affine", Affine}, {"poolGradDx", PoolGradDx}, {"fmaPeak", FmaPeak}};
   for (const auto& f : fns) {
     napi_value v;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, const_cast<NativeKernels*>(table), &v);
@@ -257,6 +258,21 @@ napi_value PoolGradDx(napi_env env, napi_callback_info info) {
     bnKernels.poolGradDx(heap, x, dy, arg, N, H, W, C, mean, c0, cA, cB, dx);
     return nullptr;
   });
+}
+
+// fmaPeak(chunks): the core's measured GFLOP/s on the table's vectors (1 to 100 chunks of about
+// 2 ms each).
+napi_value FmaPeak(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void* data = nullptr;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  double chunks = 0;
+  if (argc != 1 || napi_get_value_double(env, argv[0], &chunks) != napi_ok || !(chunks >= 1 && chunks <= 100) || chunks != static_cast<int>(chunks))
+    return fail(env, "native fmaPeak: chunks must be an integer from 1 to 100");
+  napi_value result;
+  napi_create_double(env, static_cast<const NativeKernels*>(data)->fmaPeak(static_cast<int>(chunks)), &result);
+  return result;
 }
 
 }  // namespace

@@ -16,6 +16,8 @@ struct NativeKernels {
   void (*convNarrowDirect)(char* heap, uint32_t x, uint32_t B, uint32_t out, int n0, int n1, int H, int W, int Cin, int Ho, int Wo, int kh, int kw,
                            int padTop, int padLeft, int Cout);
   void (*gemm)(char* heap, uint32_t A, uint32_t B, uint32_t C, int M, int K, int N, int lda, int ldb, int ldc, int acc);
+  // Not a loop of kernels.wat: the core's measured GFLOP/s on these vectors (no heap).
+  double (*fmaPeak)(int chunks);
 };
 
 // The batch norm + ReLU + pool loops (bn.cc): memory-bound, one build (AVX2) for every table.

@@ -2,6 +2,6 @@
 // needs beyond that backend (see README.md). The public API; everything else is internal.
 export { registerWasmKernels, originalWasmKernel, kernelTuning } from './registerWasm';
 export { registerMissingGradients, registerTrainingGradients } from './gradients';
-export { KERNEL_PATHS, KernelPath, kernelPath, kernelPathRuns, fmaFused, nativeUnavailable } from './simd';
+export { KERNEL_PATHS, KernelPath, kernelPath, kernelPathRuns, fmaFused, measuredPeakPerCore, nativeUnavailable } from './simd';
 export { fusedBnReluPool, fusedBnReluPoolApplies, fusion } from './bnReluPool';
 export { CONV_KERNELS, GEMM_KERNELS, KernelRow, kernelFlops, profileKernels } from './profile';

@@ -4,7 +4,7 @@
 // checked against the cpu backend in simdKernels.test.ts (where the native path runs too).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ADDON_PATH, NativeGemm, nativeIsa, nativeUnavailable, withNativeGemm } from '../src/simd/native';
+import { ADDON_PATH, NativeGemm, nativeFmaPeak, nativeIsa, nativeUnavailable, withNativeGemm } from '../src/simd/native';
 import { kernelTuning } from '../src/wasmUtil';
 import { fmaFused, SimdExports, simdFor } from '../src/simd';
 import { values } from './helpers/kernels';
@@ -232,6 +232,18 @@ test('a native call with offsets outside the heap is an error, not a crash', { s
   assert.throws(() => k.gemm(new ArrayBuffer(8), 0, 0, 0, 1, 4, 1, 4, 1, 1, 0), /native gemm: arguments out of range/);
   assert.throws(() => k.bnReluPool(h.memory.buffer, bytes - 64, 1, 4, 4, 4, 64, 64, 64, 64, 64), /native bnReluPool: arguments out of range/);
   assert.throws(() => k.poolGradDx(h.memory.buffer, 64, 64, 64, 1, 4, 4, 6, 64, 64, 64, 64, 64), /native poolGradDx: arguments out of range/);
+});
+
+test('fmaPeak: every native table measures a positive GFLOP/s; a bad chunk count is an error', { skip }, () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const addon = require(ADDON_PATH) as { kernels(isa: string): { fmaPeak(chunks: number): number } | null };
+  for (const isa of ['avx512', 'avx2'] as const) {
+    const k = addon.kernels(isa);
+    if (!k) continue;
+    const peak = nativeFmaPeak(isa, 1)!;
+    assert.ok(Number.isFinite(peak) && peak > 0, `fmaPeak ${isa}: ${peak}`);
+    for (const bad of [0, 101, 1.5]) assert.throws(() => k.fmaPeak(bad), /native fmaPeak: chunks must be an integer from 1 to 100/);
+  }
 });
 
 test("batch norm + ReLU + pool loops: native gives the wasm loops' bits, for 4, 8, 32-channel blocks, odd sizes, partial flush blocks", { skip }, () => {

@@ -25,6 +25,7 @@ function describeFlops(f: NonNullable<BenchResult['flops']>): string {
   return [
     `GFLOP/s      step ${f.step_gflops} (${f.step_gflop} GFLOP per step) of a peak of ${p.gflops} (${p.cores} cores x ${p.clock_mhz} MHz x ${p.flops_per_cycle} flop/cycle, an estimate)`,
     `             convolutions ${f.conv_gflops} per core of ${p.gflops_per_core} (${Math.round(f.conv_cpu_share * 100)}% of a step's CPU time, profiled on one thread)`,
+    ...(p.measured_gflops_per_core ? [`             measured peak ${p.measured_gflops_per_core} per core (fused multiply-adds in registers, no memory)`] : []),
   ].join('\n');
 }
 

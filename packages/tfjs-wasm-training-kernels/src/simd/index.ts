@@ -11,7 +11,7 @@
 // have it too, and each process (the CLI, a run's worker) finds it again on its own.
 import * as v8 from 'v8';
 import { kernelTuning } from '../wasmUtil';
-import { nativeIsa, nativeRuns, withNativeGemm } from './native';
+import { nativeFmaPeak, nativeIsa, nativeRuns, withNativeGemm } from './native';
 import { KERNEL_PATHS, KernelPath, NativeIsa } from './paths';
 import { SIMD_FMA_MODULE_BASE64, SIMD_MODULE_BASE64 } from './simdModule';
 
@@ -147,6 +147,11 @@ function hasRelaxedSimd(): boolean {
 
 function isNative(path: KernelPath): path is `native-${NativeIsa}` {
   return path.startsWith('native-');
+}
+
+/** One core's measured peak GFLOP/s on `path` (native paths; undefined for the wasm ones, or where it does not run). */
+export function measuredPeakPerCore(path: KernelPath): number | undefined {
+  return isNative(path) ? nativeFmaPeak(path.slice('native-'.length) as NativeIsa) : undefined;
 }
 
 /** Whether `path` runs here. */

@@ -30,7 +30,7 @@ export type NativeGemm = { [K in (typeof NATIVE_LOOPS)[number]]: WithHeap<NonNul
 interface Addon {
   isa(): string;
   /** The GEMM functions on `isa`, or null where this CPU does not run it. */
-  kernels(isa: NativeIsa): NativeGemm | null;
+  kernels(isa: NativeIsa): (NativeGemm & { fmaPeak(chunks: number): number }) | null;
 }
 
 /** Where scripts/build-native.js writes the addon (out/native beside out/src). */
@@ -76,6 +76,14 @@ export function nativeUnavailable(): string | undefined {
 export function nativeRuns(isa: NativeIsa): boolean {
   const widest = nativeIsa();
   return widest !== undefined && NATIVE_ISAS.indexOf(isa) >= NATIVE_ISAS.indexOf(widest);
+}
+
+/**
+ * One core's measured GFLOP/s on `isa`'s vectors: a register-only loop of fused multiply-adds, the
+ * best of `chunks` runs of about 2 ms; undefined where `isa` does not run here.
+ */
+export function nativeFmaPeak(isa: NativeIsa, chunks = 8): number | undefined {
+  return nativeRuns(isa) ? load()?.kernels(isa)?.fmaPeak(chunks) : undefined;
 }
 
 /**
