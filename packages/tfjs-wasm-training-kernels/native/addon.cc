@@ -1,10 +1,11 @@
 // N-API glue of the native kernels: `isa()` names the widest instruction set this CPU runs of
 // those compiled in ('avx512', 'avx2' or ''); `kernels(isa)` returns { convIndirection, convGemm,
 // convFilterGemm, convNarrow, convDirect, convNarrowDirect, gemm } on that one (null where the CPU
-// lacks it), with the batch norm + ReLU + pool loops (moments, bnReluPool, poolGradSums, affine, poolGradDx; one
-// AVX2 build for every table) and fmaPeak (the core's measured GFLOP/s), each loop taking the wasm backend's heap (its
-// WebAssembly.Memory's ArrayBuffer) followed by the wasm module's own arguments, byte offsets into
-// that heap. N-API keeps the addon loadable in every worker thread and across Node versions.
+// lacks it), with the batch norm + ReLU + pool loops (moments, bnReluPool, poolGradSums, affine,
+// poolGradDx; one AVX2 build for every table) and fmaPeak (the core's measured GFLOP/s), each loop
+// taking the wasm backend's heap (its WebAssembly.Memory's ArrayBuffer) followed by the wasm
+// module's own arguments, byte offsets into that heap. N-API keeps the addon loadable in every
+// worker thread and across Node versions.
 #include <node_api.h>
 
 #include <cstring>
