@@ -10,15 +10,30 @@ export class ContextMenu {
     return this.vs.page;
   }
 
+  private get menu(): Locator {
+    return this.page.locator('.monaco-menu-container, .context-view .monaco-menu').first();
+  }
+
   /** Right-clicks an element and clicks an entry of the context menu that opens. */
   async open(target: Locator, entry: string | RegExp): Promise<void> {
-    await target.click({ button: 'right' });
+    // A right-click now and then opens no menu at all (seen once in CI while a run's tree item
+    // re-rendered): right-click again, up to 3 times.
+    for (let attempt = 1; ; attempt++) {
+      await target.click({ button: 'right' });
+      const shown = await this.menu.waitFor({ state: 'visible', timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      );
+      if (shown) break;
+      if (attempt === 3) throw new Error(`3 right-clicks opened no context menu (for ${entry})`);
+      this.vs.note(`context menu: a right-click opened no menu; trying again`);
+    }
     await this.choose(entry);
   }
 
   /** Clicks an entry of the open context menu (a string matches the whole label). */
   async choose(entry: string | RegExp): Promise<void> {
-    const menu = this.page.locator('.monaco-menu-container, .context-view .monaco-menu').first();
+    const menu = this.menu;
     await menu.waitFor({ state: 'visible' });
     const item = menu
       .locator('.action-item:not(.disabled) .action-label')
