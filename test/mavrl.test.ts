@@ -93,6 +93,12 @@ test('the per-view attack is PGD on each view alone against the other clean view
   const [e2] = pgd([q2], ([x]) => ntXentPerSample(z(p2, x), target1, 0.5), opts, new Rng(9).fork(2));
   assert.deepEqual(Array.from(a1.dataSync()), Array.from(e1.dataSync()));
   assert.deepEqual(Array.from(a2.dataSync()), Array.from(e2.dataSync()));
+  // The caller's clean features of view 1 (taskStep has them for the encoders' cosine) give the same attack.
+  const f1 = tf.tidy(() => encode(spec, p1, q1));
+  const [b1, b2] = bilevelAttack(spec, 'per-view', 0.5, p1, p2, q1, q2, opts, new Rng(9), f1);
+  assert.deepEqual(Array.from(b1.dataSync()), Array.from(a1.dataSync()));
+  assert.deepEqual(Array.from(b2.dataSync()), Array.from(a2.dataSync()));
+  tf.dispose([f1, b1, b2]);
   // Inside the ball and the pixel range; the attack raises the disagreement it maximises.
   const stats = tf.tidy(() => [
     tf.max(tf.abs(tf.sub(a1, q1))).arraySync() as number,

@@ -89,6 +89,7 @@ test('convGemm and convFilterGemm: every native table matches the wasm loops, ev
       [2, 3, 12, 136],
       [1, 3, 64, 64],
       [1, 3, 16, 32],
+      [2, 5, 8, 56],
     ]) {
       const h = heap();
       const T = 9;
@@ -167,6 +168,8 @@ test(
         [2, 9, 64, 3],
         [1, 3, 36, 1],
         [2, 5, 32, 1],
+        [1, 10, 32, 1],
+        [1, 10, 64, 2],
       ]) {
         const h = heap();
         const T = 9;

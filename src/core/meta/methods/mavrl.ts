@@ -51,32 +51,23 @@ const projection = (spec: ModelSpec, p: Params, x: tf.Tensor4D) => project(p, en
 
 /**
  * RoCL's instance-wise attack on one view through its adapted encoder `p`: the perturbation of q
- * maximises NT-Xent(g(f(q + d)), g(f_other(q_other))) with the other view clean and fixed. `stream`
- * is the view's (1 or 2). The caller owns the result.
+ * maximises NT-Xent(g(f(q + d)), target), the target being the other view's clean projection
+ * through the other encoder (fixed). `stream` is the view's (1 or 2). The caller owns the result.
  */
-function attackView(
-  spec: ModelSpec,
-  tau: number,
-  p: Params,
-  q: tf.Tensor4D,
-  pOther: Params,
-  qOther: tf.Tensor4D,
-  opts: AttackOptions,
-  rng: Rng,
-  stream: number,
-): tf.Tensor4D {
-  const target = tf.tidy(() => projection(spec, pOther, qOther));
-  try {
-    return pgd([q], ([x]) => ntXentPerSample(projection(spec, p, x), target, tau), opts, rng.fork(stream))[0];
-  } finally {
-    target.dispose();
-  }
+function attackView(spec: ModelSpec, tau: number, p: Params, q: tf.Tensor4D, target: tf.Tensor2D, opts: AttackOptions, rng: Rng, stream: number): tf.Tensor4D {
+  return pgd([q], ([x]) => ntXentPerSample(projection(spec, p, x), target, tau), opts, rng.fork(stream))[0];
+}
+
+/** The other view's clean projection that attackView aims at; from its features where the caller has them. */
+function attackTarget(spec: ModelSpec, pOther: Params, qOther: tf.Tensor4D, fOther?: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => project(pOther, fOther ?? encode(spec, pOther, qOther)));
 }
 
 /**
  * The label-free bilevel attack. 'per-view' (attackView, once per adapted encoder), or 'joint':
  * d1 and d2 together maximise NT-Xent(g(f1(q1 + d1)), g(f2(q2 + d2))). No label is used either
- * way. The caller owns the two results.
+ * way. `f1` is q1's clean features through p1 where the caller has them (view 2's target is
+ * made of them; taskStep also needs them for encoderCosine). The caller owns the two results.
  */
 export function bilevelAttack(
   spec: ModelSpec,
@@ -88,18 +79,33 @@ export function bilevelAttack(
   q2: tf.Tensor4D,
   opts: AttackOptions,
   rng: Rng,
+  f1?: tf.Tensor2D,
 ): [tf.Tensor4D, tf.Tensor4D] {
   if (mode === 'joint') {
     const [a1, a2] = pgd([q1, q2], ([x1, x2]) => ntXentPerSample(projection(spec, p1, x1), projection(spec, p2, x2), tau), opts, rng.fork(1));
     return [a1, a2];
   }
-  return [attackView(spec, tau, p1, q1, p2, q2, opts, rng, 1), attackView(spec, tau, p2, q2, p1, q1, opts, rng, 2)];
+  const targets = [attackTarget(spec, p2, q2), attackTarget(spec, p1, q1, f1)];
+  try {
+    const a1 = attackView(spec, tau, p1, q1, targets[0], opts, rng, 1);
+    try {
+      return [a1, attackView(spec, tau, p2, q2, targets[1], opts, rng, 2)];
+    } catch (e) {
+      a1.dispose();
+      throw e;
+    }
+  } finally {
+    tf.dispose(targets);
+  }
 }
 
-/** Mean cosine of the two encoders' features on the same images: 1 when they are one network. */
-function encoderCosine(spec: ModelSpec, p1: Params, p2: Params, x: tf.Tensor4D): Promise<number> {
-  return readScalar(() => tf.sub(1, tf.mean(cosineConsistencyPerSample(encode(spec, p1, x), encode(spec, p2, x)))) as tf.Scalar);
+/** Mean cosine of the two encoders' features on the same images x (f1: x through encoder 1): 1 when they are one network. */
+function encoderCosine(spec: ModelSpec, f1: tf.Tensor2D, p2: Params, x: tf.Tensor4D): Promise<number> {
+  return readScalar(() => tf.sub(1, tf.mean(cosineConsistencyPerSample(f1, encode(spec, p2, x)))) as tf.Scalar);
 }
+
+/** View 1's clean query features through its adapted encoder: view 2's attack target and the encoders' cosine both read them. */
+const cleanFeatures = (spec: ModelSpec, p1: Params, q1: tf.Tensor4D) => tf.tidy(() => encode(spec, p1, q1));
 
 /** The logits and agreement that the outer loss of one task is made of. */
 export interface MavrlOuterInputs {
@@ -166,12 +172,19 @@ async function beginView(params: Params, task: Episode, ctx: MethodContext, rng:
   const view = views[own];
   const w = weights[own];
   let adv: tf.Tensor4D | undefined;
+  let f1: tf.Tensor2D | undefined;
   try {
-    adv = attackView(spec, cfg.tau, w.concrete, view.xq, weights[other].concrete, views[other].xq, trainAttack(cfg), rng.fork(3), own + 1);
-    const figures: Partial<StepMetrics> =
-      piece === 0
-        ? await adaptationMetrics(ctx, params, views[0], weights[0])
-        : { encoderCosine: await encoderCosine(spec, weights[0].concrete, weights[1].concrete, views[0].xq) };
+    // Piece 1 attacks view 2, whose target is made of view 1's clean features: also its cosine's.
+    if (piece === 1) f1 = cleanFeatures(spec, weights[0].concrete, views[0].xq);
+    const target = attackTarget(spec, weights[other].concrete, views[other].xq, f1);
+    try {
+      adv = attackView(spec, cfg.tau, w.concrete, view.xq, target, trainAttack(cfg), rng.fork(3), own + 1);
+    } finally {
+      target.dispose();
+    }
+    const figures: Partial<StepMetrics> = f1
+      ? { encoderCosine: await encoderCosine(spec, f1, weights[1].concrete, views[0].xq) }
+      : await adaptationMetrics(ctx, params, views[0], weights[0]);
     if (cfg.outerLoss !== 'trades') figures.cleanAcc = await accuracyOf(ctx, w.concrete, view.xq, view.yq);
     const a = adv;
     const coupling = tf.tidy(() => {
@@ -185,6 +198,7 @@ async function beginView(params: Params, task: Episode, ctx: MethodContext, rng:
     disposeTask(view);
     throw e;
   } finally {
+    tf.dispose(f1);
     weights[other].dispose();
     disposeTask(views[other]);
   }
@@ -199,12 +213,14 @@ export const mavrl: Method = {
     const [v1, v2] = viewsOf(task, ctx, rng);
     const w1 = new FastWeights(ctx, params, v1.xs, v1.ys);
     const w2 = new FastWeights(ctx, params, v2.xs, v2.ys);
+    let f1: tf.Tensor2D | undefined;
     try {
-      const [a1, a2] = bilevelAttack(spec, cfg.mavrlAttack, cfg.tau, w1.concrete, w2.concrete, v1.xq, v2.xq, trainAttack(cfg), rng.fork(3));
+      f1 = cleanFeatures(spec, w1.concrete, v1.xq);
+      const [a1, a2] = bilevelAttack(spec, cfg.mavrlAttack, cfg.tau, w1.concrete, w2.concrete, v1.xq, v2.xq, trainAttack(cfg), rng.fork(3), f1);
       const trades = cfg.outerLoss === 'trades';
       const adaptation = {
         ...(await adaptationMetrics(ctx, params, v1, w1)),
-        encoderCosine: await encoderCosine(spec, w1.concrete, w2.concrete, v1.xq),
+        encoderCosine: await encoderCosine(spec, f1, w2.concrete, v1.xq),
         ...(trades ? {} : { cleanAcc: ((await accuracyOf(ctx, w1.concrete, v1.xq, v1.yq)) + (await accuracyOf(ctx, w2.concrete, v2.xq, v2.yq))) / 2 }),
       };
       const { grads, loss, aux } = await outerGradients(params, keysOf(params, this.parts(cfg)), (p) => {
@@ -220,6 +236,7 @@ export const mavrl: Method = {
       tf.dispose([a1, a2]);
       return { grads, metrics: metricsFrom(loss, aux, adaptation) };
     } finally {
+      tf.dispose(f1);
       w1.dispose();
       w2.dispose();
       disposeTask(v1);
