@@ -2,6 +2,14 @@ import type { Locator, Page } from 'playwright-core';
 import type { Session } from './session';
 import { exact } from './text';
 
+/** Whether `locator` reaches `state` within `timeout` ms (false, not an error, when it does not). */
+function becomes(locator: Locator, state: 'visible' | 'hidden', timeout: number): Promise<boolean> {
+  return locator.waitFor({ state, timeout }).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** Context menus (right-click menus and overflow menus). */
 export class ContextMenu {
   constructor(private readonly vs: Session) {}
@@ -20,11 +28,7 @@ export class ContextMenu {
     // re-rendered): right-click again, up to 3 times.
     for (let attempt = 1; ; attempt++) {
       await target.click({ button: 'right' });
-      const shown = await this.menu.waitFor({ state: 'visible', timeout: 5_000 }).then(
-        () => true,
-        () => false,
-      );
-      if (shown) break;
+      if (await becomes(this.menu, 'visible', 5_000)) break;
       if (attempt === 3) throw new Error(`3 right-clicks opened no context menu (for ${entry})`);
       this.vs.note(`context menu: a right-click opened no menu; trying again`);
     }
@@ -50,11 +54,7 @@ export class ContextMenu {
     await item.click();
     // A click right after the menu opened is sometimes ignored (the menu stays open with the
     // entry highlighted): then choose the highlighted entry with the keyboard.
-    const closed = () =>
-      menu.waitFor({ state: 'hidden', timeout: 2_000 }).then(
-        () => true,
-        () => false,
-      );
+    const closed = () => becomes(menu, 'hidden', 2_000);
     if (!(await closed())) {
       this.vs.note(`context menu: the click on ${entry} was ignored; choosing it with Enter`);
       await item.hover({ timeout: 2_000 }).catch(() => undefined);
