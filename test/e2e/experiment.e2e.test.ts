@@ -16,6 +16,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OUTPUT_DIR, e2eSkipReason, killAll, repoVsix, withVSCode } from './harness';
+import { becomes } from './pages/wait';
 
 after(killAll);
 
@@ -66,11 +67,7 @@ test(
         const done = lens(/^mavrl · done · train clean \d+\.\d \/ robust \d+\.\d · open dashboard$/);
         for (const until = Date.now() + 4 * MINUTE; ;) {
           await vs.editors.openFile('tiny.robust-meta.json');
-          const shown = await done.waitFor({ state: 'visible', timeout: 15_000 }).then(
-            () => true,
-            () => false,
-          );
-          if (shown) break;
+          if (await becomes(done, 'visible', 15_000)) break;
           assert.ok(Date.now() < until, 'the config CodeLens never showed the finished run');
         }
         await vs.screenshot('config-lens-done');

@@ -1,14 +1,7 @@
 import type { Locator, Page } from 'playwright-core';
 import type { Session } from './session';
 import { exact } from './text';
-
-/** Whether `locator` reaches `state` within `timeout` ms (false, not an error, when it does not). */
-function becomes(locator: Locator, state: 'visible' | 'hidden', timeout: number): Promise<boolean> {
-  return locator.waitFor({ state, timeout }).then(
-    () => true,
-    () => false,
-  );
-}
+import { becomes } from './wait';
 
 /** Context menus (right-click menus and overflow menus). */
 export class ContextMenu {

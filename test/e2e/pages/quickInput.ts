@@ -3,6 +3,7 @@ import type { Session } from './session';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { escapeRegExp, exact } from './text';
+import { becomes } from './wait';
 
 /** The quick input widget: the command palette, quick picks, input boxes and the simple file dialog. */
 export class QuickInput {
@@ -176,11 +177,7 @@ export class QuickInput {
       if (attempt === 4) throw new Error(`the file dialog keeps changing the typed path ${value}`);
     }
     await input.press('Enter');
-    const hidden = () =>
-      this.locator.waitFor({ state: 'hidden', timeout: 5_000 }).then(
-        () => true,
-        () => false,
-      );
+    const hidden = () => becomes(this.locator, 'hidden', 5_000);
     if (!(await hidden())) {
       await this.locator.locator('.monaco-button').first().click(); // the dialog's OK ("Open", "Save", ...)
       if (!(await hidden())) throw new Error(`the file dialog did not accept ${value}: ${await this.message()}`);
