@@ -216,24 +216,23 @@ napi_value Moments(napi_env env, napi_callback_info info) {
 
 napi_value BnReluPool(napi_env env, napi_callback_info info) {
   return run<10>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
-    const int64_t x = a[0], N = a[1], H = a[2], W = a[3], C = a[4], mean = a[5], sc = a[6], beta = a[7], y = a[8], arg = a[9];
+    const int64_t x = a[0], N = a[1], H = a[2], W = a[3], C = a[4], mean = a[5], sc = a[6], beta = a[7], y = a[8], xmax = a[9];
     const int64_t pooled = N * (H / 2) * (W / 2) * C * 4;
     if (!bnShape(N, H, W, C) || !in(x, N * H * W * C * 4) || !in(mean, C * 4) || !in(sc, C * 4) || !in(beta, C * 4) ||
-        !in(y, pooled) || !in(arg, pooled))
+        !in(y, pooled) || !in(xmax, pooled))
       return "native bnReluPool: arguments out of range";
-    bnKernels.bnReluPool(heap, x, N, H, W, C, mean, sc, beta, y, arg);
+    bnKernels.bnReluPool(heap, x, N, H, W, C, mean, sc, beta, y, xmax);
     return nullptr;
   });
 }
 
 napi_value PoolGradSums(napi_env env, napi_callback_info info) {
-  return run<12>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
-    const int64_t x = a[0], dy = a[1], arg = a[2], N = a[3], H = a[4], W = a[5], C = a[6], mean = a[7], s1 = a[8], s2 = a[9];
-    const int64_t pooled = N * (H / 2) * (W / 2) * C * 4;
-    if (!bnShape(N, H, W, C) || !in(x, N * H * W * C * 4) || !in(dy, pooled) || !in(arg, pooled) || !in(mean, C * 4) ||
-        !in(s1, C * 8) || !in(s2, C * 8))
+  return run<11>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
+    const int64_t xmax = a[0], dy = a[1], M = a[2], C = a[3], mean = a[4], sc = a[5], beta = a[6], s1 = a[7], s2 = a[8];
+    if (M < 0 || C < 4 || C % 4 != 0 || !in(xmax, M * C * 4) || !in(dy, M * C * 4) || !in(mean, C * 4) || !in(sc, C * 4) ||
+        !in(beta, C * 4) || !in(s1, C * 8) || !in(s2, C * 8))
       return "native poolGradSums: arguments out of range";
-    bnKernels.poolGradSums(heap, x, dy, arg, N, H, W, C, mean, s1, s2, a[10], a[11]);
+    bnKernels.poolGradSums(heap, xmax, dy, M, C, mean, sc, beta, s1, s2, a[9], a[10]);
     return nullptr;
   });
 }
@@ -251,12 +250,12 @@ napi_value Affine(napi_env env, napi_callback_info info) {
 
 napi_value PoolGradDx(napi_env env, napi_callback_info info) {
   return run<12>(env, info, [](const NativeKernels& k, char* heap, const int64_t* a, auto in) -> const char* {
-    const int64_t x = a[0], dy = a[1], arg = a[2], N = a[3], H = a[4], W = a[5], C = a[6], mean = a[7], c0 = a[8], cA = a[9], cB = a[10], dx = a[11];
+    const int64_t x = a[0], dy = a[1], N = a[2], H = a[3], W = a[4], C = a[5], mean = a[6], sc = a[7], beta = a[8], cA = a[9], cB = a[10], dx = a[11];
     const int64_t pooled = N * (H / 2) * (W / 2) * C * 4, full = N * H * W * C * 4;
-    if (!bnShape(N, H, W, C) || !in(x, full) || !in(dx, full) || !in(dy, pooled) || !in(arg, pooled) ||
-        !in(mean, C * 4) || !in(c0, C * 4) || !in(cA, C * 4) || !in(cB, C * 4))
+    if (!bnShape(N, H, W, C) || !in(x, full) || !in(dx, full) || !in(dy, pooled) || !in(mean, C * 4) || !in(sc, C * 4) ||
+        !in(beta, C * 4) || !in(cA, C * 4) || !in(cB, C * 4))
       return "native poolGradDx: arguments out of range";
-    bnKernels.poolGradDx(heap, x, dy, arg, N, H, W, C, mean, c0, cA, cB, dx);
+    bnKernels.poolGradDx(heap, x, dy, N, H, W, C, mean, sc, beta, cA, cB, dx);
     return nullptr;
   });
 }

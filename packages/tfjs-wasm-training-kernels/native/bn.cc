@@ -110,56 +110,62 @@ inline void windows(int N, int H, int W, int C, F&& f) {
       for (int ox = 0; ox < Wo; ox++, w++) f(w, (static_cast<long>(n) * H + 2 * oy) * lineBytes + 2 * ox * rowBytes);
 }
 
-void bnReluPool(char* heap, uint32_t x, int N, int H, int W, int C, uint32_t mean, uint32_t a, uint32_t beta, uint32_t y, uint32_t arg) {
+// z = (x - mean) * a + beta over a window's 4 pixels: the maximum m (the first where equal), and
+// the x and the position it came from. One definition for the forward pass and for poolGradDx,
+// which finds the position again from x instead of reading one saved by the forward pass.
+template <typename V>
+struct WindowMax {
+  typedef typename IntOf<V>::type I;
+  V m, x;
+  I k;
+};
+template <typename V>
+inline WindowMax<V> windowMax(const V (&xs)[4], V mu, V av, V bv) {
+  typedef typename IntOf<V>::type I;
+  WindowMax<V> r{(xs[0] - mu) * av + bv, xs[0], I{}};
+  for (int q = 1; q < 4; q++) {
+    const V z = (xs[q] - mu) * av + bv;
+    const I gt = z > r.m;
+    r.m = gt ? z : r.m;
+    r.x = gt ? xs[q] : r.x;
+    r.k = gt ? I{} + q : r.k;
+  }
+  return r;
+}
+
+void bnReluPool(char* heap, uint32_t x, int N, int H, int W, int C, uint32_t mean, uint32_t a, uint32_t beta, uint32_t y, uint32_t xmax) {
   const long rowBytes = 4L * C, lineBytes = W * rowBytes;
   const long at[4] = {0, rowBytes, lineBytes, lineBytes + rowBytes};
   windows(N, H, W, C, [&](long w, long p0) {
     channelBlocks(C, [&]<typename V>(long j) {
-      typedef typename IntOf<V>::type I;
-      const V mu = load<V>(heap, mean + j), av = load<V>(heap, a + j), bv = load<V>(heap, beta + j);
-      V m = (load<V>(heap, x + p0 + j) - mu) * av + bv;
-      I k = I{};
-      for (int q = 1; q < 4; q++) {
-        const V z = (load<V>(heap, x + p0 + at[q] + j) - mu) * av + bv;
-        const I gt = z > m;
-        m = gt ? z : m;
-        k = gt ? I{} + q : k;
-      }
-      const I pos = m > V{};
-      store(heap, y + w * rowBytes + j, pos ? m : V{});
-      store(heap, arg + w * rowBytes + j, pos ? k : I{} - 1);
+      V xs[4];
+      for (int q = 0; q < 4; q++) xs[q] = load<V>(heap, x + p0 + at[q] + j);
+      const WindowMax<V> r = windowMax(xs, load<V>(heap, mean + j), load<V>(heap, a + j), load<V>(heap, beta + j));
+      store(heap, y + w * rowBytes + j, r.m > V{} ? r.m : V{});
+      store(heap, xmax + w * rowBytes + j, r.x);
     });
   });
 }
 
-void poolGradSums(char* heap, uint32_t x, uint32_t dy, uint32_t arg, int N, int H, int W, int C, uint32_t mean, uint32_t s1, uint32_t s2, uint32_t,
+// Over the M pooled rows: v = xmax, g = dy where (v - mean) * a + beta > 0 (the window's maximum,
+// recomputed as the forward pass computed it, so the same ReLU decision), else 0.
+void poolGradSums(char* heap, uint32_t xmax, uint32_t dy, int M, int C, uint32_t mean, uint32_t a, uint32_t beta, uint32_t s1, uint32_t s2, uint32_t,
                   uint32_t) {
-  const long rowBytes = 4L * C, lineBytes = W * rowBytes;
-  const long at[4] = {0, rowBytes, lineBytes, lineBytes + rowBytes};
-  const int Ho = H >> 1, Wo = W >> 1;
-  const long count = static_cast<long>(N) * Ho * Wo;
-  // Window w's first input pixel, as windows() finds it.
-  const auto first = [&](long w) {
-    const long n = w / (static_cast<long>(Ho) * Wo), rest = w % (static_cast<long>(Ho) * Wo);
-    return (n * H + 2 * (rest / Wo)) * lineBytes + 2 * (rest % Wo) * rowBytes;
-  };
-  for (long w0 = 0; w0 < count; w0 += 16) {
-    const long w1 = std::min(count, w0 + 16);
-    long p0[16];
-    for (long w = w0; w < w1; w++) p0[w - w0] = first(w);
+  const long rowBytes = 4L * C;
+  for (int r0 = 0; r0 < M; r0 += 16) {
+    const int r1 = std::min(M, r0 + 16);
     channelGroups<kGroup>(C, [&]<typename V, int G>(long j) {
-      typedef typename IntOf<V>::type I;
       constexpr long B = sizeof(V);
-      V mu[G], p1[G], p2[G];
-      for (int g = 0; g < G; g++) mu[g] = load<V>(heap, mean + j + g * B), p1[g] = p2[g] = V{};
-      for (long w = w0; w < w1; w++)
+      V mu[G], av[G], bv[G], p1[G], p2[G];
+      for (int g = 0; g < G; g++) {
+        const long o = j + g * B;
+        mu[g] = load<V>(heap, mean + o), av[g] = load<V>(heap, a + o), bv[g] = load<V>(heap, beta + o), p1[g] = p2[g] = V{};
+      }
+      for (int r = r0; r < r1; r++)
         for (int g = 0; g < G; g++) {
-          const long o = j + g * B;
-          const I k = load<I>(heap, arg + w * rowBytes + o);
-          const V d = k >= I{} ? load<V>(heap, dy + w * rowBytes + o) : V{};
-          const long p = x + p0[w - w0] + o;
-          V v = load<V>(heap, p);
-          for (int q = 1; q < 4; q++) v = k == q ? load<V>(heap, p + at[q]) : v;
+          const long o = r * rowBytes + j + g * B;
+          const V v = load<V>(heap, xmax + o);
+          const V d = (v - mu[g]) * av[g] + bv[g] > V{} ? load<V>(heap, dy + o) : V{};
           p1[g] += d;
           p2[g] += d * (v - mu[g]);
         }
@@ -177,21 +183,23 @@ void affine(char* heap, uint32_t x, uint32_t dx, int M, int C, uint32_t mean, ui
     });
 }
 
-void poolGradDx(char* heap, uint32_t x, uint32_t dy, uint32_t arg, int N, int H, int W, int C, uint32_t mean, uint32_t c0, uint32_t cA, uint32_t cB,
+// dx over the windows: (x - mean) * cA + cB, plus dy * a at the window's maximum where it is > 0
+// (found again as the forward pass found it).
+void poolGradDx(char* heap, uint32_t x, uint32_t dy, int N, int H, int W, int C, uint32_t mean, uint32_t a, uint32_t beta, uint32_t cA, uint32_t cB,
                 uint32_t dx) {
   const long rowBytes = 4L * C, lineBytes = W * rowBytes;
   const long at[4] = {0, rowBytes, lineBytes, lineBytes + rowBytes};
   windows(N, H, W, C, [&](long w, long p0) {
     channelBlocks(C, [&]<typename V>(long j) {
       typedef typename IntOf<V>::type I;
-      const I k = load<I>(heap, arg + w * rowBytes + j);
-      const V g = load<V>(heap, dy + w * rowBytes + j) * load<V>(heap, c0 + j);
-      const V mu = load<V>(heap, mean + j), ca = load<V>(heap, cA + j), cb = load<V>(heap, cB + j);
-      for (int q = 0; q < 4; q++) {
-        const long o = p0 + at[q] + j;
-        // + 0 where the maximum was elsewhere, as the wasm loop's (g & mask): -0 becomes +0 alike.
-        store(heap, dx + o, ((load<V>(heap, x + o) - mu) * ca + cb) + (k == q ? g : V{}));
-      }
+      const V mu = load<V>(heap, mean + j), av = load<V>(heap, a + j), ca = load<V>(heap, cA + j), cb = load<V>(heap, cB + j);
+      V xs[4];
+      for (int q = 0; q < 4; q++) xs[q] = load<V>(heap, x + p0 + at[q] + j);
+      const WindowMax<V> r = windowMax(xs, mu, av, load<V>(heap, beta + j));
+      const I k = r.m > V{} ? r.k : I{} - 1;
+      const V g = load<V>(heap, dy + w * rowBytes + j) * av;
+      // + 0 where the maximum was elsewhere, as the wasm loop's (g & mask): -0 becomes +0 alike.
+      for (int q = 0; q < 4; q++) store(heap, dx + p0 + at[q] + j, ((xs[q] - mu) * ca + cb) + (k == q ? g : V{}));
     });
   });
 }

@@ -23,11 +23,11 @@ struct NativeKernels {
 // The batch norm + ReLU + pool loops (bn.cc): memory-bound, one build (AVX2) for every table.
 struct BnKernels {
   void (*moments)(char* heap, uint32_t x, int M, int C, uint32_t shift, uint32_t s1, uint32_t s2, uint32_t p1, uint32_t p2);
-  void (*bnReluPool)(char* heap, uint32_t x, int N, int H, int W, int C, uint32_t mean, uint32_t a, uint32_t beta, uint32_t y, uint32_t arg);
-  void (*poolGradSums)(char* heap, uint32_t x, uint32_t dy, uint32_t arg, int N, int H, int W, int C, uint32_t mean, uint32_t s1, uint32_t s2, uint32_t p1,
+  void (*bnReluPool)(char* heap, uint32_t x, int N, int H, int W, int C, uint32_t mean, uint32_t a, uint32_t beta, uint32_t y, uint32_t xmax);
+  void (*poolGradSums)(char* heap, uint32_t xmax, uint32_t dy, int M, int C, uint32_t mean, uint32_t a, uint32_t beta, uint32_t s1, uint32_t s2, uint32_t p1,
                        uint32_t p2);
   void (*affine)(char* heap, uint32_t x, uint32_t dx, int M, int C, uint32_t mean, uint32_t cA, uint32_t cB);
-  void (*poolGradDx)(char* heap, uint32_t x, uint32_t dy, uint32_t arg, int N, int H, int W, int C, uint32_t mean, uint32_t c0, uint32_t cA, uint32_t cB,
+  void (*poolGradDx)(char* heap, uint32_t x, uint32_t dy, int N, int H, int W, int C, uint32_t mean, uint32_t a, uint32_t beta, uint32_t cA, uint32_t cB,
                      uint32_t dx);
 };
 

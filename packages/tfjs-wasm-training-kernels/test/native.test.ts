@@ -234,7 +234,8 @@ test('a native call with offsets outside the heap is an error, not a crash', { s
   assert.throws(() => k.gemm(h.memory.buffer, 64, 64, bytes - 4, 2, 2, 2, 2, 2, 2, 0), /native gemm: arguments out of range/);
   assert.throws(() => k.gemm(new ArrayBuffer(8), 0, 0, 0, 1, 4, 1, 4, 1, 1, 0), /native gemm: arguments out of range/);
   assert.throws(() => k.bnReluPool(h.memory.buffer, bytes - 64, 1, 4, 4, 4, 64, 64, 64, 64, 64), /native bnReluPool: arguments out of range/);
-  assert.throws(() => k.poolGradDx(h.memory.buffer, 64, 64, 64, 1, 4, 4, 6, 64, 64, 64, 64, 64), /native poolGradDx: arguments out of range/);
+  assert.throws(() => k.poolGradSums(h.memory.buffer, bytes - 16, 64, 4, 4, 64, 64, 64, 64, 64, 64, 64), /native poolGradSums: arguments out of range/);
+  assert.throws(() => k.poolGradDx(h.memory.buffer, 64, 64, 1, 4, 4, 6, 64, 64, 64, 64, 64, 64), /native poolGradDx: arguments out of range/);
 });
 
 test('fmaPeak: every native table measures a positive GFLOP/s; a bad chunk count is an error', { skip }, () => {
@@ -268,7 +269,7 @@ test("batch norm + ReLU + pool loops: native gives the wasm loops' bits, for 4, 
     const M = N * H * W;
     const P = N * (H >> 1) * (W >> 1) * C;
     const x = h.alloc(M * C, 21);
-    const [mean, a, beta, c0, cA, cB] = [22, 23, 24, 25, 26, 27].map((seed) => h.alloc(C, seed));
+    const [mean, a, beta, cA, cB] = [22, 23, 24, 26, 27].map((seed) => h.alloc(C, seed));
     const dy = h.alloc(P, 28);
     const sums = () => [h.alloc(2 * C), h.alloc(2 * C), h.alloc(C), h.alloc(C)];
     const doubles = (at: number) => Float64Array.from(new Float64Array(h.memory.buffer.slice(at, at + 8 * C)));
@@ -293,16 +294,16 @@ test("batch norm + ReLU + pool loops: native gives the wasm loops' bits, for 4, 
     const pooled = () => [h.alloc(P), h.alloc(P)];
     bothRun(
       'bnReluPool',
-      (k, [y, arg]) => k.bnReluPool(x, N, H, W, C, mean, a, beta, y, arg),
+      (k, [y, xm]) => k.bnReluPool(x, N, H, W, C, mean, a, beta, y, xm),
       pooled,
-      ([y, arg]) => [h.read(y, P), new Int32Array(h.memory.buffer.slice(arg, arg + 4 * P))],
+      ([y, xm]) => [h.read(y, P), h.read(xm, P)],
     );
-    // A real window map for the backward loops (with -1 where the window's maximum was <= 0).
-    const arg = h.alloc(P);
-    h.wasm.bnReluPool(x, N, H, W, C, mean, a, beta, h.alloc(P), arg);
+    // The forward pass's xmax for the backward sums (windows whose maximum is <= 0 among them).
+    const xmax = h.alloc(P);
+    h.wasm.bnReluPool(x, N, H, W, C, mean, a, beta, h.alloc(P), xmax);
     bothRun(
       'poolGradSums',
-      (k, [s1, s2, p1, p2]) => k.poolGradSums(x, dy, arg, N, H, W, C, mean, s1, s2, p1, p2),
+      (k, [s1, s2, p1, p2]) => k.poolGradSums(xmax, dy, P / C, C, mean, a, beta, s1, s2, p1, p2),
       sums,
       ([s1, s2]) => [doubles(s1), doubles(s2)],
     );
@@ -314,7 +315,7 @@ test("batch norm + ReLU + pool loops: native gives the wasm loops' bits, for 4, 
     );
     bothRun(
       'poolGradDx',
-      (k, [dx]) => k.poolGradDx(x, dy, arg, N, H, W, C, mean, c0, cA, cB, dx),
+      (k, [dx]) => k.poolGradDx(x, dy, N, H, W, C, mean, a, beta, cA, cB, dx),
       () => [h.alloc(M * C)],
       ([dx]) => [h.read(dx, M * C)],
     );

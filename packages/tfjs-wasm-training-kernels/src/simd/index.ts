@@ -52,32 +52,20 @@ type DirectConv = (
 /** The exports of kernels.wat; pointers are byte offsets into the backend's heap. */
 export interface SimdExports {
   moments(x: number, M: number, C: number, shift: number, s1: number, s2: number, p1: number, p2: number): void;
-  bnReluPool(x: number, N: number, H: number, W: number, C: number, mean: number, a: number, beta: number, y: number, arg: number): void;
-  poolGradSums(
-    x: number,
-    dy: number,
-    arg: number,
-    N: number,
-    H: number,
-    W: number,
-    C: number,
-    mean: number,
-    s1: number,
-    s2: number,
-    p1: number,
-    p2: number,
-  ): void;
+  bnReluPool(x: number, N: number, H: number, W: number, C: number, mean: number, a: number, beta: number, y: number, xmax: number): void;
+  poolGradSums(xmax: number, dy: number, M: number, C: number, mean: number, a: number, beta: number, s1: number, s2: number, p1: number, p2: number): void;
   affine(x: number, dx: number, M: number, C: number, mean: number, cA: number, cB: number): void;
+  sign(x: number, out: number, n: number): void;
   poolGradDx(
     x: number,
     dy: number,
-    arg: number,
     N: number,
     H: number,
     W: number,
     C: number,
     mean: number,
-    c0: number,
+    a: number,
+    beta: number,
     cA: number,
     cB: number,
     dx: number,
