@@ -164,10 +164,12 @@ export function bnReluPoolGradWasm(args: KernelArgs): TensorInfo[] {
   return [dx, dgamma, dbeta];
 }
 
-/** out[c] = gamma[c] * invStd[c] in float32: batch norm's scale, as forward and backward both use it. */
-function scaleOf(gamma: Float32Array, invStd: Float32Array, out: Float32Array): Float32Array {
+/**
+ * out[c] = gamma[c] * invStd[c] rounded to float32: batch norm's scale, from the stored (float32)
+ * invStd, so that the backward pass computes the forward pass's scale bit for bit.
+ */
+function scaleOf(gamma: Float32Array, invStd: Float32Array, out: Float32Array): void {
   for (let c = 0; c < out.length; c++) out[c] = gamma[c] * invStd[c];
-  return out;
 }
 
 function gradientDepth(): number {
