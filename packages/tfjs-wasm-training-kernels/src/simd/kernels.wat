@@ -136,7 +136,7 @@
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (br $nLoop))))
 
-;; Backward sums over the M pooled rows: v = xmax, g = dy where (v - mean) * a + beta > 0 (the
+  ;; Backward sums over the M pooled rows: v = xmax, g = dy where (v - mean) * a + beta > 0 (the
   ;; window's maximum as the forward pass computed it: the same ReLU decision), else 0;
   ;; s1 += g, s2 += g * (v - mean), per channel (float32 partials p1, p2, zero on entry, flushed
   ;; into the float64 s1, s2 every 16 rows).
@@ -275,7 +275,7 @@
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (br $nLoop))))
 
-;; out[i] = 1, -1 or 0 as x[i] > 0, < 0 or neither (0 also for NaN and -0), for n floats: Sign,
+  ;; out[i] = 1, -1 or 0 as x[i] > 0, < 0 or neither (0 also for NaN and -0), for n floats: Sign,
   ;; a memory-bound pass (sign.ts); the last n % 4 one at a time.
   (func (export "sign") (param $x i32) (param $out i32) (param $n i32)
     (local $end i32) (local $v v128) (local $s f32)
