@@ -9,8 +9,8 @@
 // Needs PyTorch for the python given (Debian: apt-get install python3-torch, for /usr/bin/python3).
 // Nothing else should run meanwhile: both programs use every core.
 import { execFileSync } from 'child_process';
-import * as fs from 'fs';
 import * as path from 'path';
+import { readCpuinfo } from '../src/runner/bench';
 
 interface Row {
   id: string;
@@ -52,9 +52,9 @@ function option(args: string[], name: string): string | undefined {
   return args[at + 1];
 }
 
-/** Milliseconds per step or episode from a JSON report (either program prints one object). */
-function msOf(report: string, what: string): number {
-  let parsed: { ms_per_step?: number; ms_per_episode?: number };
+/** A JSON report of either program (one object): its milliseconds per step or episode, and robust-meta's kernel path. */
+function parseReport(report: string, what: string): { ms: number; kernels?: string } {
+  let parsed: { ms_per_step?: number; ms_per_episode?: number; kernels?: string };
   try {
     parsed = JSON.parse(report);
   } catch {
@@ -62,7 +62,7 @@ function msOf(report: string, what: string): number {
   }
   const ms = parsed.ms_per_step ?? parsed.ms_per_episode;
   if (typeof ms !== 'number') throw new Error(`${what}: its report has no ms_per_step or ms_per_episode`);
-  return ms;
+  return { ms, kernels: parsed.kernels };
 }
 
 function run(command: string, args: string[], what: string): string {
@@ -75,18 +75,15 @@ function run(command: string, args: string[], what: string): string {
   }
 }
 
-/** "AMD EPYC, family 26 model 2, avx512" from /proc/cpuinfo (Linux), else the platform. */
+/** "AMD EPYC, family 26 model 2, AVX-512, 2 cores" from /proc/cpuinfo (Linux), else the platform. */
 function machine(): string {
-  try {
-    const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
-    const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '?';
-    const flags = field('flags').split(/\s+/);
-    const isa = flags.includes('avx512f') ? 'AVX-512' : flags.includes('avx2') ? 'AVX2' : 'no AVX2';
-    const cores = (info.match(/^processor\s*:/gm) ?? []).length;
-    return `${field('model name')}, family ${field('cpu family')} model ${field('model')}, ${isa}, ${cores} cores`;
-  } catch {
-    return `${process.platform} ${process.arch}`;
-  }
+  const info = readCpuinfo();
+  if (!info) return `${process.platform} ${process.arch}`;
+  const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '?';
+  const flags = field('flags').split(/\s+/);
+  const isa = flags.includes('avx512f') ? 'AVX-512' : flags.includes('avx2') ? 'AVX2' : 'no AVX2';
+  const cores = (info.match(/^processor\s*:/gm) ?? []).length;
+  return `${field('model name')}, family ${field('cpu family')} model ${field('model')}, ${isa}, ${cores} cores`;
 }
 
 const fmtMs = (ms: number) => Math.round(ms).toLocaleString('en-US');
@@ -110,12 +107,12 @@ function main(): void {
   let kernels = '?';
   for (let round = 1; round <= rounds; round++)
     rows.forEach((row, i) => {
-      const rmReport = run(process.execPath, [path.join(ROOT, 'bin', 'robust-meta.js'), 'bench', '--json', ...row.robustMeta], `robust-meta bench (${row.id})`);
-      kernels = (JSON.parse(rmReport) as { kernels?: string }).kernels ?? kernels;
-      ms[i].rm.push(msOf(rmReport, `robust-meta bench (${row.id})`));
-      ms[i].pt.push(
-        msOf(run(python, [path.join(ROOT, 'bench', 'pytorch_step.py'), ...row.pytorch], `pytorch_step.py (${row.id})`), `pytorch_step.py (${row.id})`),
-      );
+      const rmWhat = `robust-meta bench (${row.id})`;
+      const rm = parseReport(run(process.execPath, [path.join(ROOT, 'bin', 'robust-meta.js'), 'bench', '--json', ...row.robustMeta], rmWhat), rmWhat);
+      kernels = rm.kernels ?? kernels;
+      ms[i].rm.push(rm.ms);
+      const ptWhat = `pytorch_step.py (${row.id})`;
+      ms[i].pt.push(parseReport(run(python, [path.join(ROOT, 'bench', 'pytorch_step.py'), ...row.pytorch], ptWhat), ptWhat).ms);
       const last = ms[i].rm.length - 1;
       console.error(`round ${round}, ${row.id}: ${fmtMs(ms[i].rm[last])} / ${fmtMs(ms[i].pt[last])} ms = ${(ms[i].rm[last] / ms[i].pt[last]).toFixed(2)}`);
     });

@@ -109,7 +109,8 @@ function withMeasuredPeak(estimate: PeakEstimate, path: KernelPath | undefined):
   return measured ? { ...estimate, measured_gflops_per_core: round(measured) } : estimate;
 }
 
-function readCpuinfo(): string {
+/** /proc/cpuinfo's text ('' where there is none: not Linux). */
+export function readCpuinfo(): string {
   try {
     return fs.readFileSync('/proc/cpuinfo', 'utf8');
   } catch {

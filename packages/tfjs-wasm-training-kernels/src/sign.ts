@@ -6,6 +6,7 @@
 // cannot run, that plain loop, without a branch: a gradient's signs are random, and
 // `v > 0 ? 1 : v < 0 ? -1 : 0` mispredicted half of them (1.66 against 0.51 ms for 75x32x32x3,
 // Intel Xeon). Other dtypes go to the original.
+import { util } from '@tensorflow/tfjs-core';
 import { heapOffset, simdAvailable, simdFor } from './simd';
 import { KernelArgs, KernelFunc, TensorInfo, WasmBackend } from './wasmUtil';
 
@@ -19,8 +20,7 @@ export function makeSignWasm(original: KernelFunc | undefined): KernelFunc {
     const backend = args.backend as WasmBackend;
     const out = backend.makeOutput(x.shape.slice(), 'float32');
     if (simdAvailable(backend)) {
-      const n = x.shape.reduce((a, b) => a * b, 1);
-      simdFor(backend).exports.sign(heapOffset(backend, x.dataId), heapOffset(backend, out.dataId), n);
+      simdFor(backend).exports.sign(heapOffset(backend, x.dataId), heapOffset(backend, out.dataId), util.sizeFromShape(x.shape));
       return out;
     }
     // Heap views after the allocation (the heap may have grown).
