@@ -105,7 +105,9 @@ test(
         await web.locator('#btn-export-markdown').click();
         await vs.quickInput.chooseInFileDialog('table.md');
         const file = path.join(WORKSPACE, 'table.md');
-        for (let i = 0; i < 40 && !fs.existsSync(file); i++) await sleep(250);
+        // writeFileSync creates the file, then writes it: wait for its content, not for its name.
+        const written = () => fs.existsSync(file) && fs.statSync(file).size > 0;
+        for (let i = 0; i < 40 && !written(); i++) await sleep(250);
         const text = fs.readFileSync(file, 'utf8');
         assert.match(text, /^\| Setting \| Method \|/);
         assert.match(text, /\| unseen-1shot \| mavrl \|/);
