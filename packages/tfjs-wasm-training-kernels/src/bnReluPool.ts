@@ -32,6 +32,8 @@ export const BN_RELU_POOL_GRAD = 'RobustMetaBnReluPoolGrad';
 export const fusion = {
   /** Use the fused op where it applies (false: always the composite ops). */
   bnReluPool: true,
+  /** The first block's conv with it (convBnReluPool.ts; false: conv, then bnReluPool). */
+  convBnReluPool: true,
 };
 
 interface MakeOutput {
@@ -79,20 +81,7 @@ export function bnReluPoolWasm(args: KernelArgs): TensorInfo[] {
     const f32 = new Float32Array(buf);
     f32.copyWithin(shift >> 2, xp >> 2, (xp >> 2) + C);
     k.moments(xp, M, C, shift, s1, s2, p1, p2);
-    const sums = new Float64Array(buf, sp, 2 * C);
-    const g = f32.subarray(at(gamma) >> 2, (at(gamma) >> 2) + C);
-    const meanV = f32.subarray(at(mean) >> 2, (at(mean) >> 2) + C);
-    const isV = f32.subarray(at(invStd) >> 2, (at(invStd) >> 2) + C);
-    const sh = f32.subarray(shift >> 2, (shift >> 2) + C);
-    const av = f32.subarray(a >> 2, (a >> 2) + C);
-    for (let c = 0; c < C; c++) {
-      const m1 = sums[c] / M;
-      const variance = Math.max(0, sums[C + c] / M - m1 * m1);
-      const is = 1 / Math.sqrt(variance + eps);
-      meanV[c] = sh[c] + m1;
-      isV[c] = is;
-    }
-    scaleOf(g, isV, av);
+    finishMoments(buf, { sums: sp, shift, gamma: at(gamma), mean: at(mean), invStd: at(invStd), a }, M, C, eps);
     k.bnReluPool(xp, N, H, W, C, at(mean), a, at(beta), at(y), at(xmax));
   } catch (e) {
     for (const t of [y, xmax, mean, invStd]) backend.disposeData(t.dataId);
@@ -127,31 +116,14 @@ export function bnReluPoolGradWasm(args: KernelArgs): TensorInfo[] {
     const cB = sp + 32 * C;
     const buf = memory.buffer;
     new Uint8Array(buf, sp, 24 * C).fill(0);
-    const f32 = new Float32Array(buf);
-    const vec = (p: number) => f32.subarray(p >> 2, (p >> 2) + C);
-    const g = vec(at(gamma));
-    const is = vec(at(invStd));
     // The forward pass's scale, bit for bit: the kernels find each window's maximum again with it.
-    scaleOf(g, is, vec(a));
+    scaleOf(buf, at(gamma), at(invStd), a, C);
     const xp = at(x);
     const dyp = at(dy);
     const mp = at(mean);
     const bp = at(beta);
     k.poolGradSums(at(xmax), dyp, N * (H >> 1) * (W >> 1), C, mp, a, bp, s1, s2, p1, p2);
-    const sums = new Float64Array(buf, sp, 2 * C);
-    const dg = vec(at(dgamma));
-    const db = vec(at(dbeta));
-    const cAv = vec(cA);
-    const cBv = vec(cB);
-    for (let c = 0; c < C; c++) {
-      const dbeta = sums[c];
-      const dgam = sums[C + c] * is[c];
-      db[c] = dbeta;
-      dg[c] = dgam;
-      const scale = g[c] * is[c];
-      cAv[c] = (-scale * is[c] * dgam) / M;
-      cBv[c] = (-scale * dbeta) / M;
-    }
+    gradCoefficients(buf, { sums: sp, gamma: at(gamma), invStd: at(invStd), dgamma: at(dgamma), dbeta: at(dbeta), cA, cB }, M, C);
     const dxp = at(dx);
     if (H % 2 !== 0 || W % 2 !== 0) k.affine(xp, dxp, M, C, mp, cA, cB);
     k.poolGradDx(xp, dyp, N, H, W, C, mp, a, bp, cA, cB, dxp);
@@ -164,15 +136,75 @@ export function bnReluPoolGradWasm(args: KernelArgs): TensorInfo[] {
   return [dx, dgamma, dbeta];
 }
 
-/**
- * out[c] = gamma[c] * invStd[c] rounded to float32: batch norm's scale, from the stored (float32)
- * invStd, so that the backward pass computes the forward pass's scale bit for bit.
- */
-function scaleOf(gamma: Float32Array, invStd: Float32Array, out: Float32Array): void {
-  for (let c = 0; c < out.length; c++) out[c] = gamma[c] * invStd[c];
+/** C floats at a heap byte offset. */
+function channels(buf: ArrayBuffer, offset: number, C: number): Float32Array {
+  return new Float32Array(buf, offset, C);
 }
 
-function gradientDepth(): number {
+/**
+ * a[c] = gamma[c] * invStd[c] rounded to float32 (heap byte offsets): batch norm's scale, from the
+ * stored (float32) invStd, so that the backward pass computes the forward pass's scale bit for bit.
+ */
+export function scaleOf(buf: ArrayBuffer, gamma: number, invStd: number, a: number, C: number): void {
+  const g = channels(buf, gamma, C);
+  const is = channels(buf, invStd, C);
+  const out = channels(buf, a, C);
+  for (let c = 0; c < C; c++) out[c] = g[c] * is[c];
+}
+
+/**
+ * After `moments` over M rows: mean, invStd and the scale a per channel (heap byte offsets; sums:
+ * the float64 sums of x - shift and of its square, as moments leaves them).
+ */
+export function finishMoments(
+  buf: ArrayBuffer,
+  p: { sums: number; shift: number; gamma: number; mean: number; invStd: number; a: number },
+  M: number,
+  C: number,
+  eps: number,
+): void {
+  const sums = new Float64Array(buf, p.sums, 2 * C);
+  const sh = channels(buf, p.shift, C);
+  const mean = channels(buf, p.mean, C);
+  const invStd = channels(buf, p.invStd, C);
+  for (let c = 0; c < C; c++) {
+    const m1 = sums[c] / M;
+    const variance = Math.max(0, sums[C + c] / M - m1 * m1);
+    mean[c] = sh[c] + m1;
+    invStd[c] = 1 / Math.sqrt(variance + eps);
+  }
+  scaleOf(buf, p.gamma, p.invStd, p.a, C);
+}
+
+/**
+ * After `poolGradSums` (sums: the float64 sums it leaves) for a batch norm over M rows: dgamma,
+ * dbeta, and dx's coefficients cA, cB per channel (dx = (x - mean) * cA + cB, plus the routed dy).
+ */
+export function gradCoefficients(
+  buf: ArrayBuffer,
+  p: { sums: number; gamma: number; invStd: number; dgamma: number; dbeta: number; cA: number; cB: number },
+  M: number,
+  C: number,
+): void {
+  const sums = new Float64Array(buf, p.sums, 2 * C);
+  const g = channels(buf, p.gamma, C);
+  const is = channels(buf, p.invStd, C);
+  const dg = channels(buf, p.dgamma, C);
+  const db = channels(buf, p.dbeta, C);
+  const cA = channels(buf, p.cA, C);
+  const cB = channels(buf, p.cB, C);
+  for (let c = 0; c < C; c++) {
+    const dbeta = sums[c];
+    const dgam = sums[C + c] * is[c];
+    db[c] = dbeta;
+    dg[c] = dgam;
+    const scale = g[c] * is[c];
+    cA[c] = (-scale * is[c] * dgam) / M;
+    cB[c] = (-scale * dbeta) / M;
+  }
+}
+
+export function gradientDepth(): number {
   return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth;
 }
 

@@ -43,17 +43,8 @@ export function conv2DBackpropInputNarrow(args: KernelArgs): TensorInfo | null {
   try {
     const at = (t: TensorInfo) => heapOffset(backend, t.dataId);
     const heap = new Float32Array(memory.buffer);
-    // wt[t'][c][co] = W[kh-1-ky'][kw-1-kx'][c][co], zero rows for c >= Ci.
-    const w = at(filter) >> 2;
-    const o = at(wt) >> 2;
-    heap.fill(0, o, o + T * 3 * Co);
-    for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++) {
-        const src = w + ((kh - 1 - ky) * kw + (kw - 1 - kx)) * Ci * Co;
-        heap.copyWithin(o + (ky * kw + kx) * 3 * Co, src, src + Ci * Co);
-      }
-    }
     const wP = at(wt);
+    flippedNarrowFilter(memory.buffer, at(filter), wP, kh, kw, Ci, Co);
     const dxP = at(dx);
     if (k.convNarrowDirect) {
       k.convNarrowDirect(at(dy), wP, dxP, 0, N, Ho, Wo, Co, H, W, kh, kw, padTop, padLeft, Ci);
@@ -72,4 +63,21 @@ export function conv2DBackpropInputNarrow(args: KernelArgs): TensorInfo | null {
     for (const t of [ind, zero, wt]) if (t) backend.disposeData(t.dataId);
   }
   return dx;
+}
+
+/**
+ * The narrow loops' B for dx = conv(dy, flipped filter): wt[t'][c][co] = W[kh-1-ky'][kw-1-kx'][c][co]
+ * ([T, 3, Co], zero rows for c >= Ci), from the filter [kh, kw, Ci, Co]; heap byte offsets.
+ */
+export function flippedNarrowFilter(buf: ArrayBuffer, filter: number, wt: number, kh: number, kw: number, Ci: number, Co: number): void {
+  const heap = new Float32Array(buf);
+  const w = filter >> 2;
+  const o = wt >> 2;
+  heap.fill(0, o, o + kh * kw * 3 * Co);
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) {
+      const src = w + ((kh - 1 - ky) * kw + (kw - 1 - kx)) * Ci * Co;
+      heap.copyWithin(o + (ky * kw + kx) * 3 * Co, src, src + Ci * Co);
+    }
+  }
 }

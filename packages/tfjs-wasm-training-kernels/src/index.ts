@@ -4,4 +4,5 @@ export { registerWasmKernels, originalWasmKernel, kernelTuning } from './registe
 export { registerMissingGradients, registerTrainingGradients } from './gradients';
 export { KERNEL_PATHS, KernelPath, kernelPath, kernelPathRuns, fmaFused, measuredPeakPerCore, nativeUnavailable } from './simd';
 export { fusedBnReluPool, fusedBnReluPoolApplies, fusion } from './bnReluPool';
+export { fusedConvBnReluPool, fusedConvBnReluPoolApplies } from './convBnReluPool';
 export { CONV_KERNELS, GEMM_KERNELS, KernelRow, kernelFlops, profileKernels } from './profile';

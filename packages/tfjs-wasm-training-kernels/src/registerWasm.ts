@@ -19,6 +19,9 @@
 //                         with them: replaced by our SIMD gemm (batchMatMul.ts).
 //   RobustMetaBnReluPool  ours (no tfjs op): batch norm + ReLU + 2x2 max-pool and its gradient
 //   (+Grad)               in SIMD wasm on the backend's heap, for Conv4 (see bnReluPool.ts).
+//   RobustMetaConvBnReluPool  ours: Conv4's first block with its conv, on the native loops; the
+//   (+GradSums, GradInput,    conv output is not kept for the gradient, which computes it again a
+//   GradFilter)               few images at a time (see convBnReluPool.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasm } from './conv2dBackpropFilter';
 import { makeConv2DBackpropInputWasm } from './conv2dBackpropInput';
@@ -29,6 +32,16 @@ import { makeSignWasm } from './sign';
 import { makeConv2DWasm } from './conv2dGemm';
 import { makeBatchMatMulWasm } from './batchMatMul';
 import { BN_RELU_POOL, BN_RELU_POOL_GRAD, bnReluPoolGradWasm, bnReluPoolWasm } from './bnReluPool';
+import {
+  CONV_BN_RELU_POOL,
+  CONV_BN_RELU_POOL_DW,
+  CONV_BN_RELU_POOL_DX,
+  CONV_BN_RELU_POOL_SUMS,
+  convBnReluPoolGradFilterWasm,
+  convBnReluPoolGradInputWasm,
+  convBnReluPoolSumsWasm,
+  convBnReluPoolWasm,
+} from './convBnReluPool';
 import { KernelFunc } from './wasmUtil';
 
 export { kernelTuning } from './wasmUtil';
@@ -90,6 +103,10 @@ export function registerWasmKernels(): void {
   replace('Sign', makeSignWasm);
   addIfMissing(BN_RELU_POOL, bnReluPoolWasm as unknown as KernelFunc);
   addIfMissing(BN_RELU_POOL_GRAD, bnReluPoolGradWasm as unknown as KernelFunc);
+  addIfMissing(CONV_BN_RELU_POOL, convBnReluPoolWasm as unknown as KernelFunc);
+  addIfMissing(CONV_BN_RELU_POOL_SUMS, convBnReluPoolSumsWasm as unknown as KernelFunc);
+  addIfMissing(CONV_BN_RELU_POOL_DX, convBnReluPoolGradInputWasm as unknown as KernelFunc);
+  addIfMissing(CONV_BN_RELU_POOL_DW, convBnReluPoolGradFilterWasm as unknown as KernelFunc);
 }
 
 /** wasm's own kernelFunc for a kernel we replaced (for benchmarks and tests). */

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { fusedBnReluPool, fusedBnReluPoolApplies, fusion } from '../src/bnReluPool';
 import { SIMD_WAT_SHA256 } from '../src/simd/simdModule';
-import { assertNoLeak, values, startWasm } from './helpers/kernels';
+import { assertNoLeak, dataOn, values, startWasm } from './helpers/kernels';
 
 const BN_EPS = 1e-5;
 
@@ -71,14 +71,6 @@ function forwardAndGrads(c: Case): tf.Tensor[] {
   return [y, ...tf.grads(f)([x, gamma, beta])];
 }
 
-async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const out = tf.tidy(f);
-  const data = out.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(out);
-  return data;
-}
-
 before(async () => {
   await startWasm();
 });
@@ -97,8 +89,8 @@ test('the fused op applies on wasm for Conv4 shapes, not on cpu nor for C % 4 !=
 
 test('fused values and gradients match the composite ops on cpu', async () => {
   for (const c of CASES) {
-    const cpu = await on('cpu', () => forwardAndGrads(c));
-    const wasm = await on('wasm', () => forwardAndGrads(c));
+    const cpu = await dataOn('cpu', () => forwardAndGrads(c));
+    const wasm = await dataOn('wasm', () => forwardAndGrads(c));
     ['y', 'dx', 'dgamma', 'dbeta'].forEach((name, i) => {
       const scale = Math.max(1, maxAbs(cpu[i]));
       const d = maxAbsDiff(wasm[i], cpu[i]) / scale;
@@ -109,10 +101,10 @@ test('fused values and gradients match the composite ops on cpu', async () => {
 
 test('with fusion off, wasm runs the composite ops with the same results', async () => {
   const c = CASES[1];
-  const fused = await on('wasm', () => forwardAndGrads(c));
+  const fused = await dataOn('wasm', () => forwardAndGrads(c));
   fusion.bnReluPool = false;
   try {
-    const composite = await on('wasm', () => forwardAndGrads(c));
+    const composite = await dataOn('wasm', () => forwardAndGrads(c));
     fused.forEach((f, i) => assert.ok(maxAbsDiff(f, composite[i]) < 1e-4, `output ${i}`));
   } finally {
     fusion.bnReluPool = true;
@@ -132,8 +124,8 @@ test('second order: under nested tapes the composite ops run, and match cpu', as
     const rr = r();
     return [tf.grad((ww: tf.Tensor) => tf.sum(tf.mul(tf.grad(loss)(ww), rr)))(w())];
   };
-  const cpu = await on('cpu', S);
-  const wasm = await on('wasm', S);
+  const cpu = await dataOn('cpu', S);
+  const wasm = await dataOn('wasm', S);
   const d = maxAbsDiff(wasm[0], cpu[0]) / Math.max(1, maxAbs(cpu[0]));
   assert.ok(d < 1e-3, `second-order gradient: relative max |wasm - cpu| = ${d}`);
 });

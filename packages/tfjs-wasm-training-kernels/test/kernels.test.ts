@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { registerWasmKernels, originalWasmKernel, kernelTuning } from '../src/registerWasm';
 import { registerMissingGradients } from '../src/gradients';
-import { assertNoLeak, values, startWasm } from './helpers/kernels';
+import { assertNoLeak, dataOn, values, startWasm } from './helpers/kernels';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 type Shape4 = [number, number, number, number];
@@ -70,25 +70,10 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** Runs f on the named backend and returns the data of its outputs. */
-async function on<T extends tf.Tensor | tf.Tensor[]>(backend: string, f: () => T): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  return tf
-    .tidy(() => {
-      const out = f();
-      return Array.isArray(out) ? out : [out];
-    })
-    .map((t) => {
-      const d = t.dataSync() as Float32Array;
-      t.dispose();
-      return d;
-    });
-}
-
 /** The same computation on cpu and wasm; asserts max |diff| < tol for every output. */
 async function compare(label: string, f: () => tf.Tensor | tf.Tensor[], tol = 1e-3): Promise<void> {
-  const cpu = await on('cpu', f);
-  const wsm = await on('wasm', f);
+  const cpu = await dataOn('cpu', f);
+  const wsm = await dataOn('wasm', f);
   assert.equal(cpu.length, wsm.length);
   for (let i = 0; i < cpu.length; i++) {
     const d = maxAbsDiff(cpu[i], wsm[i]);
@@ -174,7 +159,7 @@ async function checkKernel(
   const ref = reference(x, w, dy);
   const backends = cheapOnCpu(c) ? ['wasm', 'cpu'] : ['wasm'];
   for (const b of backends) {
-    const [got] = await on(b, () => kernel(convInputs(c)));
+    const [got] = await dataOn(b, () => kernel(convInputs(c)));
     const d = maxAbsDiff(got, ref);
     assert.ok(d < 1e-3, `${label} ${describe(c)} on ${b}: max |diff| from the reference = ${d}`);
   }
@@ -260,7 +245,7 @@ test('Conv2DBackpropFilter: every im2col path, orientation and chunking matches 
   for (const v of variants) {
     await withTuning(v, async () => {
       for (const c of cases) {
-        const [got] = await on('wasm', () => {
+        const [got] = await dataOn('wasm', () => {
           const { x, dy } = convInputs(c);
           return backpropFilter(c, x, dy);
         });
@@ -286,7 +271,7 @@ test('Conv2DBackpropInput matches cpu / the reference and the original wasm kern
   for (const v of variants) {
     await withTuning(v, async () => {
       for (const c of CONV_CASES.filter((k) => size(k.x) < 20000)) {
-        const [got] = await on('wasm', () => {
+        const [got] = await dataOn('wasm', () => {
           const { w, dy } = convInputs(c);
           return backpropInput(c, dy, w);
         });

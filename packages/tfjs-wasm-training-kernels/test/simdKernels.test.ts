@@ -12,7 +12,7 @@ import { conv2DGemm } from '../src/conv2dGemm';
 import { conv2DBackpropFilterGemm } from '../src/conv2dBackpropFilterGemm';
 import { batchMatMulGemm } from '../src/batchMatMul';
 import { conv2DBackpropInputNarrow } from '../src/conv2dBackpropInputNarrow';
-import { assertNoLeak, values, startWasm } from './helpers/kernels';
+import { assertNoLeak, dataOn, values, startWasm } from './helpers/kernels';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -26,17 +26,9 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-async function on(backend: string, f: () => tf.Tensor): Promise<Float32Array> {
-  await tf.setBackend(backend);
-  const t = tf.tidy(f);
-  const d = t.dataSync() as Float32Array;
-  t.dispose();
-  return d;
-}
-
 async function compare(label: string, f: () => tf.Tensor, tol = 1e-4): Promise<void> {
-  const cpu = await on('cpu', f);
-  const wasm = await on('wasm', f);
+  const [cpu] = await dataOn('cpu', f);
+  const [wasm] = await dataOn('wasm', f);
   const d = maxAbsDiff(wasm, cpu);
   assert.ok(d < tol, `${label}: max |wasm - cpu| = ${d}`);
 }
@@ -309,7 +301,7 @@ test('the two builds differ only in rounding: fused where the CPU has FMA', asyn
     const saved = kernelTuning.kernels;
     kernelTuning.kernels = p;
     try {
-      return await on('wasm', () => tf.conv2d(x(), w(), 1, 'same'));
+      return (await dataOn('wasm', () => tf.conv2d(x(), w(), 1, 'same')))[0];
     } finally {
       kernelTuning.kernels = saved;
     }

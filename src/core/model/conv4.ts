@@ -1,7 +1,7 @@
 // Conv4: 4 x [conv3x3 (width filters), batch norm, ReLU, 2x2 max-pool], flattened.
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../rng';
-import { bnReluPool, conv } from './layers';
+import { convBnReluPool } from './layers';
 import { heNormal, Params } from './params';
 
 export function conv4Init(rng: Rng, channels: number, width: number): Params {
@@ -19,8 +19,7 @@ export function conv4Init(rng: Rng, channels: number, width: number): Params {
 export function conv4Forward(p: Params, x: tf.Tensor4D): tf.Tensor2D {
   let h = x;
   for (let i = 1; i <= 4; i++) {
-    h = conv(h, p, `encoder/conv${i}`);
-    h = bnReluPool(h, p[`encoder/bn${i}/gamma`], p[`encoder/bn${i}/beta`]);
+    h = convBnReluPool(h, p, `encoder/conv${i}`, p[`encoder/bn${i}/gamma`], p[`encoder/bn${i}/beta`]);
   }
   return tf.reshape(h, [h.shape[0], -1]);
 }

@@ -1,6 +1,6 @@
 // Functional layers shared by the backbones.
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedBnReluPool, fusedBnReluPoolApplies } from 'tfjs-wasm-training-kernels';
+import { fusedBnReluPool, fusedBnReluPoolApplies, fusedConvBnReluPool, fusedConvBnReluPoolApplies } from 'tfjs-wasm-training-kernels';
 import { Params } from './params';
 
 const BN_EPS = 1e-5;
@@ -25,6 +25,16 @@ export function bnReluPool(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor): t
 
 export function conv(x: tf.Tensor4D, p: Params, name: string): tf.Tensor4D {
   return tf.conv2d(x, p[`${name}/w`] as tf.Tensor4D, 1, 'same');
+}
+
+/**
+ * conv (3x3, 'same') then bnReluPool: Conv4's block. On an image's few channels with the native
+ * kernels, one fused op that does not keep the conv's output for the gradient (convBnReluPool.ts).
+ */
+export function convBnReluPool(x: tf.Tensor4D, p: Params, convName: string, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor4D {
+  const w = p[`${convName}/w`] as tf.Tensor4D;
+  if (fusedConvBnReluPoolApplies(x, w, 'same')) return fusedConvBnReluPool(x, w, gamma, beta, BN_EPS, 'same');
+  return bnReluPool(conv(x, p, convName), gamma, beta);
 }
 
 export function dense(x: tf.Tensor2D, p: Params, name: string): tf.Tensor2D {

@@ -1,4 +1,4 @@
-// Shared pieces of the wasm kernel tests (kernels, simdKernels, bnReluPool).
+// Shared pieces of the wasm kernel tests (kernels, simdKernels, bnReluPool, convBnReluPool).
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -45,4 +45,19 @@ export function assertNoLeak(run: () => void): void {
   for (let i = 0; i < 5; i++) run();
   assert.equal(tf.memory().numTensors, tensors);
   assert.equal(backend.numDataIds(), buffers);
+}
+
+/** Runs f on the named backend and returns the data of its outputs (one or several). */
+export async function dataOn(backend: string, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf
+    .tidy(() => {
+      const out = f();
+      return Array.isArray(out) ? out : [out];
+    })
+    .map((t) => {
+      const d = t.dataSync() as Float32Array;
+      t.dispose();
+      return d;
+    });
 }
