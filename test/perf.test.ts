@@ -7,13 +7,18 @@ import { peakEstimate } from '../src/runner/bench';
 
 const info = (shape: number[]) => ({ shape, dtype: 'float32', dataId: {} }) as unknown as tf.TensorInfo;
 
-test('kernelFlops: 2 per multiply-add of each convolution, backprop and batched product', () => {
+test('kernelFlops: 2 per multiply-add of each convolution, backprop, fused first block and batched product', () => {
   const conv = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
   // 2 images of 8x8 output pixels, a 3x3 filter from 4 to 8 channels.
   const macs = 2 * 8 * 8 * 3 * 3 * 4 * 8;
   assert.equal(kernelFlops('Conv2D', { x: info([2, 8, 8, 4]), filter: info([3, 3, 4, 8]) }, conv), 2 * macs);
   assert.equal(kernelFlops('Conv2DBackpropInput', { dy: info([2, 8, 8, 8]), filter: info([3, 3, 4, 8]) }, { ...conv, inputShape: [2, 8, 8, 4] }), 2 * macs);
   assert.equal(kernelFlops('Conv2DBackpropFilter', { x: info([2, 8, 8, 4]), dy: info([2, 8, 8, 8]) }, { ...conv, filterShape: [3, 3, 4, 8] }), 2 * macs);
+  // The fused first block counts the convolution each of its ops stands for (its attrs: epsilon, pad).
+  const fused = { x: info([2, 8, 8, 4]), filter: info([3, 3, 4, 8]) };
+  for (const k of ['RobustMetaConvBnReluPool', 'RobustMetaConvBnReluPoolGradInput', 'RobustMetaConvBnReluPoolGradFilter'])
+    assert.equal(kernelFlops(k, { ...fused, dy: info([2, 4, 4, 8]) }, { epsilon: 1e-5, pad: 'same' }), 2 * macs, k);
+  assert.equal(kernelFlops('RobustMetaConvBnReluPoolGradSums', { dy: info([2, 4, 4, 8]) }, { epsilon: 1e-5, pad: 'same' }), 0);
   // Stride 2, 'valid': 3x3 output pixels of a 7x7 input.
   assert.equal(kernelFlops('Conv2D', { x: info([1, 7, 7, 2]), filter: info([3, 3, 2, 8]) }, { ...conv, strides: 2, pad: 'valid' }), 2 * 9 * 9 * 2 * 8);
   // A batch of 3 (b broadcast) of [5, 6] x [6, 7]; transposes change which dimensions are m, k, n.

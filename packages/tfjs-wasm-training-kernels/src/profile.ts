@@ -5,6 +5,7 @@
 // the profiled work runs on this thread alone).
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
+import { CONV_BN_RELU_POOL, CONV_BN_RELU_POOL_DW, CONV_BN_RELU_POOL_DX } from './convBnReluPool';
 
 export interface KernelRow {
   calls: number;
@@ -13,8 +14,13 @@ export interface KernelRow {
   flops: number;
 }
 
-/** The kernels that are a matrix product, and whose FLOPs are counted. */
-export const CONV_KERNELS = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
+/**
+ * The kernels that are a matrix product, and whose FLOPs are counted: the convolutions, and the
+ * fused first block's ops (convBnReluPool.ts), counted as the convolution each stands for (its
+ * forward pass, the image's or the filter's gradient; the conv it computes again and its batch
+ * norm are not counted, but their time is: the block's GFLOP/s read lower than a bare conv's).
+ */
+export const CONV_KERNELS = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', CONV_BN_RELU_POOL, CONV_BN_RELU_POOL_DX, CONV_BN_RELU_POOL_DW] as const;
 export const GEMM_KERNELS = [...CONV_KERNELS, 'BatchMatMul'] as const;
 
 type Shape4 = [number, number, number, number];
@@ -26,7 +32,7 @@ export function kernelFlops(name: string, inputs: tf.NamedTensorInfoMap, attrs: 
     const info = backend_util.computeConv2DInfo(
       xShape as Shape4,
       filterShape as Shape4,
-      a.strides as number,
+      (a.strides as number) ?? 1,
       (a.dilations as number) ?? 1,
       a.pad as 'same',
       a.dimRoundingMode as 'floor' | undefined,
@@ -42,6 +48,10 @@ export function kernelFlops(name: string, inputs: tf.NamedTensorInfoMap, attrs: 
       return conv(a.inputShape as number[], inputs.filter!.shape);
     case 'Conv2DBackpropFilter':
       return conv(inputs.x!.shape, a.filterShape as number[]);
+    case CONV_BN_RELU_POOL:
+    case CONV_BN_RELU_POOL_DX:
+    case CONV_BN_RELU_POOL_DW:
+      return conv(inputs.x!.shape, inputs.filter!.shape);
     case 'BatchMatMul': {
       const sa = inputs.a!.shape;
       const sb = inputs.b!.shape;
