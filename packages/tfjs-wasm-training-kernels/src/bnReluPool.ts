@@ -22,7 +22,7 @@
 // inner loop's backward pass on the outer tape, so there the composite ops run). Elsewhere the
 // composite ops run, with the same results.
 import * as tf from '@tensorflow/tfjs-core';
-import { heapOffset, simdAvailable, simdFor } from './simd';
+import { heapOffset, simdAvailable, simdFor, SimdExports } from './simd';
 import { KernelArgs, TensorInfo } from './wasmUtil';
 
 export const BN_RELU_POOL = 'RobustMetaBnReluPool';
@@ -62,26 +62,13 @@ export function bnReluPoolWasm(args: KernelArgs): TensorInfo[] {
   const xmax = backend.makeOutput(pooled.slice(), 'float32');
   const mean = backend.makeOutput([C], 'float32');
   const invStd = backend.makeOutput([C], 'float32');
-  // Scratch: s1, s2 (float64), p1, p2, shift, a (float32).
-  const scratch = backend.makeOutput([8 * C], 'float32');
+  const scratch = backend.makeOutput([MOMENTS_SCRATCH * C], 'float32');
   try {
     const { exports: k, memory } = simdFor(backend);
     const at = (t: TensorInfo) => heapOffset(backend, t.dataId);
-    const sp = at(scratch);
-    const s1 = sp;
-    const s2 = sp + 8 * C;
-    const p1 = sp + 16 * C;
-    const p2 = sp + 20 * C;
-    const shift = sp + 24 * C;
-    const a = sp + 28 * C;
     const xp = at(x);
-    // Views after every allocation (the heap may have grown).
-    const buf = memory.buffer;
-    new Uint8Array(buf, sp, 24 * C).fill(0);
-    const f32 = new Float32Array(buf);
-    f32.copyWithin(shift >> 2, xp >> 2, (xp >> 2) + C);
-    k.moments(xp, M, C, shift, s1, s2, p1, p2);
-    finishMoments(buf, { sums: sp, shift, gamma: at(gamma), mean: at(mean), invStd: at(invStd), a }, M, C, eps);
+    // Offsets after every allocation (the heap may have grown).
+    const a = batchMoments(k, memory.buffer, at(scratch), { x: xp, gamma: at(gamma), mean: at(mean), invStd: at(invStd) }, M, C, eps);
     k.bnReluPool(xp, N, H, W, C, at(mean), a, at(beta), at(y), at(xmax));
   } catch (e) {
     for (const t of [y, xmax, mean, invStd]) backend.disposeData(t.dataId);
@@ -101,29 +88,27 @@ export function bnReluPoolGradWasm(args: KernelArgs): TensorInfo[] {
   const dx = backend.makeOutput(x.shape.slice(), 'float32');
   const dgamma = backend.makeOutput([C], 'float32');
   const dbeta = backend.makeOutput([C], 'float32');
-  // Scratch: s1, s2 (float64), p1, p2, a, cA, cB (float32).
-  const scratch = backend.makeOutput([9 * C], 'float32');
+  // Scratch: poolGradCoefficients', then cA, cB (float32).
+  const scratch = backend.makeOutput([(POOL_GRAD_SCRATCH + 2) * C], 'float32');
   try {
     const { exports: k, memory } = simdFor(backend);
     const at = (t: TensorInfo) => heapOffset(backend, t.dataId);
     const sp = at(scratch);
-    const s1 = sp;
-    const s2 = sp + 8 * C;
-    const p1 = sp + 16 * C;
-    const p2 = sp + 20 * C;
-    const a = sp + 24 * C;
-    const cA = sp + 28 * C;
-    const cB = sp + 32 * C;
-    const buf = memory.buffer;
-    new Uint8Array(buf, sp, 24 * C).fill(0);
-    // The forward pass's scale, bit for bit: the kernels find each window's maximum again with it.
-    scaleOf(buf, at(gamma), at(invStd), a, C);
+    const cA = sp + 4 * POOL_GRAD_SCRATCH * C;
+    const cB = cA + 4 * C;
     const xp = at(x);
     const dyp = at(dy);
     const mp = at(mean);
     const bp = at(beta);
-    k.poolGradSums(at(xmax), dyp, N * (H >> 1) * (W >> 1), C, mp, a, bp, s1, s2, p1, p2);
-    gradCoefficients(buf, { sums: sp, gamma: at(gamma), invStd: at(invStd), dgamma: at(dgamma), dbeta: at(dbeta), cA, cB }, M, C);
+    const a = poolGradCoefficients(
+      k,
+      memory.buffer,
+      sp,
+      { xmax: at(xmax), dy: dyp, gamma: at(gamma), beta: bp, mean: mp, invStd: at(invStd), dgamma: at(dgamma), dbeta: at(dbeta), cA, cB },
+      N * (H >> 1) * (W >> 1),
+      M,
+      C,
+    );
     const dxp = at(dx);
     if (H % 2 !== 0 || W % 2 !== 0) k.affine(xp, dxp, M, C, mp, cA, cB);
     k.poolGradDx(xp, dyp, N, H, W, C, mp, a, bp, cA, cB, dxp);
@@ -156,7 +141,7 @@ export function scaleOf(buf: ArrayBuffer, gamma: number, invStd: number, a: numb
  * After `moments` over M rows: mean, invStd and the scale a per channel (heap byte offsets; sums:
  * the float64 sums of x - shift and of its square, as moments leaves them).
  */
-export function finishMoments(
+function finishMoments(
   buf: ArrayBuffer,
   p: { sums: number; shift: number; gamma: number; mean: number; invStd: number; a: number },
   M: number,
@@ -180,7 +165,7 @@ export function finishMoments(
  * After `poolGradSums` (sums: the float64 sums it leaves) for a batch norm over M rows: dgamma,
  * dbeta, and dx's coefficients cA, cB per channel (dx = (x - mean) * cA + cB, plus the routed dy).
  */
-export function gradCoefficients(
+function gradCoefficients(
   buf: ArrayBuffer,
   p: { sums: number; gamma: number; invStd: number; dgamma: number; dbeta: number; cA: number; cB: number },
   M: number,
@@ -202,6 +187,57 @@ export function gradCoefficients(
     cA[c] = (-scale * is[c] * dgam) / M;
     cB[c] = (-scale * dbeta) / M;
   }
+}
+
+/** Floats per channel of batchMoments' scratch: s1, s2 (float64), p1, p2, shift, a. */
+export const MOMENTS_SCRATCH = 8;
+
+/**
+ * Batch norm's statistics of x (M rows of C channels; heap byte offsets): mean and invStd, and the
+ * scale a, which it returns (an offset in the scratch at sp, MOMENTS_SCRATCH * C floats).
+ */
+export function batchMoments(
+  k: SimdExports,
+  buf: ArrayBuffer,
+  sp: number,
+  p: { x: number; gamma: number; mean: number; invStd: number },
+  M: number,
+  C: number,
+  eps: number,
+): number {
+  const [s1, s2, p1, p2, shift, a] = [sp, sp + 8 * C, sp + 16 * C, sp + 20 * C, sp + 24 * C, sp + 28 * C];
+  new Uint8Array(buf, sp, 24 * C).fill(0);
+  // moments' shift: x's first row.
+  new Float32Array(buf).copyWithin(shift >> 2, p.x >> 2, (p.x >> 2) + C);
+  k.moments(p.x, M, C, shift, s1, s2, p1, p2);
+  finishMoments(buf, { sums: sp, shift, gamma: p.gamma, mean: p.mean, invStd: p.invStd, a }, M, C, eps);
+  return a;
+}
+
+/** Floats per channel of poolGradCoefficients' scratch: s1, s2 (float64), p1, p2, a. */
+export const POOL_GRAD_SCRATCH = 7;
+
+/**
+ * The backward's shared part over the pooled gradient dy (pooledRows rows) and the saved xmax, for
+ * a batch norm over M rows: dgamma, dbeta, dx's coefficients cA, cB, and the forward pass's scale
+ * a, which it returns (an offset in the scratch at sp, POOL_GRAD_SCRATCH * C floats).
+ */
+export function poolGradCoefficients(
+  k: SimdExports,
+  buf: ArrayBuffer,
+  sp: number,
+  p: { xmax: number; dy: number; gamma: number; beta: number; mean: number; invStd: number; dgamma: number; dbeta: number; cA: number; cB: number },
+  pooledRows: number,
+  M: number,
+  C: number,
+): number {
+  const [s1, s2, p1, p2, a] = [sp, sp + 8 * C, sp + 16 * C, sp + 20 * C, sp + 24 * C];
+  new Uint8Array(buf, sp, 24 * C).fill(0);
+  // The forward pass's scale, bit for bit: the kernels find each window's maximum again with it.
+  scaleOf(buf, p.gamma, p.invStd, a, C);
+  k.poolGradSums(p.xmax, p.dy, pooledRows, C, p.mean, a, p.beta, s1, s2, p1, p2);
+  gradCoefficients(buf, { sums: sp, gamma: p.gamma, invStd: p.invStd, dgamma: p.dgamma, dbeta: p.dbeta, cA: p.cA, cB: p.cB }, M, C);
+  return a;
 }
 
 export function gradientDepth(): number {

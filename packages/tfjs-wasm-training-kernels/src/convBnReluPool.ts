@@ -30,7 +30,7 @@
 // op's gradient can be asked for (as bnReluPool.ts). Elsewhere conv and bnReluPool run.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
-import { fusion, finishMoments, gradCoefficients, gradientDepth, scaleOf } from './bnReluPool';
+import { batchMoments, fusion, gradientDepth, MOMENTS_SCRATCH, POOL_GRAD_SCRATCH, poolGradCoefficients, scaleOf } from './bnReluPool';
 import { flippedNarrowFilter } from './conv2dBackpropInputNarrow';
 import { heapOffset, simdAvailable, simdFor, SimdExports } from './simd';
 import { KernelArgs, TensorInfo, WasmBackend } from './wasmUtil';
@@ -143,26 +143,20 @@ export function convBnReluPoolWasm(args: KernelArgs): TensorInfo[] {
   const { backend, k, g, attrs } = checked(args, 'ConvBnReluPool (wasm)');
   const { C } = g;
   const pooled = [g.N, g.Ho >> 1, g.Wo >> 1, C];
-  const { memory } = simdFor(backend);
   const inp = args.inputs as Record<string, TensorInfo>;
   const M = g.N * g.Ho * g.Wo;
   return withBuffers(
     backend,
     { y: [pooled, 'float32'], mean: [[C], 'float32'], invStd: [[C], 'float32'], xmax: [pooled.slice(), 'float32'] },
-    // Statistics: s1, s2 (float64), p1, p2, shift, a; the whole conv output, freed on return.
+    // batchMoments' scratch; the whole conv output, freed on return.
     [
-      [[8 * C], 'float32'],
+      [[MOMENTS_SCRATCH * C], 'float32'],
       [[M * C], 'float32'],
     ],
     (o, [sp, conv]) => {
       const [x, filter, gamma, beta] = [inp.x, inp.filter, inp.gamma, inp.beta].map((t) => heapOffset(backend, t.dataId));
-      const [s1, s2, p1, p2, shift, a] = [sp, sp + 8 * C, sp + 16 * C, sp + 20 * C, sp + 24 * C, sp + 28 * C];
-      new Uint8Array(memory.buffer, sp, 24 * C).fill(0);
       k.convDirect!(x, filter, conv, 0, g.N, g.H, g.W, g.Ci, g.Ho, g.Wo, g.kh, g.kw, g.padTop, g.padLeft, C);
-      // moments' shift: the first output pixel, as bnReluPool's kernel takes x's first row.
-      new Float32Array(memory.buffer).copyWithin(shift >> 2, conv >> 2, (conv >> 2) + C);
-      k.moments(conv, M, C, shift, s1, s2, p1, p2);
-      finishMoments(memory.buffer, { sums: sp, shift, gamma, mean: o.mean, invStd: o.invStd, a }, M, C, attrs.epsilon);
+      const a = batchMoments(k, simdFor(backend).memory.buffer, sp, { x: conv, gamma, mean: o.mean, invStd: o.invStd }, M, C, attrs.epsilon);
       k.bnReluPool(conv, g.N, g.Ho, g.Wo, C, o.mean, a, beta, o.y, o.xmax);
     },
   );
@@ -178,16 +172,12 @@ export function convBnReluPoolSumsWasm(args: KernelArgs): TensorInfo[] {
   return withBuffers(
     backend,
     { dgamma: [[C], 'float32'], dbeta: [[C], 'float32'], cA: [[C], 'float32'], cB: [[C], 'float32'] },
-    // s1, s2 (float64), p1, p2, a.
-    [[[7 * C], 'float32']],
+    [[[POOL_GRAD_SCRATCH * C], 'float32']],
     (o, [sp]) => {
       const at = (t: TensorInfo) => heapOffset(backend, t.dataId);
-      const [s1, s2, p1, p2, a] = [sp, sp + 8 * C, sp + 16 * C, sp + 20 * C, sp + 24 * C];
-      new Uint8Array(memory.buffer, sp, 24 * C).fill(0);
-      scaleOf(memory.buffer, at(gamma), at(invStd), a, C);
-      k.poolGradSums(at(xmax), at(dy), N * Hp * Wp, C, at(mean), a, at(beta), s1, s2, p1, p2);
+      const offsets = { xmax: at(xmax), dy: at(dy), gamma: at(gamma), beta: at(beta), mean: at(mean), invStd: at(invStd), ...o };
       // Batch norm ran over the conv output's N * (2 Hp) * (2 Wp) pixels.
-      gradCoefficients(memory.buffer, { sums: sp, gamma: at(gamma), invStd: at(invStd), ...o }, N * Hp * Wp * 4, C);
+      poolGradCoefficients(k, memory.buffer, sp, offsets, N * Hp * Wp, N * Hp * Wp * 4, C);
     },
   );
 }
