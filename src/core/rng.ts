@@ -40,7 +40,7 @@ export class Rng {
 
   /** A uniform float in [0, 1). */
   next(): number {
-    return this.nextU32() / 4294967296;
+    return this.nextU32() * TWO_TO_MINUS_32;
   }
 
   /** A uniform integer in [0, n). */
@@ -59,10 +59,33 @@ export class Rng {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
-  /** Fills a new array with uniforms in [lo, hi). */
+  /**
+   * Fills a new array with uniforms in [lo, hi): the numbers of n calls of next(), with nextU32's
+   * steps on local int32 words and 2^-32 as a product (the same bits as the quotient). An attack's
+   * random start draws 58,800 at 28x28x1; one at a time through the typed-array state took 4x
+   * the CPU (profile of the 28x28x1 step).
+   */
   uniformArray(n: number, lo: number, hi: number): Float32Array {
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * this.next();
+    const s = this.s;
+    let [s0, s1, s2, s3] = [s[0] | 0, s[1] | 0, s[2] | 0, s[3] | 0];
+    const width = hi - lo;
+    for (let i = 0; i < n; i++) {
+      const m = Math.imul(s1, 5);
+      const r = Math.imul((m << 7) | (m >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = lo + width * ((r >>> 0) * TWO_TO_MINUS_32);
+    }
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
     return out;
   }
 
@@ -107,6 +130,9 @@ export class Rng {
     return r;
   }
 }
+
+/** 1 / 2^32, exact: x * TWO_TO_MINUS_32 is x / 2^32 to the bit. */
+const TWO_TO_MINUS_32 = 2 ** -32;
 
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;

@@ -200,7 +200,7 @@ before(async () => {
 
 test('registration is idempotent and keeps the original kernels', () => {
   const names = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPoolWithArgmax', 'Tile', 'Sum', 'Mean', 'GatherV2', 'Identity', 'Sign'];
-  const grads = ['Conv2DBackpropFilter', 'MaxPoolGrad', 'Greater', 'Tile'];
+  const grads = ['Conv2DBackpropFilter', 'MaxPoolGrad', 'Greater', 'Tile', 'Sum', 'Mean'];
   const before = names.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc);
   const gradsBefore = grads.map((k) => tf.getGradient(k));
   registerWasmKernels();
@@ -469,6 +469,40 @@ test('the Tile gradient sums over repetitions', async () => {
       for (let ri = 0; ri < 2; ri++) for (let j = 0; j < 2; j++) for (let rk = 0; rk < 2; rk++) e += wd[((ri * 2 + i) * 2 + j) * 6 + rk * 3 + k];
       assert.ok(Math.abs(g[i * 3 + k] - e) < 1e-5, `tile gradient at ${i},${k}: ${g[i * 3 + k]} vs ${e}`);
     }
+});
+
+test('the Sum and Mean gradients spread dy over the reduced axes (any axes, keepDims, both backends)', async () => {
+  const shape = [2, 3, 4];
+  const reductions = { sum: tf.sum, mean: tf.mean };
+  for (const backend of ['cpu', 'wasm']) {
+    await tf.setBackend(backend);
+    for (const [name, reduce] of Object.entries(reductions)) {
+      for (const axis of [[1], [0, 2], -1, [0, 1, 2], undefined]) {
+        for (const keepDims of [false, true]) {
+          const [got, wv] = tf.tidy(() => {
+            const x = tf.tensor(values(24, 63), shape);
+            const r = reduce(x, axis, keepDims);
+            const w = tf.tensor(values(r.size, 64), r.shape);
+            return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(reduce(a, axis, keepDims), w)))(x), w];
+          });
+          const g = got.dataSync();
+          const wd = wv.dataSync();
+          tf.dispose([got, wv]);
+          // x[i][j][k] collects the w of the reduction it went into (over the count, for a mean).
+          const reduced = axis === undefined ? [0, 1, 2] : ([] as number[]).concat(axis).map((a) => (a < 0 ? a + 3 : a));
+          const kept = shape.map((d, i) => (reduced.includes(i) ? 1 : d));
+          const n = name === 'mean' ? reduced.reduce((p, a) => p * shape[a], 1) : 1;
+          for (let i = 0; i < 2; i++)
+            for (let j = 0; j < 3; j++)
+              for (let k = 0; k < 4; k++) {
+                const [a, b, c] = [i, j, k].map((v, d) => (reduced.includes(d) ? 0 : v));
+                const e = Math.fround(wd[(a * kept[1] + b) * kept[2] + c] / n);
+                assert.equal(g[(i * 3 + j) * 4 + k], e, `${backend} ${name} axis ${JSON.stringify(axis)} keepDims ${keepDims} at ${i},${j},${k}`);
+              }
+        }
+      }
+    }
+  }
 });
 
 test('Sign matches cpu: -1, 0, 1, and 0 for NaN (float32; int32 through the original)', async () => {
